@@ -1,0 +1,71 @@
+/**
+ * Stable codes carried by every error jobhooks throws. Branch on these, never on message text.
+ */
+export const ErrorCode = {
+  /** The configuration (pipeline options, hooks, a plugin's options) is invalid. Nothing ran. */
+  CONFIG: 'ERR_CONFIG',
+  /** A task status change that the state machine does not allow: a bug in the engine. */
+  ILLEGAL_TRANSITION: 'ERR_ILLEGAL_TRANSITION',
+  /** `run()` was called while the same pipeline was still running. */
+  ALREADY_RUNNING: 'ERR_ALREADY_RUNNING',
+} as const;
+
+/** One of the {@link ErrorCode} values. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * The base class of every error jobhooks throws: a stable `code` plus an optional `cause`.
+ *
+ * @example
+ * ```ts
+ * try { new JobPipeline(options) } catch (error) {
+ *   if (error instanceof JobHooksError && error.code === 'ERR_CONFIG') { ... }
+ * }
+ * ```
+ */
+export class JobHooksError extends Error {
+  /** A stable, machine-readable code. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'JobHooksError';
+    this.code = code;
+  }
+}
+
+/** One problem found in a configuration: where it is and what is wrong. */
+export interface ConfigIssue {
+  /** Where the problem is, as a path a person can read: `preHooks[1].timeout`. Empty for the root. */
+  readonly path: string;
+  /** What was expected and what was received. */
+  readonly message: string;
+}
+
+/**
+ * Thrown when a configuration is invalid; lists every problem at once, each with its path.
+ *
+ * Nothing runs on invalid configuration: `new JobPipeline()` throws this before any work starts.
+ *
+ * @example
+ * ```ts
+ * try { parseHooks('[{"name":"dump","command":"pg_dump","critcal":true}]') }
+ * catch (error) {
+ *   if (error instanceof ConfigError) console.error(error.issues)
+ *   // [{ path: '[0].critcal', message: 'unknown option "critcal" (did you mean "critical"?)' }]
+ * }
+ * ```
+ */
+export class ConfigError extends JobHooksError {
+  /** Every problem found, in the order they appear in the input. */
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[], options?: { cause?: unknown; subject?: string }) {
+    const subject = options?.subject ?? 'jobhooks configuration';
+    const lines = issues.map((issue) => `  - ${issue.path === '' ? '(root)' : issue.path}: ${issue.message}`);
+    const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
+    super(ErrorCode.CONFIG, `Invalid ${subject} (${count}):\n${lines.join('\n')}`, options);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}

@@ -1,0 +1,27 @@
+import type { OutputStream } from './executor/types.js';
+import type { JobResult, TaskProgress, TaskResult } from './types.js';
+
+/**
+ * The events a {@link JobPipeline} emits, each with one payload object. `taskStart` fires only for
+ * tasks that run; `taskEnd` fires once for every task, skipped ones included.
+ *
+ * @example
+ * ```ts
+ * pipeline.on('taskEnd', ({ task }) => console.log(task.name, task.status))
+ * ```
+ */
+export interface JobEvents {
+  jobStart: [event: { readonly jobId: string; readonly tasks: readonly TaskResult[] }];
+  taskStart: [event: { readonly jobId: string; readonly task: TaskResult }];
+  taskOutput: [event: { readonly jobId: string; readonly taskIndex: number; readonly stream: OutputStream; readonly line: string }];
+  taskProgress: [event: { readonly jobId: string; readonly taskIndex: number } & TaskProgress];
+  taskEnd: [event: { readonly jobId: string; readonly task: TaskResult }];
+  notificationSent: [event: { readonly jobId: string; readonly notifier: string }];
+  notificationFailed: [event: { readonly jobId: string; readonly notifier: string; readonly error: string }];
+  jobEnd: [event: { readonly result: JobResult }];
+  /** A listener of another event threw; the job went on unchanged. */
+  listenerError: [event: { readonly event: Exclude<keyof JobEvents, 'listenerError'>; readonly error: unknown }];
+}
+
+/** The name of one of the {@link JobEvents}. */
+export type JobEventName = keyof JobEvents;

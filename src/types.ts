@@ -1,0 +1,225 @@
+import type { ExecRequest, ExecResult, OutputStream } from './executor/types.js';
+import type { Duration } from './duration.js';
+
+/** Any value that survives `JSON.stringify` / `JSON.parse` unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** The status of one task. Moves: `pending → running | skipped`, `running → completed | failed`. */
+export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
+
+/** The status of a job. The last four are final. */
+export type JobStatus = 'pending' | 'running' | 'completed' | 'completed_with_warnings' | 'failed' | 'cancelled';
+
+/** Where a task sits in the job. */
+export type TaskPhase = 'pre' | 'main' | 'post' | 'notification';
+
+/** Why a job failed or stopped early. */
+export type FailureReason = 'critical_hook_failure' | 'critical_task_failure' | 'critical_task_exception' | 'cancelled';
+
+/** The outcome of one task, as plain JSON. Fields that do not apply are `null`, never missing. */
+export interface TaskResult {
+  /** 0-based position in the job. */
+  readonly index: number;
+  /** `hook`, `backup`, `prune`, `compact`, `check`, `command`, `notification`, or a plugin's own type. */
+  readonly type: string;
+  readonly name: string;
+  readonly phase: TaskPhase;
+  readonly status: TaskStatus;
+  readonly critical: boolean;
+  /** Post-hooks only: this hook runs even after a critical failure or a cancellation. */
+  readonly runOnJobFailure: boolean;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly timedOut: boolean;
+  readonly cancelled: boolean;
+  /** Completed, but with warnings (borg exit code 1). */
+  readonly warning: boolean;
+  /** Why the task failed, in words (secrets redacted), or `null`. */
+  readonly error: string | null;
+  /** Why the task was skipped (one of the exact strings of SPEC §1.3), or `null`. */
+  readonly skipReason: string | null;
+  /** The tail of the task's output, lines joined with `\n`. */
+  readonly output: string;
+  /** `true` when older output was dropped to keep the tail within its byte bound. */
+  readonly outputTruncated: boolean;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly durationMs: number | null;
+  /** What the task returned as data (e.g. borg archive stats), or `null`. */
+  readonly data: JsonValue | null;
+}
+
+/** Which task ended the job early, and why. */
+export interface JobFailure {
+  /** The task that failed the job; `null` when the job was cancelled between tasks. */
+  readonly taskIndex: number | null;
+  readonly taskName: string | null;
+  readonly type: string | null;
+  readonly reason: FailureReason;
+  readonly error: string | null;
+}
+
+/** The repository a job works on; shown in notifications and given to hooks. */
+export interface Repository {
+  readonly id?: string | number;
+  readonly name?: string;
+}
+
+/** The outcome of a whole job, as plain JSON: `JSON.parse(JSON.stringify(result))` deep-equals it. */
+export interface JobResult {
+  readonly jobId: string;
+  readonly jobType: string;
+  /** Present only when the pipeline was given a repository. */
+  readonly repository?: Repository;
+  /** The word used for the job in notifications (`Backup`). */
+  readonly jobLabel: string;
+  readonly status: JobStatus;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly durationMs: number | null;
+  readonly tasks: readonly TaskResult[];
+  /** The first critical failure or the cancellation, or `null`. */
+  readonly failure: JobFailure | null;
+  /** The message sent to the notifiers, or `null` when there are none. */
+  readonly notification: NotificationMessage | null;
+}
+
+/** How serious a notification is: `error` covers both failed and cancelled jobs. */
+export type NotificationLevel = 'success' | 'warning' | 'error';
+
+/** The one message a job sends to all its notifiers. */
+export interface NotificationMessage {
+  readonly title: string;
+  readonly body: string;
+  readonly level: NotificationLevel;
+  readonly jobId: string;
+  /** The job's final status as the message reports it. */
+  readonly status: JobStatus;
+}
+
+/** What a notifier gets besides the message. */
+export interface NotifierContext {
+  /** The job as it stands while the notification is delivered (every other task is final). */
+  readonly result: JobResult;
+  /** Fires when this notifier's timeout is reached: stop sending then. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Delivers a job's {@link NotificationMessage} somewhere. A notifier that throws, rejects or times
+ * out fails the notification task only; it never changes other tasks.
+ *
+ * @example
+ * ```ts
+ * const slack: Notifier = {
+ *   name: 'slack',
+ *   async notify(message, { signal }) {
+ *     await fetch(url, { method: 'POST', body: JSON.stringify({ text: message.title }), signal })
+ *   },
+ * }
+ * ```
+ */
+export interface Notifier {
+  /** Shown in errors and events (`notificationFailed { notifier }`). */
+  readonly name: string;
+  /** Sends the message; reject to report failure. */
+  notify(message: NotificationMessage, context: NotifierContext): Promise<void>;
+  /**
+   * How long `notify` may take: seconds or a duration string.
+   * @default 30
+   */
+  readonly timeout?: Duration | undefined;
+  /** Values to redact from everything this notifier's errors produce (tokens). */
+  readonly secrets?: readonly string[] | undefined;
+}
+
+/** Progress reported by a running task (`taskProgress` event). Plugins add their own fields. */
+export interface TaskProgress {
+  /** 0–100, when known. */
+  readonly percent?: number;
+  /** A short human-readable status. */
+  readonly message?: string;
+  readonly [key: string]: JsonValue | undefined;
+}
+
+/** Options of {@link TaskContext.exec}: anything left out comes from the task and the pipeline. */
+export interface TaskExecOptions {
+  readonly cwd?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly shell?: string;
+  /** Seconds or a duration string; at most what is left of the task's own timeout. */
+  readonly timeout?: Duration;
+  /** Seconds or a duration string. */
+  readonly killGrace?: Duration;
+  readonly maxOutputBytes?: number;
+  /**
+   * Receives each output line instead of the task's output; call `ctx.output()` to keep a line.
+   * Plugins use this to parse a tool's machine-readable output.
+   */
+  readonly onOutput?: (line: string, stream: OutputStream) => void;
+}
+
+/** What a task's `run()` receives. */
+export interface TaskContext {
+  /** Fires when the job is cancelled or the task times out. */
+  readonly signal: AbortSignal;
+  /** The task's environment: parent env, job env, context variables. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly jobId: string;
+  readonly taskIndex: number;
+  /** Adds a line to the task's output (redacted, kept in the bounded tail, emitted as `taskOutput`). */
+  output(line: string, stream?: OutputStream): void;
+  /** Emits a `taskProgress` event. */
+  progress(info: TaskProgress): void;
+  /**
+   * Runs a command through the pipeline's executor, with the job's env, signal, output wiring,
+   * timeout and kill grace already applied.
+   */
+  exec(command: string | readonly string[], options?: TaskExecOptions): Promise<ExecResult>;
+}
+
+/** What a task's `run()` resolves to. */
+export interface TaskRunResult {
+  readonly status: 'completed' | 'failed';
+  readonly exitCode?: number | null;
+  readonly signal?: string | null;
+  readonly timedOut?: boolean;
+  readonly cancelled?: boolean;
+  readonly error?: string | null;
+  /** Completed with warnings: the job ends `completed_with_warnings`. */
+  readonly warning?: boolean;
+  /** Any JSON value, kept in `TaskResult.data`. */
+  readonly data?: JsonValue;
+}
+
+/**
+ * A main task: a backup, a prune, any work of your own. `run()` may throw: that is a task
+ * *exception* (`Task skipped due to critical task exception` for what follows, when critical).
+ *
+ * @example
+ * ```ts
+ * const vacuum: Task = {
+ *   type: 'vacuum', name: 'Vacuum database', critical: false,
+ *   async run(ctx) {
+ *     const r = await ctx.exec(['psql', '-c', 'VACUUM'])
+ *     return { status: r.exitCode === 0 ? 'completed' : 'failed', exitCode: r.exitCode }
+ *   },
+ * }
+ * ```
+ */
+export interface Task {
+  readonly type: string;
+  readonly name: string;
+  /**
+   * Its failure fails the job and skips what follows (post-hooks with `runOnJobFailure` still run).
+   * @default true
+   */
+  readonly critical?: boolean | undefined;
+  /** Seconds or a duration string; defaults to the pipeline's `defaults.timeout`. */
+  readonly timeout?: Duration | undefined;
+  /** Values to redact from output, events, errors and results (a passphrase). */
+  readonly secrets?: readonly string[] | undefined;
+  run(context: TaskContext): Promise<TaskRunResult>;
+}
+
+export type { ExecRequest, ExecResult, OutputStream };
