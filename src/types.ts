@@ -131,6 +131,25 @@ export interface Notifier {
   readonly timeout?: Duration | undefined;
   /** Values to redact from everything this notifier's errors produce (tokens). */
   readonly secrets?: readonly string[] | undefined;
+  /**
+   * The levels this notifier is called for; others are passed over without an event.
+   * @default ['success', 'warning', 'error']
+   */
+  readonly on?: readonly NotificationLevel[] | undefined;
+  /**
+   * Called once when the job starts (Healthchecks' `/start` ping). Best effort: bounded by
+   * `timeout`, never delays the first task, and a failure only emits `notificationFailed`.
+   */
+  jobStarted?(context: NotifierStartContext): Promise<void>;
+}
+
+/** What a notifier's `jobStarted` gets. */
+export interface NotifierStartContext {
+  readonly jobId: string;
+  readonly jobType: string;
+  readonly repository?: Repository;
+  /** Fires when this notifier's timeout is reached. */
+  readonly signal: AbortSignal;
 }
 
 /** Progress reported by a running task (`taskProgress` event). Plugins add their own fields. */
