@@ -1,0 +1,528 @@
+import { z } from 'zod';
+import { durationToMs, type Duration } from './duration.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import type { Executor } from './executor/types.js';
+import type { Notifier, Repository, Task } from './types.js';
+
+/**
+ * Every default of the engine, in one place. Durations are in milliseconds here; config files
+ * write them in seconds or as duration strings.
+ */
+export const DEFAULTS = {
+  /** A hook's or task's timeout: 300 s, as in the documented system. */
+  timeoutMs: 300_000,
+  /** The interpreter for string commands. */
+  shell: process.platform === 'win32' ? 'cmd.exe' : '/bin/bash',
+  /** Time between SIGTERM and SIGKILL. */
+  killGraceMs: 10_000,
+  /** The output tail kept per task. */
+  maxOutputBytes: 64 * 1024,
+  /** A notifier's timeout. */
+  notifierTimeoutMs: 30_000,
+  jobType: 'manual',
+  envPrefix: 'JOBHOOKS_',
+  jobLabel: 'Backup',
+  inheritEnv: true,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+/** Names and values as people write them in errors: `string "soon"`, `number -1`. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string':
+      return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    case 'number':
+    case 'boolean':
+      return `${typeof value} ${String(value)}`;
+    case 'function':
+      return 'a function';
+    default:
+      return `an ${typeof value}`;
+  }
+}
+
+const nonEmptyString = z
+  .string()
+  .refine((value) => value.trim().length > 0, { message: 'must not be empty' });
+
+const envRecord = z.record(
+  z.string().regex(/^[^=\0]+$/, { message: 'environment variable names must not be empty or contain "=" or NUL' }),
+  z.string(),
+);
+
+const duration = z.custom<Duration>().transform((value, context) => {
+  const ms = durationToMs(value);
+  if (ms === undefined) {
+    context.addIssue({
+      code: 'custom',
+      message: `expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received ${describeValue(value)}`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hooks
+
+const hookShape = {
+  name: nonEmptyString,
+  command: nonEmptyString,
+  critical: z.boolean().optional(),
+  runOnJobFailure: z.boolean().optional(),
+  run_on_job_failure: z.boolean().optional(),
+  continueOnFailure: z.boolean().optional(),
+  continue_on_failure: z.boolean().optional(),
+  timeout: duration.optional(),
+  shell: nonEmptyString.optional(),
+  cwd: nonEmptyString.optional(),
+  working_directory: nonEmptyString.nullable().optional(),
+  env: envRecord.optional(),
+  environment_vars: envRecord.optional(),
+  keepBackground: z.boolean().optional(),
+  /** Borgitory writes this key; output is always captured here, so it is accepted and has no effect. */
+  log_output: z.boolean().optional(),
+};
+
+const ALIASES = [
+  ['runOnJobFailure', 'run_on_job_failure'],
+  ['continueOnFailure', 'continue_on_failure'],
+  ['cwd', 'working_directory'],
+  ['env', 'environment_vars'],
+] as const;
+
+const hookSchema = z
+  .strictObject(hookShape)
+  .superRefine((hook, context) => {
+    for (const [camel, snake] of ALIASES) {
+      if (hook[camel] !== undefined && hook[snake] !== undefined) {
+        context.addIssue({ code: 'custom', path: [snake], message: `give either "${camel}" or "${snake}", not both` });
+      }
+    }
+  })
+  .transform((hook) => ({
+    name: hook.name,
+    command: hook.command,
+    critical: hook.critical ?? false,
+    runOnJobFailure: hook.runOnJobFailure ?? hook.run_on_job_failure ?? false,
+    continueOnFailure: hook.continueOnFailure ?? hook.continue_on_failure ?? true,
+    timeoutMs: hook.timeout,
+    shell: hook.shell,
+    cwd: hook.cwd ?? hook.working_directory ?? undefined,
+    env: hook.env ?? hook.environment_vars ?? {},
+    keepBackground: hook.keepBackground ?? false,
+  }));
+
+/**
+ * A hook as users write it: `{ name, command }` plus options (SPEC §2). The documented API's
+ * snake_case names are accepted too: `run_on_job_failure`, `continue_on_failure`,
+ * `working_directory`, `environment_vars` (and `log_output`, which has no effect).
+ *
+ * @example
+ * ```ts
+ * const dump: HookConfig = { name: 'Database Dump', command: 'pg_dump app > /tmp/app.sql', critical: true, timeout: '10m' }
+ * ```
+ */
+export type HookConfig = z.input<typeof hookSchema>;
+
+type ParsedHook = z.output<typeof hookSchema>;
+
+/** Accepts a hook list as an array or as the JSON string the documented API stores. */
+const hookList = z.preprocess((value, context) => {
+  if (typeof value !== 'string') return value;
+  if (value.trim() === '') return [];
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (error) {
+    context.addIssue({
+      code: 'custom',
+      input: value,
+      message: `invalid JSON in hook list: ${error instanceof Error ? error.message : String(error)}`,
+    });
+    return z.NEVER;
+  }
+}, z.array(hookSchema));
+
+/** Input type of a hook list: an array of hooks or a JSON string holding one. */
+export type HookListInput = readonly HookConfig[] | string;
+
+// ---------------------------------------------------------------------------------------------
+// Tasks and notifiers: objects with methods, checked field by field and kept as they are.
+
+const taskSchema = z.custom<Task>().superRefine((task, context) => {
+  if (!isObject(task)) {
+    context.addIssue({ code: 'custom', message: `expected a Task object ({ type, name, run }), received ${describeValue(task)}` });
+    return;
+  }
+  for (const key of ['type', 'name'] as const) {
+    const value = task[key];
+    if (typeof value !== 'string' || value.trim() === '') {
+      context.addIssue({ code: 'custom', path: [key], message: `expected a non-empty string, received ${describeValue(value)}` });
+    }
+  }
+  if (typeof task.run !== 'function') {
+    context.addIssue({ code: 'custom', path: ['run'], message: `expected a function run(ctx), received ${describeValue(task.run)}` });
+  }
+  if (task.critical !== undefined && typeof task.critical !== 'boolean') {
+    context.addIssue({ code: 'custom', path: ['critical'], message: `expected boolean, received ${describeValue(task.critical)}` });
+  }
+  if (task.timeout !== undefined && durationToMs(task.timeout) === undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['timeout'],
+      message: `expected a positive number of seconds or a duration like "90s", received ${describeValue(task.timeout)}`,
+    });
+  }
+  if (task.secrets !== undefined && !(Array.isArray(task.secrets) && task.secrets.every((s) => typeof s === 'string'))) {
+    context.addIssue({ code: 'custom', path: ['secrets'], message: `expected an array of strings, received ${describeValue(task.secrets)}` });
+  }
+});
+
+const LEVELS = ['success', 'warning', 'error'];
+
+const notifierSchema = z.custom<Notifier>().superRefine((notifier, context) => {
+  if (!isObject(notifier)) {
+    context.addIssue({ code: 'custom', message: `expected a Notifier object ({ name, notify }), received ${describeValue(notifier)}` });
+    return;
+  }
+  if (typeof notifier.name !== 'string' || notifier.name.trim() === '') {
+    context.addIssue({ code: 'custom', path: ['name'], message: `expected a non-empty string, received ${describeValue(notifier.name)}` });
+  }
+  if (typeof notifier.notify !== 'function') {
+    context.addIssue({ code: 'custom', path: ['notify'], message: `expected a function notify(message, ctx), received ${describeValue(notifier.notify)}` });
+  }
+  if (notifier.timeout !== undefined && durationToMs(notifier.timeout) === undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['timeout'],
+      message: `expected a positive number of seconds or a duration like "30s", received ${describeValue(notifier.timeout)}`,
+    });
+  }
+  if (notifier.on !== undefined && !(Array.isArray(notifier.on) && notifier.on.every((level) => LEVELS.includes(level)))) {
+    context.addIssue({ code: 'custom', path: ['on'], message: `expected an array of "success", "warning", "error", received ${describeValue(notifier.on)}` });
+  }
+});
+
+const executorSchema = z.custom<Executor>().superRefine((executor, context) => {
+  if (!isObject(executor) || typeof executor.execute !== 'function') {
+    context.addIssue({ code: 'custom', message: `expected an Executor (an object with an execute(request) method), received ${describeValue(executor)}` });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The pipeline
+
+const defaultsSchema = z.strictObject({
+  timeout: duration.optional(),
+  shell: nonEmptyString.optional(),
+  cwd: nonEmptyString.optional(),
+  killGrace: duration.optional(),
+  maxOutputBytes: z.number().int().min(1024, { message: 'must be at least 1024 bytes' }).optional(),
+});
+
+const pipelineSchema = z
+  .strictObject({
+    preHooks: hookList.optional(),
+    pre_job_hooks: hookList.optional(),
+    tasks: z.array(taskSchema).optional(),
+    postHooks: hookList.optional(),
+    post_job_hooks: hookList.optional(),
+    notifiers: z.array(notifierSchema).optional(),
+    executor: executorSchema.optional(),
+    jobId: nonEmptyString.optional(),
+    jobType: nonEmptyString.optional(),
+    repository: z
+      .strictObject({ id: z.union([z.string(), z.number()]).optional(), name: z.string().optional() })
+      .optional(),
+    env: envRecord.optional(),
+    inheritEnv: z.boolean().optional(),
+    envPrefix: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be letters, digits and underscores, not starting with a digit' })
+      .optional(),
+    context: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    secrets: z.array(z.string()).optional(),
+    jobLabel: nonEmptyString.optional(),
+    defaults: defaultsSchema.optional(),
+  })
+  .superRefine((options, context) => {
+    for (const [camel, snake] of [['preHooks', 'pre_job_hooks'], ['postHooks', 'post_job_hooks']] as const) {
+      if (options[camel] !== undefined && options[snake] !== undefined) {
+        context.addIssue({ code: 'custom', path: [snake], message: `give either "${camel}" or "${snake}", not both` });
+      }
+    }
+    const preHooks = options.preHooks ?? options.pre_job_hooks ?? [];
+    const preKey = options.preHooks === undefined ? 'pre_job_hooks' : 'preHooks';
+    preHooks.forEach((hook, index) => {
+      if (hook.runOnJobFailure) {
+        context.addIssue({
+          code: 'custom',
+          path: [preKey, index, 'runOnJobFailure'],
+          message: 'runOnJobFailure applies to post-hooks only; a pre-hook cannot run after the job failed',
+        });
+      }
+    });
+  });
+
+/**
+ * The options of a {@link JobPipeline}, as users write them. Durations are seconds or strings
+ * (`"90s"`); hook lists may be JSON strings.
+ */
+export type JobPipelineOptions = Omit<z.input<typeof pipelineSchema>, 'preHooks' | 'postHooks' | 'pre_job_hooks' | 'post_job_hooks' | 'defaults'> & {
+  /** Hooks run before the main tasks, in order. */
+  readonly preHooks?: HookListInput | undefined;
+  /** The documented API's name for `preHooks`. */
+  readonly pre_job_hooks?: HookListInput | undefined;
+  /** Hooks run after the main tasks, in order. */
+  readonly postHooks?: HookListInput | undefined;
+  /** The documented API's name for `postHooks`. */
+  readonly post_job_hooks?: HookListInput | undefined;
+  /** Defaults for every hook and command. */
+  readonly defaults?: PipelineDefaults | undefined;
+};
+
+/** Defaults applied to every hook and command that does not set its own. */
+export interface PipelineDefaults {
+  /**
+   * Seconds or a duration string.
+   * @default 300
+   */
+  readonly timeout?: Duration | undefined;
+  /**
+   * Interpreter for string commands.
+   * @default '/bin/bash' ('cmd.exe' on Windows)
+   */
+  readonly shell?: string | undefined;
+  /**
+   * Working directory.
+   * @default process.cwd() when the pipeline is made
+   */
+  readonly cwd?: string | undefined;
+  /**
+   * Time between SIGTERM and SIGKILL: seconds or a duration string.
+   * @default 10
+   */
+  readonly killGrace?: Duration | undefined;
+  /**
+   * Output tail kept per task, in bytes.
+   * @default 65536
+   */
+  readonly maxOutputBytes?: number | undefined;
+}
+
+/** A hook with every option resolved: what the engine reads. */
+export interface ResolvedHook {
+  readonly name: string;
+  readonly command: string;
+  readonly critical: boolean;
+  readonly runOnJobFailure: boolean;
+  readonly continueOnFailure: boolean;
+  readonly timeoutMs: number;
+  readonly shell: string;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly keepBackground: boolean;
+}
+
+/** Resolved defaults: no field left undefined. */
+export interface ResolvedDefaults {
+  readonly timeoutMs: number;
+  readonly shell: string;
+  readonly cwd: string;
+  readonly killGraceMs: number;
+  readonly maxOutputBytes: number;
+}
+
+/** Pipeline options with every default applied: what the engine reads. */
+export interface ResolvedPipelineOptions {
+  readonly preHooks: readonly ResolvedHook[];
+  readonly tasks: readonly Task[];
+  readonly postHooks: readonly ResolvedHook[];
+  readonly notifiers: readonly Notifier[];
+  readonly executor: Executor | undefined;
+  readonly jobId: string | undefined;
+  readonly jobType: string;
+  readonly repository: Repository | undefined;
+  readonly env: Readonly<Record<string, string>>;
+  readonly inheritEnv: boolean;
+  readonly envPrefix: string;
+  readonly context: Readonly<Record<string, string | number | boolean>>;
+  readonly secrets: readonly string[];
+  readonly jobLabel: string;
+  readonly defaults: ResolvedDefaults;
+}
+
+function resolveHook(hook: ParsedHook, defaults: ResolvedDefaults): ResolvedHook {
+  return {
+    name: hook.name,
+    command: hook.command,
+    critical: hook.critical,
+    runOnJobFailure: hook.runOnJobFailure,
+    continueOnFailure: hook.continueOnFailure,
+    timeoutMs: hook.timeoutMs ?? defaults.timeoutMs,
+    shell: hook.shell ?? defaults.shell,
+    cwd: hook.cwd ?? defaults.cwd,
+    env: { ...hook.env },
+    keepBackground: hook.keepBackground,
+  };
+}
+
+/**
+ * Validates pipeline options and applies every default. Throws a {@link ConfigError} listing every
+ * problem, each with its path, when anything is wrong; the input is never changed.
+ */
+export function resolvePipelineOptions(options: unknown): ResolvedPipelineOptions {
+  const parsed = pipelineSchema.safeParse(options, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues), { subject: 'JobPipeline options' });
+  const o = parsed.data;
+  const defaults: ResolvedDefaults = {
+    timeoutMs: o.defaults?.timeout ?? DEFAULTS.timeoutMs,
+    shell: o.defaults?.shell ?? DEFAULTS.shell,
+    cwd: o.defaults?.cwd ?? process.cwd(),
+    killGraceMs: o.defaults?.killGrace ?? DEFAULTS.killGraceMs,
+    maxOutputBytes: o.defaults?.maxOutputBytes ?? DEFAULTS.maxOutputBytes,
+  };
+  return {
+    preHooks: (o.preHooks ?? o.pre_job_hooks ?? []).map((hook) => resolveHook(hook, defaults)),
+    tasks: [...(o.tasks ?? [])],
+    postHooks: (o.postHooks ?? o.post_job_hooks ?? []).map((hook) => resolveHook(hook, defaults)),
+    notifiers: [...(o.notifiers ?? [])],
+    executor: o.executor,
+    jobId: o.jobId,
+    jobType: o.jobType ?? DEFAULTS.jobType,
+    repository:
+      o.repository === undefined
+        ? undefined
+        : {
+            ...(o.repository.id === undefined ? {} : { id: o.repository.id }),
+            ...(o.repository.name === undefined ? {} : { name: o.repository.name }),
+          },
+    env: { ...o.env },
+    inheritEnv: o.inheritEnv ?? DEFAULTS.inheritEnv,
+    envPrefix: o.envPrefix ?? DEFAULTS.envPrefix,
+    context: { ...o.context },
+    secrets: [...(o.secrets ?? [])],
+    jobLabel: o.jobLabel ?? DEFAULTS.jobLabel,
+    defaults,
+  };
+}
+
+/**
+ * Parses a hook list given as JSON (the documented API stores hooks as a JSON string) into
+ * validated hooks in canonical camelCase form, ready for `preHooks` / `postHooks`.
+ * An empty or blank string gives `[]`.
+ *
+ * @throws ConfigError listing every problem, with paths like `[1].timeout`.
+ * @example
+ * ```ts
+ * const preHooks = parseHooks('[{"name":"DB Dump","command":"pg_dump mydb","critical":true}]')
+ * // [{ name: 'DB Dump', command: 'pg_dump mydb', critical: true, runOnJobFailure: false, continueOnFailure: true, env: {} }]
+ * ```
+ */
+export function parseHooks(json: string): HookConfig[] {
+  const parsed = hookList.safeParse(json, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues), { subject: 'hook list' });
+  return parsed.data.map((hook) => {
+    const config: Record<string, unknown> = {
+      name: hook.name,
+      command: hook.command,
+      critical: hook.critical,
+      runOnJobFailure: hook.runOnJobFailure,
+      continueOnFailure: hook.continueOnFailure,
+      env: hook.env,
+    };
+    if (hook.timeoutMs !== undefined) config['timeout'] = hook.timeoutMs / 1000;
+    if (hook.shell !== undefined) config['shell'] = hook.shell;
+    if (hook.cwd !== undefined) config['cwd'] = hook.cwd;
+    if (hook.keepBackground) config['keepBackground'] = true;
+    return config as HookConfig;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors as data
+
+/** Formats a path the way people write it in JavaScript: `preHooks[1].timeout`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else text += text === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return text;
+}
+
+const KNOWN_OPTION_NAMES = [
+  ...Object.keys(hookShape),
+  ...Object.keys(pipelineSchema.shape ?? {}),
+  ...Object.keys(defaultsSchema.shape),
+  'id',
+];
+
+function didYouMean(key: string): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of KNOWN_OPTION_NAMES) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best}"?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * Turns zod issues into {@link ConfigIssue}s that say what was expected and what was received.
+ * One unknown key is one issue, with the key in its path.
+ */
+export function toConfigIssues(issues: readonly z.core.$ZodIssue[], basePath: readonly PropertyKey[] = []): ConfigIssue[] {
+  const result: ConfigIssue[] = [];
+  for (const issue of issues) {
+    const path = [...basePath, ...issue.path];
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        for (const key of issue.keys) {
+          result.push({ path: formatPath([...path, key]), message: `unknown option "${key}"${didYouMean(key)}` });
+        }
+        break;
+      case 'invalid_type':
+        result.push({
+          path: formatPath(path),
+          message:
+            issue.input === undefined
+              ? `is required (expected ${issue.expected})`
+              : `expected ${issue.expected}, received ${describeValue(issue.input)}`,
+        });
+        break;
+      case 'invalid_union':
+        result.push({ path: formatPath(path), message: `received ${describeValue(issue.input)}, which matches none of the accepted forms` });
+        break;
+      default:
+        result.push({ path: formatPath(path), message: issue.message });
+    }
+  }
+  return result;
+}

@@ -1,0 +1,77 @@
+/** What the engine knows about a task when it builds that task's environment (SPEC §3). */
+export interface TaskEnvContext {
+  readonly prefix: string;
+  readonly inheritEnv: boolean;
+  readonly jobEnv: Readonly<Record<string, string>>;
+  readonly taskEnv: Readonly<Record<string, string>>;
+  readonly context: Readonly<Record<string, string | number | boolean>>;
+  readonly repository: { readonly id?: string | number; readonly name?: string } | undefined;
+  readonly taskIndex: number;
+  readonly jobType: string;
+  readonly jobId: string;
+  readonly hook: { readonly name: string; readonly phase: 'pre' | 'post' } | undefined;
+  readonly jobStatus: 'success' | 'warning' | 'failure' | 'cancelled';
+  readonly failedTask: { readonly name: string; readonly error: string | null } | undefined;
+}
+
+/** The variables kept from the parent environment when `inheritEnv` is `false`. */
+export const MINIMAL_ENV_KEYS = ['PATH', 'HOME', 'LANG', 'TZ'] as const;
+
+/**
+ * Builds a child's environment as a new object, in SPEC §3 order (later wins): the parent
+ * environment without variables that carry the prefix, the job's `env`, the task's `env`, then the
+ * prefixed context variables. Never mutates its inputs.
+ */
+export function buildTaskEnv(
+  context: TaskEnvContext,
+  parentEnv: Readonly<Record<string, string | undefined>> = process.env,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  const parentKeys = context.inheritEnv ? Object.keys(parentEnv) : MINIMAL_ENV_KEYS;
+  for (const key of parentKeys) {
+    const value = parentEnv[key];
+    // A job started from a hook must not inherit its parent job's FAILED_TASK, JOB_ID, …
+    if (value !== undefined && !key.startsWith(context.prefix)) env[key] = value;
+  }
+  Object.assign(env, context.jobEnv, context.taskEnv);
+
+  const p = context.prefix;
+  for (const [key, value] of Object.entries(context.context)) env[p + key.toUpperCase()] = String(value);
+  if (context.repository?.id !== undefined) env[`${p}REPOSITORY_ID`] = String(context.repository.id);
+  if (context.repository?.name !== undefined) env[`${p}REPOSITORY_NAME`] = context.repository.name;
+  env[`${p}TASK_INDEX`] = String(context.taskIndex);
+  env[`${p}JOB_TYPE`] = context.jobType;
+  env[`${p}JOB_ID`] = context.jobId;
+  if (context.hook !== undefined) {
+    env[`${p}HOOK_NAME`] = context.hook.name;
+    env[`${p}HOOK_PHASE`] = context.hook.phase;
+  }
+  env[`${p}JOB_STATUS`] = context.jobStatus;
+  if (context.failedTask !== undefined) {
+    env[`${p}FAILED_TASK`] = context.failedTask.name;
+    env[`${p}ERROR`] = context.failedTask.error ?? '';
+  }
+  return env;
+}
+
+/** Replaces secrets in text with `***`. */
+export type Redactor = (text: string) => string;
+
+/** The text that stands in for a secret. */
+export const REDACTED = '***';
+
+/**
+ * Makes a function that replaces every occurrence of each secret with `***`. Longer secrets are
+ * replaced first, so a secret that contains another is hidden whole. Empty strings are ignored.
+ */
+export function createRedactor(secrets: Iterable<string>): Redactor {
+  const unique = [...new Set(secrets)].filter((secret) => secret.length > 0).sort((a, b) => b.length - a.length);
+  if (unique.length === 0) return (text) => text;
+  return (text) => {
+    let redacted = text;
+    for (const secret of unique) {
+      if (redacted.includes(secret)) redacted = redacted.replaceAll(secret, REDACTED);
+    }
+    return redacted;
+  };
+}

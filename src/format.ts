@@ -1,0 +1,96 @@
+import { capitalize } from './notify/message.js';
+import { SKIP_REASONS } from './pipeline/rules.js';
+import type { JobResult, TaskResult } from './types.js';
+
+/** Labels are padded to this width so the arrows line up, as in the documented flows. */
+const LABEL_WIDTH = 34;
+
+/** The label of a task in a flow: `Pre-Hook 1 (Database Dump)`, `Backup Task`, `Notification`. */
+export function flowLabel(task: TaskResult, tasks: readonly TaskResult[]): string {
+  switch (task.phase) {
+    case 'pre':
+    case 'post': {
+      const position = tasks.filter((other) => other.phase === task.phase && other.index <= task.index).length;
+      return `${task.phase === 'pre' ? 'Pre' : 'Post'}-Hook ${position} (${task.name})`;
+    }
+    case 'main':
+      return `${capitalize(task.type)} Task`;
+    case 'notification':
+      return 'Notification';
+  }
+}
+
+/** Whether a task ran only because it is a post-hook that runs after a failure or cancellation. */
+function ranOnFailure(task: TaskResult, result: JobResult): boolean {
+  if (task.phase !== 'post' || !task.runOnJobFailure || result.failure === null) return false;
+  // A cancellation between tasks has no index: it took effect at the first task it skipped.
+  const failedAt =
+    result.failure.taskIndex ??
+    result.tasks.find((other) => other.skipReason === SKIP_REASONS.cancelled)?.index ??
+    Number.POSITIVE_INFINITY;
+  return failedAt < task.index && task.startedAt !== null;
+}
+
+/** The outcome of a task in a flow: `✅ Success`, `❌ Failed (Critical)`, `⏭️  Skipped`, … */
+export function flowOutcome(task: TaskResult, result: JobResult): string {
+  switch (task.status) {
+    case 'pending':
+      return '⏸️  Pending';
+    case 'running':
+      return '🔄 Running';
+    case 'skipped':
+      return '⏭️  Skipped';
+    case 'completed': {
+      const notes = [];
+      if (ranOnFailure(task, result)) notes.push('Run on Failure');
+      if (task.warning) notes.push('with warnings');
+      return notes.length === 0 ? '✅ Success' : `✅ Success (${notes.join(', ')})`;
+    }
+    case 'failed': {
+      const why = task.cancelled ? 'Cancelled' : task.timedOut ? 'Timed Out' : task.critical ? 'Critical' : 'Non-Critical';
+      return `❌ Failed (${why})`;
+    }
+  }
+}
+
+/** The closing line of a flow: `Result: ✅ Job Completed Successfully`, … */
+export function flowResultLine(result: JobResult): string {
+  switch (result.status) {
+    case 'pending':
+      return 'Result: ⏸️  Job Pending';
+    case 'running':
+      return 'Result: 🔄 Job Running';
+    case 'completed':
+      return 'Result: ✅ Job Completed Successfully';
+    case 'completed_with_warnings':
+      return 'Result: ⚠️  Job Completed with Warnings';
+    case 'cancelled':
+      return 'Result: 🛑 Job Cancelled';
+    case 'failed': {
+      const failure = result.failure;
+      if (failure?.reason === 'critical_hook_failure') return 'Result: ❌ Job Failed - Critical Hook Error';
+      return `Result: ❌ Job Failed - ${capitalize(failure?.type ?? 'task')} Error`;
+    }
+  }
+}
+
+/**
+ * Prints a job as the documented execution flows do (SPEC §1.5): one numbered line per task with
+ * its outcome, a blank line, and the result. Works on a finished result and on a snapshot of a
+ * running job (`⏸️  Pending`, `🔄 Running`).
+ *
+ * @example
+ * ```ts
+ * console.log(formatFlow(await pipeline.run()))
+ * // 1. Pre-Hook 1 (Database Dump)         → ✅ Success
+ * // ...
+ * // Result: ✅ Job Completed Successfully
+ * ```
+ */
+export function formatFlow(result: JobResult): string {
+  const lines = result.tasks.map((task) => {
+    const label = flowLabel(task, result.tasks);
+    return `${task.index + 1}. ${label.padEnd(LABEL_WIDTH)} → ${flowOutcome(task, result)}`;
+  });
+  return [...lines, '', flowResultLine(result)].join('\n');
+}

@@ -1,0 +1,85 @@
+import type { JobResult, JobStatus, NotificationLevel, NotificationMessage, TaskResult } from '../types.js';
+
+/** `backup` → `Backup`. */
+export function capitalize(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+/**
+ * Builds the one notification message of a job, exactly as SPEC §5 says. The case is decided from
+ * the non-notification tasks and `result.failure`, so calling it on a final result gives back
+ * `result.notification`. The notification task, when there is one, counts as completed (the message
+ * is written while it is being delivered).
+ *
+ * @example
+ * ```ts
+ * const { title, body } = buildNotification(result)
+ * // '✅ Backup Job Completed Successfully'
+ * // "Backup job for 'MyRepository' completed successfully.\n\nTasks Completed: 7, Total: 7\nJob ID: job-abc-123"
+ * ```
+ */
+export function buildNotification(result: JobResult): NotificationMessage {
+  const label = result.jobLabel;
+  const repo = result.repository?.name ?? 'Unknown';
+  const work = result.tasks.filter((task) => task.phase !== 'notification');
+  const hasNotificationTask = work.length !== result.tasks.length;
+  const completed = work.filter((task) => task.status === 'completed').length + (hasNotificationTask ? 1 : 0);
+  const skipped = work.filter((task) => task.status === 'skipped').length;
+  const total = result.tasks.length;
+  const counts = `Tasks Completed: ${completed}, Skipped: ${skipped}, Total: ${total}`;
+  const jobIdLine = `Job ID: ${result.jobId}`;
+  const failure = result.failure;
+
+  const message = (title: string, lines: string[], level: NotificationLevel, status: JobStatus): NotificationMessage => ({
+    title,
+    body: lines.join('\n'),
+    level,
+    jobId: result.jobId,
+    status,
+  });
+
+  if (failure?.reason === 'cancelled') {
+    return message(
+      `🛑 ${label} Job Cancelled`,
+      [`${label} job for '${repo}' was cancelled.`, '', counts, jobIdLine],
+      'error',
+      'cancelled',
+    );
+  }
+  if (failure?.reason === 'critical_hook_failure') {
+    return message(
+      `❌ ${label} Job Failed - Critical Hook Error`,
+      [`${label} job for '${repo}' failed due to critical hook failure.`, '', `Failed Hook: ${failure.taskName ?? 'unknown'}`, counts, jobIdLine],
+      'error',
+      'failed',
+    );
+  }
+  if (failure !== null) {
+    const type = failure.type ?? 'task';
+    return message(
+      `❌ ${label} Job Failed - ${capitalize(type)} Error`,
+      [`${label} job for '${repo}' failed during ${type} process.`, '', counts, jobIdLine],
+      'error',
+      'failed',
+    );
+  }
+  const failed = work.filter((task) => task.status === 'failed');
+  const warned = work.filter((task) => task.status === 'completed' && task.warning);
+  if (failed.length > 0 || warned.length > 0) {
+    const lines = [`${label} job for '${repo}' completed but some tasks failed.`, ''];
+    if (failed.length > 0) lines.push(`Failed Tasks: ${typesOf(failed)}`);
+    if (warned.length > 0) lines.push(`Tasks with Warnings: ${typesOf(warned)}`);
+    lines.push(counts, jobIdLine);
+    return message(`⚠️ ${label} Job Completed with Warnings`, lines, 'warning', 'completed_with_warnings');
+  }
+  return message(
+    `✅ ${label} Job Completed Successfully`,
+    [`${label} job for '${repo}' completed successfully.`, '', `Tasks Completed: ${completed}, Total: ${total}`, jobIdLine],
+    'success',
+    'completed',
+  );
+}
+
+function typesOf(tasks: readonly TaskResult[]): string {
+  return tasks.map((task) => task.type).join(', ');
+}

@@ -1,0 +1,81 @@
+/** Why a bounded call was interrupted. */
+export type InterruptCause = 'timeout' | 'cancelled';
+
+/**
+ * How a bounded call ended: with a value, with an error, or abandoned because it did not settle
+ * within its kill grace after being told to stop. `cause` says whether a timeout or a cancellation
+ * was started before it settled.
+ */
+export type BoundedOutcome<T> =
+  | { readonly kind: 'value'; readonly value: T; readonly cause: InterruptCause | undefined }
+  | { readonly kind: 'error'; readonly error: unknown; readonly cause: InterruptCause | undefined }
+  | { readonly kind: 'abandoned'; readonly cause: InterruptCause };
+
+export interface BoundedOptions {
+  /** Cancels the call (the job's signal, or a live one for cleanup tasks). */
+  readonly parentSignal: AbortSignal;
+  readonly timeoutMs: number;
+  readonly killGraceMs: number;
+  /**
+   * `true` when the callee enforces `timeoutMs` itself (an executor): the engine then only steps in
+   * if it has not settled by timeout + grace + margin. `false` (custom tasks): the engine aborts the
+   * callee's signal at `timeoutMs`.
+   */
+  readonly executorEnforcesTimeout: boolean;
+}
+
+/** Extra time past the kill grace before the engine stops waiting for a callee that ignores its signal. */
+export const BACKSTOP_MARGIN_MS = 2_000;
+
+/**
+ * Runs `start` with a signal of its own and guarantees an answer: no task can hang the job, even
+ * one whose code ignores its signal. Every timer and listener is removed on every path.
+ */
+export function runBounded<T>(start: (signal: AbortSignal) => Promise<T>, options: BoundedOptions): Promise<BoundedOutcome<T>> {
+  const { parentSignal, timeoutMs, killGraceMs, executorEnforcesTimeout } = options;
+  const controller = new AbortController();
+  let cause: InterruptCause | undefined;
+  let timeoutTimer: NodeJS.Timeout | undefined;
+  let abandonTimer: NodeJS.Timeout | undefined;
+  let onParentAbort: (() => void) | undefined;
+
+  return new Promise<BoundedOutcome<T>>((resolve) => {
+    let settled = false;
+    const finish = (outcome: BoundedOutcome<T>): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timeoutTimer);
+      clearTimeout(abandonTimer);
+      if (onParentAbort !== undefined) parentSignal.removeEventListener('abort', onParentAbort);
+      resolve(outcome);
+    };
+    const interrupt = (why: InterruptCause, abandonAfterMs: number): void => {
+      cause ??= why;
+      controller.abort(why);
+      if (abandonTimer === undefined) {
+        abandonTimer = setTimeout(() => finish({ kind: 'abandoned', cause: cause ?? why }), abandonAfterMs);
+      }
+    };
+
+    if (executorEnforcesTimeout) {
+      timeoutTimer = setTimeout(() => interrupt('timeout', 0), timeoutMs + killGraceMs + BACKSTOP_MARGIN_MS);
+    } else {
+      timeoutTimer = setTimeout(() => interrupt('timeout', killGraceMs + BACKSTOP_MARGIN_MS), timeoutMs);
+    }
+    onParentAbort = () => interrupt('cancelled', killGraceMs + BACKSTOP_MARGIN_MS);
+    if (parentSignal.aborted) onParentAbort();
+    else parentSignal.addEventListener('abort', onParentAbort, { once: true });
+
+    let promise: Promise<T>;
+    try {
+      promise = Promise.resolve(start(controller.signal));
+    } catch (error) {
+      finish({ kind: 'error', error, cause });
+      return;
+    }
+    promise.then(
+      (value) => finish({ kind: 'value', value, cause }),
+      (error: unknown) => finish({ kind: 'error', error, cause }),
+    );
+  });
+}
