@@ -1,0 +1,428 @@
+import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import spawn from 'cross-spawn';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { LineSplitter } from './line-splitter.js';
+import { groupAlive, signalTree } from './process-tree.js';
+import { removeScript, writeScript, type ScriptFile } from './script-file.js';
+import { onAbort, startTimer } from './timers.js';
+import type { ExecRequest, ExecResult, Executor, OutputStream } from './types.js';
+
+/** Options of {@link ShellExecutor}; all optional. */
+export interface ShellExecutorOptions {
+  /**
+   * Where the private directories for shebang scripts are created.
+   * @default os.tmpdir()
+   */
+  readonly tempDir?: string;
+  /**
+   * After the main process exits, how long to wait for output still in the pipes before closing them
+   * (a background process that keeps them open cannot hold the result back longer than this).
+   * @default 100
+   */
+  readonly drainMs?: number;
+}
+
+const optionsSchema = z.strictObject({
+  tempDir: z.string().min(1).optional(),
+  drainMs: z.number().int().min(0).max(60_000).optional(),
+});
+
+/** How a command is started. */
+export interface SpawnPlan {
+  /** `shell`: shell text via `shell -c`; `script`: a shebang script for its interpreter; `argv`: no shell. */
+  readonly kind: 'shell' | 'script' | 'argv';
+  readonly file: string;
+  readonly args: readonly string[];
+  /** Windows only: pass `args` to the program untouched (cmd.exe does its own parsing). */
+  readonly windowsVerbatimArguments: boolean;
+}
+
+/**
+ * Decides the program and arguments for a command: `[shell, '-c', text]` (cmd.exe: `/d /s /c "text"`),
+ * `[interpreter, arg?, scriptPath]` for a shebang script, or the argv array as is.
+ *
+ * @example
+ * ```ts
+ * planSpawn('echo hi', '/bin/bash', null, 'linux') // { kind: 'shell', file: '/bin/bash', args: ['-c', 'echo hi'], … }
+ * ```
+ */
+export function planSpawn(command: string | readonly string[], shell: string, script: ScriptFile | null, platform: NodeJS.Platform): SpawnPlan {
+  if (typeof command !== 'string') {
+    const [file = '', ...args] = command;
+    return { kind: 'argv', file, args, windowsVerbatimArguments: false };
+  }
+  if (script !== null) {
+    return { kind: 'script', file: script.shebang.interpreter, args: [...script.shebang.args, script.path], windowsVerbatimArguments: false };
+  }
+  if (platform === 'win32' && /^cmd(\.exe)?$/i.test(basename(shell))) {
+    // What Node itself does for `shell: true` on Windows: cmd.exe does not follow the C runtime's quoting.
+    return { kind: 'shell', file: shell, args: ['/d', '/s', '/c', `"${command}"`], windowsVerbatimArguments: true };
+  }
+  return { kind: 'shell', file: shell, args: ['-c', command], windowsVerbatimArguments: false };
+}
+
+/**
+ * Says in plain words why a command could not start, naming the offending value
+ * (`shell not found: /bin/zsh`). Never "Unknown error".
+ *
+ * @example
+ * ```ts
+ * describeSpawnError({ code: 'ENOENT' }, plan, '/srv') // 'shell not found: /bin/zsh'
+ * ```
+ */
+export async function describeSpawnError(error: unknown, plan: SpawnPlan, cwd: string): Promise<string> {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const what = plan.kind === 'shell' ? 'shell' : plan.kind === 'script' ? 'interpreter' : 'command';
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return `${what} not found: ${plan.file}`;
+    case 'EACCES':
+    case 'EPERM':
+      // The child reports a working directory it may not enter with the same code as the program.
+      return (await canEnter(cwd)) ? `permission denied: ${plan.file}` : `permission denied: ${cwd}`;
+    case 'ENOEXEC':
+      return `not an executable program (no #! line?): ${plan.file}`;
+    case 'E2BIG':
+      return `command too long for the system's argument limit (${argBytes(plan)} bytes): start it from a script file`;
+    case 'EAGAIN':
+    case 'EMFILE':
+    case 'ENFILE':
+    case 'ENOMEM':
+      return `cannot start ${plan.file}: out of processes, files or memory (${code})`;
+    default: {
+      const message = error instanceof Error && error.message !== '' ? error.message : String(code ?? error);
+      return `cannot start ${plan.file}: ${message}`;
+    }
+  }
+}
+
+function argBytes(plan: SpawnPlan): number {
+  return plan.args.reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, Buffer.byteLength(plan.file) + 1);
+}
+
+async function canEnter(dir: string): Promise<boolean> {
+  try {
+    await access(dir, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Checks the working directory before spawning: spawn's own ENOENT cannot tell it from a missing program. */
+async function checkCwd(cwd: string): Promise<string | null> {
+  try {
+    const info = await stat(cwd);
+    return info.isDirectory() ? null : `working directory is not a directory: ${cwd}`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return `working directory does not exist: ${cwd}`;
+    if (code === 'EACCES' || code === 'EPERM') return `permission denied: ${cwd}`;
+    return `working directory cannot be used: ${cwd} (${code ?? String(error)})`;
+  }
+}
+
+type KillReason = 'timeout' | 'cancel';
+
+/** A function, not an inline check: the signal can fire while `execute` awaits, which narrowing ignores. */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+interface Running {
+  readonly killNow: () => void;
+}
+
+/** Polling intervals while waiting for the rest of a process group to go away. */
+const GROUP_POLL_MS = [5, 10, 20, 40, 80, 100] as const;
+
+/**
+ * The default {@link Executor}: runs each command as a real process, kills its whole tree on timeout or
+ * cancel, and never waits on a pipe that an orphan holds open.
+ *
+ * - String commands run as `shell -c command` (cmd.exe: `/d /s /c`); a command starting with a `#!`
+ *   line (after blank or `#` lines) runs as a script for that interpreter from a private temp file,
+ *   removed on every path; an argv array runs directly, with no shell. stdin is not connected.
+ * - POSIX: each command leads its own process group. Timeout and cancel send SIGTERM to the group, then
+ *   SIGKILL after `killGraceMs`. When the main process exits by itself, what it left in its group
+ *   (background jobs) gets the same SIGTERM → grace → SIGKILL, unless `keepBackground` is set.
+ *   Windows: `taskkill /T /F` on the tree.
+ * - The result settles on the main process's exit, after at most `drainMs` of reading what is left in
+ *   the pipes. Output arrives line by line through `onOutput` (see {@link LineSplitter}).
+ * - A start failure resolves with `error` in plain words; `execute` itself never rejects.
+ *
+ * See docs/executor.md.
+ *
+ * @example
+ * ```ts
+ * const executor = new ShellExecutor()
+ * const result = await executor.execute({
+ *   command: 'echo hello', shell: '/bin/bash', cwd: process.cwd(), env: { PATH: process.env.PATH ?? '' },
+ *   timeoutMs: 10_000, killGraceMs: 2_000, maxOutputBytes: 65_536,
+ *   onOutput: (line, stream) => console.log(stream, line),
+ *   taskName: 'hello', taskIndex: 0, jobId: 'demo',
+ * })
+ * // result: { exitCode: 0, signal: null, timedOut: false, cancelled: false, error: null, durationMs: … }
+ * ```
+ */
+export class ShellExecutor implements Executor {
+  readonly #tempDir: string | undefined;
+  readonly #drainMs: number;
+  readonly #platform: NodeJS.Platform = process.platform;
+  readonly #running = new Set<Running>();
+
+  /**
+   * @param options - See {@link ShellExecutorOptions}.
+   * @throws ConfigError when an option is invalid.
+   */
+  constructor(options: ShellExecutorOptions = {}) {
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw new ConfigError(
+        parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+        { subject: 'ShellExecutor options' },
+      );
+    }
+    this.#tempDir = parsed.data.tempDir;
+    this.#drainMs = parsed.data.drainMs ?? 100;
+  }
+
+  /** How many commands are running now (started and not yet settled). */
+  get running(): number {
+    return this.#running.size;
+  }
+
+  /**
+   * SIGKILLs the process group (Windows: the tree) of every command still running, without grace.
+   * Their results still settle, as killed by `SIGKILL`. For a CLI's second Ctrl-C.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGINT', () => { controller.abort(); process.once('SIGINT', () => executor.killAll()) })
+   * ```
+   */
+  killAll(): void {
+    for (const running of [...this.#running]) running.killNow();
+  }
+
+  /** Runs one command; see the class description. Resolves once, never rejects. */
+  async execute(request: ExecRequest): Promise<ExecResult> {
+    const startedAt = performance.now();
+    const finish = (fields: Partial<ExecResult>): ExecResult => ({
+      exitCode: null,
+      signal: null,
+      timedOut: false,
+      cancelled: false,
+      error: null,
+      durationMs: Math.round(performance.now() - startedAt),
+      ...fields,
+    });
+    if (isAborted(request.signal)) return finish({ cancelled: true });
+
+    if (typeof request.command !== 'string' && request.command.length === 0) return finish({ error: 'empty command: no program given' });
+    const cwdError = await checkCwd(request.cwd);
+    if (cwdError !== null) return finish({ error: cwdError });
+
+    let script: ScriptFile | null = null;
+    try {
+      if (typeof request.command === 'string') {
+        try {
+          script = await writeScript(request.command, this.#tempDir);
+        } catch (error) {
+          return finish({ error: `cannot write the script to a temporary file: ${(error as Error).message}` });
+        }
+      }
+      if (isAborted(request.signal)) return finish({ cancelled: true });
+      const plan = planSpawn(request.command, request.shell, script, this.#platform);
+      return finish(await this.#run(request, plan));
+    } finally {
+      if (script !== null) await removeScript(script);
+    }
+  }
+
+  /** Spawns the planned process and resolves with everything but `durationMs`. */
+  #run(request: ExecRequest, plan: SpawnPlan): Promise<Partial<ExecResult>> {
+    const platform = this.#platform;
+    const posix = platform !== 'win32';
+    return new Promise((resolve) => {
+      let child: ChildProcess;
+      try {
+        child = spawn(plan.file, plan.args, {
+          cwd: request.cwd,
+          env: request.env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: posix,
+          windowsHide: true,
+          windowsVerbatimArguments: plan.windowsVerbatimArguments,
+        });
+      } catch (error) {
+        // Thrown synchronously: E2BIG, a NUL byte in an argument or the environment, …
+        void describeSpawnError(error, plan, request.cwd).then((message) => resolve({ error: message }));
+        return;
+      }
+
+      const { stdout, stderr } = child;
+      const pid = child.pid;
+      if (pid === undefined || stdout === null || stderr === null) {
+        // The spawn failed; Node reports why with an 'error' event on the next tick.
+        child.once('error', (error) => {
+          stdout?.destroy();
+          stderr?.destroy();
+          void describeSpawnError(error, plan, request.cwd).then((message) => resolve({ error: message }));
+        });
+        return;
+      }
+
+      child.on('error', () => {
+        // After a successful spawn Node reports only failures of child.kill(), which is not used.
+      });
+      let killReason: KillReason | null = null;
+      let exited = false;
+      let settled = false;
+      let exitCode: number | null = null;
+      let exitSignal: string | null = null;
+      const cleanups: Array<() => void> = [];
+      let cancelGrace: () => void = () => {};
+      let cancelPoll: () => void = () => {};
+
+      const splitters = {
+        stdout: this.#splitter(request, 'stdout'),
+        stderr: this.#splitter(request, 'stderr'),
+      };
+      let openStreams = 2;
+      const onClose = (): void => {
+        openStreams -= 1;
+        if (openStreams === 0 && drainStarted) finalize();
+      };
+      for (const [stream, splitter] of [
+        [stdout, splitters.stdout],
+        [stderr, splitters.stderr],
+      ] as const) {
+        if (splitter === null) stream.resume();
+        else stream.on('data', (chunk: Buffer) => splitter.write(chunk));
+        stream.once('close', onClose);
+        stream.on('error', () => {
+          // A read error on our end of a pipe ends its output; the exit still settles the command.
+        });
+      }
+
+      const running: Running = {
+        killNow: () => {
+          signalTree(pid, 'SIGKILL', platform);
+        },
+      };
+      this.#running.add(running);
+
+      let killDeadline = Number.POSITIVE_INFINITY;
+      const startKill = (reason: KillReason): void => {
+        if (exited || killReason !== null) return;
+        killReason = reason;
+        killDeadline = performance.now() + request.killGraceMs;
+        signalTree(pid, 'SIGTERM', platform);
+        cancelGrace = startTimer(request.killGraceMs, () => signalTree(pid, 'SIGKILL', platform));
+      };
+
+      cleanups.push(startTimer(request.timeoutMs, () => startKill('timeout')));
+      if (request.signal !== undefined) cleanups.push(onAbort(request.signal, () => startKill('cancel')));
+
+      // Waits until no live process is left in the group, or the grace ran out and the group was SIGKILLed.
+      const awaitGroup = (): void => {
+        let attempt = 0;
+        let stopped = false;
+        const poll = (): void => {
+          const delay = GROUP_POLL_MS[Math.min(attempt, GROUP_POLL_MS.length - 1)] ?? 100;
+          attempt += 1;
+          const cancelTimer = startTimer(delay, () => {
+            void groupAlive(pid, platform).then((alive) => {
+              if (stopped) return;
+              if (alive) poll();
+              else drain();
+            });
+          });
+          cancelPoll = () => {
+            stopped = true;
+            cancelTimer();
+          };
+        };
+        poll();
+      };
+
+      let drainStarted = false;
+      let cancelDrain: () => void = () => {};
+      const drain = (): void => {
+        if (drainStarted) return;
+        drainStarted = true;
+        cancelGrace();
+        cancelPoll();
+        if (openStreams === 0) {
+          finalize();
+          return;
+        }
+        cancelDrain = startTimer(this.#drainMs, finalize);
+      };
+
+      const finalize = (): void => {
+        if (settled) return;
+        settled = true;
+        cancelDrain();
+        cancelGrace();
+        cancelPoll();
+        // Whatever still holds the pipes (a kept background process) must not hold the result.
+        stdout.destroy();
+        stderr.destroy();
+        splitters.stdout?.end();
+        splitters.stderr?.end();
+        this.#running.delete(running);
+        resolve({ exitCode, signal: exitSignal, timedOut: killReason === 'timeout', cancelled: killReason === 'cancel' });
+      };
+
+      child.once('exit', (code, signal) => {
+        exited = true;
+        exitCode = code;
+        exitSignal = signal;
+        for (const cleanup of cleanups) cleanup();
+        if (!posix) {
+          drain();
+          return;
+        }
+        if (killReason !== null) {
+          // The group already had SIGTERM; its other members get the rest of the grace, then SIGKILL.
+          cancelGrace();
+          cancelGrace = startTimer(Math.max(0, killDeadline - performance.now()), () => {
+            signalTree(pid, 'SIGKILL', platform);
+            drain();
+          });
+          awaitGroup();
+          return;
+        }
+        if (request.keepBackground === true || !signalTree(pid, 'SIGTERM', platform)) {
+          drain();
+          return;
+        }
+        // Background processes left in the group: SIGTERM sent, SIGKILL after the grace.
+        cancelGrace = startTimer(request.killGraceMs, () => {
+          signalTree(pid, 'SIGKILL', platform);
+          drain();
+        });
+        awaitGroup();
+      });
+    });
+  }
+
+  #splitter(request: ExecRequest, stream: OutputStream): LineSplitter | null {
+    const onOutput = request.onOutput;
+    if (onOutput === undefined) return null;
+    return new LineSplitter(request.maxOutputBytes, (line) => {
+      try {
+        onOutput(line, stream);
+      } catch {
+        // A throwing consumer must not crash the process from inside a stream event or stop the output.
+      }
+    });
+  }
+}
