@@ -1,0 +1,564 @@
+import { STATUS_CODES } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { durationToMs, formatSeconds, type Duration } from '../duration.js';
+import type { NotificationLevel } from '../types.js';
+
+/*
+ * The shared delivery of every built-in HTTP notifier: one POST, retried on network errors, 5xx and
+ * 429, within the notifier's timeout, with errors that name the status or the network failure and
+ * never the URL's path or query (where webhook tokens live).
+ */
+
+/** Every level, in the order notifiers list them. */
+export const NOTIFICATION_LEVELS = ['success', 'warning', 'error'] as const satisfies readonly NotificationLevel[];
+
+/** The defaults shared by every built-in notifier. */
+export const NOTIFIER_DEFAULTS = {
+  /** Seconds a notifier may take, retries included. */
+  timeout: 30,
+  /** Extra attempts after a network error, a 5xx or a 429. */
+  retries: 2,
+} as const;
+
+/** What went wrong with a delivery, as data: branch on this, never on the message. */
+export type DeliveryFailureKind =
+  /** The server answered with a status that is not 2xx. */
+  | 'http'
+  /** No answer: connection refused, DNS failure, reset, TLS error, or an attempt that took too long. */
+  | 'network'
+  /** The notifier's timeout (the context signal) fired before delivery. */
+  | 'timeout'
+  /** The server answered 2xx but the provider said no (Telegram `ok: false`, Pushover `status: 0`). */
+  | 'rejected';
+
+/**
+ * Thrown by the built-in notifiers when a message could not be delivered. The message says why in
+ * words a person can act on (`HTTP 500 Internal Server Error`, `connection refused (127.0.0.1:8080)`)
+ * and never contains the URL's path or query, nor any of the notifier's `secrets`.
+ *
+ * @example
+ * ```ts
+ * try { await notifier.notify(message, context) } catch (error) {
+ *   if (error instanceof NotificationDeliveryError && error.status === 404) { ... }
+ * }
+ * ```
+ */
+export class NotificationDeliveryError extends Error {
+  /** Why delivery failed. */
+  readonly kind: DeliveryFailureKind;
+  /** The last HTTP status received, or `null` when no response came back. */
+  readonly status: number | null;
+  /** How many requests were sent (1 when there was no retry). */
+  readonly attempts: number;
+
+  constructor(message: string, details: { kind: DeliveryFailureKind; status: number | null; attempts: number }) {
+    super(message);
+    this.name = 'NotificationDeliveryError';
+    this.kind = details.kind;
+    this.status = details.status;
+    this.attempts = details.attempts;
+  }
+}
+
+/** One request as a notifier builds it: always a POST. */
+export interface HttpRequest {
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Omitted for an empty body (Healthchecks' `/start`). */
+  readonly body?: string | URLSearchParams;
+}
+
+/** A 2xx response, its body already read (up to {@link MAX_RESPONSE_BYTES}). */
+export interface HttpResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  readonly body: string;
+}
+
+/** How {@link deliver} sends one request. */
+export interface DeliveryOptions {
+  /** The notifier's timeout signal: when it fires, delivery stops, whatever attempt it is on. */
+  readonly signal: AbortSignal;
+  /** The notifier's whole time budget, used to split it between attempts and to judge `Retry-After`. */
+  readonly timeoutMs: number;
+  /** Extra attempts after a network error, a 5xx or a 429. */
+  readonly retries: number;
+  /** Values scrubbed from every error text, whatever the server or the network layer said. */
+  readonly secrets: readonly string[];
+  /** Pulls a short human reason out of an error response body (Telegram's `description`). */
+  readonly describeErrorBody?: ((body: string) => string | undefined) | undefined;
+  /** The first wait before a retry, doubled each time. Tests only. @default 500 */
+  readonly retryDelayMs?: number | undefined;
+}
+
+/** The most of a response body that is read; the rest is dropped. */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** No attempt is cut shorter than this, however many retries share the timeout. */
+const MIN_ATTEMPT_MS = 1000;
+const DEFAULT_RETRY_DELAY_MS = 500;
+
+type AttemptOutcome =
+  | { readonly type: 'response'; readonly response: HttpResponse }
+  | { readonly type: 'failure'; readonly message: string }
+  | { readonly type: 'aborted' };
+
+/**
+ * POSTs one request with Node's global `fetch` and resolves with the 2xx response.
+ *
+ * Retries network errors, 5xx and 429 up to `retries` times with exponential backoff (500 ms, 1 s,
+ * …), waiting what `Retry-After` asks for when it fits in the time left; other 4xx and 3xx fail at
+ * once (redirects are not followed, so a POST never turns into a GET). Each attempt but the last may
+ * take at most `timeoutMs / (retries + 1)` (at least 1 s), so a hung connection still leaves time to
+ * retry; the last one may use whatever is left. Everything stops when `signal` fires.
+ *
+ * @throws {NotificationDeliveryError} with a message naming the status or the network failure.
+ * @example
+ * ```ts
+ * const response = await deliver(
+ *   { url: new URL('https://example.com/hook'), headers: { 'content-type': 'application/json' }, body: '{}' },
+ *   { signal, timeoutMs: 30_000, retries: 2, secrets: [] },
+ * )
+ * ```
+ */
+export async function deliver(request: HttpRequest, options: DeliveryOptions): Promise<HttpResponse> {
+  const { url, headers } = moveCredentialsToHeader(request.url, request.headers);
+  const target = describeTarget(url);
+  const startedAt = performance.now();
+  const retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
+  function fail(message: string, kind: DeliveryFailureKind, status: number | null, attempts: number): never {
+    throw new NotificationDeliveryError(scrub(message, options.secrets), { kind, status, attempts });
+  }
+  let lastFailure: string | undefined;
+  let lastStatus: number | null = null;
+  let attempts = 0;
+
+  function timedOut(): never {
+    const earlier = lastFailure === undefined ? '' : `; last failure: ${lastFailure}`;
+    return fail(`timed out (${target})${earlier}`, 'timeout', lastStatus, attempts);
+  }
+
+  for (;;) {
+    if (options.signal.aborted) timedOut();
+    attempts += 1;
+    const isLast = attempts > options.retries;
+    const attemptTimeoutMs = isLast
+      ? undefined
+      : Math.max(MIN_ATTEMPT_MS, options.timeoutMs / (options.retries + 1));
+    const outcome = await attempt({ url, headers, body: request.body }, options.signal, attemptTimeoutMs, target);
+    if (outcome.type === 'aborted') timedOut();
+
+    let waitMs = retryDelayMs * 2 ** (attempts - 1);
+    let retryAfterMs: number | undefined;
+    let failure: string;
+    if (outcome.type === 'response') {
+      const { response } = outcome;
+      if (response.status >= 200 && response.status < 300) return response;
+      lastStatus = response.status;
+      const detail = options.describeErrorBody?.(response.body);
+      failure = describeStatus(response.status, response.statusText, detail);
+      if (response.status >= 300 && response.status < 400) {
+        fail(`${failure} (redirects are not followed: use the final URL)`, 'http', lastStatus, attempts);
+      }
+      const retryable = response.status === 429 || response.status >= 500;
+      if (!retryable) fail(withAttempts(failure, attempts), 'http', lastStatus, attempts);
+      retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      if (retryAfterMs !== undefined) waitMs = retryAfterMs;
+    } else {
+      failure = outcome.message;
+      lastStatus = null;
+    }
+    lastFailure = failure;
+
+    const kind: DeliveryFailureKind = lastStatus === null ? 'network' : 'http';
+    if (isLast) fail(withAttempts(failure, attempts), kind, lastStatus, attempts);
+    const leftMs = options.timeoutMs - (performance.now() - startedAt);
+    if (waitMs >= leftMs) {
+      // Waiting would only end in a timeout: report the real failure now.
+      const why =
+        retryAfterMs === undefined
+          ? ''
+          : `; the server asked to retry after ${formatSeconds(retryAfterMs)}, past the ${formatSeconds(options.timeoutMs)} timeout`;
+      fail(`${withAttempts(failure, attempts)}${why}`, kind, lastStatus, attempts);
+    }
+    try {
+      await sleep(waitMs, undefined, { signal: options.signal });
+    } catch {
+      timedOut();
+    }
+  }
+}
+
+async function attempt(
+  request: { readonly url: URL; readonly headers: Readonly<Record<string, string>>; readonly body: HttpRequest['body'] },
+  signal: AbortSignal,
+  attemptTimeoutMs: number | undefined,
+  target: string,
+): Promise<AttemptOutcome> {
+  const attemptController = new AbortController();
+  const timer =
+    attemptTimeoutMs === undefined ? undefined : setTimeout(() => attemptController.abort(), attemptTimeoutMs);
+  try {
+    const response = await globalThis.fetch(request.url, {
+      method: 'POST',
+      headers: request.headers,
+      ...(request.body === undefined ? {} : { body: request.body }),
+      redirect: 'manual',
+      signal: AbortSignal.any([signal, attemptController.signal]),
+    });
+    const body = await readText(response, MAX_RESPONSE_BYTES);
+    const statusText = response.statusText === '' ? (STATUS_CODES[response.status] ?? '') : response.statusText;
+    return { type: 'response', response: { status: response.status, statusText, headers: response.headers, body } };
+  } catch (error) {
+    if (signal.aborted) return { type: 'aborted' };
+    if (attemptController.signal.aborted && attemptTimeoutMs !== undefined) {
+      return { type: 'failure', message: `no response within ${formatSeconds(attemptTimeoutMs)} (${target})` };
+    }
+    return { type: 'failure', message: describeNetworkError(error, target) };
+  } finally {
+    clearTimeout(timer);
+    // Releases the connection of a body left unread and the listeners of the combined signal.
+    attemptController.abort();
+  }
+}
+
+/**
+ * `fetch` refuses URLs with `user:password@`: send them as Basic authentication instead, unless the
+ * request already carries an Authorization header.
+ */
+function moveCredentialsToHeader(
+  original: URL,
+  headers: Readonly<Record<string, string>>,
+): { url: URL; headers: Readonly<Record<string, string>> } {
+  if (original.username === '' && original.password === '') return { url: original, headers };
+  const url = new URL(original);
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  const hasAuthorization = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
+  if (hasAuthorization) return { url, headers };
+  const basic = Buffer.from(`${user}:${password}`, 'utf8').toString('base64');
+  return { url, headers: { ...headers, authorization: `Basic ${basic}` } };
+}
+
+/**
+ * The parts of a URL that may be credentials, for a notifier's `secrets`: the whole URL when it has
+ * a path or query (webhook URLs carry their token there), user and password, and long query values.
+ */
+export function urlSecrets(url: URL): string[] {
+  const secrets: string[] = [];
+  if (url.pathname.length > 1 || url.search !== '') secrets.push(url.href);
+  if (url.username !== '') secrets.push(url.username, decodeURIComponent(url.username));
+  if (url.password !== '') secrets.push(url.password, decodeURIComponent(url.password));
+  for (const value of url.searchParams.values()) {
+    if (value.length >= 8) secrets.push(value);
+  }
+  return [...new Set(secrets)];
+}
+
+/** Reads at most `limit` bytes of the body as UTF-8 and cancels the rest. */
+async function readText(response: Response, limit: number): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let received = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const room = limit - received;
+      received += value.byteLength;
+      text += decoder.decode(value.byteLength > room ? value.subarray(0, room) : value, { stream: true });
+      if (received >= limit) break;
+    }
+    return text + decoder.decode();
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+/** `host:port` of a URL: what errors show instead of the URL, whose path may hold a token. */
+export function describeTarget(url: URL): string {
+  return url.host;
+}
+
+function describeStatus(status: number, statusText: string, detail: string | undefined): string {
+  const head = statusText === '' ? `HTTP ${status}` : `HTTP ${status} ${statusText}`;
+  if (detail === undefined) return head;
+  let reason = detail.trim().replace(/\s+/g, ' ');
+  // Telegram's descriptions repeat the status text: "Bad Request: chat not found".
+  if (statusText !== '' && reason.toLowerCase().startsWith(`${statusText.toLowerCase()}: `)) {
+    reason = reason.slice(statusText.length + 2);
+  }
+  if (reason === '') return head;
+  return `${head}: ${truncate(reason, 300)}`;
+}
+
+const NETWORK_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+  UND_ERR_BODY_TIMEOUT: 'response body stalled',
+  CERT_HAS_EXPIRED: 'TLS certificate has expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate chain is self-signed',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate could not be verified',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not match the host name',
+};
+
+/** Turns undici's `TypeError: fetch failed` and its `cause` into words, without the request URL. */
+function describeNetworkError(error: unknown, target: string): string {
+  const code = findCode(error);
+  if (code !== undefined) {
+    const known = NETWORK_CODES[code];
+    return known === undefined ? `network error: ${code} (${target})` : `${known} (${target})`;
+  }
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return `network error: ${truncate(text, 200)} (${target})`;
+}
+
+function findCode(error: unknown, depth = 0): string | undefined {
+  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string' && code !== 'ABORT_ERR') return code;
+  const nested = findCode(cause, depth + 1);
+  if (nested !== undefined) return nested;
+  // Happy eyeballs tries every address and throws an AggregateError of the per-address failures.
+  if (Array.isArray(errors)) {
+    for (const inner of errors) {
+      const found = findCode(inner, depth + 1);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/** Parses `Retry-After`: delay-seconds or an HTTP date; `undefined` when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function withAttempts(message: string, attempts: number): string {
+  return attempts > 1 ? `${message}, after ${attempts} attempts` : message;
+}
+
+/** Replaces every secret (longest first, so one inside another leaves no fragment) with `***`. */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let result = text;
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret !== '') result = result.split(secret).join('***');
+  }
+  return result;
+}
+
+/** Cuts `text` to at most `max` characters (code points), ending with `…` when cut. */
+export function truncate(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** Escapes `&`, `<` and `>` so text is shown as written inside HTML. */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options shared by every built-in notifier
+// ---------------------------------------------------------------------------------------------
+
+/** Options every built-in notifier takes. */
+export interface NotifierOptions {
+  /**
+   * Shown in errors and events; set it to tell two notifiers of the same kind apart.
+   * @default the provider's name, e.g. `'webhook'`
+   */
+  readonly name?: string | undefined;
+  /**
+   * How long one notification may take, retries included: seconds or a duration string.
+   * @default 30
+   */
+  readonly timeout?: Duration | undefined;
+  /**
+   * The levels this notifier is called for.
+   * @default ['success', 'warning', 'error']
+   */
+  readonly on?: readonly NotificationLevel[] | undefined;
+}
+
+/** Options every built-in HTTP notifier takes. */
+export interface HttpNotifierOptions extends NotifierOptions {
+  /**
+   * Extra attempts after a network error, a 5xx or a 429 (never after another 4xx).
+   * @default 2
+   */
+  readonly retries?: number | undefined;
+}
+
+/** A notifier's common options, resolved. */
+export interface ResolvedNotifierOptions {
+  readonly name: string;
+  readonly timeout: Duration;
+  readonly timeoutMs: number;
+  readonly on: readonly NotificationLevel[];
+}
+
+const levelSchema = z.enum(NOTIFICATION_LEVELS);
+
+const durationSchema = z
+  .union([z.number(), z.string()])
+  .refine((value) => durationToMs(value) !== undefined, {
+    message: 'expected a positive number of seconds or a duration string like "30s" or "500ms"',
+  });
+
+/** The zod shape of {@link NotifierOptions}, for a notifier's own strict object schema. */
+export function notifierOptionsShape(defaultName: string) {
+  return {
+    name: z.string().trim().min(1, 'must not be empty').default(defaultName),
+    timeout: durationSchema.default(NOTIFIER_DEFAULTS.timeout),
+    on: z
+      .array(levelSchema)
+      .min(1, 'list at least one level; leave the notifier out to turn it off')
+      .default([...NOTIFICATION_LEVELS]),
+  };
+}
+
+/** The zod shape of {@link HttpNotifierOptions}. */
+export function httpNotifierOptionsShape(defaultName: string) {
+  return {
+    ...notifierOptionsShape(defaultName),
+    retries: z.number().int('expected a whole number').min(0).max(10).default(NOTIFIER_DEFAULTS.retries),
+  };
+}
+
+/** An `http:` or `https:` URL, parsed. The message never repeats the value: it may hold a token. */
+export function httpUrlSchema() {
+  return z
+    .string()
+    .refine(isHttpUrl, { message: 'expected an absolute http:// or https:// URL' })
+    .transform((value) => new URL(value));
+}
+
+function isHttpUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const { protocol } = new URL(value);
+  return protocol === 'http:' || protocol === 'https:';
+}
+
+/** A per-level setting: one value for every level, or some levels (the rest keep their defaults). */
+export function perLevelSchema<T extends z.ZodType>(value: T) {
+  return z.strictObject({ success: value.optional(), warning: value.optional(), error: value.optional() });
+}
+
+/** Fills the levels a user left out from `defaults`. */
+export function resolvePerLevel<T>(
+  given: Partial<Record<NotificationLevel, T | undefined>> | undefined,
+  defaults: Readonly<Record<NotificationLevel, T>>,
+): Readonly<Record<NotificationLevel, T>> {
+  return {
+    success: given?.success ?? defaults.success,
+    warning: given?.warning ?? defaults.warning,
+    error: given?.error ?? defaults.error,
+  };
+}
+
+/**
+ * Validates a notifier's options against its strict zod schema, or throws {@link ConfigError}
+ * listing every problem with its path (`token`, `on[1]`, `headers.X-Key`).
+ */
+export function parseOptions<S extends z.ZodObject>(schema: S, input: unknown, subject: string): z.output<S> {
+  const parsed = schema.safeParse(input, {
+    error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined),
+  });
+  if (parsed.success) return parsed.data;
+  const known = Object.keys(schema.shape);
+  const issues: ConfigIssue[] = [];
+  for (const issue of parsed.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const hint = issue.path.length === 0 ? suggest(key, known) : undefined;
+        issues.push({
+          path: formatPath([...issue.path, key]),
+          message: `unknown option "${key}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`,
+        });
+      }
+    } else {
+      issues.push({ path: formatPath(issue.path), message: issue.message });
+    }
+  }
+  // ConfigError lists problems in the order they appear in the input, not in the schema's order.
+  const order = typeof input === 'object' && input !== null ? Object.keys(input) : [];
+  const position = (issue: ConfigIssue): number => {
+    const key = /^[^.[]*/.exec(issue.path)?.[0] ?? '';
+    const index = order.indexOf(key);
+    return index === -1 ? order.length : index;
+  };
+  issues.sort((a, b) => position(a) - position(b));
+  throw new ConfigError(issues, { subject });
+}
+
+/** Resolves the common options once parsed (the duration is known to be valid by then). */
+export function resolveCommon(parsed: {
+  name: string;
+  timeout: Duration;
+  on: readonly NotificationLevel[];
+}): ResolvedNotifierOptions {
+  return {
+    name: parsed.name,
+    timeout: parsed.timeout,
+    timeoutMs: durationToMs(parsed.timeout) ?? NOTIFIER_DEFAULTS.timeout * 1000,
+    on: Object.freeze([...parsed.on]),
+  };
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const part of path) {
+    if (typeof part === 'number') text += `[${part}]`;
+    else text += text === '' ? String(part) : `.${String(part)}`;
+  }
+  return text;
+}
+
+function suggest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
