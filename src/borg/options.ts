@@ -1,0 +1,369 @@
+import { z } from 'zod';
+import { durationToMs, type Duration } from '../duration.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+
+/** The default archive name: borg expands the placeholders when it creates the archive. */
+export const DEFAULT_ARCHIVE_NAME = '{hostname}-{now:%Y-%m-%dT%H:%M:%S}';
+
+// Variables that carry the passphrase: given through `env` they would escape redaction.
+const PASSPHRASE_VARIABLES = ['BORG_PASSPHRASE', 'BORG_PASSCOMMAND', 'BORG_PASSPHRASE_FD', 'BORG_NEW_PASSPHRASE'];
+
+const nonEmptyString = z.string().refine((value) => value.trim().length > 0, { message: 'must not be empty' });
+
+const envRecord = z
+  .record(z.string().regex(/^[^=\0]+$/, { message: 'environment variable names must not be empty or contain "=" or NUL' }), z.string())
+  .superRefine((env, context) => {
+    for (const name of PASSPHRASE_VARIABLES) {
+      if (name in env) {
+        context.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `give the passphrase with the "passphrase" or "passcommand" option instead, so it is redacted everywhere`,
+        });
+      }
+    }
+  });
+
+const durationSchema = z.custom<Duration>((value) => durationToMs(value) !== undefined, {
+  message: 'expected a positive number of seconds or a duration string such as "90s", "5m", "1h"',
+});
+
+// borg's --lock-wait takes whole seconds, and 0 (do not wait) is meaningful.
+const lockWaitSchema = z.custom<Duration>((value) => value === 0 || durationToMs(value) !== undefined, {
+  message: 'expected a number of seconds (0 or more) or a duration string such as "30s", "5m"',
+});
+
+const commonShape = {
+  repository: nonEmptyString,
+  passphrase: z.string().min(1, { message: 'must not be empty' }).optional(),
+  passcommand: nonEmptyString.optional(),
+  env: envRecord.optional(),
+  borgBinary: nonEmptyString.optional(),
+  extraArgs: z.array(z.string()).optional(),
+  lockWait: lockWaitSchema.optional(),
+  name: nonEmptyString.optional(),
+  critical: z.boolean().optional(),
+  timeout: durationSchema.optional(),
+  warningsAreErrors: z.boolean().optional(),
+};
+
+const positiveInt = z.number().int({ message: 'expected a whole number' }).positive({ message: 'expected a number greater than 0' });
+
+function exclusive<T extends Record<string, unknown>>(pairs: readonly (readonly [keyof T & string, keyof T & string, string])[]) {
+  return (value: T, context: z.core.$RefinementCtx<T>): void => {
+    for (const [first, second, why] of pairs) {
+      if (value[first] !== undefined && value[first] !== false && value[second] !== undefined && value[second] !== false) {
+        context.addIssue({ code: 'custom', path: [second], message: `cannot be combined with "${first}": ${why}` });
+      }
+    }
+  };
+}
+
+const passphrasePair = ['passphrase', 'passcommand', 'borg would use only one of them'] as const;
+
+/** @internal */
+export const createSchema = z
+  .strictObject({
+    ...commonShape,
+    paths: z.array(nonEmptyString).min(1, { message: 'give at least one path to back up' }),
+    archive: nonEmptyString
+      .refine((value) => !value.includes('/'), { message: 'an archive name must not contain "/"' })
+      .optional(),
+    exclude: z.array(nonEmptyString).optional(),
+    excludeFrom: z.array(nonEmptyString).optional(),
+    patterns: z.array(nonEmptyString).optional(),
+    patternsFrom: z.array(nonEmptyString).optional(),
+    compression: nonEmptyString.optional(),
+    excludeCaches: z.boolean().optional(),
+    excludeIfPresent: z.array(nonEmptyString).optional(),
+    oneFileSystem: z.boolean().optional(),
+    comment: z.string().optional(),
+    list: z.boolean().optional(),
+    listFilter: z
+      .string()
+      .regex(/^[A-Za-z-?]+$/, { message: 'expected borg status characters such as "AME"' })
+      .optional(),
+  })
+  .superRefine(exclusive([passphrasePair]));
+
+const keepSchema = z
+  .strictObject({
+    within: z
+      .string()
+      .regex(/^[1-9]\d*[SMHdwmy]$/, { message: 'expected a number and a unit: "48H", "7d", "4w", "6m", "1y" ("S" and "M" need borg 1.4)' })
+      .optional(),
+    last: positiveInt.optional(),
+    secondly: positiveInt.optional(),
+    minutely: positiveInt.optional(),
+    hourly: positiveInt.optional(),
+    daily: positiveInt.optional(),
+    weekly: positiveInt.optional(),
+    monthly: positiveInt.optional(),
+    yearly: positiveInt.optional(),
+  })
+  .superRefine(exclusive([['secondly', 'last', 'borg treats --keep-last as another name for --keep-secondly']]))
+  .refine((keep) => Object.values(keep).some((value) => value !== undefined), {
+    message: 'give at least one rule: within, last, secondly, minutely, hourly, daily, weekly, monthly or yearly',
+  });
+
+/** @internal */
+export const pruneSchema = z
+  .strictObject({
+    ...commonShape,
+    keep: keepSchema,
+    glob: nonEmptyString.optional(),
+    dryRun: z.boolean().optional(),
+  })
+  .superRefine(exclusive([passphrasePair]));
+
+/** @internal */
+export const compactSchema = z
+  .strictObject({
+    ...commonShape,
+    threshold: z.number().min(0).max(99, { message: 'expected a percentage from 0 to 99' }).optional(),
+  })
+  .superRefine(exclusive([passphrasePair]));
+
+/** @internal */
+export const checkSchema = z
+  .strictObject({
+    ...commonShape,
+    repositoryOnly: z.boolean().optional(),
+    archivesOnly: z.boolean().optional(),
+    verifyData: z.boolean().optional(),
+    lastArchives: positiveInt.optional(),
+    glob: nonEmptyString.optional(),
+  })
+  .superRefine(
+    exclusive([
+      passphrasePair,
+      ['repositoryOnly', 'archivesOnly', 'together they would check nothing'],
+      ['repositoryOnly', 'verifyData', 'verifying data is part of the archives check'],
+      ['repositoryOnly', 'lastArchives', 'it selects archives, which a repository-only check does not read'],
+      ['repositoryOnly', 'glob', 'it selects archives, which a repository-only check does not read'],
+    ]),
+  );
+
+/** Options every borg task takes. */
+export interface BorgCommonOptions {
+  /** The repository: a path, or a URL such as `ssh://user@host/./repo`. */
+  readonly repository: string;
+  /**
+   * The repository passphrase, given to borg as `BORG_PASSPHRASE` (never on the command line) and
+   * redacted from output, events, errors and results. Leave it out for unencrypted repositories:
+   * borg then fails with its own message instead of prompting.
+   */
+  readonly passphrase?: string | undefined;
+  /** A command that prints the passphrase, given to borg as `BORG_PASSCOMMAND` (borg runs it). */
+  readonly passcommand?: string | undefined;
+  /**
+   * Extra environment for borg (`BORG_CACHE_DIR`, `BORG_RSH`, `BORG_BASE_DIR`, …), over the job's.
+   * @default {}
+   */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+  /**
+   * The borg executable.
+   * @default 'borg'
+   */
+  readonly borgBinary?: string | undefined;
+  /** More borg options, placed after jobhooks' own options and before the repository. */
+  readonly extraArgs?: readonly string[] | undefined;
+  /**
+   * How long borg waits for the repository lock: seconds (0: do not wait) or a duration string.
+   * @default borg's own default, 1 second
+   */
+  readonly lockWait?: Duration | undefined;
+  /** The task's name in results, events and notifications. */
+  readonly name?: string | undefined;
+  /** Whether a failure fails the job; defaults differ per task (create: `true`, others `false`). */
+  readonly critical?: boolean | undefined;
+  /**
+   * Seconds or a duration string.
+   * @default the pipeline's `defaults.timeout`
+   */
+  readonly timeout?: Duration | undefined;
+  /**
+   * Treat borg's warnings (exit code 1, or 100–127 with borg ≥ 1.4) as a failure.
+   * @default false
+   */
+  readonly warningsAreErrors?: boolean | undefined;
+}
+
+/** Options of {@link borgCreate}. */
+export interface BorgCreateOptions extends BorgCommonOptions {
+  /** What to back up: files and directories. */
+  readonly paths: readonly string[];
+  /**
+   * The archive name; borg expands placeholders such as `{hostname}` and `{now}`.
+   * @default '{hostname}-{now:%Y-%m-%dT%H:%M:%S}'
+   */
+  readonly archive?: string | undefined;
+  /** Exclude patterns (`--exclude`), passed untouched: `re:\.tmp$`, `sh:**\/cache`. */
+  readonly exclude?: readonly string[] | undefined;
+  /** Files of exclude patterns (`--exclude-from`). */
+  readonly excludeFrom?: readonly string[] | undefined;
+  /** Include/exclude patterns (`--pattern`), passed untouched: `-re:^/data/(a|b)$`, `+sh:/data/keep`. */
+  readonly patterns?: readonly string[] | undefined;
+  /** Files of patterns (`--patterns-from`). */
+  readonly patternsFrom?: readonly string[] | undefined;
+  /**
+   * Compression (`--compression`): `lz4`, `zstd,10`, `auto,zstd`, `none`, …
+   * @default borg's default, `lz4`
+   */
+  readonly compression?: string | undefined;
+  /**
+   * Skip directories holding a `CACHEDIR.TAG` (`--exclude-caches`).
+   * @default false
+   */
+  readonly excludeCaches?: boolean | undefined;
+  /** Skip directories holding a file of one of these names (`--exclude-if-present`). */
+  readonly excludeIfPresent?: readonly string[] | undefined;
+  /**
+   * Stay on one file system (`--one-file-system`).
+   * @default false
+   */
+  readonly oneFileSystem?: boolean | undefined;
+  /** The archive's comment (`--comment`). */
+  readonly comment?: string | undefined;
+  /**
+   * List each file in the output as borg handles it (`--list`): `A /data/new.txt`.
+   * @default false
+   */
+  readonly list?: boolean | undefined;
+  /** With `list`, only these status characters (`--filter`), e.g. `AME`. */
+  readonly listFilter?: string | undefined;
+}
+
+/** How many archives {@link borgPrune} keeps, per rule (borg's `--keep-*` options). */
+export interface BorgKeepRules {
+  /** Keep everything within this interval: `48H`, `7d`, `4w`, `6m`, `1y`. */
+  readonly within?: string | undefined;
+  /** Keep the last N archives (`--keep-last`, which borg treats as `--keep-secondly`). */
+  readonly last?: number | undefined;
+  readonly secondly?: number | undefined;
+  readonly minutely?: number | undefined;
+  readonly hourly?: number | undefined;
+  readonly daily?: number | undefined;
+  readonly weekly?: number | undefined;
+  readonly monthly?: number | undefined;
+  readonly yearly?: number | undefined;
+}
+
+/** Options of {@link borgPrune}. */
+export interface BorgPruneOptions extends BorgCommonOptions {
+  /** The retention policy; at least one rule. */
+  readonly keep: BorgKeepRules;
+  /** Only consider archives whose names match this glob (`--glob-archives`), e.g. `'web-*'`. */
+  readonly glob?: string | undefined;
+  /**
+   * Only report what would be pruned (`--dry-run`).
+   * @default false
+   */
+  readonly dryRun?: boolean | undefined;
+}
+
+/** Options of {@link borgCompact}. */
+export interface BorgCompactOptions extends BorgCommonOptions {
+  /**
+   * Compact segments with at least this percentage of freeable space (`--threshold`).
+   * @default borg's default, 10
+   */
+  readonly threshold?: number | undefined;
+}
+
+/** Options of {@link borgCheck}. */
+export interface BorgCheckOptions extends BorgCommonOptions {
+  /**
+   * Only check the repository (`--repository-only`).
+   * @default false
+   */
+  readonly repositoryOnly?: boolean | undefined;
+  /**
+   * Only check the archives (`--archives-only`).
+   * @default false
+   */
+  readonly archivesOnly?: boolean | undefined;
+  /**
+   * Read, decrypt and verify all archive data (`--verify-data`): slow, thorough.
+   * @default false
+   */
+  readonly verifyData?: boolean | undefined;
+  /** Only check the last N archives (`--last`). */
+  readonly lastArchives?: number | undefined;
+  /** Only check archives whose names match this glob (`--glob-archives`). */
+  readonly glob?: string | undefined;
+}
+
+/** Options after validation: what the tasks read. */
+export interface ResolvedCommon {
+  readonly repository: string;
+  readonly passphrase: string | undefined;
+  readonly passcommand: string | undefined;
+  readonly env: Readonly<Record<string, string>>;
+  readonly borgBinary: string;
+  readonly extraArgs: readonly string[];
+  readonly lockWaitSeconds: number | undefined;
+  readonly name: string | undefined;
+  readonly critical: boolean | undefined;
+  readonly timeout: Duration | undefined;
+  readonly warningsAreErrors: boolean;
+}
+
+/** Validates options with `schema`, throwing a {@link ConfigError} that lists every problem. */
+export function parseOptions<S extends z.ZodType>(schema: S, options: unknown, subject: string): z.output<S> {
+  const parsed = schema.safeParse(options, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(toIssues(parsed.error.issues), { subject });
+  return parsed.data;
+}
+
+/** The part of the options every borg task shares, with defaults applied. */
+export function resolveCommon(options: z.output<typeof createSchema> | z.output<typeof pruneSchema> | z.output<typeof compactSchema> | z.output<typeof checkSchema>): ResolvedCommon {
+  return {
+    repository: options.repository,
+    passphrase: options.passphrase,
+    passcommand: options.passcommand,
+    env: { ...options.env },
+    borgBinary: options.borgBinary ?? 'borg',
+    extraArgs: [...(options.extraArgs ?? [])],
+    lockWaitSeconds: options.lockWait === undefined ? undefined : Math.ceil((durationToMs(options.lockWait) ?? 0) / 1000),
+    name: options.name,
+    critical: options.critical,
+    timeout: options.timeout,
+    warningsAreErrors: options.warningsAreErrors ?? false,
+  };
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else text += text === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return text;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
+  return `an ${typeof value}`;
+}
+
+function toIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
+  const result: ConfigIssue[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) result.push({ path: formatPath([...issue.path, key]), message: `unknown option "${key}"` });
+    } else if (issue.code === 'invalid_type') {
+      result.push({
+        path: formatPath(issue.path),
+        message: issue.input === undefined ? `is required (expected ${issue.expected})` : `expected ${issue.expected}, received ${describe(issue.input)}`,
+      });
+    } else {
+      result.push({ path: formatPath(issue.path), message: issue.message });
+    }
+  }
+  return result;
+}

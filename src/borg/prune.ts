@@ -1,0 +1,104 @@
+import type { Task } from '../types.js';
+import { parseOptions, pruneSchema, resolveCommon, type BorgPruneOptions } from './options.js';
+import { buildArgv, makeTask, runBorg, type BorgDataBase } from './run.js';
+
+/** One archive that prune kept or pruned. */
+export type BorgPrunedArchive = {
+  readonly name: string;
+  /** The archive's time as borg shows it, in local time: `2026-11-26T05:50:57`. */
+  readonly time: string;
+  readonly id: string;
+};
+
+/** One archive that prune kept, and the rule that kept it (`daily`, `within`, `checkpoint`, …). */
+export type BorgKeptArchive = BorgPrunedArchive & {
+  readonly rule: string;
+  /** The how-manieth archive this rule kept (1 = newest); `null` for a kept checkpoint. */
+  readonly ruleNumber: number | null;
+};
+
+/** The `data` of a {@link borgPrune} task: what borg's `--list` said it kept and pruned. */
+export type BorgPruneData = BorgDataBase & {
+  readonly kept: BorgKeptArchive[];
+  /** Archives deleted; with `dryRun`, the archives that would be deleted. */
+  readonly pruned: BorgPrunedArchive[];
+  readonly dryRun: boolean;
+};
+
+// `{message:<40} {name:<36} {Www, YYYY-MM-DD HH:MM:SS} [{64 hex}]` — borg's format_archive after the verdict.
+const ARCHIVE = String.raw`\s+(.*?)\s+\w{3}, (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) \[([0-9a-f]+)\]$`;
+const KEEPING = new RegExp(String.raw`^Keeping archive \(rule: ([\w-]+) #(\d+)\):${ARCHIVE}`);
+const KEEPING_CHECKPOINT = new RegExp(String.raw`^Keeping checkpoint archive:${ARCHIVE}`);
+const PRUNING = new RegExp(String.raw`^(?:Pruning archive \(\d+/\d+\):|Would prune:)${ARCHIVE}`);
+
+/**
+ * A `prune` task that runs `borg prune --list` with a retention policy and reports, as `data`, which
+ * archives were kept (and by which rule) and which were pruned. Not critical by default.
+ *
+ * `keep.last` is borg's `--keep-last`, which borg treats as `--keep-secondly`, so the two cannot be
+ * combined. Prune only marks space as free: add {@link borgCompact} to give it back.
+ *
+ * @example
+ * ```ts
+ * borgPrune({ repository: '/srv/borg/web', passcommand: 'cat /etc/borg/web.pass', keep: { daily: 7, weekly: 4, monthly: 6 } })
+ * // data: { kept: [{ name, time, id, rule: 'daily', ruleNumber: 1 }, …], pruned: [...], dryRun: false, … }
+ * ```
+ */
+export function borgPrune(options: BorgPruneOptions): Task {
+  const parsed = parseOptions(pruneSchema, options, 'borgPrune options');
+  const common = resolveCommon(parsed);
+  const { keep } = parsed;
+  const flags: string[] = ['--list'];
+  if (keep.within !== undefined) flags.push(`--keep-within=${keep.within}`);
+  if (keep.last !== undefined) flags.push(`--keep-last=${keep.last}`);
+  if (keep.secondly !== undefined) flags.push(`--keep-secondly=${keep.secondly}`);
+  if (keep.minutely !== undefined) flags.push(`--keep-minutely=${keep.minutely}`);
+  if (keep.hourly !== undefined) flags.push(`--keep-hourly=${keep.hourly}`);
+  if (keep.daily !== undefined) flags.push(`--keep-daily=${keep.daily}`);
+  if (keep.weekly !== undefined) flags.push(`--keep-weekly=${keep.weekly}`);
+  if (keep.monthly !== undefined) flags.push(`--keep-monthly=${keep.monthly}`);
+  if (keep.yearly !== undefined) flags.push(`--keep-yearly=${keep.yearly}`);
+  if (parsed.glob !== undefined) flags.push(`--glob-archives=${parsed.glob}`);
+  const dryRun = parsed.dryRun === true;
+  if (dryRun) flags.push('--dry-run');
+  const argv = buildArgv(common, { subcommand: 'prune', options: flags, positionals: [common.repository] });
+
+  return makeTask('prune', 'borg prune', false, common, (context) => {
+    // Fresh lists per run: a Task object may run in several jobs.
+    const kept: BorgKeptArchive[] = [];
+    const pruned: BorgPrunedArchive[] = [];
+    return runBorg(context, common, argv, {
+      onLogLine: (message) => {
+        const line = parsePruneLine(message);
+        if (line?.verdict === 'kept') kept.push(line.archive);
+        else if (line?.verdict === 'pruned') pruned.push(line.archive);
+      },
+      data: () => ({ kept, pruned, dryRun }),
+    });
+  });
+}
+
+/**
+ * Reads one line of `borg prune --list` (borg 1.2 and 1.4 wording), or returns `undefined`.
+ * @internal
+ */
+export function parsePruneLine(
+  message: string,
+): { verdict: 'kept'; archive: BorgKeptArchive } | { verdict: 'pruned'; archive: BorgPrunedArchive } | undefined {
+  let match = KEEPING.exec(message);
+  if (match !== null) {
+    const [, rule = '', number = '', name = '', date = '', time = '', id = ''] = match;
+    return { verdict: 'kept', archive: { name, time: `${date}T${time}`, id, rule, ruleNumber: Number(number) } };
+  }
+  match = KEEPING_CHECKPOINT.exec(message);
+  if (match !== null) {
+    const [, name = '', date = '', time = '', id = ''] = match;
+    return { verdict: 'kept', archive: { name, time: `${date}T${time}`, id, rule: 'checkpoint', ruleNumber: null } };
+  }
+  match = PRUNING.exec(message);
+  if (match !== null) {
+    const [, name = '', date = '', time = '', id = ''] = match;
+    return { verdict: 'pruned', archive: { name, time: `${date}T${time}`, id } };
+  }
+  return undefined;
+}
