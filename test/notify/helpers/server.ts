@@ -10,13 +10,17 @@ export interface RecordedRequest {
   readonly headers: IncomingHttpHeaders;
   /** The raw body, decoded as UTF-8. */
   readonly body: string;
+  /** `performance.now()` when the body had arrived. */
+  readonly receivedAt: number;
 }
 
 /** What the server does with one request. */
 export type Reply =
   | { readonly status?: number; readonly headers?: Record<string, string>; readonly body?: string; readonly delayMs?: number }
   /** Never answer (until the server closes). */
-  | 'hang';
+  | 'hang'
+  /** Drop the connection without an answer. */
+  | 'destroy';
 
 /** A real HTTP server on 127.0.0.1, on a port the OS picked, recording every request. */
 export interface TestServer {
@@ -36,6 +40,10 @@ export async function startServer(fallback: Reply = { status: 200, body: 'OK' })
 
   const send = (res: ServerResponse, reply: Reply): void => {
     if (reply === 'hang') return;
+    if (reply === 'destroy') {
+      res.socket?.destroy();
+      return;
+    }
     const write = (): void => {
       res.writeHead(reply.status ?? 200, reply.headers ?? {});
       res.end(reply.body ?? '');
@@ -60,6 +68,7 @@ export async function startServer(fallback: Reply = { status: 200, body: 'OK' })
         path: req.url ?? '',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        receivedAt: performance.now(),
       });
       send(res, queue.shift() ?? fallback);
     });
