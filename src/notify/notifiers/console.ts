@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import type { Duration } from '../../duration.js';
+import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../../types.js';
+import { notifierOptionsShape, parseOptions, resolveCommon, type NotifierOptions } from '../http.js';
+
+/** Options of {@link ConsoleNotifier}. */
+export interface ConsoleNotifierOptions extends NotifierOptions {
+  /**
+   * Where to write the message.
+   * @default process.stdout
+   */
+  readonly stream?: NodeJS.WritableStream | undefined;
+}
+
+const schema = z.strictObject({
+  ...notifierOptionsShape('console'),
+  stream: z
+    .custom<NodeJS.WritableStream>(
+      (value) => typeof value === 'object' && value !== null && typeof (value as { write?: unknown }).write === 'function',
+      { message: 'expected a writable stream (an object with a write() method)' },
+    )
+    .optional(),
+});
+
+/**
+ * Writes the message to a stream: the title, a blank line, the body.
+ *
+ * The one notifier that prints, and only to the stream you give it (standard output by default).
+ * Resolves once the stream has taken the text; a stream error rejects.
+ *
+ * @example
+ * ```ts
+ * new JobPipeline({ tasks, notifiers: [new ConsoleNotifier({ stream: process.stderr })] })
+ * // ✅ Backup Job Completed Successfully
+ * //
+ * // Backup job for 'nas' completed successfully. …
+ * ```
+ */
+export class ConsoleNotifier implements Notifier {
+  /** @default 'console' */
+  readonly name: string;
+  /** @default 30 */
+  readonly timeout: Duration;
+  /** @default ['success', 'warning', 'error'] */
+  readonly on: readonly NotificationLevel[];
+  readonly #stream: NodeJS.WritableStream | undefined;
+
+  constructor(options: ConsoleNotifierOptions = {}) {
+    const parsed = parseOptions(schema, options, 'ConsoleNotifier options');
+    const common = resolveCommon(parsed);
+    this.name = common.name;
+    this.timeout = common.timeout;
+    this.on = common.on;
+    this.#stream = parsed.stream;
+  }
+
+  /** Writes `title`, a blank line and `body`, each ending with a newline. */
+  async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
+    // Read at call time, not construction time, so a stdout replaced by a test runner is honoured.
+    const stream = this.#stream ?? process.stdout;
+    const text = `${message.title}\n\n${message.body}\n`;
+    await new Promise<void>((resolve, reject) => {
+      const { signal } = context;
+      if (signal.aborted) {
+        reject(new Error('timed out before writing'));
+        return;
+      }
+      // A stream that is not drained (a paused pipe) must not hold the job past the timeout.
+      const onAbort = (): void => reject(new Error('timed out waiting for the stream to take the message'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      stream.write(text, (error) => {
+        signal.removeEventListener('abort', onAbort);
+        if (error === null || error === undefined) resolve();
+        else reject(new Error(`could not write to the stream: ${error.message}`));
+      });
+    });
+  }
+}

@@ -1,0 +1,61 @@
+import { Writable } from 'node:stream';
+import { describe, expect, test } from 'vitest';
+import { ConsoleNotifier } from '../../../src/notify/notifiers/console.js';
+import { JOB_ID, scenario } from '../helpers/fixtures.js';
+
+function collector(): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+describe('ConsoleNotifier', () => {
+  test.each([
+    ['success', `✅ Backup Job Completed Successfully\n\nBackup job for 'nas' completed successfully.\n\nTasks Completed: 7, Total: 7\nJob ID: ${JOB_ID}\n`],
+    ['warning', `⚠️ Backup Job Completed with Warnings\n\nBackup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}\n`],
+    ['backupFailure', `❌ Backup Job Failed - Backup Error\n\nBackup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}\n`],
+  ] as const)('%s: writes the title, a blank line and the body', async (outcome, expected) => {
+    const { message, context } = scenario(outcome);
+    const { stream, text } = collector();
+    await new ConsoleNotifier({ stream }).notify(message, context());
+    expect(text()).toBe(expected);
+  });
+
+  test('a stream error rejects with the reason', async () => {
+    const { message, context } = scenario('success');
+    const stream = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback(new Error('EPIPE: broken pipe'));
+      },
+    });
+    stream.on('error', () => undefined);
+    await expect(new ConsoleNotifier({ stream }).notify(message, context())).rejects.toThrow(
+      'could not write to the stream: EPIPE: broken pipe',
+    );
+  });
+
+  test('a stream that never takes the text: the timeout signal ends the wait', async () => {
+    const { message, context } = scenario('success');
+    const stream = new Writable({ write() {} });
+    await expect(new ConsoleNotifier({ stream }).notify(message, context(AbortSignal.timeout(100)))).rejects.toThrow(
+      'timed out waiting for the stream to take the message',
+    );
+  });
+
+  test('defaults and options', () => {
+    const notifier = new ConsoleNotifier();
+    expect([notifier.name, notifier.timeout, notifier.on]).toEqual(['console', 30, ['success', 'warning', 'error']]);
+    const custom = new ConsoleNotifier({ name: 'stderr', on: ['error', 'warning'], timeout: '2s' });
+    expect([custom.name, custom.timeout, custom.on]).toEqual(['stderr', '2s', ['error', 'warning']]);
+    expect(() => new ConsoleNotifier({ stream: 'stdout' as never, on: [] })).toThrowErrorMatchingInlineSnapshot(`
+      [ConfigError: Invalid ConsoleNotifier options (2 problems):
+        - stream: expected a writable stream (an object with a write() method)
+        - on: list at least one level; leave the notifier out to turn it off]
+    `);
+  });
+});
