@@ -1,0 +1,175 @@
+import { getEventListeners } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { commandTask, formatFlow, JobPipeline, type Task } from '../../src/index.js';
+import { collectEvents, FakeExecutor, RecordingNotifier } from '../../src/testing.js';
+
+describe('cancellation (SPEC §6)', () => {
+  it('aborting during a main task kills it, skips what follows, and still runs cleanup and the notification', async () => {
+    const executor = new FakeExecutor({ backup: { hang: true }, 'Restart Services': { delayMs: 30 } });
+    const notifier = new RecordingNotifier();
+    const controller = new AbortController();
+    const pipeline = new JobPipeline({
+      jobId: 'job-c',
+      repository: { name: 'MyRepository' },
+      preHooks: [{ name: 'Stop Services', command: 'systemctl stop app' }],
+      tasks: [commandTask({ type: 'backup', name: 'backup', command: 'borg create' }), commandTask({ type: 'prune', name: 'prune', command: 'borg prune' })],
+      postHooks: [
+        { name: 'Report', command: 'report' },
+        { name: 'Restart Services', command: 'systemctl start app', runOnJobFailure: true },
+      ],
+      notifiers: [notifier],
+      executor,
+    });
+    pipeline.on('taskStart', ({ task }) => {
+      if (task.name === 'backup') setTimeout(() => controller.abort(), 20);
+    });
+    const result = await pipeline.run({ signal: controller.signal });
+
+    expect(result.status).toBe('cancelled');
+    expect(result.tasks.map((t) => [t.name, t.status, t.skipReason])).toEqual([
+      ['Stop Services', 'completed', null],
+      ['backup', 'failed', null],
+      ['prune', 'skipped', 'Task skipped due to job cancellation'],
+      ['Report', 'skipped', 'Task skipped due to job cancellation'],
+      ['Restart Services', 'completed', null],
+      ['Notification', 'completed', null],
+    ]);
+    expect(result.tasks[1]).toMatchObject({ cancelled: true, timedOut: false, error: 'Task cancelled' });
+    // The cleanup hook ran to completion on a live signal of its own, though the job's had fired.
+    expect(executor.calls.map((call) => call.taskName)).toEqual(['Stop Services', 'backup', 'Restart Services']);
+    expect(result.failure).toEqual({ taskIndex: 1, taskName: 'backup', type: 'backup', reason: 'cancelled', error: 'Task cancelled' });
+    expect(notifier.messages[0]).toEqual({
+      title: '🛑 Backup Job Cancelled',
+      body: "Backup job for 'MyRepository' was cancelled.\n\nTasks Completed: 3, Skipped: 2, Total: 6\nJob ID: job-c",
+      level: 'error',
+      jobId: 'job-c',
+      status: 'cancelled',
+    });
+    expect(notifier.contexts[0]?.signal.aborted).toBe(false);
+    expect(formatFlow(result).split('\n').slice(1, 2)[0]).toMatch(/Backup Task +→ ❌ Failed \(Cancelled\)$/);
+    expect(formatFlow(result).split('\n')[4]).toMatch(/Post-Hook 2 \(Restart Services\) +→ ✅ Success \(Run on Failure\)$/);
+    expect(formatFlow(result).split('\n').at(-1)).toBe('Result: 🛑 Job Cancelled');
+  });
+
+  it('a signal aborted before run() skips everything but cleanup and the notification', async () => {
+    const executor = new FakeExecutor();
+    const result = await new JobPipeline({
+      preHooks: [{ name: 'pre', command: 'x' }],
+      tasks: [commandTask({ name: 'main', command: 'x' })],
+      postHooks: [{ name: 'cleanup', command: 'x', runOnJobFailure: true }],
+      notifiers: [new RecordingNotifier()],
+      executor,
+    }).run({ signal: AbortSignal.abort() });
+    expect(result.status).toBe('cancelled');
+    expect(result.tasks.map((t) => t.status)).toEqual(['skipped', 'skipped', 'completed', 'completed']);
+    expect(result.failure).toEqual({ taskIndex: null, taskName: null, type: null, reason: 'cancelled', error: 'Job cancelled' });
+    expect(executor.calls.map((call) => call.taskName)).toEqual(['cleanup']);
+    expect(formatFlow(result)).toContain('→ ✅ Success (Run on Failure)');
+  });
+
+  it('a task that finished before the cancellation took effect keeps its outcome', async () => {
+    const finishesAnyway: Task = {
+      type: 'backup',
+      name: 'stubborn',
+      async run(ctx) {
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        return { status: 'completed' };
+      },
+    };
+    const controller = new AbortController();
+    const pipeline = new JobPipeline({ tasks: [finishesAnyway, commandTask({ name: 'next', command: 'x' })], executor: new FakeExecutor() });
+    pipeline.on('taskStart', () => setTimeout(() => controller.abort(), 5));
+    const result = await pipeline.run({ signal: controller.signal });
+    expect(result.tasks.map((t) => [t.status, t.skipReason])).toEqual([
+      ['completed', null],
+      ['skipped', 'Task skipped due to job cancellation'],
+    ]);
+    expect(result.status).toBe('cancelled');
+  });
+
+  it('reaches custom tasks through ctx.signal and ctx.exec', async () => {
+    let sawAbort = false;
+    const custom: Task = {
+      type: 'check',
+      name: 'custom',
+      async run(ctx) {
+        ctx.signal.addEventListener('abort', () => (sawAbort = true));
+        const exec = await ctx.exec(['sleep', '100']);
+        return { status: 'failed', cancelled: exec.cancelled, exitCode: exec.exitCode };
+      },
+    };
+    const controller = new AbortController();
+    const pipeline = new JobPipeline({ tasks: [custom], executor: new FakeExecutor({ custom: { hang: true } }) });
+    pipeline.on('taskStart', () => setTimeout(() => controller.abort(), 5));
+    const result = await pipeline.run({ signal: controller.signal });
+    expect(sawAbort).toBe(true);
+    expect(result.tasks[0]).toMatchObject({ status: 'failed', cancelled: true, error: 'Task cancelled' });
+  });
+
+  it('removes its abort listener from the caller’s signal after every run', async () => {
+    const controller = new AbortController();
+    const pipeline = new JobPipeline({ preHooks: [{ name: 'a', command: 'x' }], executor: new FakeExecutor() });
+    for (let i = 0; i < 20; i += 1) await pipeline.run({ signal: controller.signal });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('events (SPEC §7)', () => {
+  it('emits in order: taskStart only for tasks that run, taskEnd for every task', async () => {
+    const pipeline = new JobPipeline({
+      jobId: 'j',
+      preHooks: [{ name: 'a', command: 'x', critical: true }],
+      tasks: [commandTask({ name: 'b', command: 'y' })],
+      notifiers: [new RecordingNotifier({ name: 'n' })],
+      executor: new FakeExecutor({ a: { exitCode: 1, output: ['boom'] } }),
+    });
+    const events = collectEvents(pipeline);
+    const result = await pipeline.run();
+    expect(events.map((e) => [e.name, 'task' in e.payload ? `${e.payload.task.name}:${e.payload.task.status}` : ''])).toEqual([
+      ['jobStart', ''],
+      ['taskStart', 'a:running'],
+      ['taskOutput', ''],
+      ['taskEnd', 'a:failed'],
+      ['taskEnd', 'b:skipped'],
+      ['taskStart', 'Notification:running'],
+      ['taskOutput', ''],
+      ['notificationSent', ''],
+      ['taskEnd', 'Notification:completed'],
+      ['jobEnd', ''],
+    ]);
+    expect(events[0]?.payload).toEqual({ jobId: 'j', tasks: expect.arrayContaining([expect.objectContaining({ status: 'pending' })]) });
+    expect(events[2]?.payload).toEqual({ jobId: 'j', taskIndex: 0, stream: 'stdout', line: 'boom' });
+    expect(events.at(-1)?.payload).toEqual({ result });
+  });
+
+  it('emits taskProgress with the task index, and keeps ctx.output lines', async () => {
+    const task: Task = {
+      type: 'backup',
+      name: 'p',
+      async run(ctx) {
+        ctx.progress({ percent: 50, message: 'half' });
+        ctx.output('done', 'stderr');
+        return { status: 'completed' };
+      },
+    };
+    const pipeline = new JobPipeline({ jobId: 'j', tasks: [task], executor: new FakeExecutor() });
+    const events = collectEvents(pipeline);
+    const result = await pipeline.run();
+    expect(events.filter((e) => e.name === 'taskProgress').map((e) => e.payload)).toEqual([{ jobId: 'j', taskIndex: 0, percent: 50, message: 'half' }]);
+    expect(result.tasks[0]?.output).toBe('done');
+  });
+
+  it('keeps only a bounded output tail and says so', async () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'x'.repeat(20)}`);
+    const result = await new JobPipeline({
+      preHooks: [{ name: 'chatty', command: 'x' }],
+      defaults: { maxOutputBytes: 4096 },
+      executor: new FakeExecutor({ chatty: { output: lines } }),
+    }).run();
+    const output = result.tasks[0]?.output ?? '';
+    expect(result.tasks[0]?.outputTruncated).toBe(true);
+    expect(Buffer.byteLength(output)).toBeLessThanOrEqual(4096);
+    expect(output.endsWith(`line 4999 ${'x'.repeat(20)}`)).toBe(true);
+    expect(output.split('\n')[0]).toMatch(/^line \d+ x{20}$/);
+  });
+});
