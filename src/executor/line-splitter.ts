@@ -65,6 +65,7 @@ export class LineSplitter {
   /** Feeds one chunk of the stream. */
   write(chunk: Buffer): void {
     const length = chunk.length;
+    if (length === 0) return;
     let start = 0;
     if (this.#skipLineFeed) {
       this.#skipLineFeed = false;

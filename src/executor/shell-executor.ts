@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { win32 } from 'node:path';
 import spawn from 'cross-spawn';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -58,7 +58,7 @@ export function planSpawn(command: string | readonly string[], shell: string, sc
   if (script !== null) {
     return { kind: 'script', file: script.shebang.interpreter, args: [...script.shebang.args, script.path], windowsVerbatimArguments: false };
   }
-  if (platform === 'win32' && /^cmd(\.exe)?$/i.test(basename(shell))) {
+  if (platform === 'win32' && /^cmd(\.exe)?$/i.test(win32.basename(shell))) {
     // What Node itself does for `shell: true` on Windows: cmd.exe does not follow the C runtime's quoting.
     return { kind: 'shell', file: shell, args: ['/d', '/s', '/c', `"${command}"`], windowsVerbatimArguments: true };
   }
