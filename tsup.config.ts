@@ -4,6 +4,7 @@ import { defineConfig } from 'tsup';
 const entry = {
   index: 'src/index.ts',
   testing: 'src/testing.ts',
+  borg: 'src/borg/index.ts',
 };
 
 export default defineConfig([
@@ -24,5 +25,12 @@ export default defineConfig([
     // p-timeout is ESM-only: `require()` of it fails on Node 20 before 20.19, so the CommonJS
     // build carries its own copy. The ESM build imports it from node_modules as usual.
     noExternal: ['p-timeout'],
+  },
+  {
+    // The `jobhooks` binary: ESM only, with its shebang kept by tsup.
+    entry: { cli: 'src/cli/main.ts' },
+    format: ['esm'],
+    target: 'node20',
+    sourcemap: true,
   },
 ]);
