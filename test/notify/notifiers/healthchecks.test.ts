@@ -1,0 +1,150 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { HealthchecksNotifier, healthchecksBody } from '../../../src/notify/notifiers/healthchecks.js';
+import { JOB_ID, scenario } from '../helpers/fixtures.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+const CHECK = '5bf2c6a4-0c3e-4a4e-9d4b-7c1f0e2a9b31';
+
+let server: TestServer;
+beforeEach(async () => {
+  server = await startServer({ status: 200, body: 'OK' });
+});
+afterEach(async () => {
+  await server.close();
+});
+
+const pingUrl = () => `${server.url}/ping/${CHECK}`;
+
+describe('HealthchecksNotifier', () => {
+  test('jobStarted: POST <url>/start with the job id as run id', async () => {
+    const notifier = new HealthchecksNotifier({ url: pingUrl() });
+    await notifier.jobStarted({ jobId: JOB_ID, jobType: 'scheduled', repository: { id: 7, name: 'nas' }, signal: AbortSignal.timeout(5000) });
+    expect(server.requests).toHaveLength(1);
+    const [request] = server.requests;
+    expect(request?.method).toBe('POST');
+    expect(request?.path).toBe(`/ping/${CHECK}/start?rid=${JOB_ID}`);
+    expect(request?.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(request?.body).toBe(`Job ${JOB_ID} (scheduled) started for 'nas'\n`);
+  });
+
+  test('success: POST <url> with the message', async () => {
+    const { message, context } = scenario('success');
+    await new HealthchecksNotifier({ url: pingUrl() }).notify(message, context());
+    const [request] = server.requests;
+    expect(request?.method).toBe('POST');
+    expect(request?.path).toBe(`/ping/${CHECK}?rid=${JOB_ID}`);
+    expect(request?.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(request?.body).toBe(
+      `✅ Backup Job Completed Successfully\n\nBackup job for 'nas' completed successfully.\n\nTasks Completed: 7, Total: 7\nJob ID: ${JOB_ID}\n`,
+    );
+  });
+
+  test('warning: a success ping, with the output of the task that failed', async () => {
+    const { message, context } = scenario('warning');
+    await new HealthchecksNotifier({ url: pingUrl() }).notify(message, context());
+    const [request] = server.requests;
+    expect(request?.path).toBe(`/ping/${CHECK}?rid=${JOB_ID}`);
+    expect(request?.body).toBe(
+      [
+        '⚠️ Backup Job Completed with Warnings',
+        '',
+        "Backup job for 'nas' completed but some tasks failed.",
+        '',
+        'Failed Tasks: hook',
+        'Tasks Completed: 6, Skipped: 0, Total: 7',
+        `Job ID: ${JOB_ID}`,
+        '',
+        "--- Task 1 'Log Rotation' (hook) failed: Process exited with code 1 ---",
+        'logrotate: error: skipping "/var/log/app.log"',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('critical failure: POST <url>/fail with the output of the task that failed the job', async () => {
+    const { message, context } = scenario('backupFailure');
+    await new HealthchecksNotifier({ url: pingUrl() }).notify(message, context());
+    const [request] = server.requests;
+    expect(request?.method).toBe('POST');
+    expect(request?.path).toBe(`/ping/${CHECK}/fail?rid=${JOB_ID}`);
+    expect(request?.body).toBe(
+      [
+        '❌ Backup Job Failed - Backup Error',
+        '',
+        "Backup job for 'nas' failed during backup process.",
+        '',
+        'Tasks Completed: 5, Skipped: 1, Total: 7',
+        `Job ID: ${JOB_ID}`,
+        '',
+        "--- Task 2 'Create archive' (backup) failed: Process exited with code 2 ---",
+        'Creating archive at "/srv/borg::nas-2025-03-01"',
+        'Failed to create/acquire the lock /srv/borg/lock.exclusive (timeout).',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('cancelled between tasks (no culprit): /fail with the failed tasks, marking a tail the engine cut', async () => {
+    const { message, result } = scenario('backupFailure');
+    const tasks = result.tasks.map((task) =>
+      task.index === 2 ? { ...task, error: 'Task cancelled', cancelled: true, output: '', outputTruncated: true } : task,
+    );
+    const cancelled = { ...result, tasks, failure: { taskIndex: null, taskName: null, type: null, reason: 'cancelled' as const, error: null } };
+    const body = healthchecksBody({ ...message, title: '🛑 Backup Job Cancelled', status: 'cancelled' }, cancelled);
+    expect(body).toBe(
+      `🛑 Backup Job Cancelled\n\n${message.body}\n` +
+        "\n--- Task 2 'Create archive' (backup) failed: Task cancelled ---\n[… earlier output was not kept …]\n(no output)\n",
+    );
+  });
+
+  test('a huge output is capped at 100 KB, keeping the message and the end of the output', async () => {
+    const { message, result } = scenario('backupFailure');
+    // Multi-byte characters everywhere, so a careless cut would split one.
+    const output = `${'é✅ line of borg output\n'.repeat(20_000)}FINAL: lock timeout`;
+    const tasks = result.tasks.map((task) => (task.index === 2 ? { ...task, output } : task));
+    await new HealthchecksNotifier({ url: pingUrl() }).notify(message, { result: { ...result, tasks }, signal: AbortSignal.timeout(5000) });
+
+    const body = server.requests[0]?.body ?? '';
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(100_000);
+    expect(Buffer.byteLength(body)).toBeGreaterThan(99_990);
+    expect(body.startsWith(`❌ Backup Job Failed - Backup Error\n\n${message.body}\n\n[… earlier output cut to fit the 100000-byte limit …]\n`)).toBe(true);
+    expect(body.endsWith('é✅ line of borg output\nFINAL: lock timeout\n')).toBe(true);
+    expect(body).not.toContain('\uFFFD');
+  });
+
+  test('maxBodyBytes for self-hosted limits', () => {
+    const { message, result } = scenario('backupFailure');
+    const tasks = result.tasks.map((task) => (task.index === 2 ? { ...task, output: 'x'.repeat(50_000) } : task));
+    const body = healthchecksBody(message, { ...result, tasks }, 10_000);
+    expect(Buffer.byteLength(body)).toBe(10_000);
+    expect(body.endsWith('x\n')).toBe(true);
+  });
+
+  test('keeps the ping URL query (auto-provisioning) and sends no run id for a job id that is not a UUID', async () => {
+    const { message, result } = scenario('backupFailure');
+    await new HealthchecksNotifier({ url: `${server.url}/ping/abcdefghijklmnopqrstuv/nightly-nas/?create=1` }).notify(
+      { ...message, jobId: 'nightly-42' },
+      { result, signal: AbortSignal.timeout(5000) },
+    );
+    expect(server.requests[0]?.path).toBe('/ping/abcdefghijklmnopqrstuv/nightly-nas/fail?create=1');
+  });
+
+  test('an unknown check: the error gives Healthchecks\' reason', async () => {
+    server.reply({ status: 404, body: 'not found' });
+    const { message, context } = scenario('success');
+    await expect(new HealthchecksNotifier({ url: pingUrl() }).notify(message, context())).rejects.toThrow(
+      /^HTTP 404 Not Found: not found$/,
+    );
+  });
+
+  test('options: secrets, defaults, and a ping URL given with /fail', () => {
+    const notifier = new HealthchecksNotifier({ url: `https://hc-ping.com/${CHECK}` });
+    expect([notifier.name, notifier.timeout, notifier.on]).toEqual(['healthchecks', 30, ['success', 'warning', 'error']]);
+    expect(notifier.secrets).toEqual([`https://hc-ping.com/${CHECK}`, CHECK]);
+    expect(() => new HealthchecksNotifier({ url: `https://hc-ping.com/${CHECK}/fail`, maxBodyBytes: 10 })).toThrowErrorMatchingInlineSnapshot(`
+      [ConfigError: Invalid HealthchecksNotifier options (2 problems):
+        - url: give the check's ping URL itself, without /start, /fail, /log or an exit status
+        - maxBodyBytes: Too small: expected number to be >=1000]
+    `);
+  });
+});
