@@ -89,12 +89,18 @@ export class BorgOutputParser {
       return;
     }
     const record = parseJsonObject(line);
-    if (record === undefined) {
-      this.#context.output(line, 'stderr');
-      if (line.trim() !== '') this.#lastPlainStderr = line.trim();
+    if (record !== undefined) {
+      this.#handleRecord(record, line);
       return;
     }
-    this.#handleRecord(record, line);
+    // A prompt borg printed without a newline ("Enter passphrase for key …: ") runs into the JSON
+    // line that follows it: split the two rather than lose the JSON.
+    const jsonStart = line.indexOf('{"');
+    const tail = jsonStart > 0 ? parseJsonObject(line.slice(jsonStart)) : undefined;
+    const text = tail === undefined ? line : line.slice(0, jsonStart).trimEnd();
+    this.#context.output(text, 'stderr');
+    if (text.trim() !== '') this.#lastPlainStderr = text.trim();
+    if (tail !== undefined) this.#handleRecord(tail, line.slice(jsonStart));
   };
 
   /** borg's last error, for the task's `error`; see {@link lastErrorMessage}. */
