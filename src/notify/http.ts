@@ -375,6 +375,18 @@ export function truncate(text: string, max: number): string {
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
 
+/** A string field of a JSON error body, or `undefined` when the body is not such JSON. */
+export function jsonField(text: string, field: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    const value = (parsed as Record<string, unknown>)[field];
+    return typeof value === 'string' && value !== '' ? truncate(value, 300) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Escapes `&`, `<` and `>` so text is shown as written inside HTML. */
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import type { Duration } from '../../duration.js';
+import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../../types.js';
+import {
+  deliver,
+  httpNotifierOptionsShape,
+  httpUrlSchema,
+  jsonField,
+  parseOptions,
+  perLevelSchema,
+  resolveCommon,
+  resolvePerLevel,
+  urlSecrets,
+  type HttpNotifierOptions,
+} from '../http.js';
+
+/** An ntfy priority: 1 (min) to 5 (max), or its name. */
+export type NtfyPriority = 1 | 2 | 3 | 4 | 5 | 'min' | 'low' | 'default' | 'high' | 'max' | 'urgent';
+
+/** Options of {@link NtfyNotifier}. */
+export interface NtfyNotifierOptions extends HttpNotifierOptions {
+  /**
+   * The ntfy server (a self-hosted one, with a path prefix if it sits behind one).
+   * @default 'https://ntfy.sh'
+   */
+  readonly url?: string | undefined;
+  /** The topic to publish to: 1 to 64 letters, digits, `-` or `_`. */
+  readonly topic: string;
+  /** An access token (`tk_…`), sent as `Authorization: Bearer`. `user:password@` in `url` works too. */
+  readonly token?: string | undefined;
+  /**
+   * The priority of each level; levels left out keep their default.
+   * @default { success: 'default', warning: 'high', error: 'urgent' }
+   */
+  readonly priority?: Partial<Record<NotificationLevel, NtfyPriority>> | undefined;
+  /**
+   * The tags of each level (tags that are emoji short codes show as emoji); levels left out keep their default.
+   * @default { success: ['white_check_mark'], warning: ['warning'], error: ['rotating_light'] }
+   */
+  readonly tags?: Partial<Record<NotificationLevel, readonly string[]>> | undefined;
+}
+
+/** The defaults of {@link NtfyNotifier}. */
+export const NTFY_DEFAULTS = {
+  url: 'https://ntfy.sh',
+  priority: { success: 3, warning: 4, error: 5 },
+  tags: { success: ['white_check_mark'], warning: ['warning'], error: ['rotating_light'] },
+} as const;
+
+const PRIORITY_NAMES = { min: 1, low: 2, default: 3, high: 4, max: 5, urgent: 5 } as const;
+
+const prioritySchema = z.union([
+  z.literal([1, 2, 3, 4, 5]),
+  z.enum(['min', 'low', 'default', 'high', 'max', 'urgent']),
+], { error: 'expected 1 to 5, or "min", "low", "default", "high", "max" or "urgent"' });
+
+const schema = z.strictObject({
+  ...httpNotifierOptionsShape('ntfy'),
+  url: httpUrlSchema().default(new URL(NTFY_DEFAULTS.url)),
+  topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'expected 1 to 64 letters, digits, "-" or "_"'),
+  token: z.string().min(1, 'must not be empty').optional(),
+  priority: perLevelSchema(prioritySchema).optional(),
+  tags: perLevelSchema(z.array(z.string().trim().min(1, 'must not be empty').max(64))).optional(),
+});
+
+/** The JSON body an {@link NtfyNotifier} POSTs to the server's root. */
+export interface NtfyPublishBody {
+  readonly topic: string;
+  readonly title: string;
+  readonly message: string;
+  readonly priority: 1 | 2 | 3 | 4 | 5;
+  readonly tags: readonly string[];
+}
+
+/**
+ * Publishes to an ntfy topic (ntfy.sh or self-hosted), with a priority and tags by level.
+ *
+ * Uses ntfy's JSON publish API (a POST of `{ topic, title, message, priority, tags }` to the
+ * server's root) rather than the `Title`/`Priority`/`Tags` headers: titles start with an emoji
+ * (`✅`, `⚠️`, `❌`), and header values must be Latin-1, so the header API would need RFC 2047
+ * encoding that proxies in front of self-hosted servers are known to mangle. JSON carries UTF-8
+ * as is.
+ *
+ * @example
+ * ```ts
+ * new NtfyNotifier({ topic: 'backups-nas', token: process.env.NTFY_TOKEN, on: ['warning', 'error'] })
+ * ```
+ */
+export class NtfyNotifier implements Notifier {
+  /** @default 'ntfy' */
+  readonly name: string;
+  /** @default 30 */
+  readonly timeout: Duration;
+  /** @default ['success', 'warning', 'error'] */
+  readonly on: readonly NotificationLevel[];
+  /** The token, and credentials in the server URL. */
+  readonly secrets: readonly string[];
+  readonly #url: URL;
+  readonly #topic: string;
+  readonly #headers: Readonly<Record<string, string>>;
+  readonly #priority: Readonly<Record<NotificationLevel, 1 | 2 | 3 | 4 | 5>>;
+  readonly #tags: Readonly<Record<NotificationLevel, readonly string[]>>;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+
+  constructor(options: NtfyNotifierOptions) {
+    const parsed = parseOptions(schema, options, 'NtfyNotifier options');
+    const common = resolveCommon(parsed);
+    this.name = common.name;
+    this.timeout = common.timeout;
+    this.on = common.on;
+    this.#timeoutMs = common.timeoutMs;
+    this.#retries = parsed.retries;
+    this.#url = new URL(parsed.url);
+    // The JSON API lives at the server's root, which is the URL's path when a proxy adds a prefix.
+    if (!this.#url.pathname.endsWith('/')) this.#url.pathname += '/';
+    this.#topic = parsed.topic;
+    const priority = resolvePerLevel(parsed.priority, NTFY_DEFAULTS.priority);
+    this.#priority = {
+      success: toNumber(priority.success),
+      warning: toNumber(priority.warning),
+      error: toNumber(priority.error),
+    };
+    this.#tags = resolvePerLevel<readonly string[]>(parsed.tags, NTFY_DEFAULTS.tags);
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'jobhooks' };
+    const secrets = urlSecrets(parsed.url).filter((secret) => secret !== parsed.url.href);
+    if (parsed.token !== undefined) {
+      headers.authorization = `Bearer ${parsed.token}`;
+      secrets.push(parsed.token);
+    }
+    this.#headers = headers;
+    this.secrets = Object.freeze([...new Set(secrets)]);
+  }
+
+  /** Publishes the message; rejects with ntfy's reason (`HTTP 403 Forbidden: forbidden`). */
+  async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
+    const body: NtfyPublishBody = {
+      topic: this.#topic,
+      title: message.title,
+      message: message.body,
+      priority: this.#priority[message.level],
+      tags: this.#tags[message.level],
+    };
+    await deliver(
+      { url: this.#url, headers: this.#headers, body: JSON.stringify(body) },
+      {
+        signal: context.signal,
+        timeoutMs: this.#timeoutMs,
+        retries: this.#retries,
+        secrets: this.secrets,
+        describeErrorBody: (text) => jsonField(text, 'error'),
+      },
+    );
+  }
+}
+
+function toNumber(priority: NtfyPriority): 1 | 2 | 3 | 4 | 5 {
+  return typeof priority === 'number' ? priority : PRIORITY_NAMES[priority];
+}

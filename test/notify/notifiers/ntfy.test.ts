@@ -1,0 +1,98 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { NtfyNotifier } from '../../../src/notify/notifiers/ntfy.js';
+import { JOB_ID, scenario } from '../helpers/fixtures.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+let server: TestServer;
+beforeEach(async () => {
+  server = await startServer({ status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"id":"x1","event":"message"}' });
+});
+afterEach(async () => {
+  await server.close();
+});
+
+const TOKEN = 'tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2';
+
+describe('NtfyNotifier', () => {
+  test('success: JSON publish to the server root, default priority, check-mark tag, bearer token', async () => {
+    const { message, context } = scenario('success');
+    await new NtfyNotifier({ url: server.url, topic: 'backups-nas', token: TOKEN }).notify(message, context());
+    expect(server.requests).toHaveLength(1);
+    const [request] = server.requests;
+    expect(request?.method).toBe('POST');
+    expect(request?.path).toBe('/');
+    expect(request?.headers['content-type']).toBe('application/json');
+    expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(JSON.parse(request?.body ?? '')).toEqual({
+      topic: 'backups-nas',
+      title: '✅ Backup Job Completed Successfully',
+      message: `Backup job for 'nas' completed successfully.\n\nTasks Completed: 7, Total: 7\nJob ID: ${JOB_ID}`,
+      priority: 3,
+      tags: ['white_check_mark'],
+    });
+  });
+
+  test('warning: high priority, warning tag; the emoji title arrives as UTF-8', async () => {
+    const { message, context } = scenario('warning');
+    await new NtfyNotifier({ url: server.url, topic: 'backups-nas' }).notify(message, context());
+    const [request] = server.requests;
+    expect(request?.headers.authorization).toBeUndefined();
+    expect(JSON.parse(request?.body ?? '')).toEqual({
+      topic: 'backups-nas',
+      title: '⚠️ Backup Job Completed with Warnings',
+      message: `Backup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}`,
+      priority: 4,
+      tags: ['warning'],
+    });
+  });
+
+  test('critical failure: urgent priority, rotating-light tag', async () => {
+    const { message, context } = scenario('backupFailure');
+    await new NtfyNotifier({ url: server.url, topic: 'backups-nas' }).notify(message, context());
+    expect(JSON.parse(server.requests[0]?.body ?? '')).toEqual({
+      topic: 'backups-nas',
+      title: '❌ Backup Job Failed - Backup Error',
+      message: `Backup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}`,
+      priority: 5,
+      tags: ['rotating_light'],
+    });
+  });
+
+  test('priority and tags per level, by name or number; a server behind a path prefix', async () => {
+    const { message, context } = scenario('backupFailure');
+    const notifier = new NtfyNotifier({
+      url: `${server.url}/ntfy`,
+      topic: 'ops',
+      priority: { error: 'high', success: 1 },
+      tags: { error: ['skull', 'nas'] },
+    });
+    await notifier.notify(message, context());
+    const body = JSON.parse(server.requests[0]?.body ?? '') as { priority: number; tags: string[] };
+    expect(server.requests[0]?.path).toBe('/ntfy/');
+    expect([body.priority, body.tags]).toEqual([4, ['skull', 'nas']]);
+  });
+
+  test('an error names ntfy\'s reason, and never the token', async () => {
+    server.reply({ status: 403, body: '{"code":40301,"http":403,"error":"forbidden","link":"https://ntfy.sh/docs/publish/#authentication"}' });
+    const { message, context } = scenario('success');
+    const notifier = new NtfyNotifier({ url: server.url, topic: 'backups-nas', token: TOKEN });
+    const error = await notifier.notify(message, context()).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe('HTTP 403 Forbidden: forbidden');
+    expect(notifier.secrets).toEqual([TOKEN]);
+  });
+
+  test('defaults and invalid options', () => {
+    const notifier = new NtfyNotifier({ topic: 'a' });
+    expect([notifier.name, notifier.timeout, notifier.on, notifier.secrets]).toEqual(['ntfy', 30, ['success', 'warning', 'error'], []]);
+    expect(() =>
+      new NtfyNotifier({ topic: 'my topic!', priority: { error: 9 as 5, info: 1 } as never, tags: { success: [''] } }),
+    ).toThrowErrorMatchingInlineSnapshot(`
+      [ConfigError: Invalid NtfyNotifier options (4 problems):
+        - topic: expected 1 to 64 letters, digits, "-" or "_"
+        - priority.error: expected 1 to 5, or "min", "low", "default", "high", "max" or "urgent"
+        - priority.info: unknown option "info"
+        - tags.success[0]: must not be empty]
+    `);
+  });
+});
