@@ -1,7 +1,8 @@
 /** What the engine knows about a task when it builds that task's environment (SPEC §3). */
 export interface TaskEnvContext {
   readonly prefix: string;
-  readonly inheritEnv: boolean;
+  /** The parent environment as {@link parentEnvironment} returned it. */
+  readonly parentEnv: Readonly<Record<string, string>>;
   readonly jobEnv: Readonly<Record<string, string>>;
   readonly taskEnv: Readonly<Record<string, string>>;
   readonly context: Readonly<Record<string, string | number | boolean>>;
@@ -18,23 +19,31 @@ export interface TaskEnvContext {
 export const MINIMAL_ENV_KEYS = ['PATH', 'HOME', 'LANG', 'TZ'] as const;
 
 /**
- * Builds a child's environment as a new object, in SPEC §3 order (later wins): the parent
- * environment without variables that carry the prefix, the job's `env`, the task's `env`, then the
- * prefixed context variables. Never mutates its inputs.
+ * Copies what a job's children inherit from the parent environment, once per run: all of it
+ * (or only `PATH`, `HOME`, `LANG`, `TZ` without `inheritEnv`), minus variables that carry the prefix,
+ * so a job started from a hook does not inherit its parent job's `FAILED_TASK`, `JOB_ID`, …
+ * Reading `process.env` is slow (each read asks the C library), so tasks share this copy.
  */
-export function buildTaskEnv(
-  context: TaskEnvContext,
-  parentEnv: Readonly<Record<string, string | undefined>> = process.env,
+export function parentEnvironment(
+  inheritEnv: boolean,
+  prefix: string,
+  source: Readonly<Record<string, string | undefined>> = process.env,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  const parentKeys = context.inheritEnv ? Object.keys(parentEnv) : MINIMAL_ENV_KEYS;
-  for (const key of parentKeys) {
-    const value = parentEnv[key];
-    // A job started from a hook must not inherit its parent job's FAILED_TASK, JOB_ID, …
-    if (value !== undefined && !key.startsWith(context.prefix)) env[key] = value;
+  for (const key of inheritEnv ? Object.keys(source) : MINIMAL_ENV_KEYS) {
+    const value = source[key];
+    if (value !== undefined && !key.startsWith(prefix)) env[key] = value;
   }
-  Object.assign(env, context.jobEnv, context.taskEnv);
+  return env;
+}
 
+/**
+ * Builds a child's environment as a new object, in SPEC §3 order (later wins): the parent
+ * environment, the job's `env`, the task's `env`, then the prefixed context variables.
+ * Never mutates its inputs.
+ */
+export function buildTaskEnv(context: TaskEnvContext): Record<string, string> {
+  const env: Record<string, string> = { ...context.parentEnv, ...context.jobEnv, ...context.taskEnv };
   const p = context.prefix;
   for (const [key, value] of Object.entries(context.context)) env[p + key.toUpperCase()] = String(value);
   if (context.repository?.id !== undefined) env[`${p}REPOSITORY_ID`] = String(context.repository.id);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pTimeout, { TimeoutError } from 'p-timeout';
 import type { ResolvedHook, ResolvedPipelineOptions } from '../config.js';
 import { durationToMs, formatSeconds } from '../duration.js';
-import { buildTaskEnv, createRedactor, type Redactor } from '../env.js';
+import { buildTaskEnv, createRedactor, parentEnvironment, type Redactor } from '../env.js';
 import type { JobEvents } from '../events.js';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from '../executor/types.js';
 import { buildNotification } from '../notify/message.js';
@@ -73,10 +73,14 @@ export class JobRun {
   #failure: JobFailure | null = null;
   #cancelled = false;
   #notifying = false;
+  /** Some task so far failed or completed with a warning (kept as it happens: cheaper than a scan per task). */
+  #anyFailedOrWarned = false;
   readonly #haltedPhases = new Set<TaskPhase>();
   #notification: NotificationMessage | null = null;
   #startedAt = new Date();
   #startedMono = 0;
+  /** What children inherit, copied from `process.env` once when the run starts. */
+  #parentEnv: Readonly<Record<string, string>> = {};
 
   constructor(options: ResolvedPipelineOptions, emit: Emit, executor: Executor, signal: AbortSignal | undefined) {
     this.#options = options;
@@ -96,6 +100,7 @@ export class JobRun {
   async execute(): Promise<JobResult> {
     this.#startedAt = new Date();
     this.#startedMono = performance.now();
+    this.#parentEnv = parentEnvironment(this.#options.inheritEnv, this.#options.envPrefix);
     const onAbort = (): void => {
       // Once the notification is being delivered the job's outcome is settled; it runs on its own signal.
       if (!this.#notifying) this.#cancelled = true;
@@ -213,6 +218,7 @@ export class JobRun {
   }
 
   #afterTask(record: TaskRecord, outcome: Outcome): void {
+    if (outcome.status === 'failed' || outcome.warning) this.#anyFailedOrWarned = true;
     if (outcome.status !== 'failed') return;
     const { result, source } = record;
     const failure = (reason: JobFailure['reason']): JobFailure => ({
@@ -244,7 +250,7 @@ export class JobRun {
     const failure = this.#failure;
     return buildTaskEnv({
       prefix: o.envPrefix,
-      inheritEnv: o.inheritEnv,
+      parentEnv: this.#parentEnv,
       jobEnv: o.env,
       taskEnv: extra,
       context: o.context,
@@ -253,7 +259,7 @@ export class JobRun {
       jobType: o.jobType,
       jobId: this.#jobId,
       hook: hook === undefined ? undefined : { name: hook.name, phase: record.result.phase === 'pre' ? 'pre' : 'post' },
-      jobStatus: jobStatusSoFar(this.#taskSnapshots(), failure, this.#cancelled),
+      jobStatus: jobStatusSoFar(failure, this.#cancelled, this.#anyFailedOrWarned),
       failedTask: failure?.taskName == null ? undefined : { name: failure.taskName, error: failure.error },
     });
   }

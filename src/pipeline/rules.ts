@@ -62,20 +62,13 @@ export function jobStatusOf(tasks: readonly TaskResult[], failure: JobFailure | 
   return 'completed';
 }
 
-/** The job's outcome so far, as hooks see it in `<P>JOB_STATUS`. */
+/** The job's outcome so far, as hooks see it in `<P>JOB_STATUS`; agrees with {@link jobStatusOf}. */
 export function jobStatusSoFar(
-  tasks: readonly TaskResult[],
   failure: JobFailure | null,
   cancelled: boolean,
+  anyFailedOrWarned: boolean,
 ): 'success' | 'warning' | 'failure' | 'cancelled' {
-  switch (jobStatusOf(tasks, failure, cancelled)) {
-    case 'cancelled':
-      return 'cancelled';
-    case 'failed':
-      return 'failure';
-    case 'completed_with_warnings':
-      return 'warning';
-    default:
-      return 'success';
-  }
+  if (cancelled) return 'cancelled';
+  if (failure !== null) return 'failure';
+  return anyFailedOrWarned ? 'warning' : 'success';
 }
