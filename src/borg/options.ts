@@ -359,7 +359,10 @@ function toIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
     } else if (issue.code === 'invalid_type') {
       result.push({
         path: formatPath(issue.path),
-        message: issue.input === undefined ? `is required (expected ${issue.expected})` : `expected ${issue.expected}, received ${describe(issue.input)}`,
+        message:
+          issue.input === undefined
+            ? `is required (expected ${issue.expected})`
+            : `expected ${issue.expected === 'int' ? 'a whole number' : issue.expected}, received ${describe(issue.input)}`,
       });
     } else {
       result.push({ path: formatPath(issue.path), message: issue.message });

@@ -64,6 +64,7 @@ export class BorgOutputParser {
   #stdoutBytes = 0;
   #stdoutOverflow = false;
   #lastError: { message: string; msgid: string | null } | undefined;
+  #firstError: string | undefined;
   #lastPlainStderr: string | undefined;
   #pendingQuestion: Question | undefined;
   #declinedQuestion: Question | undefined;
@@ -106,6 +107,11 @@ export class BorgOutputParser {
   /** borg's last error, for the task's `error`; see {@link lastErrorMessage}. */
   get lastError(): { readonly message: string; readonly msgid: string | null } | undefined {
     return this.#lastError;
+  }
+
+  /** borg's first error message: for a check, the first problem it found. */
+  get firstError(): string | undefined {
+    return this.#firstError;
   }
 
   /** The last stderr line that was not JSON (an argument error, a crash before logging started). */
@@ -216,6 +222,7 @@ export class BorgOutputParser {
       return;
     }
     this.#lastError = { message: message.trim(), msgid };
+    this.#firstError ??= message.trim();
   }
 
   #question(type: string, record: { [key: string]: JsonValue }): void {

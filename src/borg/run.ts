@@ -110,7 +110,11 @@ export async function runBorg(context: TaskContext, common: ResolvedCommon, argv
       return { status: 'completed', ...base, data };
     case 'warning': {
       if (spec.warningIsFailure !== undefined) {
-        return { status: 'failed', ...base, error: parser.lastErrorMessage() ?? spec.warningIsFailure.error, data: { ...data, errorId: meaning.name } };
+        // borg check ends with a summary ("… errors found."); the first error says what it found.
+        const last = parser.lastErrorMessage();
+        const first = parser.firstError;
+        const error = last === undefined ? spec.warningIsFailure.error : first === undefined || first === last ? last : `${last} First problem: ${first}`;
+        return { status: 'failed', ...base, error, data: { ...data, errorId: meaning.name } };
       }
       if (common.warningsAreErrors) {
         const warnings = parser.warnings;

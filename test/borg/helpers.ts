@@ -31,6 +31,8 @@ export async function makeSandbox(prefix: string): Promise<BorgSandbox> {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOME: join(dir, 'home'),
     LANG: 'C.UTF-8',
+    // borg shows archive times in local time: UTC makes them the times the tests give.
+    TZ: 'UTC',
     BORG_BASE_DIR: join(dir, 'base'),
   };
   await mkdir(env['HOME'] ?? dir, { recursive: true });
