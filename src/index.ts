@@ -19,6 +19,7 @@ export { durationToMs, type Duration } from './duration.js';
 export { ShellExecutor } from './executor/shell-executor.js';
 export type { Executor, ExecRequest, ExecResult, OutputStream } from './executor/types.js';
 export { buildNotification } from './notify/message.js';
+export { ConsoleNotifier, type ConsoleNotifierOptions } from './notify/notifiers/console.js';
 export { formatFlow } from './format.js';
 export { TASK_TRANSITIONS } from './status.js';
 export type { JobEvents, JobEventName } from './events.js';
