@@ -76,6 +76,8 @@ export interface HttpResponse {
   readonly statusText: string;
   readonly headers: Headers;
   readonly body: string;
+  /** How many requests it took (1 when there was no retry). */
+  readonly attempts: number;
 }
 
 /** How {@link deliver} sends one request. */
@@ -102,7 +104,7 @@ const MIN_ATTEMPT_MS = 1000;
 const DEFAULT_RETRY_DELAY_MS = 500;
 
 type AttemptOutcome =
-  | { readonly type: 'response'; readonly response: HttpResponse }
+  | { readonly type: 'response'; readonly response: Omit<HttpResponse, 'attempts'> }
   | { readonly type: 'failure'; readonly message: string }
   | { readonly type: 'aborted' };
 
@@ -156,7 +158,7 @@ export async function deliver(request: HttpRequest, options: DeliveryOptions): P
     let failure: string;
     if (outcome.type === 'response') {
       const { response } = outcome;
-      if (response.status >= 200 && response.status < 300) return response;
+      if (response.status >= 200 && response.status < 300) return { ...response, attempts };
       lastStatus = response.status;
       const detail = options.describeErrorBody?.(response.body);
       failure = describeStatus(response.status, response.statusText, detail);
@@ -280,6 +282,18 @@ async function readText(response: Response, limit: number): Promise<string> {
   } finally {
     await reader.cancel().catch(() => undefined);
   }
+}
+
+/**
+ * Throws the error of a 2xx answer in which the provider refused the message (Telegram `ok: false`,
+ * Pushover `status: 0`), secrets scrubbed.
+ */
+export function rejected(reason: string, response: HttpResponse, secrets: readonly string[]): never {
+  throw new NotificationDeliveryError(scrub(reason, secrets), {
+    kind: 'rejected',
+    status: response.status,
+    attempts: response.attempts,
+  });
 }
 
 /** `host:port` of a URL: what errors show instead of the URL, whose path may hold a token. */

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import type { Duration } from '../../duration.js';
+import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../../types.js';
+import {
+  deliver,
+  httpNotifierOptionsShape,
+  httpUrlSchema,
+  parseOptions,
+  perLevelSchema,
+  rejected,
+  resolveCommon,
+  resolvePerLevel,
+  truncate,
+  type HttpNotifierOptions,
+} from '../http.js';
+
+/** A Pushover priority: -2 (no alert) to 1 (high, bypasses quiet hours). 2 (emergency) is not supported. */
+export type PushoverPriority = -2 | -1 | 0 | 1;
+
+/** Options of {@link PushoverNotifier}. */
+export interface PushoverNotifierOptions extends HttpNotifierOptions {
+  /** Your application's API token (30 letters and digits). */
+  readonly token: string;
+  /** The user or group key to notify (30 letters and digits). */
+  readonly user: string;
+  /**
+   * Send to these devices only (names separated by commas).
+   * @default every device of the user
+   */
+  readonly device?: string | undefined;
+  /**
+   * A sound for every level, or per level (levels left out keep their default).
+   * @default { warning: 'intermission', error: 'siren' } (success: the user's own default sound)
+   */
+  readonly sound?: string | Partial<Record<NotificationLevel, string>> | undefined;
+  /**
+   * The priority of each level; levels left out keep their default.
+   * @default { success: -1, warning: 0, error: 1 }
+   */
+  readonly priority?: Partial<Record<NotificationLevel, PushoverPriority>> | undefined;
+  /**
+   * The API's base URL (a proxy, tests); `/1/messages.json` is appended.
+   * @default 'https://api.pushover.net'
+   */
+  readonly baseUrl?: string | undefined;
+}
+
+/** The defaults of {@link PushoverNotifier}. */
+export const PUSHOVER_DEFAULTS = {
+  baseUrl: 'https://api.pushover.net',
+  // A nightly success at 3 a.m. should not buzz a phone: low priority shows it without a sound.
+  priority: { success: -1, warning: 0, error: 1 },
+  sound: { success: undefined, warning: 'intermission', error: 'siren' },
+} as const;
+
+const key = (what: string) =>
+  z.string().regex(/^[A-Za-z0-9]{30}$/, `expected the 30-letter-and-digit ${what} from pushover.net`);
+
+const soundSchema = z.string().regex(/^[a-z0-9_-]{1,40}$/i, 'expected a Pushover sound name like "siren" or "none"');
+
+const schema = z.strictObject({
+  ...httpNotifierOptionsShape('pushover'),
+  token: key('application API token'),
+  user: key('user or group key'),
+  device: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,25}(,[A-Za-z0-9_-]{1,25})*$/, 'expected device names (letters, digits, "_", "-") separated by commas')
+    .optional(),
+  sound: z.union([soundSchema, perLevelSchema(soundSchema)]).optional(),
+  priority: perLevelSchema(
+    z.literal([-2, -1, 0, 1], { error: 'expected -2, -1, 0 or 1 (emergency priority 2 is not supported)' }),
+  ).optional(),
+  baseUrl: httpUrlSchema().default(new URL(PUSHOVER_DEFAULTS.baseUrl)),
+});
+
+/** Pushover's limits on a title and a message, in characters. */
+const TITLE_MAX = 250;
+const MESSAGE_MAX = 1024;
+
+/**
+ * Sends a Pushover notification (a form POST to `/1/messages.json`), with priority and sound by
+ * level: failures are high priority (1) with the `siren` sound, warnings normal priority with
+ * `intermission`, successes low priority (-1: shown, no sound).
+ *
+ * Success is a 2xx answer whose JSON says `status: 1`; anything else fails with Pushover's own
+ * words (`HTTP 400 Bad Request: user identifier is invalid`). Titles and messages longer than
+ * Pushover accepts (250 / 1024 characters) are cut, ending with `…`.
+ *
+ * @example
+ * ```ts
+ * new PushoverNotifier({ token: process.env.PUSHOVER_TOKEN ?? '', user: process.env.PUSHOVER_USER ?? '' })
+ * ```
+ */
+export class PushoverNotifier implements Notifier {
+  /** @default 'pushover' */
+  readonly name: string;
+  /** @default 30 */
+  readonly timeout: Duration;
+  /** @default ['success', 'warning', 'error'] */
+  readonly on: readonly NotificationLevel[];
+  /** The application token and the user key. */
+  readonly secrets: readonly string[];
+  readonly #url: URL;
+  readonly #token: string;
+  readonly #user: string;
+  readonly #device: string | undefined;
+  readonly #priority: Readonly<Record<NotificationLevel, PushoverPriority>>;
+  readonly #sound: Readonly<Record<NotificationLevel, string | undefined>>;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+
+  constructor(options: PushoverNotifierOptions) {
+    const parsed = parseOptions(schema, options, 'PushoverNotifier options');
+    const common = resolveCommon(parsed);
+    this.name = common.name;
+    this.timeout = common.timeout;
+    this.on = common.on;
+    this.#timeoutMs = common.timeoutMs;
+    this.#retries = parsed.retries;
+    this.#url = new URL(parsed.baseUrl);
+    this.#url.pathname = `${this.#url.pathname.replace(/\/+$/, '')}/1/messages.json`;
+    this.#token = parsed.token;
+    this.#user = parsed.user;
+    this.#device = parsed.device;
+    this.#priority = resolvePerLevel<PushoverPriority>(parsed.priority, PUSHOVER_DEFAULTS.priority);
+    const sound = parsed.sound;
+    this.#sound =
+      typeof sound === 'string'
+        ? { success: sound, warning: sound, error: sound }
+        : resolvePerLevel<string | undefined>(sound, PUSHOVER_DEFAULTS.sound);
+    this.secrets = Object.freeze([parsed.token, parsed.user]);
+  }
+
+  /** Sends the message; rejects with Pushover's `errors` when it refuses it. */
+  async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
+    const form = new URLSearchParams({ token: this.#token, user: this.#user });
+    if (this.#device !== undefined) form.set('device', this.#device);
+    form.set('title', truncate(message.title, TITLE_MAX));
+    form.set('message', truncate(message.body, MESSAGE_MAX));
+    form.set('priority', String(this.#priority[message.level]));
+    const sound = this.#sound[message.level];
+    if (sound !== undefined) form.set('sound', sound);
+
+    const response = await deliver(
+      {
+        url: this.#url,
+        headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', 'user-agent': 'jobhooks' },
+        body: form,
+      },
+      {
+        signal: context.signal,
+        timeoutMs: this.#timeoutMs,
+        retries: this.#retries,
+        secrets: this.secrets,
+        describeErrorBody: (text) => pushoverErrors(parseJson(text)),
+      },
+    );
+    const answer = parseJson(response.body);
+    if (answer === undefined) rejected(`Pushover answered HTTP ${response.status} without its JSON status`, response, this.secrets);
+    if (answer.status !== 1) {
+      rejected(`Pushover refused the message: ${pushoverErrors(answer) ?? `status ${String(answer.status)}`}`, response, this.secrets);
+    }
+  }
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pushoverErrors(answer: Record<string, unknown> | undefined): string | undefined {
+  const errors = answer?.errors;
+  if (!Array.isArray(errors)) return undefined;
+  const texts = errors.filter((error): error is string => typeof error === 'string');
+  return texts.length === 0 ? undefined : truncate(texts.join('; '), 300);
+}
