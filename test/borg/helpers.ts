@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,6 +175,20 @@ export async function processesMentioning(needle: string): Promise<number[]> {
     try {
       const cmdline = (await readFile(join('/proc', entry, 'cmdline'))).toString('utf8').split('\0').join(' ');
       if (cmdline.includes(needle)) found.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+/** {@link processesMentioning}, synchronously: for a look from inside a callback, before it returns. */
+export function processesMentioningSync(needle: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(join('/proc', entry, 'cmdline')).toString('utf8').split('\0').join(' ').includes(needle)) found.push(Number(entry));
     } catch {
       // The process ended while we looked.
     }
