@@ -7,8 +7,11 @@ import type { ExecRequest, ExecResult, Executor, OutputStream } from '../../src/
 /** The directory of one-behaviour scripts. */
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
-/** The variable every test process carries, so its leftovers can be found in /proc. */
-export const MARKER_VAR = 'JOBHOOKS_TEST_MARKER';
+/**
+ * The variable every test process carries, so its leftovers can be found in /proc. Deliberately without
+ * the `JOBHOOKS_` prefix, which the engine strips from inherited environments.
+ */
+export const MARKER_VAR = 'JH_TEST_MARKER';
 
 /** Builds a complete request with a fresh marker in its environment. */
 export function makeRequest(overrides: Partial<ExecRequest> = {}): ExecRequest & { readonly marker: string } {

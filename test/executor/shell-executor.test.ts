@@ -50,7 +50,7 @@ describe('ShellExecutor: normal runs', () => {
     const env = { PATH: '/usr/bin:/bin', ONLY_THIS: 'yes' };
     const printed = await run(executor, { command: ['/usr/bin/env'], env });
     expect(printed.result.exitCode).toBe(0);
-    expect(printed.stdout.sort()).toEqual(['JOBHOOKS_TEST_MARKER=' + printed.marker, 'LANG=C.UTF-8', 'ONLY_THIS=yes', 'PATH=/usr/bin:/bin']);
+    expect(printed.stdout.sort()).toEqual(['JH_TEST_MARKER=' + printed.marker, 'LANG=C.UTF-8', 'ONLY_THIS=yes', 'PATH=/usr/bin:/bin']);
 
     const where = await run(executor, { command: 'pwd; cat; echo "stdin-closed:$?"', cwd: '/tmp' });
     expect(withoutDuration(where.result)).toEqual(expected({ exitCode: 0 }));
