@@ -92,6 +92,8 @@ export interface DeliveryOptions {
   readonly secrets: readonly string[];
   /** Pulls a short human reason out of an error response body (Telegram's `description`). */
   readonly describeErrorBody?: ((body: string) => string | undefined) | undefined;
+  /** Reads a retry delay from a 429/5xx body when the provider puts it there (Telegram's `retry_after`). */
+  readonly retryAfterFromBody?: ((body: string) => number | undefined) | undefined;
   /** The first wait before a retry, doubled each time. Tests only. @default 500 */
   readonly retryDelayMs?: number | undefined;
 }
@@ -167,7 +169,7 @@ export async function deliver(request: HttpRequest, options: DeliveryOptions): P
       }
       const retryable = response.status === 429 || response.status >= 500;
       if (!retryable) fail(withAttempts(failure, attempts), 'http', lastStatus, attempts);
-      retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      retryAfterMs = parseRetryAfter(response.headers.get('retry-after')) ?? options.retryAfterFromBody?.(response.body);
       if (retryAfterMs !== undefined) waitMs = retryAfterMs;
     } else {
       failure = outcome.message;

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import type { Duration } from '../../duration.js';
+import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../../types.js';
+import {
+  deliver,
+  escapeHtml,
+  httpNotifierOptionsShape,
+  httpUrlSchema,
+  jsonField,
+  parseOptions,
+  rejected,
+  resolveCommon,
+  truncate,
+  type HttpNotifierOptions,
+} from '../http.js';
+
+/** Options of {@link TelegramNotifier}. */
+export interface TelegramNotifierOptions extends HttpNotifierOptions {
+  /** The bot's token from @BotFather (`123456789:AA…`). It goes in the request path, never in errors. */
+  readonly botToken: string;
+  /** The chat to post in: a numeric id (`-1001234567890` for a group or channel) or `@channelname`. */
+  readonly chatId: string | number;
+  /**
+   * Deliver silently (no sound on the phone).
+   * @default false
+   */
+  readonly disableNotification?: boolean | undefined;
+  /**
+   * The Bot API server (a self-hosted `telegram-bot-api`, tests); `/bot<token>/sendMessage` is appended.
+   * @default 'https://api.telegram.org'
+   */
+  readonly baseUrl?: string | undefined;
+}
+
+/** The JSON body a {@link TelegramNotifier} POSTs to `sendMessage`. */
+export interface TelegramSendMessageBody {
+  readonly chat_id: string | number;
+  /** `<b>title</b>`, a blank line, the body; both HTML-escaped. */
+  readonly text: string;
+  readonly parse_mode: 'HTML';
+  readonly disable_notification: boolean;
+}
+
+/** The defaults of {@link TelegramNotifier}. */
+export const TELEGRAM_DEFAULTS = { baseUrl: 'https://api.telegram.org', disableNotification: false } as const;
+
+const CHAT_ID_MESSAGE = 'expected a numeric chat id or "@channelname"';
+
+const schema = z.strictObject({
+  ...httpNotifierOptionsShape('telegram'),
+  botToken: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'expected a bot token from @BotFather, like "123456789:AA…"'),
+  chatId: z.union(
+    [
+      z.number().int(CHAT_ID_MESSAGE),
+      z.string().regex(/^(-?\d+|@[A-Za-z][A-Za-z0-9_]{3,31})$/, CHAT_ID_MESSAGE),
+    ],
+    { error: CHAT_ID_MESSAGE },
+  ),
+  disableNotification: z.boolean().default(TELEGRAM_DEFAULTS.disableNotification),
+  baseUrl: httpUrlSchema().default(new URL(TELEGRAM_DEFAULTS.baseUrl)),
+});
+
+/** Telegram's limit on a message's text, in characters, once the HTML is parsed. */
+const TEXT_MAX = 4096;
+
+/**
+ * Posts the message to a Telegram chat with the Bot API's `sendMessage`: the title in bold, a blank
+ * line, the body, as HTML with `&`, `<` and `>` escaped in both, so a hook named `<b>&` shows as
+ * written instead of breaking the send.
+ *
+ * Success is a 2xx answer with `ok: true`; failures carry Telegram's `description`
+ * (`HTTP 400 Bad Request: chat not found`). The token travels in the URL path, so errors name only
+ * the host, and the token is in `secrets` for the engine to redact anywhere else.
+ *
+ * @example
+ * ```ts
+ * new TelegramNotifier({ botToken: process.env.TELEGRAM_BOT_TOKEN ?? '', chatId: -1001234567890 })
+ * ```
+ */
+export class TelegramNotifier implements Notifier {
+  /** @default 'telegram' */
+  readonly name: string;
+  /** @default 30 */
+  readonly timeout: Duration;
+  /** @default ['success', 'warning', 'error'] */
+  readonly on: readonly NotificationLevel[];
+  /** The bot token. */
+  readonly secrets: readonly string[];
+  readonly #url: URL;
+  readonly #chatId: string | number;
+  readonly #disableNotification: boolean;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+
+  constructor(options: TelegramNotifierOptions) {
+    const parsed = parseOptions(schema, options, 'TelegramNotifier options');
+    const common = resolveCommon(parsed);
+    this.name = common.name;
+    this.timeout = common.timeout;
+    this.on = common.on;
+    this.#timeoutMs = common.timeoutMs;
+    this.#retries = parsed.retries;
+    this.#url = new URL(parsed.baseUrl);
+    this.#url.pathname = `${this.#url.pathname.replace(/\/+$/, '')}/bot${parsed.botToken}/sendMessage`;
+    this.#chatId = parsed.chatId;
+    this.#disableNotification = parsed.disableNotification;
+    this.secrets = Object.freeze([parsed.botToken]);
+  }
+
+  /** Sends the message; rejects with Telegram's `description` when it refuses it. */
+  async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
+    const body: TelegramSendMessageBody = {
+      chat_id: this.#chatId,
+      text: telegramText(message),
+      parse_mode: 'HTML',
+      disable_notification: this.#disableNotification,
+    };
+    const response = await deliver(
+      { url: this.#url, headers: { 'content-type': 'application/json', 'user-agent': 'jobhooks' }, body: JSON.stringify(body) },
+      {
+        signal: context.signal,
+        timeoutMs: this.#timeoutMs,
+        retries: this.#retries,
+        secrets: this.secrets,
+        describeErrorBody: (text) => jsonField(text, 'description'),
+        retryAfterFromBody: telegramRetryAfter,
+      },
+    );
+    let ok: unknown;
+    try {
+      ok = (JSON.parse(response.body) as { ok?: unknown }).ok;
+    } catch {
+      rejected(`Telegram answered HTTP ${response.status} without its JSON result`, response, this.secrets);
+    }
+    if (ok !== true) {
+      const description = jsonField(response.body, 'description') ?? 'no description';
+      rejected(`Telegram refused the message: ${description}`, response, this.secrets);
+    }
+  }
+}
+
+/**
+ * The HTML text of a message for Telegram: `<b>title</b>`, a blank line, the body, escaped, the
+ * body cut (before escaping, so no entity is split) to fit Telegram's 4096 characters.
+ *
+ * @example
+ * ```ts
+ * telegramText({ title: 'A <b> & C', body: 'x < y', level: 'error', jobId: '1', status: 'failed' })
+ * // '<b>A &lt;b&gt; &amp; C</b>\n\nx &lt; y'
+ * ```
+ */
+export function telegramText(message: NotificationMessage): string {
+  const title = truncate(message.title, 256);
+  const room = TEXT_MAX - title.length - 2;
+  return `<b>${escapeHtml(title)}</b>\n\n${escapeHtml(truncate(message.body, room))}`;
+}
+
+/** Telegram puts the wait of a 429 in `parameters.retry_after` (seconds). */
+function telegramRetryAfter(text: string): number | undefined {
+  try {
+    const seconds = (JSON.parse(text) as { parameters?: { retry_after?: unknown } }).parameters?.retry_after;
+    return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
