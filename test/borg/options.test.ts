@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { borgCheck, borgCompact, borgCreate, borgPrune } from '../../src/borg/index.js';
+import { ConfigError } from '../../src/errors.js';
+
+function issuesOf(make: () => unknown): { subject: string; issues: readonly { path: string; message: string }[] } {
+  try {
+    make();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    const configError = error as ConfigError;
+    expect(configError.code).toBe('ERR_CONFIG');
+    return { subject: configError.message.split(' (')[0] ?? '', issues: configError.issues };
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('borg task options', () => {
+  it('reports every problem of borgCreate options at once, each with its path', () => {
+    const { subject, issues } = issuesOf(() =>
+      borgCreate({
+        repository: ' ',
+        paths: ['/ok', ''],
+        archive: 'a/b',
+        compression: 5,
+        critcal: true,
+        lockWait: -1,
+        timeout: 'soon',
+        env: { BORG_PASSPHRASE: 'x', BORG_CACHE_DIR: '/c' },
+      } as never),
+    );
+    expect(subject).toBe('Invalid borgCreate options');
+    expect(issues).toEqual([
+      { path: 'repository', message: 'must not be empty' },
+      { path: 'env.BORG_PASSPHRASE', message: 'give the passphrase with the "passphrase" or "passcommand" option instead, so it is redacted everywhere' },
+      { path: 'lockWait', message: 'expected a number of seconds (0 or more) or a duration string such as "30s", "5m"' },
+      { path: 'timeout', message: 'expected a positive number of seconds or a duration string such as "90s", "5m", "1h"' },
+      { path: 'paths[1]', message: 'must not be empty' },
+      { path: 'archive', message: 'an archive name must not contain "/"' },
+      { path: 'compression', message: 'expected string, received number 5' },
+      { path: 'critcal', message: 'unknown option "critcal"' },
+    ]);
+  });
+
+  it('requires paths and a repository, and rejects passphrase together with passcommand', () => {
+    expect(issuesOf(() => borgCreate({} as never)).issues).toEqual([
+      { path: 'repository', message: 'is required (expected string)' },
+      { path: 'paths', message: 'is required (expected array)' },
+    ]);
+    expect(issuesOf(() => borgCreate({ repository: '/r', paths: [] })).issues).toEqual([
+      { path: 'paths', message: 'give at least one path to back up' },
+    ]);
+    expect(issuesOf(() => borgCompact({ repository: '/r', passphrase: 'a', passcommand: 'cat /p' })).issues).toEqual([
+      { path: 'passcommand', message: 'cannot be combined with "passphrase": borg would use only one of them' },
+    ]);
+  });
+
+  it('gives each factory its type, default name and criticality; name, critical and timeout can be set', () => {
+    const repository = '/r';
+    expect(borgCreate({ repository, paths: ['/d'] })).toMatchObject({ type: 'backup', name: 'borg create', critical: true, timeout: undefined, secrets: [] });
+    expect(borgPrune({ repository, keep: { daily: 1 } })).toMatchObject({ type: 'prune', name: 'borg prune', critical: false });
+    expect(borgCompact({ repository })).toMatchObject({ type: 'compact', name: 'borg compact', critical: false });
+    expect(borgCheck({ repository })).toMatchObject({ type: 'check', name: 'borg check', critical: false });
+    expect(borgPrune({ repository, keep: { daily: 1 }, name: 'Thin out', critical: true, timeout: '2h', passphrase: 'p' })).toMatchObject({
+      name: 'Thin out',
+      critical: true,
+      timeout: '2h',
+      secrets: ['p'],
+    });
+  });
+
+  it('does not keep a reference to the caller’s options', () => {
+    const paths = ['/d'];
+    const extraArgs = ['--one'];
+    const task = borgCreate({ repository: '/r', paths, extraArgs });
+    paths.push('/other');
+    extraArgs.push('--two');
+    expect(Object.isFrozen(task)).toBe(true);
+    // The argv is fixed at the factory call: checked by running it in the create tests; here, the
+    // options object is left untouched by the factory.
+    expect(paths).toEqual(['/d', '/other']);
+  });
+});
