@@ -138,6 +138,6 @@ describe('TelegramNotifier', () => {
     const text = telegramText({ title: 'T', body: 'a<'.repeat(3000), level: 'error', jobId: JOB_ID, status: 'failed' });
     const visible = text.replace(/<\/?b>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
     expect(visible.length).toBe(4096);
-    expect(text.endsWith('a&lt;a…')).toBe(true);
+    expect(text.endsWith('a&lt;a&lt;…')).toBe(true);
   });
 });
