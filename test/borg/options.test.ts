@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { borgCheck, borgCompact, borgCreate, borgPrune } from '../../src/borg/index.js';
 import { ConfigError } from '../../src/errors.js';
+import { runTask } from './helpers.js';
 
 function issuesOf(make: () => unknown): { subject: string; issues: readonly { path: string; message: string }[] } {
   try {
@@ -68,15 +69,15 @@ describe('borg task options', () => {
     });
   });
 
-  it('does not keep a reference to the caller’s options', () => {
+  it('fixes the argv at the factory call: later changes to the caller’s arrays do not leak in', async () => {
     const paths = ['/d'];
     const extraArgs = ['--one'];
-    const task = borgCreate({ repository: '/r', paths, extraArgs });
+    const task = borgCreate({ repository: '/r', paths, extraArgs, archive: 'a', borgBinary: '/nonexistent/borg' });
     paths.push('/other');
     extraArgs.push('--two');
     expect(Object.isFrozen(task)).toBe(true);
-    // The argv is fixed at the factory call: checked by running it in the create tests; here, the
-    // options object is left untouched by the factory.
-    expect(paths).toEqual(['/d', '/other']);
+    const { result, recorded } = await runTask(task, { PATH: process.env['PATH'] ?? '' });
+    expect(result.status).toBe('failed');
+    expect(recorded.execs[0]?.argv).toEqual(['/nonexistent/borg', 'create', '--log-json', '--progress', '--json', '--one', '--', '/r::a', '/d']);
   });
 });
