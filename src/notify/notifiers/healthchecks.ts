@@ -172,8 +172,9 @@ function tasksToShow(message: NotificationMessage, result: JobResult): TaskResul
 }
 
 function describeTask(task: TaskResult): string {
-  const outcome = task.status === 'failed' ? `failed: ${task.error ?? 'no reason given'}` : 'completed with warnings';
+  const outcome = task.status === 'failed' ? 'failed' : 'completed with warnings';
   const lines = [`\n--- Task ${task.index} '${task.name}' (${task.type}) ${outcome} ---\n`];
+  if (task.error !== null) lines.push(`Error: ${task.error}\n`);
   if (task.outputTruncated) lines.push('[… earlier output was not kept …]\n');
   lines.push(task.output === '' ? '(no output)\n' : `${task.output}${task.output.endsWith('\n') ? '' : '\n'}`);
   return lines.join('');

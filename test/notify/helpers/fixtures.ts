@@ -44,13 +44,13 @@ function tasks(outcome: Outcome, hookName: string): TaskResult[] {
     failedHook
       ? task({
           index: 0, type: 'hook', name: hookName, phase: 'pre', status: 'failed', critical: true, exitCode: 1,
-          error: 'Process exited with code 1', output: 'pg_dump: error: connection to server failed',
+          error: `Hook '${hookName}' exited with code 1`, output: 'pg_dump: error: connection to server failed',
         })
       : task({ index: 0, type: 'hook', name: 'Database Dump', phase: 'pre', status: 'completed', critical: true, output: 'dumped 42 tables' }),
     outcome === 'warning'
       ? task({
           index: 1, type: 'hook', name: 'Log Rotation', phase: 'pre', status: 'failed', exitCode: 1,
-          error: 'Process exited with code 1', output: 'logrotate: error: skipping "/var/log/app.log"',
+          error: "Hook 'Log Rotation' exited with code 1", output: 'logrotate: error: skipping "/var/log/app.log"',
         })
       : failedHook
         ? task({ index: 1, type: 'hook', name: 'Stop Services', phase: 'pre', status: 'skipped', skipReason: skip })
@@ -58,7 +58,7 @@ function tasks(outcome: Outcome, hookName: string): TaskResult[] {
     failedBackup
       ? task({
           index: 2, type: 'backup', name: 'Create archive', phase: 'main', status: 'failed', critical: true, exitCode: 2,
-          error: 'Process exited with code 2',
+          error: "Task 'Create archive' exited with code 2",
           output: 'Creating archive at "/srv/borg::nas-2025-03-01"\nFailed to create/acquire the lock /srv/borg/lock.exclusive (timeout).',
         })
       : failedHook
@@ -118,9 +118,9 @@ export function scenario(outcome: Outcome, options: { hookName?: string } = {}):
   const list = tasks(outcome, hookName);
   const failure =
     outcome === 'backupFailure'
-      ? { taskIndex: 2, taskName: 'Create archive', type: 'backup', reason: 'critical_task_failure' as const, error: 'Process exited with code 2' }
+      ? { taskIndex: 2, taskName: 'Create archive', type: 'backup', reason: 'critical_task_failure' as const, error: "Task 'Create archive' exited with code 2" }
       : outcome === 'hookFailure'
-        ? { taskIndex: 0, taskName: hookName, type: 'hook', reason: 'critical_hook_failure' as const, error: 'Process exited with code 1' }
+        ? { taskIndex: 0, taskName: hookName, type: 'hook', reason: 'critical_hook_failure' as const, error: `Hook '${hookName}' exited with code 1` }
         : null;
   const result: JobResult = {
     jobId: JOB_ID,

@@ -54,7 +54,8 @@ describe('HealthchecksNotifier', () => {
         'Tasks Completed: 6, Skipped: 0, Total: 7',
         `Job ID: ${JOB_ID}`,
         '',
-        "--- Task 1 'Log Rotation' (hook) failed: Process exited with code 1 ---",
+        "--- Task 1 'Log Rotation' (hook) failed ---",
+        "Error: Hook 'Log Rotation' exited with code 1",
         'logrotate: error: skipping "/var/log/app.log"',
         '',
       ].join('\n'),
@@ -76,7 +77,8 @@ describe('HealthchecksNotifier', () => {
         'Tasks Completed: 5, Skipped: 1, Total: 7',
         `Job ID: ${JOB_ID}`,
         '',
-        "--- Task 2 'Create archive' (backup) failed: Process exited with code 2 ---",
+        "--- Task 2 'Create archive' (backup) failed ---",
+        "Error: Task 'Create archive' exited with code 2",
         'Creating archive at "/srv/borg::nas-2025-03-01"',
         'Failed to create/acquire the lock /srv/borg/lock.exclusive (timeout).',
         '',
@@ -93,7 +95,7 @@ describe('HealthchecksNotifier', () => {
     const body = healthchecksBody({ ...message, title: '🛑 Backup Job Cancelled', status: 'cancelled' }, cancelled);
     expect(body).toBe(
       `🛑 Backup Job Cancelled\n\n${message.body}\n` +
-        "\n--- Task 2 'Create archive' (backup) failed: Task cancelled ---\n[… earlier output was not kept …]\n(no output)\n",
+        "\n--- Task 2 'Create archive' (backup) failed ---\nError: Task cancelled\n[… earlier output was not kept …]\n(no output)\n",
     );
   });
 

@@ -71,7 +71,7 @@ describe('WebhookNotifier', () => {
     expect(payload.message).toEqual(message);
     expect(payload.job.status).toBe('completed_with_warnings');
     expect(payload.job.tasks[1]).toEqual({
-      index: 1, name: 'Log Rotation', type: 'hook', status: 'failed', exitCode: 1, durationMs: 1500, error: 'Process exited with code 1',
+      index: 1, name: 'Log Rotation', type: 'hook', status: 'failed', exitCode: 1, durationMs: 1500, error: "Hook 'Log Rotation' exited with code 1",
     });
   });
 
@@ -85,7 +85,7 @@ describe('WebhookNotifier', () => {
     expect(payload.job.tasks.map((task) => [task.name, task.status, task.exitCode, task.error])).toEqual([
       ['Database Dump', 'completed', 0, null],
       ['Stop Services', 'completed', 0, null],
-      ['Create archive', 'failed', 2, 'Process exited with code 2'],
+      ['Create archive', 'failed', 2, "Task 'Create archive' exited with code 2"],
       ['Prune archives', 'skipped', null, null],
       ['Restart Services', 'completed', 0, null],
       ['Health Check', 'completed', 0, null],

@@ -1,0 +1,114 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { commandTask, JobPipeline, type JobResult, type Notifier } from '../../src/index.js';
+import { collectEvents, FakeExecutor } from '../../src/testing.js';
+import { HealthchecksNotifier } from '../../src/notify/notifiers/healthchecks.js';
+import { WebhookNotifier, type WebhookPayload } from '../../src/notify/notifiers/webhook.js';
+import { startServer, type TestServer } from './helpers/server.js';
+
+const JOB_ID = '0b6f3a52-9e1d-4c7a-8f25-3d4e5a6b7c8d';
+const CHECK = '5bf2c6a4-0c3e-4a4e-9d4b-7c1f0e2a9b31';
+
+let server: TestServer;
+beforeEach(async () => {
+  server = await startServer({ status: 200, body: 'OK' });
+});
+afterEach(async () => {
+  await server.close();
+});
+
+describe('notifiers inside a real JobPipeline', () => {
+  test('a notifier that throws and one that never settles cannot hold or change the job; the webhook still gets its POST', async () => {
+    const thrower: Notifier = {
+      name: 'thrower',
+      notify: () => {
+        throw new Error('cannot reach chat, key sk-live-0123456789');
+      },
+    };
+    const stuck: Notifier = { name: 'stuck', timeout: '300ms', notify: () => new Promise<void>(() => {}) };
+    const webhook = new WebhookNotifier({ url: `${server.url}/hook`, token: 'tok-webhook-abcdef123456' });
+    const healthchecks = new HealthchecksNotifier({ url: `${server.url}/ping/${CHECK}` });
+    const executor = new FakeExecutor({
+      'Create archive': { exitCode: 2, output: ['Failed to create/acquire the lock /srv/borg/lock.exclusive (timeout).'] },
+    });
+    const pipeline = new JobPipeline({
+      jobId: JOB_ID,
+      jobType: 'scheduled',
+      repository: { id: 7, name: 'nas' },
+      preHooks: [{ name: 'Database Dump', command: 'pg_dump app > /tmp/app.sql', critical: true }],
+      tasks: [commandTask({ type: 'backup', name: 'Create archive', command: 'borg create ::nas' })],
+      postHooks: [{ name: 'Cleanup', command: 'rm -f /tmp/app.sql', runOnJobFailure: true }],
+      notifiers: [thrower, stuck, webhook, healthchecks],
+      executor,
+      secrets: ['sk-live-0123456789'],
+    });
+    const events = collectEvents(pipeline);
+
+    const started = performance.now();
+    const result: JobResult = await pipeline.run();
+    const elapsedMs = performance.now() - started;
+
+    // On time: bounded by the stuck notifier's 300 ms, far from the 30 s default.
+    expect(elapsedMs).toBeLessThan(5000);
+    expect(result.status).toBe('failed');
+    expect(result.failure).toEqual({
+      taskIndex: 1, taskName: 'Create archive', type: 'backup', reason: 'critical_task_failure', error: "Task 'Create archive' exited with code 2",
+    });
+    expect(result.tasks.map((task) => [task.name, task.status])).toEqual([
+      ['Database Dump', 'completed'],
+      ['Create archive', 'failed'],
+      ['Cleanup', 'completed'],
+      ['Notification', 'failed'],
+    ]);
+    const notification = result.tasks[3];
+    expect(notification?.error).toContain("Notifier 'thrower' failed: cannot reach chat, key ***");
+    expect(notification?.error).toContain("Notifier 'stuck' timed out after 0.3s");
+    expect(notification?.error).not.toContain('webhook');
+    expect(notification?.error).not.toContain('healthchecks');
+    expect(JSON.stringify(result)).not.toContain('sk-live-0123456789');
+
+    const notificationEvents = events
+      .filter((event) => event.name === 'notificationSent' || event.name === 'notificationFailed')
+      .map((event) => [event.name, (event.payload as { notifier: string }).notifier]);
+    expect(notificationEvents).toEqual(
+      expect.arrayContaining([
+        ['notificationFailed', 'thrower'],
+        ['notificationFailed', 'stuck'],
+        ['notificationSent', 'webhook'],
+        ['notificationSent', 'healthchecks'],
+      ]),
+    );
+    expect(notificationEvents).toHaveLength(4);
+
+    // The real server saw the /start ping at job start, the webhook POST and the /fail ping.
+    // (jobStarted is not awaited by the engine, so arrival order is not asserted.)
+    const paths = server.requests.map((request) => `${request.method} ${request.path}`);
+    expect(paths.sort()).toEqual([`POST /hook`, `POST /ping/${CHECK}/fail?rid=${JOB_ID}`, `POST /ping/${CHECK}/start?rid=${JOB_ID}`]);
+    const hook = server.requests.find((request) => request.path === '/hook');
+    expect(hook?.headers.authorization).toBe('Bearer tok-webhook-abcdef123456');
+    const payload = JSON.parse(hook?.body ?? '') as WebhookPayload;
+    expect(payload.message).toEqual(result.notification);
+    expect(payload.message.title).toBe('❌ Backup Job Failed - Backup Error');
+    expect(payload.job.status).toBe('failed');
+    expect(payload.job.tasks.map((task) => [task.name, task.status, task.exitCode])).toEqual([
+      ['Database Dump', 'completed', 0],
+      ['Create archive', 'failed', 2],
+      ['Cleanup', 'completed', 0],
+      ['Notification', 'running', null],
+    ]);
+    const fail = server.requests.find((request) => request.path.includes('/fail'));
+    expect(fail?.body).toContain("--- Task 1 'Create archive' (backup) failed ---\nError: Task 'Create archive' exited with code 2\nFailed to create/acquire the lock /srv/borg/lock.exclusive (timeout).\n");
+  });
+
+  test('a level filter: an error-only webhook is passed over for a successful job', async () => {
+    const webhook = new WebhookNotifier({ url: `${server.url}/hook`, on: ['error'] });
+    const pipeline = new JobPipeline({
+      tasks: [commandTask({ type: 'backup', name: 'Create archive', command: 'borg create ::nas' })],
+      notifiers: [webhook],
+      executor: new FakeExecutor(),
+    });
+    const result = await pipeline.run();
+    expect(result.status).toBe('completed');
+    expect(result.tasks[1]?.status).toBe('completed');
+    expect(server.requests).toHaveLength(0);
+  });
+});
