@@ -111,4 +111,25 @@ describe('notifiers inside a real JobPipeline', () => {
     expect(result.tasks[1]?.status).toBe('completed');
     expect(server.requests).toHaveLength(0);
   });
+
+  test('an HTTP notifier past its timeout: the engine records the timeout and the request is really aborted', async () => {
+    server.reply('hang');
+    const webhook = new WebhookNotifier({ url: `${server.url}/hook`, timeout: '300ms' });
+    const pipeline = new JobPipeline({
+      tasks: [commandTask({ type: 'backup', name: 'Create archive', command: 'borg create ::nas' })],
+      notifiers: [webhook],
+      executor: new FakeExecutor(),
+    });
+    const started = performance.now();
+    const result = await pipeline.run();
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(result.status).toBe('completed_with_warnings');
+    expect(result.tasks[1]?.error).toBe("Notifier 'webhook' timed out after 0.3s");
+    expect(server.requests).toHaveLength(1);
+    // The client hung up: nothing is left waiting on the server.
+    for (let waited = 0; server.openResponses() > 0 && waited < 500; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(server.openResponses()).toBe(0);
+  });
 });

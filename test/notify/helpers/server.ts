@@ -30,6 +30,8 @@ export interface TestServer {
   readonly requests: RecordedRequest[];
   /** Queues replies, one per coming request; once they run out, `fallback` answers. */
   reply(...replies: Reply[]): void;
+  /** Requests whose response has not closed yet (a client that gave up closes its side). */
+  openResponses(): number;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startServer(fallback: Reply = { status: 200, body: 'OK' })
   const requests: RecordedRequest[] = [];
   const queue: Reply[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  let open = 0;
 
   const send = (res: ServerResponse, reply: Reply): void => {
     if (reply === 'hang') return;
@@ -60,6 +63,10 @@ export async function startServer(fallback: Reply = { status: 200, body: 'OK' })
   };
 
   const server = createServer((req, res) => {
+    open += 1;
+    res.on('close', () => {
+      open -= 1;
+    });
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -81,6 +88,7 @@ export async function startServer(fallback: Reply = { status: 200, body: 'OK' })
     port,
     requests,
     reply: (...replies) => queue.push(...replies),
+    openResponses: () => open,
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();
