@@ -20,6 +20,8 @@ import { JobPipeline } from '../src/index.js';
 interface Measurement {
   readonly ms: number;
   readonly maxRssMiB: number;
+  /** CPU time (user + system) of the measuring Node process: steadier than wall time on a loaded machine. */
+  readonly cpuMs: number;
   readonly bytes: number;
   readonly lines: number;
   readonly exitCode: number | null;
@@ -40,6 +42,8 @@ function argument(name: string, fallback: number): number {
 
 /** Runs inside the child process: one case, one producer; prints one JSON line. */
 async function runCase(which: Case, command: string): Promise<void> {
+  const startupUsage = process.resourceUsage();
+  const startupCpuMs = (startupUsage.userCPUTime + startupUsage.systemCPUTime) / 1000;
   const started = performance.now();
   let bytes = 0;
   let lines = 0;
@@ -78,7 +82,9 @@ async function runCase(which: Case, command: string): Promise<void> {
     exitCode = result.tasks[0]?.exitCode ?? null;
   }
   const ms = performance.now() - started;
-  const measurement: Measurement = { ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, bytes, lines, exitCode };
+  const usage = process.resourceUsage();
+  const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000 - startupCpuMs;
+  const measurement: Measurement = { ms, maxRssMiB: usage.maxRSS / 1024, cpuMs, bytes, lines, exitCode };
   process.stdout.write(`${JSON.stringify(measurement)}\n`);
 }
 
@@ -127,7 +133,9 @@ async function main(): Promise<void> {
       if (m === undefined || baseline === undefined) continue;
       const mbPerS = (mib * 1024 * 1024) / 1e6 / (m.ms / 1000);
       console.log(
-        `  ${which.padEnd(9)} ${m.ms.toFixed(0).padStart(6)} ms  ${mbPerS.toFixed(0).padStart(5)} MB/s  ${(m.ms / baseline.ms).toFixed(2)}× drain  peak RSS ${m.maxRssMiB.toFixed(0).padStart(4)} MiB (max of rounds)  lines ${m.lines}  exit ${m.exitCode}`,
+        `  ${which.padEnd(9)} ${m.ms.toFixed(0).padStart(6)} ms  ${mbPerS.toFixed(0).padStart(5)} MB/s  ${(m.ms / baseline.ms).toFixed(2)}× drain  ` +
+          `node CPU ${m.cpuMs.toFixed(0).padStart(5)} ms (${(m.cpuMs / baseline.cpuMs).toFixed(2)}×)  ` +
+          `peak RSS ${m.maxRssMiB.toFixed(0).padStart(4)} MiB = ${((m.maxRssMiB * 1048576) / 1e6).toFixed(0)} MB (max of rounds)  lines ${m.lines}  exit ${m.exitCode}`,
       );
     }
   }

@@ -116,8 +116,13 @@ export class LineSplitter {
   #emitText(text: string): void {
     let position = 0;
     if (text.indexOf('\r') === -1) {
+      // The hot loop (one iteration per line of ordinary output): no calls but the consumer's.
+      const emit = this.#emit;
+      const safeLength = this.#maxLineBytes / 3;
       for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', position)) {
-        this.#emitBounded(text.slice(position, end));
+        const line = text.slice(position, end);
+        if (line.length <= safeLength) emit(line);
+        else this.#emitBounded(line);
         position = end + 1;
       }
       return;
