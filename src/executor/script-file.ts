@@ -68,6 +68,12 @@ function splitShebang(text: string): Shebang | null {
  * The text written to the script file: the `#!` line first (interpreters such as `node` accept it only
  * there), then the lines that preceded it as blank lines, so every later line keeps its line number
  * in the interpreter's error messages.
+ *
+ * @param lineIndex - 0-based index of the `#!` line in `command`.
+ * @example
+ * ```ts
+ * scriptText('# Python hook\n#!/usr/bin/env python3\nprint(1)', 1) // '#!/usr/bin/env python3\n\nprint(1)'
+ * ```
  */
 export function scriptText(command: string, lineIndex: number): string {
   if (lineIndex === 0) return command;
@@ -125,7 +131,15 @@ export async function writeScript(command: string, tempRoot: string = tmpdir()):
   return { shebang: found.shebang, dir, path };
 }
 
-/** Removes a script's private directory; never throws (a leftover temp dir must not fail a job). */
+/**
+ * Removes a script's private directory; never throws (a leftover temp dir must not fail a job), and
+ * removing twice is harmless.
+ *
+ * @example
+ * ```ts
+ * await removeScript(script)
+ * ```
+ */
 export async function removeScript(script: ScriptFile): Promise<void> {
   try {
     await rm(script.dir, { recursive: true, force: true, maxRetries: 2 });

@@ -56,7 +56,14 @@ export function planSpawn(command: string | readonly string[], shell: string, sc
     return { kind: 'argv', file, args, windowsVerbatimArguments: false };
   }
   if (script !== null) {
-    return { kind: 'script', file: script.shebang.interpreter, args: [...script.shebang.args, script.path], windowsVerbatimArguments: false };
+    const { interpreter, args } = script.shebang;
+    if (platform === 'win32' && /^\/(usr\/)?bin\/env$/.test(interpreter)) {
+      // Windows has no /usr/bin/env: run the program it names (found on PATH), as cross-spawn does.
+      const words = (args[0] ?? '').split(/[ \t]+/).filter((word) => word !== '' && word !== '-S');
+      const [program, ...rest] = words;
+      if (program !== undefined) return { kind: 'script', file: program, args: [...rest, script.path], windowsVerbatimArguments: false };
+    }
+    return { kind: 'script', file: interpreter, args: [...args, script.path], windowsVerbatimArguments: false };
   }
   if (platform === 'win32' && /^cmd(\.exe)?$/i.test(win32.basename(shell))) {
     // What Node itself does for `shell: true` on Windows: cmd.exe does not follow the C runtime's quoting.

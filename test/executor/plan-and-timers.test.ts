@@ -26,6 +26,12 @@ describe('planSpawn', () => {
     });
     expect(planSpawn('Get-Date', 'pwsh', null, 'win32').args).toEqual(['-c', 'Get-Date']);
   });
+
+  it('runs `#!/usr/bin/env python3` scripts on Windows with the program env would have found', () => {
+    expect(planSpawn('#!…', 'cmd.exe', script, 'win32')).toEqual({ kind: 'script', file: 'python3', args: ['/tmp/jobhooks-x/hook'], windowsVerbatimArguments: false });
+    const split = { ...script, shebang: { interpreter: '/usr/bin/env', args: ['-S pwsh -NoProfile'] } };
+    expect(planSpawn('#!…', 'cmd.exe', split, 'win32')).toEqual({ kind: 'script', file: 'pwsh', args: ['-NoProfile', '/tmp/jobhooks-x/hook'], windowsVerbatimArguments: false });
+  });
 });
 
 describe('describeSpawnError', () => {
