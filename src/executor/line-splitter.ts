@@ -1,8 +1,6 @@
-const LF = 0x0a;
-const CR = 0x0d;
+import { StringDecoder } from 'node:string_decoder';
 
-/** How many pending pieces of one unfinished line are kept before they are merged into one buffer. */
-const MAX_PENDING_PIECES = 16;
+const LF = 0x0a;
 
 /**
  * The text put in front of a line that was longer than the bound: its first `cutBytes` bytes were dropped.
@@ -21,18 +19,24 @@ function isContinuation(byte: number | undefined): boolean {
   return byte !== undefined && (byte & 0xc0) === 0x80;
 }
 
+/** Is the code unit at `index` the second half of a surrogate pair? */
+function isLowSurrogate(text: string, index: number): boolean {
+  const unit = text.charCodeAt(index);
+  return unit >= 0xdc00 && unit <= 0xdfff;
+}
+
 /**
  * Splits a byte stream into lines, decoded as UTF-8 with replacement (U+FFFD), holding at most
- * `maxLineBytes` bytes of an unfinished line.
+ * about `maxLineBytes` bytes of an unfinished line.
  *
  * A line ends at `\n`, `\r\n` or a bare `\r` (so each redraw of a progress bar is a line of its own);
  * the terminator is not part of the line. A line longer than `maxLineBytes` keeps its **last**
  * `maxLineBytes` bytes (moved forward to a character boundary) and starts with {@link cutMarker}, e.g.
- * `[… 9000000 bytes cut] …tail`: the end of a line is where the error usually is. A multi-byte character
- * split across two chunks decodes correctly because unfinished lines are kept as bytes; `\r` and `\n`
- * never occur inside a UTF-8 sequence, so lines can be cut out of the bytes before decoding.
+ * `[… 9000000 bytes cut] …tail`: the end of a line is where the error usually is. Chunks go through a
+ * streaming `StringDecoder`, so a multi-byte character split across two chunks decodes correctly.
  *
- * Fast path: a chunk is decoded once, from its first to its last line end, and split with `indexOf`.
+ * Fast path: each chunk is decoded once and split with `indexOf`; the only per-line work is one `slice`
+ * and the call to `emit`.
  *
  * @example
  * ```ts
@@ -45,12 +49,16 @@ function isContinuation(byte: number | undefined): boolean {
 export class LineSplitter {
   readonly #maxLineBytes: number;
   readonly #emit: (line: string) => void;
-  /** Bytes of the unfinished line; their total is `#pendingBytes`, never more than the bound once trimmed. */
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  readonly #decoder = new StringDecoder('utf8');
+  /**
+   * The unfinished line. Trimmed to its last `maxLineBytes` UTF-16 code units, which hold at least the
+   * last `maxLineBytes` bytes and at most 2 × `maxLineBytes` bytes of memory; the exact byte cut is made
+   * when the line is emitted.
+   */
+  #pending = '';
   /** Bytes of the unfinished line already dropped to respect the bound. */
   #cutBytes = 0;
-  /** The last chunk ended with `\r`: a `\n` starting the next chunk belongs to that line end. */
+  /** The last text ended with `\r`: a `\n` starting the next one belongs to that line end. */
   #skipLineFeed = false;
 
   /**
@@ -64,84 +72,71 @@ export class LineSplitter {
 
   /** Feeds one chunk of the stream. */
   write(chunk: Buffer): void {
-    const length = chunk.length;
-    if (length === 0) return;
-    let start = 0;
-    if (this.#skipLineFeed) {
-      this.#skipLineFeed = false;
-      if (length > 0 && chunk[0] === LF) start = 1;
-    }
-    if (start >= length) return;
-
-    const first = firstLineEnd(chunk, start);
-    if (first === -1) {
-      this.#appendPending(chunk.subarray(start));
-      return;
-    }
-    // The first line of this chunk finishes whatever was pending.
-    this.#finishPendingLine(chunk.subarray(start, first));
-    let position = this.#afterLineEnd(chunk, first);
-    if (position === -1) return;
-
-    const last = Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR));
-    if (last >= position) {
-      // Every line in [position, last] is complete: decode them in one go, terminator included.
-      this.#emitText(chunk.toString('utf8', position, last + 1));
-      position = this.#afterLineEnd(chunk, last);
-      if (position === -1) return;
-    }
-    if (position < length) this.#appendPending(chunk.subarray(position));
+    this.#split(this.#decoder.write(chunk));
   }
 
   /** Emits the last, unterminated line, if any. Call once, when the stream has ended. */
   end(): void {
-    if (this.#pendingBytes > 0 || this.#cutBytes > 0) this.#finishPendingLine(undefined);
+    // An incomplete character at the very end decodes to U+FFFD.
+    this.#split(this.#decoder.end());
+    if (this.#pending !== '' || this.#cutBytes > 0) this.#finishLine('');
     this.#skipLineFeed = false;
   }
 
-  /** Returns the position after the line end at `index`, or -1 when that was the chunk's last byte. */
-  #afterLineEnd(chunk: Buffer, index: number): number {
-    let next = index + 1;
-    if (chunk[index] === CR) {
-      if (next === chunk.length) {
-        this.#skipLineFeed = true;
-        return -1;
-      }
-      if (chunk[next] === LF) next += 1;
-    }
-    return next === chunk.length ? -1 : next;
-  }
-
-  /** Splits text that ends with a line end into lines. */
-  #emitText(text: string): void {
+  #split(text: string): void {
+    const length = text.length;
+    if (length === 0) return;
     let position = 0;
-    if (text.indexOf('\r') === -1) {
+    if (this.#skipLineFeed) {
+      this.#skipLineFeed = false;
+      if (text.charCodeAt(0) === LF) position = 1;
+    }
+    const hasCarriageReturn = text.indexOf('\r', position) !== -1;
+    const first = hasCarriageReturn ? lineEnd(text, position) : text.indexOf('\n', position);
+    if (first === -1) {
+      this.#appendPending(position === 0 ? text : text.slice(position));
+      return;
+    }
+    // The first line of this text finishes whatever was pending.
+    this.#finishLine(text.slice(position, first));
+    position = this.#afterLineEnd(text, first);
+
+    if (!hasCarriageReturn) {
       // The hot loop (one iteration per line of ordinary output): no calls but the consumer's.
       const emit = this.#emit;
       const safeLength = this.#maxLineBytes / 3;
-      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', position)) {
+      for (let end = text.indexOf('\n', position); end !== -1; end = text.indexOf('\n', position)) {
         const line = text.slice(position, end);
         if (line.length <= safeLength) emit(line);
         else this.#emitBounded(line);
         position = end + 1;
       }
-      return;
+    } else {
+      // Both searches are remembered until passed: text full of `\r` and no `\n` stays linear.
+      let nextLf = text.indexOf('\n', position);
+      let nextCr = text.indexOf('\r', position);
+      for (;;) {
+        if (nextLf !== -1 && nextLf < position) nextLf = text.indexOf('\n', position);
+        if (nextCr !== -1 && nextCr < position) nextCr = text.indexOf('\r', position);
+        const end = nextLf === -1 ? nextCr : nextCr === -1 ? nextLf : Math.min(nextLf, nextCr);
+        if (end === -1) break;
+        this.#emitBounded(text.slice(position, end));
+        position = this.#afterLineEnd(text, end);
+      }
     }
-    const length = text.length;
-    while (position < length) {
-      let lf = text.indexOf('\n', position);
-      let cr = text.indexOf('\r', position);
-      if (lf === -1) lf = length;
-      if (cr === -1) cr = length;
-      const end = Math.min(lf, cr);
-      if (end === length) break;
-      this.#emitBounded(text.slice(position, end));
-      position = end + 1;
-      if (end === cr && text.charCodeAt(position) === LF) position += 1;
-    }
+    if (position < length) this.#appendPending(text.slice(position));
   }
 
-  /** Emits a line decoded in the fast path, cutting it if it is longer than the bound. */
+  /** Returns the position after the line end at `index` (past `\r\n` as one). */
+  #afterLineEnd(text: string, index: number): number {
+    if (text.charCodeAt(index) === 0x0d) {
+      if (index + 1 === text.length) this.#skipLineFeed = true;
+      else if (text.charCodeAt(index + 1) === LF) return index + 2;
+    }
+    return index + 1;
+  }
+
+  /** Emits a complete line, cutting it to its last `maxLineBytes` bytes if it is longer. */
   #emitBounded(line: string): void {
     // A UTF-16 code unit is at most 3 UTF-8 bytes: most lines need no byte count at all.
     if (line.length * 3 <= this.#maxLineBytes || Buffer.byteLength(line) <= this.#maxLineBytes) {
@@ -149,63 +144,44 @@ export class LineSplitter {
       return;
     }
     const bytes = Buffer.from(line);
-    this.#emit(this.#decodeTail(bytes, bytes.length - this.#maxLineBytes));
+    this.#emit(this.#decodeTail(bytes, bytes.length - this.#maxLineBytes, 0));
   }
 
-  #appendPending(piece: Buffer): void {
-    this.#pending.push(piece);
-    this.#pendingBytes += piece.length;
-    if (this.#pendingBytes > this.#maxLineBytes) {
-      this.#trimPending();
-    } else if (this.#pending.length > MAX_PENDING_PIECES) {
-      // Many tiny writes: merge, so a line does not pin many read buffers.
-      this.#pending = [Buffer.concat(this.#pending, this.#pendingBytes)];
+  #appendPending(text: string): void {
+    this.#pending = this.#pending === '' ? text : this.#pending + text;
+    const excess = this.#pending.length - this.#maxLineBytes;
+    // More code units than the bound means more bytes than the bound: drop the oldest.
+    if (excess > 0) {
+      const from = isLowSurrogate(this.#pending, excess) ? excess + 1 : excess;
+      this.#cutBytes += Buffer.byteLength(this.#pending.slice(0, from));
+      // Slicing flattens the concatenation: the kept part is a copy, not a view of everything before.
+      this.#pending = this.#pending.slice(from);
     }
   }
 
-  /** Drops the oldest bytes of the unfinished line until at most the bound is left. */
-  #trimPending(): void {
-    let excess = this.#pendingBytes - this.#maxLineBytes;
-    this.#cutBytes += excess;
-    this.#pendingBytes -= excess;
-    while (excess > 0) {
-      const head = this.#pending[0];
-      if (head === undefined) break;
-      if (head.length <= excess) {
-        this.#pending.shift();
-        excess -= head.length;
-      } else {
-        // Copy, so the kept bytes do not pin the whole read buffer they came from.
-        this.#pending[0] = Buffer.from(head.subarray(excess));
-        excess = 0;
-      }
-    }
-  }
-
-  /** Emits the pending bytes plus `rest` (the start of the current chunk up to a line end) as one line. */
-  #finishPendingLine(rest: Buffer | undefined): void {
-    if (this.#pendingBytes === 0 && this.#cutBytes === 0) {
-      if (rest !== undefined) {
-        if (rest.length <= this.#maxLineBytes) this.#emit(rest.toString('utf8'));
-        else this.#emit(this.#decodeTail(rest, rest.length - this.#maxLineBytes));
-      }
+  /** Emits the pending text plus `rest` (the start of the current text up to a line end) as one line. */
+  #finishLine(rest: string): void {
+    if (this.#pending === '' && this.#cutBytes === 0) {
+      this.#emitBounded(rest);
       return;
     }
-    if (rest !== undefined && rest.length > 0) this.#appendPending(rest);
-    const bytes = this.#pending.length === 1 && this.#pending[0] !== undefined ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
+    const line = this.#pending + rest;
     const alreadyCut = this.#cutBytes;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#pending = '';
     this.#cutBytes = 0;
-    if (alreadyCut === 0) this.#emit(bytes.toString('utf8'));
-    else this.#emit(this.#decodeTail(bytes, 0, alreadyCut));
+    if (alreadyCut === 0) {
+      this.#emitBounded(line);
+      return;
+    }
+    const bytes = Buffer.from(line);
+    this.#emit(this.#decodeTail(bytes, Math.max(0, bytes.length - this.#maxLineBytes), alreadyCut));
   }
 
   /**
    * Decodes `bytes` from `from` on, moved forward past continuation bytes so the kept part starts on a
-   * character, with the cut marker in front.
+   * character, with the cut marker in front counting `cutBefore` plus everything skipped here.
    */
-  #decodeTail(bytes: Buffer, from: number, cutBefore = 0): string {
+  #decodeTail(bytes: Buffer, from: number, cutBefore: number): string {
     let start = from;
     // A UTF-8 character has at most 3 continuation bytes.
     for (let step = 0; step < 3 && isContinuation(bytes[start]); step += 1) start += 1;
@@ -214,11 +190,10 @@ export class LineSplitter {
 }
 
 /** Index of the first `\n` or `\r` at or after `from`, or -1. */
-function firstLineEnd(chunk: Buffer, from: number): number {
-  const lf = chunk.indexOf(LF, from);
-  // Search for `\r` only up to the first `\n`: usually there is none before it.
-  const cr = lf === -1 ? chunk.indexOf(CR, from) : chunk.subarray(from, lf).indexOf(CR);
+function lineEnd(text: string, from: number): number {
+  const lf = text.indexOf('\n', from);
+  const cr = text.indexOf('\r', from);
   if (lf === -1) return cr;
   if (cr === -1) return lf;
-  return from + cr;
+  return Math.min(lf, cr);
 }
