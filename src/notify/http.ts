@@ -11,10 +11,17 @@ import type { NotificationLevel } from '../types.js';
  * never the URL's path or query (where webhook tokens live).
  */
 
-/** Every level, in the order notifiers list them. */
+/** Every level, in the order notifiers list them. @internal */
 export const NOTIFICATION_LEVELS = ['success', 'warning', 'error'] as const satisfies readonly NotificationLevel[];
 
-/** The defaults shared by every built-in notifier. */
+/**
+ * The defaults shared by every built-in notifier.
+ *
+ * @example
+ * ```ts
+ * new WebhookNotifier({ url, timeout: NOTIFIER_DEFAULTS.timeout * 2 })
+ * ```
+ */
 export const NOTIFIER_DEFAULTS = {
   /** Seconds a notifier may take, retries included. */
   timeout: 30,
@@ -22,7 +29,14 @@ export const NOTIFIER_DEFAULTS = {
   retries: 2,
 } as const;
 
-/** What went wrong with a delivery, as data: branch on this, never on the message. */
+/**
+ * What went wrong with a delivery, as data: branch on this, never on the message.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof NotificationDeliveryError && error.kind === 'network') { ... }
+ * ```
+ */
 export type DeliveryFailureKind =
   /** The server answered with a status that is not 2xx. */
   | 'http'
@@ -62,7 +76,14 @@ export class NotificationDeliveryError extends Error {
   }
 }
 
-/** One request as a notifier builds it: always a POST. */
+/**
+ * One request as a notifier builds it: always a POST.
+ *
+ * @example
+ * ```ts
+ * const request: HttpRequest = { url: new URL('https://example.com/hook'), headers: { 'content-type': 'text/plain' }, body: 'done' }
+ * ```
+ */
 export interface HttpRequest {
   readonly url: URL;
   readonly headers: Readonly<Record<string, string>>;
@@ -70,7 +91,14 @@ export interface HttpRequest {
   readonly body?: string | URLSearchParams;
 }
 
-/** A 2xx response, its body already read (up to {@link MAX_RESPONSE_BYTES}). */
+/**
+ * A 2xx response, its body already read (its first 64 KiB).
+ *
+ * @example
+ * ```ts
+ * const { status, body, attempts } = await deliver(request, options)
+ * ```
+ */
 export interface HttpResponse {
   readonly status: number;
   readonly statusText: string;
@@ -80,7 +108,14 @@ export interface HttpResponse {
   readonly attempts: number;
 }
 
-/** How {@link deliver} sends one request. */
+/**
+ * How {@link deliver} sends one request.
+ *
+ * @example
+ * ```ts
+ * const options: DeliveryOptions = { signal: context.signal, timeoutMs: 30_000, retries: 2, secrets: [token] }
+ * ```
+ */
 export interface DeliveryOptions {
   /** The notifier's timeout signal: when it fires, delivery stops, whatever attempt it is on. */
   readonly signal: AbortSignal;
@@ -98,7 +133,7 @@ export interface DeliveryOptions {
   readonly retryDelayMs?: number | undefined;
 }
 
-/** The most of a response body that is read; the rest is dropped. */
+/** The most of a response body that is read; the rest is dropped. @internal */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /** No attempt is cut shorter than this, however many retries share the timeout. */
@@ -252,6 +287,7 @@ function moveCredentialsToHeader(
 /**
  * The parts of a URL that may be credentials, for a notifier's `secrets`: the whole URL when it has
  * a path or query (webhook URLs carry their token there), user and password, and long query values.
+ * @internal
  */
 export function urlSecrets(url: URL): string[] {
   const secrets: string[] = [];
@@ -289,6 +325,7 @@ async function readText(response: Response, limit: number): Promise<string> {
 /**
  * Throws the error of a 2xx answer in which the provider refused the message (Telegram `ok: false`,
  * Pushover `status: 0`), secrets scrubbed.
+ * @internal
  */
 export function rejected(reason: string, response: HttpResponse, secrets: readonly string[]): never {
   throw new NotificationDeliveryError(scrub(reason, secrets), {
@@ -298,7 +335,7 @@ export function rejected(reason: string, response: HttpResponse, secrets: readon
   });
 }
 
-/** `host:port` of a URL: what errors show instead of the URL, whose path may hold a token. */
+/** `host:port` of a URL: what errors show instead of the URL, whose path may hold a token. @internal */
 export function describeTarget(url: URL): string {
   return url.host;
 }
@@ -363,7 +400,7 @@ function findCode(error: unknown, depth = 0): string | undefined {
   return undefined;
 }
 
-/** Parses `Retry-After`: delay-seconds or an HTTP date; `undefined` when absent or unreadable. */
+/** Parses `Retry-After`: delay-seconds or an HTTP date; `undefined` when absent or unreadable. @internal */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (value === null) return undefined;
   const text = value.trim();
@@ -376,7 +413,7 @@ function withAttempts(message: string, attempts: number): string {
   return attempts > 1 ? `${message}, after ${attempts} attempts` : message;
 }
 
-/** Replaces every secret (longest first, so one inside another leaves no fragment) with `***`. */
+/** Replaces every secret (longest first, so one inside another leaves no fragment) with `***`. @internal */
 export function scrub(text: string, secrets: readonly string[]): string {
   let result = text;
   for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
@@ -385,13 +422,13 @@ export function scrub(text: string, secrets: readonly string[]): string {
   return result;
 }
 
-/** Cuts `text` to at most `max` characters (code points), ending with `…` when cut. */
+/** Cuts `text` to at most `max` characters (code points), ending with `…` when cut. @internal */
 export function truncate(text: string, max: number): string {
   const chars = Array.from(text);
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
 
-/** A string field of a JSON error body, or `undefined` when the body is not such JSON. */
+/** A string field of a JSON error body, or `undefined` when the body is not such JSON. @internal */
 export function jsonField(text: string, field: string): string | undefined {
   try {
     const parsed: unknown = JSON.parse(text);
@@ -403,7 +440,7 @@ export function jsonField(text: string, field: string): string | undefined {
   }
 }
 
-/** Escapes `&`, `<` and `>` so text is shown as written inside HTML. */
+/** Escapes `&`, `<` and `>` so text is shown as written inside HTML. @internal */
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -412,7 +449,14 @@ export function escapeHtml(text: string): string {
 // Options shared by every built-in notifier
 // ---------------------------------------------------------------------------------------------
 
-/** Options every built-in notifier takes. */
+/**
+ * Options every built-in notifier takes.
+ *
+ * @example
+ * ```ts
+ * new ConsoleNotifier({ name: 'stderr', on: ['error'], timeout: '5s', stream: process.stderr })
+ * ```
+ */
 export interface NotifierOptions {
   /**
    * Shown in errors and events; set it to tell two notifiers of the same kind apart.
@@ -431,7 +475,14 @@ export interface NotifierOptions {
   readonly on?: readonly NotificationLevel[] | undefined;
 }
 
-/** Options every built-in HTTP notifier takes. */
+/**
+ * Options every built-in HTTP notifier takes.
+ *
+ * @example
+ * ```ts
+ * new NtfyNotifier({ topic: 'backups', retries: 0, timeout: '10s' })
+ * ```
+ */
 export interface HttpNotifierOptions extends NotifierOptions {
   /**
    * Extra attempts after a network error, a 5xx or a 429 (never after another 4xx).
@@ -440,7 +491,7 @@ export interface HttpNotifierOptions extends NotifierOptions {
   readonly retries?: number | undefined;
 }
 
-/** A notifier's common options, resolved. */
+/** A notifier's common options, resolved. @internal */
 export interface ResolvedNotifierOptions {
   readonly name: string;
   readonly timeout: Duration;
@@ -456,7 +507,7 @@ const durationSchema = z
     message: 'expected a positive number of seconds or a duration string like "30s" or "500ms"',
   });
 
-/** The zod shape of {@link NotifierOptions}, for a notifier's own strict object schema. */
+/** The zod shape of {@link NotifierOptions}, for a notifier's own strict object schema. @internal */
 export function notifierOptionsShape(defaultName: string) {
   return {
     name: z.string().trim().min(1, 'must not be empty').default(defaultName),
@@ -468,7 +519,7 @@ export function notifierOptionsShape(defaultName: string) {
   };
 }
 
-/** The zod shape of {@link HttpNotifierOptions}. */
+/** The zod shape of {@link HttpNotifierOptions}. @internal */
 export function httpNotifierOptionsShape(defaultName: string) {
   return {
     ...notifierOptionsShape(defaultName),
@@ -476,7 +527,7 @@ export function httpNotifierOptionsShape(defaultName: string) {
   };
 }
 
-/** An `http:` or `https:` URL, parsed. The message never repeats the value: it may hold a token. */
+/** An `http:` or `https:` URL, parsed. The message never repeats the value: it may hold a token. @internal */
 export function httpUrlSchema() {
   return z
     .string()
@@ -490,12 +541,12 @@ function isHttpUrl(value: string): boolean {
   return protocol === 'http:' || protocol === 'https:';
 }
 
-/** A per-level setting: one value for every level, or some levels (the rest keep their defaults). */
+/** A per-level setting: one value for every level, or some levels (the rest keep their defaults). @internal */
 export function perLevelSchema<T extends z.ZodType>(value: T) {
   return z.strictObject({ success: value.optional(), warning: value.optional(), error: value.optional() });
 }
 
-/** Fills the levels a user left out from `defaults`. */
+/** Fills the levels a user left out from `defaults`. @internal */
 export function resolvePerLevel<T>(
   given: Partial<Record<NotificationLevel, T | undefined>> | undefined,
   defaults: Readonly<Record<NotificationLevel, T>>,
@@ -510,6 +561,7 @@ export function resolvePerLevel<T>(
 /**
  * Validates a notifier's options against its strict zod schema, or throws {@link ConfigError}
  * listing every problem with its path (`token`, `on[1]`, `headers.X-Key`).
+ * @internal
  */
 export function parseOptions<S extends z.ZodObject>(schema: S, input: unknown, subject: string): z.output<S> {
   const parsed = schema.safeParse(input, {
@@ -542,7 +594,7 @@ export function parseOptions<S extends z.ZodObject>(schema: S, input: unknown, s
   throw new ConfigError(issues, { subject });
 }
 
-/** Resolves the common options once parsed (the duration is known to be valid by then). */
+/** Resolves the common options once parsed (the duration is known to be valid by then). @internal */
 export function resolveCommon(parsed: {
   name: string;
   timeout: Duration;

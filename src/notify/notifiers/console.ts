@@ -3,7 +3,14 @@ import type { Duration } from '../../duration.js';
 import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../../types.js';
 import { notifierOptionsShape, parseOptions, resolveCommon, type NotifierOptions } from '../http.js';
 
-/** Options of {@link ConsoleNotifier}. */
+/**
+ * Options of {@link ConsoleNotifier}.
+ *
+ * @example
+ * ```ts
+ * const options: ConsoleNotifierOptions = { stream: process.stderr, on: ['warning', 'error'] }
+ * ```
+ */
 export interface ConsoleNotifierOptions extends NotifierOptions {
   /**
    * Where to write the message.

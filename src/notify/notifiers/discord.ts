@@ -13,14 +13,28 @@ import {
   type HttpNotifierOptions,
 } from '../http.js';
 
-/** Embed colours by level: green, orange, red. */
+/**
+ * Embed colours by level: green, orange, red.
+ *
+ * @example
+ * ```ts
+ * DISCORD_COLORS.error // 0xff0000
+ * ```
+ */
 export const DISCORD_COLORS = {
   success: 0x2ecc71,
   warning: 0xffa500,
   error: 0xff0000,
 } as const satisfies Record<NotificationLevel, number>;
 
-/** Options of {@link DiscordNotifier}. */
+/**
+ * Options of {@link DiscordNotifier}.
+ *
+ * @example
+ * ```ts
+ * const options: DiscordNotifierOptions = { webhookUrl, username: 'Backups', avatarUrl: 'https://example.com/borg.png' }
+ * ```
+ */
 export interface DiscordNotifierOptions extends HttpNotifierOptions {
   /** The channel webhook's URL: `https://discord.com/api/webhooks/<id>/<token>`. */
   readonly webhookUrl: string;
@@ -36,7 +50,14 @@ export interface DiscordNotifierOptions extends HttpNotifierOptions {
   readonly avatarUrl?: string | undefined;
 }
 
-/** The JSON body a {@link DiscordNotifier} POSTs. */
+/**
+ * The JSON body a {@link DiscordNotifier} POSTs.
+ *
+ * @example
+ * ```json
+ * { "embeds": [{ "title": "❌ Backup Job Failed - Backup Error", "description": "…", "color": 16711680 }], "allowed_mentions": { "parse": [] } }
+ * ```
+ */
 export interface DiscordWebhookBody {
   readonly username?: string;
   readonly avatar_url?: string;

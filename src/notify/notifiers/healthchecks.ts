@@ -20,10 +20,24 @@ import {
   type HttpNotifierOptions,
 } from '../http.js';
 
-/** The most a Healthchecks.io ping body may hold; the rest is cut there. */
+/**
+ * The most a Healthchecks.io ping body may hold, in bytes; the default of `maxBodyBytes`.
+ *
+ * @example
+ * ```ts
+ * new HealthchecksNotifier({ url, maxBodyBytes: HEALTHCHECKS_MAX_BODY_BYTES / 10 })
+ * ```
+ */
 export const HEALTHCHECKS_MAX_BODY_BYTES = 100_000;
 
-/** Options of {@link HealthchecksNotifier}. */
+/**
+ * Options of {@link HealthchecksNotifier}.
+ *
+ * @example
+ * ```ts
+ * const options: HealthchecksNotifierOptions = { url: 'https://hc.example.com/ping/5bf2c6a4-…', maxBodyBytes: 10_000 }
+ * ```
+ */
 export interface HealthchecksNotifierOptions extends HttpNotifierOptions {
   /**
    * The check's ping URL, without `/start` or `/fail`: `https://hc-ping.com/<uuid>`,

@@ -14,10 +14,24 @@ import {
   type HttpNotifierOptions,
 } from '../http.js';
 
-/** An ntfy priority: 1 (min) to 5 (max), or its name. */
+/**
+ * An ntfy priority: 1 (min) to 5 (max), or its name (`urgent` is `max`).
+ *
+ * @example
+ * ```ts
+ * new NtfyNotifier({ topic: 'backups', priority: { success: 'low', error: 5 } })
+ * ```
+ */
 export type NtfyPriority = 1 | 2 | 3 | 4 | 5 | 'min' | 'low' | 'default' | 'high' | 'max' | 'urgent';
 
-/** Options of {@link NtfyNotifier}. */
+/**
+ * Options of {@link NtfyNotifier}.
+ *
+ * @example
+ * ```ts
+ * const options: NtfyNotifierOptions = { url: 'https://ntfy.example.com', topic: 'backups', token }
+ * ```
+ */
 export interface NtfyNotifierOptions extends HttpNotifierOptions {
   /**
    * The ntfy server (a self-hosted one, with a path prefix if it sits behind one).
@@ -40,7 +54,14 @@ export interface NtfyNotifierOptions extends HttpNotifierOptions {
   readonly tags?: Partial<Record<NotificationLevel, readonly string[]>> | undefined;
 }
 
-/** The defaults of {@link NtfyNotifier}. */
+/**
+ * The defaults of {@link NtfyNotifier}: priorities as numbers, tags as emoji short codes.
+ *
+ * @example
+ * ```ts
+ * new NtfyNotifier({ topic: 'backups', tags: { error: [...NTFY_DEFAULTS.tags.error, 'nas'] } })
+ * ```
+ */
 export const NTFY_DEFAULTS = {
   url: 'https://ntfy.sh',
   priority: { success: 3, warning: 4, error: 5 },
@@ -63,7 +84,14 @@ const schema = z.strictObject({
   tags: perLevelSchema(z.array(z.string().trim().min(1, 'must not be empty').max(64))).optional(),
 });
 
-/** The JSON body an {@link NtfyNotifier} POSTs to the server's root. */
+/**
+ * The JSON body an {@link NtfyNotifier} POSTs to the server's root.
+ *
+ * @example
+ * ```json
+ * { "topic": "backups", "title": "✅ Backup Job Completed Successfully", "message": "…", "priority": 3, "tags": ["white_check_mark"] }
+ * ```
+ */
 export interface NtfyPublishBody {
   readonly topic: string;
   readonly title: string;

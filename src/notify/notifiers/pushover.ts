@@ -14,10 +14,24 @@ import {
   type HttpNotifierOptions,
 } from '../http.js';
 
-/** A Pushover priority: -2 (no alert) to 1 (high, bypasses quiet hours). 2 (emergency) is not supported. */
+/**
+ * A Pushover priority: -2 (no alert) to 1 (high, bypasses quiet hours). 2 (emergency) is not supported.
+ *
+ * @example
+ * ```ts
+ * new PushoverNotifier({ token, user, priority: { success: -2 } })
+ * ```
+ */
 export type PushoverPriority = -2 | -1 | 0 | 1;
 
-/** Options of {@link PushoverNotifier}. */
+/**
+ * Options of {@link PushoverNotifier}.
+ *
+ * @example
+ * ```ts
+ * const options: PushoverNotifierOptions = { token, user, device: 'phone', sound: { error: 'alien' } }
+ * ```
+ */
 export interface PushoverNotifierOptions extends HttpNotifierOptions {
   /** Your application's API token (30 letters and digits). */
   readonly token: string;
@@ -45,7 +59,14 @@ export interface PushoverNotifierOptions extends HttpNotifierOptions {
   readonly baseUrl?: string | undefined;
 }
 
-/** The defaults of {@link PushoverNotifier}. */
+/**
+ * The defaults of {@link PushoverNotifier}.
+ *
+ * @example
+ * ```ts
+ * PUSHOVER_DEFAULTS.sound.error // 'siren'
+ * ```
+ */
 export const PUSHOVER_DEFAULTS = {
   baseUrl: 'https://api.pushover.net',
   // A nightly success at 3 a.m. should not buzz a phone: low priority shows it without a sound.

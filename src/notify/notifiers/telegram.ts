@@ -14,9 +14,16 @@ import {
   type HttpNotifierOptions,
 } from '../http.js';
 
-/** Options of {@link TelegramNotifier}. */
+/**
+ * Options of {@link TelegramNotifier}.
+ *
+ * @example
+ * ```ts
+ * const options: TelegramNotifierOptions = { botToken, chatId: '@nas_backups', disableNotification: true }
+ * ```
+ */
 export interface TelegramNotifierOptions extends HttpNotifierOptions {
-  /** The bot's token from @BotFather (`123456789:AA…`). It goes in the request path, never in errors. */
+  /** The bot's token from BotFather (`123456789:AA…`). It goes in the request path, never in errors. */
   readonly botToken: string;
   /** The chat to post in: a numeric id (`-1001234567890` for a group or channel) or `@channelname`. */
   readonly chatId: string | number;
@@ -32,7 +39,14 @@ export interface TelegramNotifierOptions extends HttpNotifierOptions {
   readonly baseUrl?: string | undefined;
 }
 
-/** The JSON body a {@link TelegramNotifier} POSTs to `sendMessage`. */
+/**
+ * The JSON body a {@link TelegramNotifier} POSTs to `sendMessage`.
+ *
+ * @example
+ * ```json
+ * { "chat_id": -1001234567890, "text": "<b>✅ Backup Job Completed Successfully</b>\n\n…", "parse_mode": "HTML", "disable_notification": false }
+ * ```
+ */
 export interface TelegramSendMessageBody {
   readonly chat_id: string | number;
   /** `<b>title</b>`, a blank line, the body; both HTML-escaped. */
@@ -41,7 +55,14 @@ export interface TelegramSendMessageBody {
   readonly disable_notification: boolean;
 }
 
-/** The defaults of {@link TelegramNotifier}. */
+/**
+ * The defaults of {@link TelegramNotifier}.
+ *
+ * @example
+ * ```ts
+ * TELEGRAM_DEFAULTS.baseUrl // 'https://api.telegram.org'
+ * ```
+ */
 export const TELEGRAM_DEFAULTS = { baseUrl: 'https://api.telegram.org', disableNotification: false } as const;
 
 const CHAT_ID_MESSAGE = 'expected a numeric chat id or "@channelname"';

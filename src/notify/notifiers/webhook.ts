@@ -20,7 +20,14 @@ import {
   type HttpNotifierOptions,
 } from '../http.js';
 
-/** One task in a {@link WebhookPayload}. */
+/**
+ * One task in a {@link WebhookPayload}.
+ *
+ * @example
+ * ```ts
+ * const failed = payload.job.tasks.filter((task: WebhookTaskSummary) => task.status === 'failed')
+ * ```
+ */
 export interface WebhookTaskSummary {
   readonly index: number;
   readonly name: string;
@@ -32,7 +39,14 @@ export interface WebhookTaskSummary {
   readonly error: string | null;
 }
 
-/** The job part of a {@link WebhookPayload}. */
+/**
+ * The job part of a {@link WebhookPayload}.
+ *
+ * @example
+ * ```ts
+ * const { status, repository, durationMs }: WebhookJobSummary = payload.job
+ * ```
+ */
 export interface WebhookJobSummary {
   /** The job's final status, as the message reports it. */
   readonly status: JobStatus;
@@ -65,7 +79,14 @@ export interface WebhookPayload {
   readonly job: WebhookJobSummary;
 }
 
-/** Options of {@link WebhookNotifier}. */
+/**
+ * Options of {@link WebhookNotifier}.
+ *
+ * @example
+ * ```ts
+ * const options: WebhookNotifierOptions = { url: 'https://ops.example.com/hook', headers: { 'X-Api-Key': key } }
+ * ```
+ */
 export interface WebhookNotifierOptions extends HttpNotifierOptions {
   /**
    * Where to POST. `user:password@` in the URL is sent as Basic authentication.
