@@ -1,0 +1,43 @@
+import type { JobStatus } from '../types.js';
+
+/** The exit codes of the `jobhooks` binary. */
+export const EXIT = {
+  /** The job completed. */
+  completed: 0,
+  /** The job completed with warnings (a non-critical task failed, borg warned). */
+  warnings: 1,
+  /** The job failed: a critical task failed. */
+  failed: 2,
+  /** Invalid config or command line (sysexits' EX_USAGE); nothing ran. */
+  usage: 64,
+  /** An unexpected error inside jobhooks: a bug (sysexits' EX_SOFTWARE). */
+  internal: 70,
+  /** Cancelled by SIGINT (128 + 2, as shells report it). */
+  sigint: 130,
+  /** Cancelled by SIGTERM (128 + 15). */
+  sigterm: 143,
+} as const;
+
+/** The signals the CLI cancels on. */
+export type CancelSignal = 'SIGINT' | 'SIGTERM';
+
+/** The exit code for a job's final status; a cancelled job exits with the code of the signal that cancelled it. */
+export function exitCodeFor(status: JobStatus, cancelledBy: CancelSignal | undefined): number {
+  switch (status) {
+    case 'completed':
+      return EXIT.completed;
+    case 'completed_with_warnings':
+      return EXIT.warnings;
+    case 'cancelled':
+      return cancelledBy === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+    case 'failed':
+    case 'pending':
+    case 'running':
+      return EXIT.failed;
+  }
+}
+
+/** 130 for SIGINT, 143 for SIGTERM. */
+export function signalExitCode(signal: CancelSignal): number {
+  return signal === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+}

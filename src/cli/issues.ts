@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { describeValue, formatPath, toConfigIssues } from '../config.js';
+import type { ConfigIssue } from '../errors.js';
+
+/**
+ * Turns the zod issues of a config file into {@link ConfigIssue}s. Unknown keys get a "did you
+ * mean" taken from the keys that are valid *at that place* (a notifier's `tokn` suggests `token`,
+ * not a pipeline option); a union reports the one branch the value was meant for; an unknown
+ * `type` or `borg` names the accepted values. Everything else is the engine's own wording
+ * (`toConfigIssues`), so file and API errors read alike.
+ */
+export function fileIssues(
+  issues: readonly z.core.$ZodIssue[],
+  schema: z.ZodType,
+  input: unknown,
+  basePath: readonly PropertyKey[] = [],
+): ConfigIssue[] {
+  const result: ConfigIssue[] = [];
+  for (const issue of issues) {
+    const path = [...basePath, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      const known = keysAt(schema, input, issue.path);
+      for (const key of issue.keys) {
+        const hint = suggest(key, known);
+        result.push({ path: formatPath([...path, key]), message: `unknown option "${key}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}` });
+      }
+    } else if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+      result.push(discriminatorIssue(issue, path));
+    } else if (issue.code === 'invalid_union') {
+      // The branch whose type matched (the others failed at the value itself) says what is wrong inside it.
+      const meant = issue.errors.filter((branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+      const branch = meant.length === 1 ? meant[0] : undefined;
+      if (branch === undefined) {
+        result.push({ path: formatPath(path), message: `${issue.message}, received ${describeValue(valueAt(input, issue.path))}` });
+      } else {
+        result.push(...fileIssues(branch.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })), schema, input, basePath));
+      }
+    } else {
+      result.push(...toConfigIssues([issue], basePath));
+    }
+  }
+  return result;
+}
+
+function discriminatorIssue(issue: z.core.$ZodIssueInvalidUnion & { options?: unknown; discriminator?: unknown }, path: readonly PropertyKey[]): ConfigIssue {
+  const options = (Array.isArray(issue.options) ? issue.options : []).filter((option): option is string => typeof option === 'string');
+  const accepted = options.map((option) => JSON.stringify(option)).join(', ');
+  const discriminator = typeof issue.discriminator === 'string' ? issue.discriminator : String(path.at(-1));
+  const received = typeof issue.input === 'object' && issue.input !== null ? (issue.input as Record<string, unknown>)[discriminator] : undefined;
+  if (received === undefined) return { path: formatPath(path), message: `is required: one of ${accepted}` };
+  const hint = typeof received === 'string' ? suggest(received, options) : undefined;
+  return {
+    path: formatPath(path),
+    message: `expected one of ${accepted}, received ${describeValue(received)}${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`,
+  };
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const segment of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[segment];
+  }
+  return value;
+}
+
+/** The keys an object schema accepts at `path`, following the input through arrays and unions. */
+function keysAt(schema: z.ZodType, input: unknown, path: readonly PropertyKey[]): string[] {
+  let current: z.ZodType | undefined = schema;
+  let value = input;
+  for (const segment of [...path, undefined]) {
+    current = unwrap(current, value);
+    if (current === undefined) return [];
+    if (segment === undefined) break;
+    if (current instanceof z.ZodObject) current = (current.shape as Record<string, z.ZodType>)[String(segment)];
+    else if (current instanceof z.ZodArray) current = current.element as z.ZodType;
+    else if (current instanceof z.ZodRecord) current = current.valueType as z.ZodType;
+    else return [];
+    value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[segment] : undefined;
+  }
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+}
+
+/** Sees through optional/nullable/default/pipe wrappers, and picks the union member meant for `value`. */
+function unwrap(schema: z.ZodType | undefined, value: unknown): z.ZodType | undefined {
+  let current = schema;
+  for (let depth = 0; depth < 20 && current !== undefined; depth += 1) {
+    if (current instanceof z.ZodOptional || current instanceof z.ZodNullable || current instanceof z.ZodDefault) {
+      current = current.unwrap() as z.ZodType;
+    } else if (current instanceof z.ZodPipe) {
+      current = current.in as z.ZodType;
+    } else if (current instanceof z.ZodDiscriminatedUnion) {
+      const key = current.def.discriminator;
+      const tag = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+      current = (current.options as z.ZodType[]).find(
+        (option) => option instanceof z.ZodObject && (option.shape as Record<string, z.ZodType>)[key]?.safeParse(tag).success === true,
+      );
+    } else if (current instanceof z.ZodUnion) {
+      const options = current.options as z.ZodType[];
+      current =
+        options.find((option) => (Array.isArray(value) ? option instanceof z.ZodArray : option instanceof z.ZodObject || option instanceof z.ZodRecord)) ??
+        undefined;
+    } else {
+      return current;
+    }
+  }
+  return current;
+}
+
+/** The closest known name, when it is close enough to be what was meant. */
+export function suggest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * Puts issues a constructor reported (`keep.daily`, `[0].name`, `` for the whole object) under the
+ * place the options came from in the file (`tasks[2]`).
+ */
+export function prefixIssues(issues: readonly ConfigIssue[], prefix: string): ConfigIssue[] {
+  return issues.map((issue) => ({
+    path: issue.path === '' ? prefix : issue.path.startsWith('[') ? `${prefix}${issue.path}` : `${prefix}.${issue.path}`,
+    message: issue.message,
+  }));
+}

@@ -1,0 +1,166 @@
+import { borgCheck, borgCompact, borgCreate, borgPrune } from '../borg/index.js';
+import type { JobPipelineOptions } from '../config.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import type { Executor } from '../executor/types.js';
+import { ConsoleNotifier } from '../notify/notifiers/console.js';
+import { HealthchecksNotifier } from '../notify/notifiers/healthchecks.js';
+import { NtfyNotifier } from '../notify/notifiers/ntfy.js';
+import { WebhookNotifier } from '../notify/notifiers/webhook.js';
+import { commandTask } from '../pipeline/command-task.js';
+import { JobPipeline } from '../pipeline/pipeline.js';
+import type { Notifier, Task } from '../types.js';
+import { fileIssues, prefixIssues } from './issues.js';
+import { createConfigSchemas, type ConfigSchemas } from './schema.js';
+import type { z } from 'zod';
+
+/** What {@link buildJob} needs from the outside world. */
+export interface BuildJobOptions {
+  /** Where `{ "env": "NAME" }` secrets are read from. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The executor the pipeline runs commands with (the CLI's own `ShellExecutor`, for `killAll()`). */
+  readonly executor?: Executor | undefined;
+  /** Where `console` notifiers write. @default process.stdout */
+  readonly consoleStream?: NodeJS.WritableStream | undefined;
+}
+
+/** A config file turned into a pipeline, nothing run yet. */
+export interface BuiltJob {
+  readonly pipeline: JobPipeline;
+  /** The options the pipeline was made from (tasks and notifiers constructed, secrets resolved). */
+  readonly options: JobPipelineOptions;
+  /** The names of the `console` notifiers: they print the notification themselves. */
+  readonly consoleNotifiers: readonly string[];
+}
+
+/** The outcome of {@link buildJob}: a job, or every problem found. */
+export type BuildJobResult = { readonly ok: true; readonly job: BuiltJob } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+
+type TaskEntry = z.output<ConfigSchemas['taskEntry']>;
+type NotifierEntry = z.output<ConfigSchemas['notifierEntry']>;
+
+/**
+ * Validates a parsed config file and constructs everything it describes — tasks, notifiers and
+ * the pipeline — without running anything. Every problem is collected, from the file's shape and
+ * from every constructor, each under its path in the file (`tasks[2].keep.daily`).
+ */
+export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult {
+  const source = { env: options.env, resolved: [] as string[] };
+  const schemas = createConfigSchemas(source);
+  const issues: ConfigIssue[] = [];
+
+  const file = schemas.file.safeParse(raw, { reportInput: true });
+  if (!file.success) issues.push(...fileIssues(file.error.issues, schemas.file, raw));
+  const rawObject = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+
+  const tasks: Task[] = [];
+  const taskIssues: ConfigIssue[] = [];
+  entries(rawObject['tasks']).forEach((entry, index) => {
+    const parsed = schemas.taskEntry.safeParse(entry, { reportInput: true });
+    if (!parsed.success) {
+      taskIssues.push(...fileIssues(parsed.error.issues, schemas.taskEntry, entry, ['tasks', index]));
+      return;
+    }
+    const task = construct(() => makeTask(parsed.data), `tasks[${index}]`, taskIssues);
+    if (task !== undefined) tasks.push(task);
+  });
+
+  const notifiers: Notifier[] = [];
+  const consoleNotifiers: string[] = [];
+  const notifierIssues: ConfigIssue[] = [];
+  entries(rawObject['notifiers']).forEach((entry, index) => {
+    const parsed = schemas.notifierEntry.safeParse(entry, { reportInput: true });
+    if (!parsed.success) {
+      notifierIssues.push(...fileIssues(parsed.error.issues, schemas.notifierEntry, entry, ['notifiers', index]));
+      return;
+    }
+    const notifier = construct(() => makeNotifier(parsed.data, options.consoleStream), `notifiers[${index}]`, notifierIssues);
+    if (notifier === undefined) return;
+    notifiers.push(notifier);
+    if (parsed.data.type === 'console') consoleNotifiers.push(notifier.name);
+  });
+
+  // The pipeline checks the hooks' values and the options between them; with a file of the wrong
+  // shape it would only repeat what the file's schema said.
+  let built: BuiltJob | undefined;
+  if (file.success) {
+    const { $schema: _schema, tasks: _tasks, notifiers: _notifiers, secrets = [], ...rest } = file.data;
+    const pipelineOptions: JobPipelineOptions = {
+      ...rest,
+      tasks,
+      notifiers,
+      // Values read from the environment are secrets wherever they were used.
+      secrets: [...new Set([...secrets, ...source.resolved])],
+    };
+    const pipeline = construct(
+      () => new JobPipeline({ ...pipelineOptions, ...(options.executor === undefined ? {} : { executor: options.executor }) }),
+      '',
+      issues,
+    );
+    if (pipeline !== undefined) built = { pipeline, options: pipelineOptions, consoleNotifiers };
+  }
+
+  issues.push(...taskIssues, ...notifierIssues);
+  if (issues.length > 0 || built === undefined) return { ok: false, issues };
+  return { ok: true, job: built };
+}
+
+function entries(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** Runs a constructor; its `ConfigError` becomes issues under `prefix`, anything else is a bug and is thrown. */
+function construct<T>(make: () => T, prefix: string, issues: ConfigIssue[]): T | undefined {
+  try {
+    return make();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.push(...(prefix === '' ? error.issues : prefixIssues(error.issues, prefix)));
+    return undefined;
+  }
+}
+
+function makeTask(entry: TaskEntry): Task {
+  switch (entry.borg) {
+    case undefined: {
+      const { borg: _borg, ...options } = entry;
+      return commandTask(options);
+    }
+    case 'create': {
+      const { borg: _borg, ...options } = entry;
+      return borgCreate(options);
+    }
+    case 'prune': {
+      const { borg: _borg, ...options } = entry;
+      return borgPrune(options);
+    }
+    case 'compact': {
+      const { borg: _borg, ...options } = entry;
+      return borgCompact(options);
+    }
+    case 'check': {
+      const { borg: _borg, ...options } = entry;
+      return borgCheck(options);
+    }
+  }
+}
+
+function makeNotifier(entry: NotifierEntry, consoleStream: NodeJS.WritableStream | undefined): Notifier {
+  switch (entry.type) {
+    case 'console': {
+      const { type: _type, ...options } = entry;
+      return new ConsoleNotifier({ ...options, ...(consoleStream === undefined ? {} : { stream: consoleStream }) });
+    }
+    case 'webhook': {
+      const { type: _type, ...options } = entry;
+      return new WebhookNotifier(options);
+    }
+    case 'healthchecks': {
+      const { type: _type, ...options } = entry;
+      return new HealthchecksNotifier(options);
+    }
+    case 'ntfy': {
+      const { type: _type, ...options } = entry;
+      return new NtfyNotifier(options);
+    }
+  }
+}

@@ -1,0 +1,236 @@
+import type { JobEvents } from '../events.js';
+import { flowLabel, flowOutcome } from '../format.js';
+import type { JobResult, TaskResult } from '../types.js';
+import { nextProgress, progressText, type ProgressView } from './progress.js';
+import { subscribe, summaryText, type EventSource, type RunView, type TextSink } from './view.js';
+
+/** What the live view knows about the job, built from its events. */
+export interface LiveState {
+  readonly jobId: string;
+  readonly tasks: readonly TaskResult[];
+  readonly progress: ReadonlyMap<number, ProgressView>;
+  /** The last output line of each task. */
+  readonly lastLine: ReadonlyMap<number, string>;
+}
+
+/** The state before `jobStart`. */
+export const EMPTY_LIVE_STATE: LiveState = { jobId: '', tasks: [], progress: new Map(), lastLine: new Map() };
+
+type LiveEvent = { [E in keyof JobEvents]: { readonly name: E; readonly payload: JobEvents[E][0] } }[keyof JobEvents];
+
+/** Folds one event into the state (a new state; the old one is not changed). */
+export function applyEvent(state: LiveState, event: LiveEvent, nowMs: number): LiveState {
+  switch (event.name) {
+    case 'jobStart':
+      return { jobId: event.payload.jobId, tasks: [...event.payload.tasks], progress: new Map(), lastLine: new Map() };
+    case 'taskStart':
+    case 'taskEnd': {
+      const { task } = event.payload;
+      return { ...state, tasks: state.tasks.map((other) => (other.index === task.index ? task : other)) };
+    }
+    case 'taskOutput': {
+      const lastLine = new Map(state.lastLine);
+      lastLine.set(event.payload.taskIndex, event.payload.line);
+      return { ...state, lastLine };
+    }
+    case 'taskProgress': {
+      const progress = new Map(state.progress);
+      progress.set(event.payload.taskIndex, nextProgress(state.progress.get(event.payload.taskIndex), event.payload, nowMs));
+      return { ...state, progress };
+    }
+    default:
+      return state;
+  }
+}
+
+/** Braille spinner frames, one per 100 ms. */
+export const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'] as const;
+
+const LABEL_WIDTH = 34; // as in formatFlow, so the live view and the final flow line up alike
+const DIM = '\u001B[2m';
+const RESET = '\u001B[0m';
+
+/**
+ * The lines of one frame of the live view: the flow of SPEC §1.5 as it stands, with a spinner,
+ * the elapsed time and the progress (percent, bytes and throughput) on the running task, and its
+ * last output line under it. Each line fits in `columns`.
+ */
+export function renderFrame(state: LiveState, nowMs: number, columns: number): string[] {
+  const spinner = SPINNER[Math.floor(nowMs / 100) % SPINNER.length] ?? SPINNER[0];
+  // formatFlow's outcomes need a result; while the job runs, only the tasks matter to them.
+  const snapshot: JobResult = {
+    jobId: state.jobId,
+    jobType: '',
+    jobLabel: '',
+    status: 'running',
+    startedAt: '',
+    finishedAt: null,
+    durationMs: null,
+    tasks: state.tasks,
+    failure: null,
+    notification: null,
+  };
+  const lines: string[] = [];
+  for (const task of state.tasks) {
+    const label = `${task.index + 1}. ${flowLabel(task, state.tasks).padEnd(LABEL_WIDTH)} → `;
+    if (task.status !== 'running') {
+      lines.push(fit(label + flowOutcome(task, snapshot), columns));
+      continue;
+    }
+    const startedMs = task.startedAt === null ? nowMs : Date.parse(task.startedAt);
+    const progress = progressText(state.progress.get(task.index));
+    lines.push(fit(`${label}${spinner} Running ${formatElapsed(nowMs - startedMs)}${progress === '' ? '' : ` · ${progress}`}`, columns));
+    const last = state.lastLine.get(task.index);
+    if (last !== undefined && last.trim() !== '') lines.push(`${DIM}${fit(`     ${stripControls(last)}`, columns)}${RESET}`);
+  }
+  return lines;
+}
+
+/** `4s`, `1m 05s`, `1h 02m`. */
+export function formatElapsed(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** Output may hold escape sequences and tabs that would break the frame's line count. */
+function stripControls(text: string): string {
+  return text.replace(/\u001B\[[0-?]*[ -/]*[@-~]/g, '').replace(/[\u0000-\u001F\u007F]/g, ' ');
+}
+
+/**
+ * Cuts a line to the terminal's width, so that no line wraps (a wrapped line would throw off the
+ * cursor movement). Widths are estimated on the wide side: emoji and East Asian text count 2.
+ */
+export function fit(line: string, columns: number): string {
+  const limit = Math.max(10, columns - 1);
+  let width = 0;
+  let end = 0;
+  for (const char of line) {
+    const w = charWidth(char.codePointAt(0) ?? 0);
+    if (width + w > limit) return `${line.slice(0, end)}…`;
+    width += w;
+    end += char.length;
+  }
+  return line;
+}
+
+function charWidth(code: number): number {
+  if (code === 0xfe0f || code === 0x200d || (code >= 0x300 && code <= 0x36f)) return 0;
+  if (code >= 0x2300 && code <= 0x2bff) return 2; // ⏭ ⏸ ✅ ❌ ⚠ and friends
+  if (code >= 0x2e80 && code <= 0xa4cf) return 2;
+  if (code >= 0xac00 && code <= 0xd7a3) return 2;
+  if (code >= 0xf900 && code <= 0xfaff) return 2;
+  if (code >= 0xff00 && code <= 0xff60) return 2;
+  if (code >= 0x1f000) return 2;
+  return 1;
+}
+
+/** A terminal: text, and how wide it is. */
+export interface Terminal extends TextSink {
+  readonly columns?: number | undefined;
+}
+
+/** How often the frame is redrawn (at most), and how fast the spinner turns. */
+export const FRAME_INTERVAL_MS = 100;
+
+/**
+ * On a terminal: the flow drawn live and updated in place (ANSI cursor movement), redrawn at most
+ * every 100 ms; then the final flow and the notification text.
+ */
+export class LiveView implements RunView {
+  readonly #out: Terminal;
+  readonly #err: TextSink;
+  readonly #now: () => number;
+  #state: LiveState = EMPTY_LIVE_STATE;
+  #drawnLines = 0;
+  #dirty = false;
+  #timer: NodeJS.Timeout | undefined;
+  #detach: (() => void) | undefined;
+  #cursorHidden = false;
+
+  constructor(out: Terminal, err: TextSink, now: () => number = Date.now) {
+    this.#out = out;
+    this.#err = err;
+    this.#now = now;
+  }
+
+  attach(pipeline: EventSource): void {
+    const on =
+      <E extends keyof JobEvents>(name: E) =>
+      (payload: JobEvents[E][0]): void => {
+        this.#state = applyEvent(this.#state, { name, payload } as LiveEvent, this.#now());
+        this.#dirty = true;
+        // The first frame and each task's start are drawn at once; the rest waits for the tick.
+        if (name === 'jobStart' || name === 'taskStart') this.draw();
+      };
+    this.#detach = subscribe(pipeline, {
+      jobStart: on('jobStart'),
+      taskStart: on('taskStart'),
+      taskOutput: on('taskOutput'),
+      taskProgress: on('taskProgress'),
+      taskEnd: on('taskEnd'),
+    });
+    this.#out.write('\u001B[?25l');
+    this.#cursorHidden = true;
+    this.#timer = setInterval(() => {
+      if (this.#dirty || this.#state.tasks.some((task) => task.status === 'running')) this.draw();
+    }, FRAME_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  /** Draws the current frame over the previous one. */
+  draw(): void {
+    const lines = renderFrame(this.#state, this.#now(), this.#out.columns !== undefined && this.#out.columns > 0 ? this.#out.columns : 80);
+    this.#out.write(this.#erase() + lines.map((line) => `${line}\n`).join(''));
+    this.#drawnLines = lines.length;
+    this.#dirty = false;
+  }
+
+  notice(text: string): void {
+    this.#out.write(this.#erase());
+    this.#drawnLines = 0;
+    this.#err.write(`${text}\n`);
+    this.draw();
+  }
+
+  consoleText(text: string): void {
+    this.#out.write(this.#erase());
+    this.#drawnLines = 0;
+    this.#out.write(text);
+    this.draw();
+  }
+
+  finish(result: JobResult, notificationPrinted: boolean): void {
+    this.#stop();
+    this.#out.write(this.#erase());
+    this.#drawnLines = 0;
+    this.#out.write(summaryText(result, notificationPrinted));
+    this.#showCursor();
+  }
+
+  close(): void {
+    this.#stop();
+    this.#showCursor();
+  }
+
+  #stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#detach?.();
+    this.#detach = undefined;
+  }
+
+  #showCursor(): void {
+    if (!this.#cursorHidden) return;
+    this.#out.write('\u001B[?25h');
+    this.#cursorHidden = false;
+  }
+
+  /** Back to the first line of the last frame, and clear from there down. */
+  #erase(): string {
+    return this.#drawnLines === 0 ? '' : `\r\u001B[${this.#drawnLines}A\u001B[J`;
+  }
+}

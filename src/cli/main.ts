@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * The `jobhooks` binary: a thin layer over the public API. See docs/cli.md.
+ *
+ * @packageDocumentation
+ */
+import packageJson from '../../package.json' with { type: 'json' };
+import { HELP, parseCommandLine } from './args.js';
+import { planCommand, runCommand, schemaCommand, validateCommand, type CliIo, type SignalHost } from './commands.js';
+import { EXIT } from './exit-codes.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  const command = parseCommandLine(argv);
+  switch (command.kind) {
+    case 'help':
+      io.stdout.write(HELP);
+      return EXIT.completed;
+    case 'version':
+      io.stdout.write(`${packageJson.version}\n`);
+      return EXIT.completed;
+    case 'usage-error':
+      io.stderr.write(`jobhooks: ${command.message}\nRun "jobhooks --help" for usage.\n`);
+      return EXIT.usage;
+    case 'schema':
+      return schemaCommand(io);
+    case 'validate':
+      return validateCommand(command.file, io);
+    case 'plan':
+      return planCommand(command.file, io);
+    case 'run': {
+      const signals: SignalHost = {
+        on: (signal, listener) => process.on(signal, listener),
+        off: (signal, listener) => process.off(signal, listener),
+        exit: (code) => process.exit(code),
+      };
+      return runCommand(command.file, command.mode, io, signals);
+    }
+  }
+}
+
+/** Resolves once the stream has taken everything written so far. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    stream.write('', () => resolve());
+  });
+}
+
+let code: number;
+try {
+  code = await main(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`jobhooks: internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  code = EXIT.internal;
+}
+// Exit explicitly once the output is out: a keep-alive socket or a child's stray handle must not
+// keep a cron job waiting.
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

@@ -1,0 +1,105 @@
+import type { ResolvedHook, ResolvedPipelineOptions } from '../config.js';
+import { durationToMs, formatSeconds } from '../duration.js';
+import { buildTaskEnv, createRedactor } from '../env.js';
+import { capitalize } from '../notify/message.js';
+
+/**
+ * The text of `jobhooks plan`: every task the job would run, in order, with what decides its fate
+ * (phase, type, criticality, timeout, run-on-failure, continue-on-failure) and the context
+ * variables it would get. Pure: it reads the resolved options and runs nothing.
+ */
+export function formatPlan(options: ResolvedPipelineOptions, file: string): string {
+  const redact = createRedactor([...options.secrets, ...options.tasks.flatMap((task) => task.secrets ?? [])]);
+  const prefix = options.envPrefix;
+  const lines: string[] = [];
+  const repository = options.repository;
+  const repositoryText =
+    repository === undefined
+      ? 'none'
+      : [repository.name, repository.id === undefined ? undefined : `(id ${String(repository.id)})`].filter((part) => part !== undefined).join(' ');
+  const total = options.preHooks.length + options.tasks.length + options.postHooks.length + (options.notifiers.length > 0 ? 1 : 0);
+
+  lines.push(`Plan for ${file} (nothing was run)`);
+  lines.push(
+    `job type: ${options.jobType} · job id: ${options.jobId ?? 'a new UUID per run'} · repository: ${repositoryText} · env prefix: ${prefix} · inherit env: ${yesNo(options.inheritEnv)}`,
+  );
+  lines.push(
+    `defaults: timeout ${formatSeconds(options.defaults.timeoutMs)} · shell ${options.defaults.shell} · cwd ${options.defaults.cwd} · kill grace ${formatSeconds(options.defaults.killGraceMs)}`,
+  );
+  if (Object.keys(options.env).length > 0) lines.push(`job env: ${Object.keys(options.env).join(', ')}`);
+  lines.push(`${total} ${total === 1 ? 'task' : 'tasks'}, run one at a time in this order:`);
+  lines.push('');
+
+  let index = 0;
+  const hookLines = (hook: ResolvedHook, phase: 'pre' | 'post', position: number): void => {
+    lines.push(`${index + 1}. ${phase === 'pre' ? 'Pre' : 'Post'}-Hook ${position} (${hook.name})`);
+    const facts = [
+      `phase: ${phase}`,
+      'type: hook',
+      `critical: ${yesNo(hook.critical)}`,
+      `timeout: ${formatSeconds(hook.timeoutMs)}`,
+      ...(phase === 'post' ? [`runOnJobFailure: ${yesNo(hook.runOnJobFailure)}`] : []),
+      `continueOnFailure: ${yesNo(hook.continueOnFailure)}`,
+    ];
+    lines.push(`   ${facts.join(' · ')}`);
+    if (hook.shell !== options.defaults.shell) lines.push(`   shell: ${hook.shell}`);
+    if (hook.cwd !== options.defaults.cwd) lines.push(`   cwd: ${hook.cwd}`);
+    lines.push(...commandLines(redact(hook.command)));
+    if (Object.keys(hook.env).length > 0) lines.push(`   env: ${Object.keys(hook.env).join(', ')}`);
+    lines.push(...variableLines(options, index, { name: hook.name, phase }));
+    index += 1;
+  };
+
+  options.preHooks.forEach((hook, position) => hookLines(hook, 'pre', position + 1));
+  for (const task of options.tasks) {
+    lines.push(`${index + 1}. ${capitalize(task.type)} Task (${task.name})`);
+    const timeoutMs = durationToMs(task.timeout) ?? options.defaults.timeoutMs;
+    lines.push(`   phase: main · type: ${task.type} · critical: ${yesNo(task.critical ?? true)} · timeout: ${formatSeconds(timeoutMs)}`);
+    lines.push(...variableLines(options, index, undefined));
+    index += 1;
+  }
+  options.postHooks.forEach((hook, position) => hookLines(hook, 'post', position + 1));
+  if (options.notifiers.length > 0) {
+    lines.push(`${index + 1}. Notification`);
+    lines.push('   phase: notification · type: notification · critical: no · always runs');
+    for (const notifier of options.notifiers) {
+      const timeoutMs = durationToMs(notifier.timeout) ?? 30_000;
+      const levels = notifier.on === undefined ? 'success, warning, error' : notifier.on.join(', ');
+      lines.push(`   → ${notifier.name} (timeout ${formatSeconds(timeoutMs)}; on ${levels})`);
+    }
+  }
+  if (total === 0) lines.push('(no tasks)');
+  return lines.join('\n');
+}
+
+function yesNo(value: boolean): string {
+  return value ? 'yes' : 'no';
+}
+
+function commandLines(command: string): string[] {
+  const [first = '', ...rest] = command.split('\n');
+  const more = rest.filter((line) => line.trim() !== '').length;
+  return [`   command: ${first}${more > 0 ? ` (+${more} more ${more === 1 ? 'line' : 'lines'})` : ''}`];
+}
+
+/** The context variables a task gets, computed by the engine's own function (not a copy of its list). */
+function variableLines(options: ResolvedPipelineOptions, taskIndex: number, hook: { name: string; phase: 'pre' | 'post' } | undefined): string[] {
+  const base = {
+    prefix: options.envPrefix,
+    parentEnv: {},
+    jobEnv: {},
+    taskEnv: {},
+    context: options.context,
+    repository: options.repository,
+    taskIndex,
+    jobType: options.jobType,
+    jobId: 'plan',
+    hook,
+    jobStatus: 'success' as const,
+  };
+  const always = Object.keys(buildTaskEnv({ ...base, failedTask: undefined }));
+  const afterFailure = Object.keys(buildTaskEnv({ ...base, failedTask: { name: 'plan', error: null } })).filter((name) => !always.includes(name));
+  const lines = [`   variables: ${always.join(', ')}`];
+  if (afterFailure.length > 0) lines.push(`   after a failure also: ${afterFailure.join(', ')}`);
+  return lines;
+}
