@@ -41,6 +41,7 @@ describe('DiscordNotifier', () => {
   test('warning: orange', async () => {
     const { message, context } = scenario('warning');
     await new DiscordNotifier({ webhookUrl: webhookUrl() }).notify(message, context());
+    expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', WEBHOOK_PATH, 'application/json']]);
     expect(JSON.parse(server.requests[0]?.body ?? '')).toEqual({
       embeds: [
         {
@@ -56,6 +57,7 @@ describe('DiscordNotifier', () => {
   test('critical failure: red, with the avatar', async () => {
     const { message, context } = scenario('backupFailure');
     await new DiscordNotifier({ webhookUrl: webhookUrl(), avatarUrl: 'https://example.com/borg.png' }).notify(message, context());
+    expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', WEBHOOK_PATH, 'application/json']]);
     expect(JSON.parse(server.requests[0]?.body ?? '')).toEqual({
       avatar_url: 'https://example.com/borg.png',
       embeds: [

@@ -49,6 +49,7 @@ describe('NtfyNotifier', () => {
   test('critical failure: urgent priority, rotating-light tag', async () => {
     const { message, context } = scenario('backupFailure');
     await new NtfyNotifier({ url: server.url, topic: 'backups-nas' }).notify(message, context());
+    expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', '/', 'application/json']]);
     expect(JSON.parse(server.requests[0]?.body ?? '')).toEqual({
       topic: 'backups-nas',
       title: '❌ Backup Job Failed - Backup Error',

@@ -39,6 +39,7 @@ describe('PushoverNotifier', () => {
   test('warning: normal priority, intermission', async () => {
     const { message, context } = scenario('warning');
     await new PushoverNotifier({ token: TOKEN, user: USER, baseUrl: server.url, device: 'phone,tablet' }).notify(message, context());
+    expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', '/1/messages.json', 'application/x-www-form-urlencoded;charset=UTF-8']]);
     expect(form(server.requests[0]?.body)).toEqual({
       token: TOKEN,
       user: USER,
@@ -53,6 +54,7 @@ describe('PushoverNotifier', () => {
   test('critical failure: high priority, siren', async () => {
     const { message, context } = scenario('backupFailure');
     await new PushoverNotifier({ token: TOKEN, user: USER, baseUrl: server.url }).notify(message, context());
+    expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', '/1/messages.json', 'application/x-www-form-urlencoded;charset=UTF-8']]);
     expect(form(server.requests[0]?.body)).toEqual({
       token: TOKEN,
       user: USER,

@@ -45,6 +45,7 @@ describe('TelegramNotifier', () => {
   test('warning', async () => {
     const { message, context } = scenario('warning');
     await telegram({ chatId: '@nas_backups', disableNotification: true }).notify(message, context());
+    expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', `/bot${BOT_TOKEN}/sendMessage`, 'application/json']]);
     expect(JSON.parse(server.requests[0]?.body ?? '')).toEqual({
       chat_id: '@nas_backups',
       text: `<b>⚠️ Backup Job Completed with Warnings</b>\n\nBackup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}`,
@@ -56,6 +57,7 @@ describe('TelegramNotifier', () => {
   test('critical failure of a hook named `<b>&`: the name arrives escaped', async () => {
     const { message, context } = scenario('hookFailure', { hookName: '<b>&' });
     await telegram().notify(message, context());
+    expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', `/bot${BOT_TOKEN}/sendMessage`, 'application/json']]);
     expect(JSON.parse(server.requests[0]?.body ?? '')).toEqual({
       chat_id: CHAT,
       text:
@@ -69,6 +71,7 @@ describe('TelegramNotifier', () => {
   test('critical backup failure, and a title with markup escaped too', async () => {
     const { message, context } = scenario('backupFailure');
     await telegram().notify({ ...message, title: `${message.title} <nas & co>` }, context());
+    expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', `/bot${BOT_TOKEN}/sendMessage`, 'application/json']]);
     const { text } = JSON.parse(server.requests[0]?.body ?? '') as { text: string };
     expect(text).toBe(
       `<b>❌ Backup Job Failed - Backup Error &lt;nas &amp; co&gt;</b>\n\nBackup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}`,

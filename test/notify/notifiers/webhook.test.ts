@@ -65,6 +65,7 @@ describe('WebhookNotifier', () => {
     const { message, context } = scenario('warning');
     await new WebhookNotifier({ url: `${server.url}/hook` }).notify(message, context());
 
+    expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', '/hook', 'application/json']]);
     const [request] = server.requests;
     expect(request?.headers.authorization).toBeUndefined();
     const payload = JSON.parse(request?.body ?? '') as WebhookPayload;
@@ -79,6 +80,7 @@ describe('WebhookNotifier', () => {
     const { message, context } = scenario('backupFailure');
     await new WebhookNotifier({ url: `${server.url}/hook` }).notify(message, context());
 
+    expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', '/hook', 'application/json']]);
     const payload = JSON.parse(server.requests[0]?.body ?? '') as WebhookPayload;
     expect(payload.message.level).toBe('error');
     expect(payload.job.status).toBe('failed');
