@@ -8,6 +8,8 @@ export const ErrorCode = {
   ILLEGAL_TRANSITION: 'ERR_ILLEGAL_TRANSITION',
   /** `run()` was called while the same pipeline was still running. */
   ALREADY_RUNNING: 'ERR_ALREADY_RUNNING',
+  /** A notifier could not deliver its message (the notification task fails; nothing else changes). */
+  NOTIFICATION: 'ERR_NOTIFICATION',
 } as const;
 
 /** One of the {@link ErrorCode} values. */

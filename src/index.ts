@@ -20,6 +20,41 @@ export { ShellExecutor } from './executor/shell-executor.js';
 export type { Executor, ExecRequest, ExecResult, OutputStream } from './executor/types.js';
 export { buildNotification } from './notify/message.js';
 export { ConsoleNotifier, type ConsoleNotifierOptions } from './notify/notifiers/console.js';
+export {
+  WebhookNotifier,
+  webhookPayload,
+  type WebhookNotifierOptions,
+  type WebhookPayload,
+  type WebhookJobSummary,
+  type WebhookTaskSummary,
+} from './notify/notifiers/webhook.js';
+export {
+  HealthchecksNotifier,
+  healthchecksBody,
+  HEALTHCHECKS_MAX_BODY_BYTES,
+  type HealthchecksNotifierOptions,
+} from './notify/notifiers/healthchecks.js';
+export { NtfyNotifier, NTFY_DEFAULTS, type NtfyNotifierOptions, type NtfyPriority, type NtfyPublishBody } from './notify/notifiers/ntfy.js';
+export { DiscordNotifier, DISCORD_COLORS, type DiscordNotifierOptions, type DiscordWebhookBody } from './notify/notifiers/discord.js';
+export { PushoverNotifier, PUSHOVER_DEFAULTS, type PushoverNotifierOptions, type PushoverPriority } from './notify/notifiers/pushover.js';
+export {
+  TelegramNotifier,
+  telegramText,
+  TELEGRAM_DEFAULTS,
+  type TelegramNotifierOptions,
+  type TelegramSendMessageBody,
+} from './notify/notifiers/telegram.js';
+export {
+  deliver,
+  NotificationDeliveryError,
+  NOTIFIER_DEFAULTS,
+  type DeliveryFailureKind,
+  type DeliveryOptions,
+  type HttpNotifierOptions,
+  type HttpRequest,
+  type HttpResponse,
+  type NotifierOptions,
+} from './notify/http.js';
 export { formatFlow } from './format.js';
 export { TASK_TRANSITIONS } from './status.js';
 export type { JobEvents, JobEventName } from './events.js';

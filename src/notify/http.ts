@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { ConfigError, type ConfigIssue } from '../errors.js';
+import { ConfigError, ErrorCode, JobHooksError, type ConfigIssue } from '../errors.js';
 import { durationToMs, formatSeconds, type Duration } from '../duration.js';
 import type { NotificationLevel } from '../types.js';
 
@@ -59,7 +59,7 @@ export type DeliveryFailureKind =
  * }
  * ```
  */
-export class NotificationDeliveryError extends Error {
+export class NotificationDeliveryError extends JobHooksError {
   /** Why delivery failed. */
   readonly kind: DeliveryFailureKind;
   /** The last HTTP status received, or `null` when no response came back. */
@@ -68,7 +68,7 @@ export class NotificationDeliveryError extends Error {
   readonly attempts: number;
 
   constructor(message: string, details: { kind: DeliveryFailureKind; status: number | null; attempts: number }) {
-    super(message);
+    super(ErrorCode.NOTIFICATION, message);
     this.name = 'NotificationDeliveryError';
     this.kind = details.kind;
     this.status = details.status;

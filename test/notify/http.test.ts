@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { deliver, NotificationDeliveryError, parseRetryAfter } from '../../src/notify/http.js';
+import { JobHooksError } from '../../src/errors.js';
 import { WebhookNotifier } from '../../src/notify/notifiers/webhook.js';
 import { scenario } from './helpers/fixtures.js';
 import { closedPort, startServer, type TestServer } from './helpers/server.js';
@@ -21,6 +22,9 @@ async function failure(promise: Promise<unknown>): Promise<NotificationDeliveryE
     (reason: unknown) => reason,
   );
   if (!(error instanceof NotificationDeliveryError)) throw error;
+  // Errors are data: one base class, one stable code.
+  expect(error).toBeInstanceOf(JobHooksError);
+  expect(error.code).toBe('ERR_NOTIFICATION');
   return error;
 }
 
