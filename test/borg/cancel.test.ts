@@ -63,8 +63,9 @@ describe('stopping borg create', () => {
 
   it('timeout during a large create: the same clean stop, reported as timedOut', async () => {
     const repository = await sandbox.init('timeout', 'none');
-    // zstd at level 22 keeps borg busy far longer than the 1.5 s allowed.
-    const { context } = makeContext(sandbox.env, { timeoutMs: 1500 });
+    // zstd at level 22 keeps borg busy for minutes; 3 s is long enough for borg to start and take
+    // its lock even on a loaded machine, so the SIGTERM meets borg's own handler.
+    const { context } = makeContext(sandbox.env, { timeoutMs: 3000 });
     const result = await borgCreate({ repository, paths: [data], archive: 'big', compression: 'zstd,22' }).run(context);
     expect(result).toMatchObject({ status: 'failed', timedOut: true, cancelled: false, exitCode: 143, signal: null });
     expect(result.error).toBeUndefined();

@@ -189,7 +189,8 @@ describe('borgCreate against the real borg', () => {
   });
 
   it('fails with borg’s lock timeout message when another borg holds the lock', async () => {
-    const holder = spawn('borg', ['with-lock', plainRepo, 'sleep', '20'], { env: sandbox.env, stdio: 'ignore' });
+    // Its own process group, so the cleanup can stop borg and its `sleep` together.
+    const holder = spawn('borg', ['with-lock', plainRepo, 'sleep', '20'], { env: sandbox.env, stdio: 'ignore', detached: true });
     try {
       // with-lock takes the lock before it starts `sleep`; wait until it does.
       for (let attempt = 0; attempt < 100; attempt += 1) {
@@ -203,8 +204,9 @@ describe('borgCreate against the real borg', () => {
       expect(result.error).toBe(`Failed to create/acquire the lock ${join(plainRepo, 'lock.exclusive')} (timeout).`);
       expect((result.data as { errorId: string }).errorId).toBe('LockTimeout');
     } finally {
-      holder.kill('SIGTERM');
-      await new Promise((resolve) => holder.once('exit', resolve));
+      const exited = new Promise((resolve) => holder.once('exit', resolve));
+      if (holder.pid !== undefined) process.kill(-holder.pid, 'SIGTERM');
+      await exited;
     }
   });
 

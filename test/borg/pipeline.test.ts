@@ -204,11 +204,12 @@ describe('stopping a borg job', () => {
   });
 
   it('a task timeout stops borg the same way, with the engine’s timeout message', async () => {
+    // zstd at level 22 keeps borg busy for minutes; 3 s lets borg start and take its lock first.
     const repository = await sandbox.init('timeout', 'none');
-    const { pipeline } = pipelineFor([borgCreate({ repository, paths: [data], archive: 'big', compression: 'zstd,22', timeout: '1500ms' })]);
+    const { pipeline } = pipelineFor([borgCreate({ repository, paths: [data], archive: 'big', compression: 'zstd,22', timeout: '3s' })]);
     const result = await pipeline.run();
     expect(result.status).toBe('failed');
-    expect(result.tasks[1]).toMatchObject({ status: 'failed', timedOut: true, cancelled: false, error: "Task 'borg create' timed out after 1.5s" });
+    expect(result.tasks[1]).toMatchObject({ status: 'failed', timedOut: true, cancelled: false, error: "Task 'borg create' timed out after 3s", exitCode: 143 });
     expect(await processesMentioning(repository)).toEqual([]);
     await sandbox.borg(['with-lock', repository, 'true']);
   });
