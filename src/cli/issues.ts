@@ -31,7 +31,11 @@ export function fileIssues(
       const meant = issue.errors.filter((branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
       const branch = meant.length === 1 ? meant[0] : undefined;
       if (branch === undefined) {
-        result.push({ path: formatPath(path), message: `${issue.message}, received ${describeValue(valueAt(input, issue.path))}` });
+        const value = valueAt(input, issue.path);
+        result.push({
+          path: formatPath(path),
+          message: value === undefined ? `is required (${issue.message})` : `${issue.message}, received ${describeValue(value)}`,
+        });
       } else {
         result.push(...fileIssues(branch.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })), schema, input, basePath));
       }

@@ -79,29 +79,78 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
     if (parsed.data.type === 'console') consoleNotifiers.push(notifier.name);
   });
 
-  // The pipeline checks the hooks' values and the options between them; with a file of the wrong
-  // shape it would only repeat what the file's schema said.
-  let built: BuiltJob | undefined;
-  if (file.success) {
-    const { $schema: _schema, tasks: _tasks, notifiers: _notifiers, secrets = [], ...rest } = file.data;
-    const pipelineOptions: JobPipelineOptions = {
-      ...rest,
-      tasks,
-      notifiers,
-      // Values read from the environment are secrets wherever they were used.
-      secrets: [...new Set([...secrets, ...source.resolved])],
-    };
-    const pipeline = construct(
-      () => new JobPipeline({ ...pipelineOptions, ...(options.executor === undefined ? {} : { executor: options.executor }) }),
-      '',
-      issues,
-    );
-    if (pipeline !== undefined) built = { pipeline, options: pipelineOptions, consoleNotifiers };
-  }
+  // The pipeline checks the hooks' values and the options between them. When the file's shape is
+  // wrong somewhere, it is still made from the parts that are right (a hook that failed is stood
+  // in for, so the others keep their index): every problem is reported at once, none twice.
+  const fileData = file.success ? file.data : soundParts(schemas, rawObject, file.error.issues);
+  const { $schema: _schema, tasks: _tasks, notifiers: _notifiers, secrets = [], ...rest } = fileData;
+  const pipelineOptions: JobPipelineOptions = {
+    ...rest,
+    tasks,
+    notifiers,
+    // Values read from the environment are secrets wherever they were used.
+    secrets: [...new Set([...secrets, ...source.resolved])],
+  };
+  const pipeline = construct(
+    () => new JobPipeline({ ...pipelineOptions, ...(options.executor === undefined ? {} : { executor: options.executor }) }),
+    '',
+    issues,
+  );
 
   issues.push(...taskIssues, ...notifierIssues);
-  if (issues.length > 0 || built === undefined) return { ok: false, issues };
-  return { ok: true, job: built };
+  if (issues.length > 0 || pipeline === undefined) return { ok: false, issues: inFileOrder(issues, rawObject) };
+  return { ok: true, job: { pipeline, options: pipelineOptions, consoleNotifiers } };
+}
+
+type FileData = z.output<ConfigSchemas['file']>;
+
+const HOOK_LISTS = new Set(['preHooks', 'pre_job_hooks', 'postHooks', 'post_job_hooks']);
+/** Stands in for a hook the file's schema rejected; never run, since the file is invalid. */
+const STAND_IN_HOOK = { name: 'stand-in', command: 'true' };
+
+/** The options of a file whose shape is wrong somewhere, without the wrong parts. */
+function soundParts(schemas: ConfigSchemas, raw: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]): FileData {
+  const badKeys = new Set<string>();
+  const badHooks = new Map<string, Set<number>>();
+  for (const issue of issues) {
+    const [key, index] = issue.path;
+    if (typeof key !== 'string') continue; // unknown keys at the top: never read below
+    if (HOOK_LISTS.has(key) && typeof index === 'number') {
+      const bad = badHooks.get(key) ?? new Set<number>();
+      bad.add(index);
+      badHooks.set(key, bad);
+    } else {
+      badKeys.add(key);
+    }
+  }
+  const shape = schemas.file.shape as Record<string, z.ZodType>;
+  const sound: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const schema = shape[key];
+    if (schema === undefined || badKeys.has(key)) continue;
+    const bad = badHooks.get(key);
+    if (bad !== undefined && Array.isArray(value)) {
+      sound[key] = value.map((hook: unknown, index) => (bad.has(index) ? STAND_IN_HOOK : schemas.hook.parse(hook)));
+    } else {
+      const parsed = schema.safeParse(value);
+      if (parsed.success) sound[key] = parsed.data;
+    }
+  }
+  return sound as FileData;
+}
+
+/** Problems in the order their top-level keys (and list indexes) appear in the file. */
+function inFileOrder(issues: readonly ConfigIssue[], raw: Record<string, unknown>): ConfigIssue[] {
+  const keys = Object.keys(raw);
+  const rank = (issue: ConfigIssue): [number, number] => {
+    const match = /^([^.[]*)(?:\[(\d+)\])?/.exec(issue.path);
+    const position = keys.indexOf(match?.[1] ?? '');
+    return [position === -1 ? keys.length : position, Number(match?.[2] ?? -1)];
+  };
+  return issues
+    .map((issue, order) => ({ issue, order, rank: rank(issue) }))
+    .sort((a, b) => a.rank[0] - b.rank[0] || a.rank[1] - b.rank[1] || a.order - b.order)
+    .map(({ issue }) => issue);
 }
 
 function entries(value: unknown): readonly unknown[] {

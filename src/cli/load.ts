@@ -73,7 +73,7 @@ export function parseConfigText(text: string, path: string): LoadedFile {
 function jsonErrorText(error: unknown, source: string): string {
   const message = error instanceof Error ? error.message : String(error);
   const base = message
-    .replace(/, ".*" is not valid JSON$/s, '')
+    .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
     .replace(/\s*\(line \d+ column \d+\)/, '')
     .replace(/\s+in JSON at position \d+.*$/s, '');
   const offset = jsonErrorPosition(message) ?? locateUnexpectedToken(source);

@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The built binary: the tests run what users run. */
+export const CLI = join(REPO, 'dist', 'cli.js');
+
+/** Config files shared by the tests. */
+export const CLI_FIXTURES = join(REPO, 'test', 'fixtures', 'cli');
+
+/** The package's version, as `--version` must print it. */
+export const PACKAGE_VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+
+/**
+ * Carried in the environment of every CLI process a test starts (and so of every hook): what a
+ * run left behind can be found in /proc by it.
+ */
+export const MARKER_VAR = 'JH_CLI_TEST_MARKER';
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface Started {
+  readonly child: ChildProcess;
+  readonly marker: string;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  /** Resolves when the process has exited and its pipes are closed. */
+  readonly done: Promise<CliRun>;
+}
+
+/** Starts `node dist/cli.js ...args` in `cwd`, with a fresh marker in its environment. */
+export function startCli(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Started {
+  const marker = randomUUID();
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: options.cwd, LANG: 'C.UTF-8', ...options.env, [MARKER_VAR]: marker },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const done = new Promise<CliRun>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, marker, stdout: () => stdout, done };
+}
+
+/** Runs the CLI to the end. */
+export function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliRun> {
+  return startCli(args, options).done;
+}
+
+/** A fresh directory for one test; removed by the returned function. */
+export function tempDir(): { readonly path: string; write(name: string, text: string): string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'jobhooks-cli-'));
+  return {
+    path,
+    write(name, text) {
+      const file = join(path, name);
+      writeFileSync(file, text);
+      return file;
+    },
+    remove() {
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until `check()` is true, polling; throws after `timeoutMs`. */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Whether a process is alive (a zombie is not: it has exited and only waits to be reaped). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Live processes whose environment carries the marker: whatever a run left behind, however deep. */
+export function processesWithMarker(marker: string): number[] {
+  const needle = `${MARKER_VAR}=${marker}`;
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(needle) && isAlive(Number(name))) found.push(Number(name));
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found;
+}
+
+/** Reads a pid a hook wrote, once it is there. */
+export async function readPid(file: string): Promise<number> {
+  await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').trim() !== '', `${file} to be written`);
+  return Number(readFileSync(file, 'utf8').trim());
+}

@@ -1,0 +1,91 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLI_FIXTURES, isAlive, processesWithMarker, readPid, startCli, tempDir, waitFor } from './helpers.js';
+
+// Signals sent to the built binary while a hook runs `sleep 30` (and a background child of its own).
+
+let dir: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  dir = tempDir();
+});
+afterEach(() => {
+  dir.remove();
+});
+
+describe('jobhooks run: signals', () => {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    it(`the first ${signal} cancels: the hook's process tree is gone, the runOnJobFailure post-hook runs, exit ${code}`, async () => {
+      const run = startCli(['run', join(CLI_FIXTURES, 'long-hook.json')], { cwd: dir.path });
+      const hookPid = await readPid(join(dir.path, 'hook.pid'));
+      const sleepPid = await readPid(join(dir.path, 'sleep.pid'));
+      expect(isAlive(hookPid)).toBe(true);
+      expect(isAlive(sleepPid)).toBe(true);
+      await waitFor(() => run.stdout().includes('[Long Hook] started\n'), 'the hook to print');
+
+      run.child.kill(signal);
+      const result = await run.done;
+
+      expect(result.code).toBe(code);
+      expect(result.signal).toBe(null);
+      expect(result.stderr).toBe(
+        `jobhooks: received ${signal}: cancelling the job; cleanup post-hooks and the notification still run. Send ${signal} again to kill everything now.\n`,
+      );
+      expect(isAlive(hookPid)).toBe(false);
+      expect(isAlive(sleepPid)).toBe(false);
+      expect(processesWithMarker(run.marker)).toEqual([]);
+      // The cleanup hook ran and saw the job cancelled; the rest was skipped.
+      expect(readFileSync(join(dir.path, 'cleanup-ran'), 'utf8')).toBe('cancelled\n');
+      expect(existsSync(join(dir.path, 'backup-ran'))).toBe(false);
+      expect(existsSync(join(dir.path, 'restart-ran'))).toBe(false);
+      expect(result.stdout).toContain('[Long Hook] failed: Task cancelled\n');
+      expect(result.stdout).toContain('[Backup] skipped: Task skipped due to job cancellation\n');
+      expect(result.stdout.replace(/ +→/g, ' →')).toContain(
+        [
+          '1. Pre-Hook 1 (Long Hook) → ❌ Failed (Cancelled)',
+          '2. Backup Task → ⏭️  Skipped',
+          '3. Post-Hook 1 (Restart Services) → ⏭️  Skipped',
+          '4. Post-Hook 2 (Cleanup) → ✅ Success (Run on Failure)',
+          '',
+          'Result: 🛑 Job Cancelled',
+        ].join('\n'),
+      );
+    });
+  }
+
+  it('a second signal kills everything at once, even a hook that ignores SIGTERM, and exits', async () => {
+    const file = dir.write(
+      'job.json',
+      JSON.stringify({
+        preHooks: [{ name: 'Stubborn', command: "trap '' TERM; echo $$ > hook.pid; sleep 30 & echo $! > sleep.pid; wait; wait" }],
+        postHooks: [{ name: 'Cleanup', command: 'touch cleanup-ran', runOnJobFailure: true }],
+        // Graceful cancellation would wait this long for the hook to give up.
+        defaults: { killGrace: 60 },
+      }),
+    );
+    const run = startCli(['run', file], { cwd: dir.path });
+    const hookPid = await readPid(join(dir.path, 'hook.pid'));
+    const sleepPid = await readPid(join(dir.path, 'sleep.pid'));
+
+    run.child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Still there: the hook ignores SIGTERM, and the grace period is a minute.
+    expect(isAlive(hookPid)).toBe(true);
+    const killedAt = Date.now();
+    run.child.kill('SIGINT');
+    const result = await run.done;
+
+    expect(Date.now() - killedAt).toBeLessThan(10_000);
+    expect(result.code).toBe(130);
+    expect(result.stderr).toBe(
+      'jobhooks: received SIGINT: cancelling the job; cleanup post-hooks and the notification still run. Send SIGINT again to kill everything now.\n' +
+        'jobhooks: received SIGINT again: killed every process of the job.\n',
+    );
+    await waitFor(() => !isAlive(hookPid) && !isAlive(sleepPid), 'the killed processes to be gone', 5_000);
+    expect(processesWithMarker(run.marker)).toEqual([]);
+    expect(existsSync(join(dir.path, 'cleanup-ran'))).toBe(false);
+  });
+});
