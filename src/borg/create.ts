@@ -2,7 +2,14 @@ import type { JsonValue, Task } from '../types.js';
 import { createSchema, DEFAULT_ARCHIVE_NAME, parseOptions, resolveCommon, type BorgCreateOptions } from './options.js';
 import { buildArgv, makeTask, runBorg, type BorgDataBase } from './run.js';
 
-/** The sizes of a new archive, from `borg create --json` (bytes). */
+/**
+ * The sizes of a new archive, from `borg create --json` (bytes), and its count of regular files.
+ *
+ * @example
+ * ```ts
+ * const ratio = stats.compressed_size / stats.original_size
+ * ```
+ */
 export type BorgArchiveStats = {
   readonly original_size: number;
   readonly compressed_size: number;
@@ -13,6 +20,13 @@ export type BorgArchiveStats = {
 /**
  * The `data` of a {@link borgCreate} task: borg's own `--json` document (`archive`, `cache`,
  * `encryption`, `repository`, as borg prints it) when borg printed one, plus {@link BorgDataBase}.
+ * A create that failed before borg wrote its document has only `warnings` and `errorId`.
+ *
+ * @example
+ * ```ts
+ * const data = result.tasks[1]?.data as BorgCreateData
+ * console.log(data.archive?.stats.deduplicated_size)
+ * ```
  */
 export type BorgCreateData = BorgDataBase & {
   readonly archive?: {

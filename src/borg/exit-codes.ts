@@ -1,9 +1,23 @@
 import { constants } from 'node:os';
 
-/** What one of borg's exit codes means for a task. */
+/**
+ * What one of borg's exit codes means for a task: `warning` completes it with `warning: true`.
+ *
+ * @example
+ * ```ts
+ * if (describeBorgExitCode(code).kind === 'warning') console.log('backup incomplete')
+ * ```
+ */
 export type BorgExitKind = 'success' | 'warning' | 'error' | 'signal';
 
-/** One of borg's exit codes, explained. */
+/**
+ * One of borg's exit codes, explained by {@link describeBorgExitCode}.
+ *
+ * @example
+ * ```ts
+ * const explained: BorgExitCode = { code: 52, kind: 'error', name: 'PassphraseWrong', signal: null }
+ * ```
+ */
 export interface BorgExitCode {
   readonly code: number;
   readonly kind: BorgExitKind;

@@ -144,7 +144,15 @@ export const checkSchema = z
     ]),
   );
 
-/** Options every borg task takes. */
+/**
+ * Options every borg task takes. Validated when the factory is called: a `ConfigError` lists every
+ * problem with its path.
+ *
+ * @example
+ * ```ts
+ * const common: BorgCommonOptions = { repository: 'ssh://backup@nas/./web', passcommand: 'cat /etc/borg/web.pass', env: { BORG_RSH: 'ssh -i /etc/borg/id_ed25519' } }
+ * ```
+ */
 export interface BorgCommonOptions {
   /** The repository: a path, or a URL such as `ssh://user@host/./repo`. */
   readonly repository: string;
@@ -189,7 +197,14 @@ export interface BorgCommonOptions {
   readonly warningsAreErrors?: boolean | undefined;
 }
 
-/** Options of {@link borgCreate}. */
+/**
+ * Options of {@link borgCreate}: what to back up, into which archive, and how.
+ *
+ * @example
+ * ```ts
+ * const options: BorgCreateOptions = { repository: '/srv/borg/web', paths: ['/var/www'], exclude: [String.raw`re:\.tmp$`], compression: 'zstd,6' }
+ * ```
+ */
 export interface BorgCreateOptions extends BorgCommonOptions {
   /** What to back up: files and directories. */
   readonly paths: readonly string[];
@@ -234,22 +249,44 @@ export interface BorgCreateOptions extends BorgCommonOptions {
   readonly listFilter?: string | undefined;
 }
 
-/** How many archives {@link borgPrune} keeps, per rule (borg's `--keep-*` options). */
+/**
+ * How many archives {@link borgPrune} keeps, per rule (borg's `--keep-*` options). At least one rule;
+ * borg applies them in the order below, each to the archives no earlier rule kept.
+ *
+ * @example
+ * ```ts
+ * const keep: BorgKeepRules = { within: '2d', daily: 7, weekly: 4, monthly: 6 }
+ * ```
+ */
 export interface BorgKeepRules {
   /** Keep everything within this interval: `48H`, `7d`, `4w`, `6m`, `1y`. */
   readonly within?: string | undefined;
   /** Keep the last N archives (`--keep-last`, which borg treats as `--keep-secondly`). */
   readonly last?: number | undefined;
+  /** Keep the newest archive of each of the last N seconds that have one. */
   readonly secondly?: number | undefined;
+  /** Keep the newest archive of each of the last N minutes that have one. */
   readonly minutely?: number | undefined;
+  /** Keep the newest archive of each of the last N hours that have one. */
   readonly hourly?: number | undefined;
+  /** Keep the newest archive of each of the last N days that have one. */
   readonly daily?: number | undefined;
+  /** Keep the newest archive of each of the last N weeks that have one. */
   readonly weekly?: number | undefined;
+  /** Keep the newest archive of each of the last N months that have one. */
   readonly monthly?: number | undefined;
+  /** Keep the newest archive of each of the last N years that have one. */
   readonly yearly?: number | undefined;
 }
 
-/** Options of {@link borgPrune}. */
+/**
+ * Options of {@link borgPrune}: the retention policy and which archives it applies to.
+ *
+ * @example
+ * ```ts
+ * const options: BorgPruneOptions = { repository: '/srv/borg/web', keep: { daily: 7, weekly: 4 }, glob: 'web-*' }
+ * ```
+ */
 export interface BorgPruneOptions extends BorgCommonOptions {
   /** The retention policy; at least one rule. */
   readonly keep: BorgKeepRules;
@@ -262,7 +299,14 @@ export interface BorgPruneOptions extends BorgCommonOptions {
   readonly dryRun?: boolean | undefined;
 }
 
-/** Options of {@link borgCompact}. */
+/**
+ * Options of {@link borgCompact}.
+ *
+ * @example
+ * ```ts
+ * const options: BorgCompactOptions = { repository: '/srv/borg/web', threshold: 5 }
+ * ```
+ */
 export interface BorgCompactOptions extends BorgCommonOptions {
   /**
    * Compact segments with at least this percentage of freeable space (`--threshold`).
@@ -271,7 +315,15 @@ export interface BorgCompactOptions extends BorgCommonOptions {
   readonly threshold?: number | undefined;
 }
 
-/** Options of {@link borgCheck}. */
+/**
+ * Options of {@link borgCheck}: what to check. `repositoryOnly` cannot be combined with the options
+ * that select or read archives.
+ *
+ * @example
+ * ```ts
+ * const options: BorgCheckOptions = { repository: '/srv/borg/web', lastArchives: 3, verifyData: true }
+ * ```
+ */
 export interface BorgCheckOptions extends BorgCommonOptions {
   /**
    * Only check the repository (`--repository-only`).

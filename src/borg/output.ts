@@ -38,7 +38,16 @@ export type BorgMessageProgress = {
   readonly finished: boolean;
 };
 
-/** Every `taskProgress` payload a borg task emits (besides `jobId` and `taskIndex`). */
+/**
+ * Every `taskProgress` payload a borg task emits (besides `jobId` and `taskIndex`); `kind` tells them apart.
+ *
+ * @example
+ * ```ts
+ * pipeline.on('taskProgress', (event) => {
+ *   if (event.kind === 'archive_progress' && !event.finished) console.log(event.originalSize, event.path)
+ * })
+ * ```
+ */
 export type BorgProgress = BorgArchiveProgress | BorgPercentProgress | BorgMessageProgress;
 
 /** A yes/no question borg asked (and answered from the environment). */

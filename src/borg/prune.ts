@@ -2,7 +2,14 @@ import type { Task } from '../types.js';
 import { parseOptions, pruneSchema, resolveCommon, type BorgPruneOptions } from './options.js';
 import { buildArgv, makeTask, runBorg, type BorgDataBase } from './run.js';
 
-/** One archive that prune kept or pruned. */
+/**
+ * One archive that prune kept or pruned, as borg's `--list` named it.
+ *
+ * @example
+ * ```ts
+ * const archive: BorgPrunedArchive = { name: 'web-2026-11-18T03:00:00', time: '2026-11-18T03:00:00', id: '9658…' }
+ * ```
+ */
 export type BorgPrunedArchive = {
   readonly name: string;
   /** The archive's time as borg shows it, in local time: `2026-11-26T05:50:57`. */
@@ -10,14 +17,28 @@ export type BorgPrunedArchive = {
   readonly id: string;
 };
 
-/** One archive that prune kept, and the rule that kept it (`daily`, `within`, `checkpoint`, …). */
+/**
+ * One archive that prune kept, and the rule that kept it (`daily`, `within`, `checkpoint`, …).
+ *
+ * @example
+ * ```ts
+ * const kept: BorgKeptArchive = { name: 'web-1', time: '2026-11-26T03:00:00', id: 'f6b9…', rule: 'daily', ruleNumber: 1 }
+ * ```
+ */
 export type BorgKeptArchive = BorgPrunedArchive & {
   readonly rule: string;
   /** The how-manieth archive this rule kept (1 = newest); `null` for a kept checkpoint. */
   readonly ruleNumber: number | null;
 };
 
-/** The `data` of a {@link borgPrune} task: what borg's `--list` said it kept and pruned. */
+/**
+ * The `data` of a {@link borgPrune} task: what borg's `--list` said it kept and pruned, newest first.
+ *
+ * @example
+ * ```ts
+ * const { kept, pruned } = result.tasks[2]?.data as BorgPruneData
+ * ```
+ */
 export type BorgPruneData = BorgDataBase & {
   readonly kept: BorgKeptArchive[];
   /** Archives deleted; with `dryRun`, the archives that would be deleted. */

@@ -3,7 +3,15 @@ import { describeBorgExitCode } from './exit-codes.js';
 import type { ResolvedCommon } from './options.js';
 import { BorgOutputParser } from './output.js';
 
-/** What every borg task's `data` carries, whatever the command. */
+/**
+ * What every borg task's `data` carries, whatever the command.
+ *
+ * @example
+ * ```ts
+ * const { errorId } = task.data as BorgDataBase
+ * if (errorId === 'LockTimeout') scheduleRetry()
+ * ```
+ */
 export type BorgDataBase = {
   /** borg's WARNING messages, in order (at most 100, then a line saying how many more). */
   readonly warnings: string[];
