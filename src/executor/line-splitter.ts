@@ -1,6 +1,8 @@
-import { StringDecoder } from 'node:string_decoder';
-
 const LF = 0x0a;
+const CR = 0x0d;
+
+/** How many pending pieces of one unfinished line are kept before they are merged into one buffer. */
+const MAX_PENDING_PIECES = 16;
 
 /**
  * The text put in front of a line that was longer than the bound: its first `cutBytes` bytes were dropped.
@@ -19,24 +21,34 @@ function isContinuation(byte: number | undefined): boolean {
   return byte !== undefined && (byte & 0xc0) === 0x80;
 }
 
-/** Is the code unit at `index` the second half of a surrogate pair? */
-function isLowSurrogate(text: string, index: number): boolean {
-  const unit = text.charCodeAt(index);
-  return unit >= 0xdc00 && unit <= 0xdfff;
+/**
+ * Does `bytes` end inside a UTF-8 character (a lead byte whose continuation bytes are not all there)?
+ * Then it cannot be decoded on its own without turning that character into U+FFFD.
+ */
+function endsInsideCharacter(bytes: Buffer): boolean {
+  for (let back = 1; back <= 3 && back <= bytes.length; back += 1) {
+    const byte = bytes[bytes.length - back] ?? 0;
+    if ((byte & 0xc0) === 0x80) continue;
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back;
+  }
+  return false;
 }
 
 /**
  * Splits a byte stream into lines, decoded as UTF-8 with replacement (U+FFFD), holding at most
- * about `maxLineBytes` bytes of an unfinished line.
+ * `maxLineBytes` bytes of an unfinished line.
  *
  * A line ends at `\n`, `\r\n` or a bare `\r` (so each redraw of a progress bar is a line of its own);
  * the terminator is not part of the line. A line longer than `maxLineBytes` keeps its **last**
  * `maxLineBytes` bytes (moved forward to a character boundary) and starts with {@link cutMarker}, e.g.
- * `[… 9000000 bytes cut] …tail`: the end of a line is where the error usually is. Chunks go through a
- * streaming `StringDecoder`, so a multi-byte character split across two chunks decodes correctly.
+ * `[… 9000000 bytes cut] …tail`: the end of a line is where the error usually is.
  *
- * Fast path: each chunk is decoded once and split with `indexOf`; the only per-line work is one `slice`
- * and the call to `emit`.
+ * Lines are cut out of the bytes before decoding (`\r` and `\n` never occur inside a UTF-8 sequence),
+ * so a multi-byte character split across two chunks decodes correctly, and an unfinished line is kept
+ * as bytes: a flood without line ends (1 GiB on one line) is counted and dropped, never decoded.
+ * Fast path: the complete lines of a chunk are decoded with one `toString` and split with `indexOf`;
+ * the only per-line work is one `slice` and the call to `emit`.
  *
  * @example
  * ```ts
@@ -49,16 +61,12 @@ function isLowSurrogate(text: string, index: number): boolean {
 export class LineSplitter {
   readonly #maxLineBytes: number;
   readonly #emit: (line: string) => void;
-  readonly #decoder = new StringDecoder('utf8');
-  /**
-   * The unfinished line. Trimmed to its last `maxLineBytes` UTF-16 code units, which hold at least the
-   * last `maxLineBytes` bytes and at most 2 × `maxLineBytes` bytes of memory; the exact byte cut is made
-   * when the line is emitted.
-   */
-  #pending = '';
+  /** Bytes of the unfinished line; their total is `#pendingBytes`, at most the bound once trimmed. */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
   /** Bytes of the unfinished line already dropped to respect the bound. */
   #cutBytes = 0;
-  /** The last text ended with `\r`: a `\n` starting the next one belongs to that line end. */
+  /** The last chunk ended with `\r`: a `\n` starting the next chunk belongs to that line end. */
   #skipLineFeed = false;
 
   /**
@@ -72,71 +80,78 @@ export class LineSplitter {
 
   /** Feeds one chunk of the stream. */
   write(chunk: Buffer): void {
-    this.#split(this.#decoder.write(chunk));
+    const length = chunk.length;
+    if (length === 0) return;
+    let start = 0;
+    if (this.#skipLineFeed) {
+      this.#skipLineFeed = false;
+      if (chunk[0] === LF) start = 1;
+    }
+    // Most output has no `\r` at all: one scan tells, and spares every later search for it.
+    const hasCarriageReturn = chunk.indexOf(CR, start) !== -1;
+    const first = hasCarriageReturn ? lineEnd(chunk, start) : chunk.indexOf(LF, start);
+    if (first === -1) {
+      if (start < length) this.#appendPending(start === 0 ? chunk : chunk.subarray(start));
+      return;
+    }
+    // The first line of this chunk finishes whatever was pending.
+    this.#finishLine(chunk, start, first);
+    let position = this.#afterLineEnd(chunk, first);
+
+    const last = hasCarriageReturn ? Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR)) : chunk.lastIndexOf(LF);
+    if (last >= position) {
+      // Every line in [position, last] is complete: decode them in one go, terminator included.
+      this.#emitText(chunk.toString('utf8', position, last + 1), hasCarriageReturn);
+      position = this.#afterLineEnd(chunk, last);
+    }
+    if (position < length) this.#appendPending(chunk.subarray(position));
   }
 
   /** Emits the last, unterminated line, if any. Call once, when the stream has ended. */
   end(): void {
-    // An incomplete character at the very end decodes to U+FFFD.
-    this.#split(this.#decoder.end());
-    if (this.#pending !== '' || this.#cutBytes > 0) this.#finishLine('');
+    if (this.#pendingBytes > 0 || this.#cutBytes > 0) this.#finishLine(undefined, 0, 0);
     this.#skipLineFeed = false;
   }
 
-  #split(text: string): void {
-    const length = text.length;
-    if (length === 0) return;
-    let position = 0;
-    if (this.#skipLineFeed) {
-      this.#skipLineFeed = false;
-      if (text.charCodeAt(0) === LF) position = 1;
+  /** Returns the position after the line end at `index` (past `\r\n` as one). */
+  #afterLineEnd(chunk: Buffer, index: number): number {
+    if (chunk[index] === CR) {
+      if (index + 1 === chunk.length) this.#skipLineFeed = true;
+      else if (chunk[index + 1] === LF) return index + 2;
     }
-    const hasCarriageReturn = text.indexOf('\r', position) !== -1;
-    const first = hasCarriageReturn ? lineEnd(text, position) : text.indexOf('\n', position);
-    if (first === -1) {
-      this.#appendPending(position === 0 ? text : text.slice(position));
-      return;
-    }
-    // The first line of this text finishes whatever was pending.
-    this.#finishLine(text.slice(position, first));
-    position = this.#afterLineEnd(text, first);
+    return index + 1;
+  }
 
+  /** Splits text that ends with a line end into lines. */
+  #emitText(text: string, hasCarriageReturn: boolean): void {
+    let position = 0;
     if (!hasCarriageReturn) {
       // The hot loop (one iteration per line of ordinary output): no calls but the consumer's.
       const emit = this.#emit;
       const safeLength = this.#maxLineBytes / 3;
-      for (let end = text.indexOf('\n', position); end !== -1; end = text.indexOf('\n', position)) {
+      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', position)) {
         const line = text.slice(position, end);
         if (line.length <= safeLength) emit(line);
         else this.#emitBounded(line);
         position = end + 1;
       }
-    } else {
-      // Both searches are remembered until passed: text full of `\r` and no `\n` stays linear.
-      let nextLf = text.indexOf('\n', position);
-      let nextCr = text.indexOf('\r', position);
-      for (;;) {
-        if (nextLf !== -1 && nextLf < position) nextLf = text.indexOf('\n', position);
-        if (nextCr !== -1 && nextCr < position) nextCr = text.indexOf('\r', position);
-        const end = nextLf === -1 ? nextCr : nextCr === -1 ? nextLf : Math.min(nextLf, nextCr);
-        if (end === -1) break;
-        this.#emitBounded(text.slice(position, end));
-        position = this.#afterLineEnd(text, end);
-      }
+      return;
     }
-    if (position < length) this.#appendPending(text.slice(position));
+    // Both searches are remembered until passed: text full of `\r` and no `\n` stays linear.
+    let nextLf = text.indexOf('\n');
+    let nextCr = text.indexOf('\r');
+    for (;;) {
+      if (nextLf !== -1 && nextLf < position) nextLf = text.indexOf('\n', position);
+      if (nextCr !== -1 && nextCr < position) nextCr = text.indexOf('\r', position);
+      const end = nextLf === -1 ? nextCr : nextCr === -1 ? nextLf : Math.min(nextLf, nextCr);
+      if (end === -1) return;
+      this.#emitBounded(text.slice(position, end));
+      position = end + 1;
+      if (end === nextCr && text.charCodeAt(position) === LF) position += 1;
+    }
   }
 
-  /** Returns the position after the line end at `index` (past `\r\n` as one). */
-  #afterLineEnd(text: string, index: number): number {
-    if (text.charCodeAt(index) === 0x0d) {
-      if (index + 1 === text.length) this.#skipLineFeed = true;
-      else if (text.charCodeAt(index + 1) === LF) return index + 2;
-    }
-    return index + 1;
-  }
-
-  /** Emits a complete line, cutting it to its last `maxLineBytes` bytes if it is longer. */
+  /** Emits a line decoded in the fast path, cutting it if it is longer than the bound. */
   #emitBounded(line: string): void {
     // A UTF-16 code unit is at most 3 UTF-8 bytes: most lines need no byte count at all.
     if (line.length * 3 <= this.#maxLineBytes || Buffer.byteLength(line) <= this.#maxLineBytes) {
@@ -147,34 +162,70 @@ export class LineSplitter {
     this.#emit(this.#decodeTail(bytes, bytes.length - this.#maxLineBytes, 0));
   }
 
-  #appendPending(text: string): void {
-    this.#pending = this.#pending === '' ? text : this.#pending + text;
-    const excess = this.#pending.length - this.#maxLineBytes;
-    // More code units than the bound means more bytes than the bound: drop the oldest.
-    if (excess > 0) {
-      const from = isLowSurrogate(this.#pending, excess) ? excess + 1 : excess;
-      this.#cutBytes += Buffer.byteLength(this.#pending.slice(0, from));
-      // Slicing flattens the concatenation: the kept part is a copy, not a view of everything before.
-      this.#pending = this.#pending.slice(from);
+  #appendPending(piece: Buffer): void {
+    this.#pending.push(piece);
+    this.#pendingBytes += piece.length;
+    if (this.#pendingBytes > this.#maxLineBytes) {
+      this.#trimPending();
+    } else if (this.#pending.length > MAX_PENDING_PIECES) {
+      // Many tiny writes: merge, so a line does not pin many read buffers.
+      this.#pending = [Buffer.concat(this.#pending, this.#pendingBytes)];
     }
   }
 
-  /** Emits the pending text plus `rest` (the start of the current text up to a line end) as one line. */
-  #finishLine(rest: string): void {
-    if (this.#pending === '' && this.#cutBytes === 0) {
-      this.#emitBounded(rest);
+  /** Drops the oldest bytes of the unfinished line until at most the bound is left. */
+  #trimPending(): void {
+    let excess = this.#pendingBytes - this.#maxLineBytes;
+    this.#cutBytes += excess;
+    this.#pendingBytes -= excess;
+    while (excess > 0) {
+      const head = this.#pending[0];
+      if (head === undefined) break;
+      if (head.length <= excess) {
+        this.#pending.shift();
+        excess -= head.length;
+      } else {
+        // Copy, so the kept bytes do not pin the whole read buffer they came from.
+        this.#pending[0] = Buffer.from(head.subarray(excess));
+        excess = 0;
+      }
+    }
+  }
+
+  /**
+   * Emits the pending bytes plus `chunk[start, end)` as one line (`chunk` undefined at the end of the
+   * stream).
+   */
+  #finishLine(chunk: Buffer | undefined, start: number, end: number): void {
+    const pending = this.#pending;
+    if (this.#pendingBytes === 0 && this.#cutBytes === 0) {
+      if (chunk === undefined) return;
+      if (end - start <= this.#maxLineBytes) this.#emit(chunk.toString('utf8', start, end));
+      else this.#decodeCut(chunk.subarray(start, end), 0);
       return;
     }
-    const line = this.#pending + rest;
     const alreadyCut = this.#cutBytes;
-    this.#pending = '';
-    this.#cutBytes = 0;
-    if (alreadyCut === 0) {
-      this.#emitBounded(line);
+    const only = pending[0];
+    if (alreadyCut === 0 && pending.length === 1 && only !== undefined && chunk !== undefined && only.length + (end - start) <= this.#maxLineBytes && !endsInsideCharacter(only)) {
+      // The usual case, a line spanning two reads: two decodes are cheaper than joining the bytes.
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      this.#emit(only.toString('utf8') + chunk.toString('utf8', start, end));
       return;
     }
-    const bytes = Buffer.from(line);
-    this.#emit(this.#decodeTail(bytes, Math.max(0, bytes.length - this.#maxLineBytes), alreadyCut));
+    if (chunk !== undefined && end > start) this.#appendPending(chunk.subarray(start, end));
+    const bytes = this.#pending.length === 1 && this.#pending[0] !== undefined ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
+    const cut = this.#cutBytes;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#cutBytes = 0;
+    if (cut === 0) this.#emit(bytes.toString('utf8'));
+    else this.#emit(this.#decodeTail(bytes, 0, cut));
+  }
+
+  /** Emits the last `maxLineBytes` bytes of a complete line that arrived whole. */
+  #decodeCut(bytes: Buffer, cutBefore: number): void {
+    this.#emit(this.#decodeTail(bytes, bytes.length - this.#maxLineBytes, cutBefore));
   }
 
   /**
@@ -190,9 +241,9 @@ export class LineSplitter {
 }
 
 /** Index of the first `\n` or `\r` at or after `from`, or -1. */
-function lineEnd(text: string, from: number): number {
-  const lf = text.indexOf('\n', from);
-  const cr = text.indexOf('\r', from);
+function lineEnd(chunk: Buffer, from: number): number {
+  const lf = chunk.indexOf(LF, from);
+  const cr = chunk.indexOf(CR, from);
   if (lf === -1) return cr;
   if (cr === -1) return lf;
   return Math.min(lf, cr);
