@@ -3,8 +3,11 @@ import type { JobPipelineOptions } from '../config.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { Executor } from '../executor/types.js';
 import { ConsoleNotifier } from '../notify/notifiers/console.js';
+import { DiscordNotifier } from '../notify/notifiers/discord.js';
 import { HealthchecksNotifier } from '../notify/notifiers/healthchecks.js';
 import { NtfyNotifier } from '../notify/notifiers/ntfy.js';
+import { PushoverNotifier } from '../notify/notifiers/pushover.js';
+import { TelegramNotifier } from '../notify/notifiers/telegram.js';
 import { WebhookNotifier } from '../notify/notifiers/webhook.js';
 import { commandTask } from '../pipeline/command-task.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
@@ -210,6 +213,18 @@ function makeNotifier(entry: NotifierEntry, consoleStream: NodeJS.WritableStream
     case 'ntfy': {
       const { type: _type, ...options } = entry;
       return new NtfyNotifier(options);
+    }
+    case 'discord': {
+      const { type: _type, ...options } = entry;
+      return new DiscordNotifier(options);
+    }
+    case 'pushover': {
+      const { type: _type, ...options } = entry;
+      return new PushoverNotifier(options);
+    }
+    case 'telegram': {
+      const { type: _type, ...options } = entry;
+      return new TelegramNotifier(options);
     }
   }
 }

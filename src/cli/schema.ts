@@ -234,6 +234,40 @@ export function createConfigSchemas(source: SecretSource) {
         tags: perLevel(z.array(z.string()), 'The tags of each level.').optional(),
       })
       .meta({ title: 'ntfy notifier' }),
+    z
+      .strictObject({
+        type: z.literal('discord'),
+        ...httpCommon,
+        webhookUrl: secret("The channel webhook's URL: https://discord.com/api/webhooks/<id>/<token>."),
+        username: z.string().meta({ description: 'The name the message is posted under.' }).optional(),
+        avatarUrl: z.string().meta({ description: 'The avatar the message is posted with.' }).optional(),
+      })
+      .meta({ title: 'Discord notifier' }),
+    z
+      .strictObject({
+        type: z.literal('pushover'),
+        ...httpCommon,
+        token: secret("Your application's API token."),
+        user: secret('The user or group key to notify.'),
+        device: z.string().meta({ description: 'Send to these devices only (names separated by commas).' }).optional(),
+        sound: z
+          .union([z.string(), perLevel(z.string(), 'A sound per level.')])
+          .meta({ description: 'A sound for every level, or per level.' })
+          .optional(),
+        priority: perLevel(z.literal([-2, -1, 0, 1]), 'The priority of each level: -2, -1, 0 or 1.').optional(),
+        baseUrl: z.string().meta({ description: "The API's base URL. Default https://api.pushover.net." }).optional(),
+      })
+      .meta({ title: 'Pushover notifier' }),
+    z
+      .strictObject({
+        type: z.literal('telegram'),
+        ...httpCommon,
+        botToken: secret("The bot's token from @BotFather."),
+        chatId: z.union([z.string(), z.number()], { error: 'expected a chat id (a number) or "@channelname"' }).meta({ description: 'A numeric chat id or "@channelname".' }),
+        disableNotification: z.boolean().meta({ description: 'Deliver silently. Default false.' }).optional(),
+        baseUrl: z.string().meta({ description: 'The Bot API server. Default https://api.telegram.org.' }).optional(),
+      })
+      .meta({ title: 'Telegram notifier' }),
   ]);
 
   // -------------------------------------------------------------------------------------------

@@ -1,0 +1,210 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { z } from 'zod';
+import { buildJob, type BuildJobResult } from '../../src/cli/job.js';
+import { configJsonSchema, type ConfigSchemas } from '../../src/cli/schema.js';
+import type { BorgCheckOptions, BorgCompactOptions, BorgCreateOptions, BorgKeepRules, BorgPruneOptions } from '../../src/borg/index.js';
+import type {
+  CommandTaskOptions,
+  ConsoleNotifierOptions,
+  DiscordNotifierOptions,
+  HealthchecksNotifierOptions,
+  HookConfig,
+  JobPipelineOptions,
+  NtfyNotifierOptions,
+  PushoverNotifierOptions,
+  TelegramNotifierOptions,
+  WebhookNotifierOptions,
+} from '../../src/index.js';
+
+const ENV = {
+  HC_URL: 'https://hc-ping.com/0b9b1c36-9b1e-4d4e-9a7b-000000000001',
+  HOOK_TOKEN: 'webhook-token-123',
+  HEADER_KEY: 'header-key-456',
+  BORG_PASS: 'borg-passphrase-789',
+  PGPASSWORD: 'pg-password-000',
+  SHARED: 'shared-secret-111',
+  TASK_TOKEN: 'task-token-222',
+  NTFY_TOKEN: 'tk_ntfytoken333',
+  DISCORD_URL: 'https://discord.com/api/webhooks/123/abcdefgh',
+  PUSHOVER_TOKEN: 'azGDORePK8gMaC0QOYAMyEEuzJnyUi',
+  PUSHOVER_USER: 'uQiRzpo4DXghDmr9QzzfQu27cmVRsG',
+  TELEGRAM_TOKEN: '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw',
+  EMPTY: '',
+};
+
+function build(raw: unknown): BuildJobResult {
+  return buildJob(raw, { env: ENV });
+}
+
+function issuesOf(raw: unknown): readonly { path: string; message: string }[] {
+  const built = build(raw);
+  return built.ok ? [] : built.issues;
+}
+
+describe('buildJob: a config file to a pipeline', () => {
+  it('builds every task and notifier kind, reading { env } secrets wherever a secret is accepted, and redacts them all', () => {
+    const built = build({
+      $schema: './jobhooks.schema.json',
+      secrets: ['literal-secret', { env: 'SHARED' }],
+      env: { PGPASSWORD: { env: 'PGPASSWORD' } },
+      preHooks: [{ name: 'Dump', command: 'pg_dump', env: { TOKEN: { env: 'TASK_TOKEN' } } }],
+      post_job_hooks: [{ name: 'Cleanup', command: 'rm -f dump', environment_vars: { X: 'y' }, run_on_job_failure: true }],
+      tasks: [
+        { name: 'Sync', type: 'backup', command: ['rsync', '-a', '/srv/', '/backup/'], env: { T: { env: 'TASK_TOKEN' } } },
+        { borg: 'create', repository: '/srv/borg', paths: ['/etc'], passphrase: { env: 'BORG_PASS' } },
+        { borg: 'prune', repository: '/srv/borg', keep: { daily: 7, weekly: 4 } },
+        { borg: 'compact', repository: '/srv/borg', threshold: 5 },
+        { borg: 'check', repository: '/srv/borg', repositoryOnly: true },
+      ],
+      notifiers: [
+        { type: 'console', name: 'screen' },
+        { type: 'webhook', url: 'https://example.com/hook', token: { env: 'HOOK_TOKEN' }, headers: { 'X-Key': { env: 'HEADER_KEY' } } },
+        { type: 'healthchecks', url: { env: 'HC_URL' } },
+        { type: 'ntfy', topic: 'backups', token: { env: 'NTFY_TOKEN' }, priority: { error: 'urgent' } },
+        { type: 'discord', webhookUrl: { env: 'DISCORD_URL' } },
+        { type: 'pushover', token: { env: 'PUSHOVER_TOKEN' }, user: { env: 'PUSHOVER_USER' }, priority: { success: -2 } },
+        { type: 'telegram', botToken: { env: 'TELEGRAM_TOKEN' }, chatId: -1001234567890 },
+      ],
+    });
+    if (!built.ok) throw new Error(JSON.stringify(built.issues));
+    const { options, consoleNotifiers } = built.job;
+    expect(options.tasks?.map((task) => [task.type, task.name, task.critical])).toEqual([
+      ['backup', 'Sync', true],
+      ['backup', 'borg create', true],
+      ['prune', 'borg prune', false],
+      ['compact', 'borg compact', false],
+      ['check', 'borg check', false],
+    ]);
+    expect(options.notifiers?.map((notifier) => notifier.name)).toEqual(['screen', 'webhook', 'healthchecks', 'ntfy', 'discord', 'pushover', 'telegram']);
+    expect(consoleNotifiers).toEqual(['screen']);
+    expect(options.env).toEqual({ PGPASSWORD: ENV.PGPASSWORD });
+    expect([...(options.secrets ?? [])].sort()).toEqual([
+      'literal-secret',
+      ENV.SHARED,
+      ENV.PGPASSWORD,
+      ENV.TASK_TOKEN,
+      ENV.HOOK_TOKEN,
+      ENV.HEADER_KEY,
+      ENV.BORG_PASS,
+      ENV.HC_URL,
+      ENV.NTFY_TOKEN,
+      ENV.DISCORD_URL,
+      ENV.PUSHOVER_TOKEN,
+      ENV.PUSHOVER_USER,
+      ENV.TELEGRAM_TOKEN,
+    ].sort());
+  });
+
+  it('puts every constructor\'s problems under their place in the file, with the file\'s own problems, in file order', () => {
+    expect(
+      issuesOf({
+        preHooks: [
+          { name: 'Dump', command: 'pg_dump', critcal: true },
+          { name: ' ', command: 'x', runOnJobFailure: true },
+        ],
+        tasks: [
+          { borg: 'prune', repository: '/srv/borg', keep: { dayly: 7 } },
+          { borg: 'prune', repository: '/srv/borg', keep: { daily: 0 } },
+          { borg: 'create', repository: '', paths: [] },
+          { name: 'Sync', comand: 'rsync' },
+        ],
+        notifiers: [
+          { type: 'webhook', url: 'not a url', tokn: 'x' },
+          { type: 'pushover', token: 'short', user: { env: 'EMPTY' } },
+          { name: 'no type' },
+        ],
+        preHook: [],
+      }),
+    ).toEqual([
+      { path: 'preHooks[0].critcal', message: 'unknown option "critcal" (did you mean "critical"?)' },
+      { path: 'preHooks[1].name', message: 'must not be empty' },
+      { path: 'preHooks[1].runOnJobFailure', message: 'runOnJobFailure applies to post-hooks only; a pre-hook cannot run after the job failed' },
+      { path: 'tasks[0].keep.dayly', message: 'unknown option "dayly" (did you mean "daily"?)' },
+      { path: 'tasks[1].keep.daily', message: 'expected a number greater than 0' },
+      { path: 'tasks[2].repository', message: 'must not be empty' },
+      { path: 'tasks[2].paths', message: 'give at least one path to back up' },
+      { path: 'tasks[3].command', message: 'is required (expected shell text or an argv array of strings)' },
+      { path: 'tasks[3].comand', message: 'unknown option "comand" (did you mean "command"?)' },
+      { path: 'notifiers[0].tokn', message: 'unknown option "tokn" (did you mean "token"?)' },
+      { path: 'notifiers[1].user', message: 'environment variable EMPTY is empty' },
+      { path: 'notifiers[2].type', message: 'is required: one of "console", "webhook", "healthchecks", "ntfy", "discord", "pushover", "telegram"' },
+      { path: 'preHook', message: 'unknown option "preHook" (did you mean "preHooks"?)' },
+    ]);
+  });
+
+  it('reports an unset variable at the secret\'s path, and what the file holds where no object is expected', () => {
+    expect(issuesOf({ secrets: [{ env: 'NOT_SET_ANYWHERE' }], env: { A: { env: 'lower-case-ok?' } }, repository: 'nas' })).toEqual([
+      { path: 'secrets[0]', message: 'environment variable NOT_SET_ANYWHERE is not set' },
+      { path: 'env.A.env', message: 'expected an environment variable name (letters, digits, "_")' },
+      { path: 'repository', message: 'expected object, received string "nas"' },
+    ]);
+  });
+
+  it('the hook list as the JSON string the documented API stores, checked by the pipeline', () => {
+    expect(issuesOf({ pre_job_hooks: '[{"name":"DB Dump","command":"pg_dump","critcal":true}]' })).toEqual([
+      { path: 'pre_job_hooks[0].critcal', message: 'unknown option "critcal" (did you mean "critical"?)' },
+    ]);
+    const built = build({ pre_job_hooks: '[{"name":"DB Dump","command":"pg_dump","critical":true}]' });
+    expect(built.ok).toBe(true);
+  });
+
+  it('an empty file object is a valid job of nothing', () => {
+    expect(build({}).ok).toBe(true);
+  });
+});
+
+describe('the config file schema follows the API it maps onto', () => {
+  type S = ConfigSchemas;
+  type Entry<U, T> = Omit<Extract<U, { type: T }>, 'type'>;
+  type Notifier<T> = Entry<z.input<S['notifierEntry']>, T>;
+
+  it('has exactly the keys of every options type (a new option fails this typecheck until the file accepts it)', () => {
+    expectTypeOf<keyof z.input<S['hook']>>().toEqualTypeOf<keyof HookConfig>();
+    expectTypeOf<Exclude<keyof z.input<S['file']>, '$schema'>>().toEqualTypeOf<Exclude<keyof JobPipelineOptions, 'executor'>>();
+    expectTypeOf<keyof z.input<S['commandEntry']>>().toEqualTypeOf<keyof CommandTaskOptions>();
+    expectTypeOf<Exclude<keyof z.input<S['borgCreate']>, 'borg'>>().toEqualTypeOf<keyof BorgCreateOptions>();
+    expectTypeOf<Exclude<keyof z.input<S['borgPrune']>, 'borg'>>().toEqualTypeOf<keyof BorgPruneOptions>();
+    expectTypeOf<keyof z.input<S['borgPrune']>['keep']>().toEqualTypeOf<keyof BorgKeepRules>();
+    expectTypeOf<Exclude<keyof z.input<S['borgCompact']>, 'borg'>>().toEqualTypeOf<keyof BorgCompactOptions>();
+    expectTypeOf<Exclude<keyof z.input<S['borgCheck']>, 'borg'>>().toEqualTypeOf<keyof BorgCheckOptions>();
+    // `stream` is not something a file can hold: the CLI gives console notifiers its own.
+    expectTypeOf<keyof Notifier<'console'>>().toEqualTypeOf<Exclude<keyof ConsoleNotifierOptions, 'stream'>>();
+    expectTypeOf<keyof Notifier<'webhook'>>().toEqualTypeOf<keyof WebhookNotifierOptions>();
+    expectTypeOf<keyof Notifier<'healthchecks'>>().toEqualTypeOf<keyof HealthchecksNotifierOptions>();
+    expectTypeOf<keyof Notifier<'ntfy'>>().toEqualTypeOf<keyof NtfyNotifierOptions>();
+    expectTypeOf<keyof Notifier<'discord'>>().toEqualTypeOf<keyof DiscordNotifierOptions>();
+    expectTypeOf<keyof Notifier<'pushover'>>().toEqualTypeOf<keyof PushoverNotifierOptions>();
+    expectTypeOf<keyof Notifier<'telegram'>>().toEqualTypeOf<keyof TelegramNotifierOptions>();
+  });
+
+  it('prints a JSON Schema with every task and notifier kind, and the { env } form where secrets go', () => {
+    const schema = configJsonSchema() as {
+      properties: {
+        tasks: { items: { anyOf: { title: string }[] } };
+        notifiers: { items: { oneOf?: { title: string }[]; anyOf?: { title: string }[] } };
+        secrets: { items: { anyOf: unknown[] } };
+      };
+    };
+    expect(schema.properties.tasks.items.anyOf.map((entry) => entry.title)).toEqual(['Command task', 'borg create', 'borg prune', 'borg compact', 'borg check']);
+    const notifiers = schema.properties.notifiers.items.oneOf ?? schema.properties.notifiers.items.anyOf ?? [];
+    expect(notifiers.map((entry) => entry.title)).toEqual([
+      'Console notifier',
+      'Webhook notifier',
+      'Healthchecks notifier',
+      'ntfy notifier',
+      'Discord notifier',
+      'Pushover notifier',
+      'Telegram notifier',
+    ]);
+    expect(schema.properties.secrets.items.anyOf).toEqual([
+      { type: 'string' },
+      {
+        type: 'object',
+        properties: { env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
+        required: ['env'],
+        additionalProperties: false,
+        description: 'Read the value from this environment variable when the file is loaded; it is then redacted as a secret.',
+      },
+    ]);
+  });
+});
