@@ -18,7 +18,7 @@ export type BorgArchiveProgress = {
 /** Progress with a known end: pruning, compacting, checking segments (borg's `progress_percent`). */
 export type BorgPercentProgress = {
   readonly kind: 'progress_percent';
-  /** 0–100, from `current` and `total`; absent on the `finished` event. */
+  /** 0–100: the share borg shows in `message` (items done before `current`); absent on the `finished` event. */
   readonly percent?: number;
   readonly current?: number;
   readonly total?: number;
@@ -281,8 +281,13 @@ function percentProgress(record: { [key: string]: JsonValue }): BorgPercentProgr
   const message = stringField(record, 'message');
   if (current !== undefined) progress.current = current;
   if (total !== undefined) progress.total = total;
-  if (current !== undefined && total !== undefined && total > 0) {
-    progress.percent = Math.min(100, Math.round((current / total) * 1000) / 10);
+  // borg's message shows the share of items already done (`current` counts the one just started):
+  // take its figure so the event agrees with the text; compute it only when the text has none.
+  const shown = message === undefined ? null : /(\d+(?:\.\d+)?)\s*%/.exec(message);
+  if (shown?.[1] !== undefined) {
+    progress.percent = Math.min(100, Number(shown[1]));
+  } else if (current !== undefined && total !== undefined && total > 0) {
+    progress.percent = Math.min(100, Math.round((Math.max(0, current - 1) / total) * 1000) / 10);
   }
   if (message !== undefined) progress.message = message.trim();
   return progress;

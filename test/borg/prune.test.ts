@@ -54,7 +54,7 @@ describe('borgPrune against the real borg', () => {
     });
     expect((await sandbox.archives(repository)).sort()).toEqual(['d4', 'd5']);
     const percent = recorded.progress.filter((entry) => entry['kind'] === 'progress_percent');
-    expect(percent[0]).toEqual({ kind: 'progress_percent', operation: 'prune', current: 1, total: 3, percent: 33.3, message: 'Pruning archives   0%', finished: false });
+    expect(percent[0]).toEqual({ kind: 'progress_percent', operation: 'prune', current: 1, total: 3, percent: 0, message: 'Pruning archives   0%', finished: false });
     expect(percent.at(-1)).toEqual({ kind: 'progress_percent', operation: 'prune', finished: true });
     // The --list lines stay in the output, as borg wrote them.
     expect(recorded.output.some((entry) => entry.line.startsWith('Keeping archive (rule: daily #1):') && entry.line.includes('d5'))).toBe(true);
