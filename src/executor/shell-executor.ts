@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { LineSplitter } from './line-splitter.js';
 import { groupAlive, signalTree } from './process-tree.js';
-import { removeScript, writeScript, type ScriptFile } from './script-file.js';
+import { parseShebang, removeScript, writeScript, type ScriptFile } from './script-file.js';
 import { onAbort, startTimer } from './timers.js';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from './types.js';
 
@@ -83,6 +83,12 @@ export function planSpawn(command: string | readonly string[], shell: string, sc
  */
 export async function describeSpawnError(error: unknown, plan: SpawnPlan, cwd: string): Promise<string> {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM') {
+    // The child reports a working directory it cannot enter with the same codes as a bad program:
+    // looked at only now, so the normal path pays no extra system call.
+    const cwdProblem = await checkCwd(cwd);
+    if (cwdProblem !== null) return cwdProblem;
+  }
   const what = plan.kind === 'shell' ? 'shell' : plan.kind === 'script' ? 'interpreter' : 'command';
   switch (code) {
     case 'ENOENT':
@@ -90,8 +96,7 @@ export async function describeSpawnError(error: unknown, plan: SpawnPlan, cwd: s
       return `${what} not found: ${plan.file}`;
     case 'EACCES':
     case 'EPERM':
-      // The child reports a working directory it may not enter with the same code as the program.
-      return (await canEnter(cwd)) ? `permission denied: ${plan.file}` : `permission denied: ${cwd}`;
+      return `permission denied: ${plan.file}`;
     case 'ENOEXEC':
       return `not an executable program (no #! line?): ${plan.file}`;
     case 'E2BIG':
@@ -112,20 +117,13 @@ function argBytes(plan: SpawnPlan): number {
   return plan.args.reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, Buffer.byteLength(plan.file) + 1);
 }
 
-async function canEnter(dir: string): Promise<boolean> {
-  try {
-    await access(dir, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Checks the working directory before spawning: spawn's own ENOENT cannot tell it from a missing program. */
+/** What is wrong with the working directory, or `null` when it exists and may be entered. */
 async function checkCwd(cwd: string): Promise<string | null> {
   try {
     const info = await stat(cwd);
-    return info.isDirectory() ? null : `working directory is not a directory: ${cwd}`;
+    if (!info.isDirectory()) return `working directory is not a directory: ${cwd}`;
+    await access(cwd, constants.X_OK);
+    return null;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return `working directory does not exist: ${cwd}`;
@@ -232,12 +230,10 @@ export class ShellExecutor implements Executor {
     if (isAborted(request.signal)) return finish({ cancelled: true });
 
     if (typeof request.command !== 'string' && request.command.length === 0) return finish({ error: 'empty command: no program given' });
-    const cwdError = await checkCwd(request.cwd);
-    if (cwdError !== null) return finish({ error: cwdError });
 
     let script: ScriptFile | null = null;
     try {
-      if (typeof request.command === 'string') {
+      if (typeof request.command === 'string' && parseShebang(request.command) !== null) {
         try {
           script = await writeScript(request.command, this.#tempDir);
         } catch (error) {
