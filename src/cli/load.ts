@@ -75,7 +75,7 @@ function jsonErrorText(error: unknown, source: string): string {
   const base = message
     .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
     .replace(/\s*\(line \d+ column \d+\)/, '')
-    .replace(/\s+in JSON at position \d+.*$/s, '');
+    .replace(/(?: in JSON)? at position \d+.*$/s, '');
   const offset = jsonErrorPosition(message) ?? locateUnexpectedToken(source);
   if (offset === undefined) return base;
   const before = source.slice(0, offset);

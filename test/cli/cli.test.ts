@@ -130,6 +130,19 @@ describe('jobhooks run: exit codes and output', () => {
     expect(run.stderr).toBe("[Database Dump] failed: Hook 'Database Dump' exited with code 3\n");
   });
 
+  it('a console notifier prints the message once; with --json it prints on standard error', async () => {
+    const file = dir.write('job.json', JSON.stringify({ jobId: 'job-2', tasks: [{ name: 'Backup', command: 'true' }], notifiers: [{ type: 'console' }] }));
+    const message = "✅ Backup Job Completed Successfully\n\nBackup job for 'Unknown' completed successfully.\n\nTasks Completed: 2, Total: 2\nJob ID: job-2\n";
+    const plain = await runCli(['run', file], { cwd: dir.path });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout.split(message)).toHaveLength(2);
+    expect(plain.stdout.endsWith('\nResult: ✅ Job Completed Successfully\n')).toBe(true);
+    const json = await runCli(['run', file, '--json'], { cwd: dir.path });
+    expect(json.code).toBe(0);
+    expect((JSON.parse(json.stdout) as JobResult).notification?.title).toBe('✅ Backup Job Completed Successfully');
+    expect(json.stderr).toBe(message);
+  });
+
   it('redacts a secret given as { "env": "NAME" } everywhere, --json included', async () => {
     const file = dir.write(
       'job.json',

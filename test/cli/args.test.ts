@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../../src/cli/args.js';
+
+describe('the command line', () => {
+  it('reads each command', () => {
+    expect(parseCommandLine(['run', 'job.yaml'])).toEqual({ kind: 'run', file: 'job.yaml', mode: 'auto' });
+    expect(parseCommandLine(['run', '--json', 'job.yaml'])).toEqual({ kind: 'run', file: 'job.yaml', mode: 'json' });
+    expect(parseCommandLine(['run', 'job.yaml', '-q'])).toEqual({ kind: 'run', file: 'job.yaml', mode: 'quiet' });
+    expect(parseCommandLine(['validate', 'job.yaml'])).toEqual({ kind: 'validate', file: 'job.yaml' });
+    expect(parseCommandLine(['plan', 'job.yaml'])).toEqual({ kind: 'plan', file: 'job.yaml' });
+    expect(parseCommandLine(['schema'])).toEqual({ kind: 'schema' });
+    expect(parseCommandLine(['--help'])).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['run', 'job.yaml', '-h'])).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['help'])).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['-v'])).toEqual({ kind: 'version' });
+    // A file whose name starts with a dash, after `--`.
+    expect(parseCommandLine(['run', '--', '-job.yaml'])).toEqual({ kind: 'run', file: '-job.yaml', mode: 'auto' });
+  });
+
+  it('says what is wrong with a bad command line', () => {
+    const error = (argv: string[]): unknown => parseCommandLine(argv);
+    expect(error([])).toEqual({ kind: 'usage-error', message: 'no command given' });
+    expect(error(['start', 'job.yaml'])).toEqual({ kind: 'usage-error', message: 'unknown command "start"' });
+    expect(error(['run'])).toEqual({ kind: 'usage-error', message: '"run" needs a config file: jobhooks run <config>' });
+    expect(error(['run', 'a.yaml', 'b.yaml'])).toEqual({ kind: 'usage-error', message: '"run" takes one config file, received also "b.yaml"' });
+    expect(error(['run', 'a.yaml', '--json', '--quiet'])).toEqual({ kind: 'usage-error', message: '--json and --quiet cannot be used together' });
+    expect(error(['plan', 'a.yaml', '--json'])).toEqual({ kind: 'usage-error', message: '--json applies to "run" only' });
+    expect(error(['schema', 'a.yaml'])).toEqual({ kind: 'usage-error', message: '"schema" takes no arguments, received "a.yaml"' });
+    expect(error(['run', 'a.yaml', '--jsn'])).toEqual({ kind: 'usage-error', message: "Unknown option '--jsn'" });
+  });
+});
