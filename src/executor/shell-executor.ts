@@ -330,7 +330,15 @@ export class ShellExecutor implements Executor {
         cancelGrace = startTimer(request.killGraceMs, () => signalTree(pid, 'SIGKILL', platform));
       };
 
-      cleanups.push(startTimer(request.timeoutMs, () => startKill('timeout')));
+      let timeoutImmediate: NodeJS.Immediate | undefined;
+      cleanups.push(
+        startTimer(request.timeoutMs, () => {
+          // Let this loop iteration's I/O poll run first: an exit that already happened (but was not yet
+          // seen because the loop was busy) must not be reported as a timeout.
+          timeoutImmediate = setImmediate(() => startKill('timeout'));
+        }),
+        () => clearImmediate(timeoutImmediate),
+      );
       if (request.signal !== undefined) cleanups.push(onAbort(request.signal, () => startKill('cancel')));
 
       // Waits until no live process is left in the group, or the grace ran out and the group was SIGKILLed.
@@ -366,7 +374,13 @@ export class ShellExecutor implements Executor {
           finalize();
           return;
         }
-        cancelDrain = startTimer(this.#drainMs, finalize);
+        cancelDrain = startTimer(this.#drainMs, () => {
+          // Timers run before the I/O poll of a loop iteration: on a loop busy for longer than drainMs
+          // (many spawns at once) the output already in the pipe would not have been read yet. An
+          // immediate runs after that poll, so what the process wrote before exiting is never lost.
+          const immediate = setImmediate(finalize);
+          cancelDrain = () => clearImmediate(immediate);
+        });
       };
 
       const finalize = (): void => {

@@ -66,6 +66,19 @@ describe('JobPipeline + ShellExecutor with real hooks', () => {
     expect(processesWithMarker(marker)).toEqual([]);
   });
 
+  it('survives a hook printing a 5 MiB line: the line arrives cut, the task keeps a bounded tail', async () => {
+    const lines: string[] = [];
+    const pipeline = new JobPipeline({ preHooks: [{ name: 'Flood', command: './five-mb-line.sh', cwd: FIXTURES }] });
+    pipeline.on('taskOutput', ({ line }) => lines.push(line));
+    const result = await pipeline.run();
+    const task = result.tasks[0];
+    expect(task?.status).toBe('completed');
+    expect(lines.map((line) => line.length)).toEqual([`[… ${5 * 1024 * 1024 + 3 - 65_536} bytes cut] `.length + 65_536, 'last-without-newline'.length]);
+    expect(lines[0]?.endsWith('xxxEND')).toBe(true);
+    expect(task?.outputTruncated).toBe(true);
+    expect(task?.output).toBe('last-without-newline');
+  });
+
   it('inheritEnv: false gives the hook PATH, HOME, LANG, TZ and its own variables, nothing else', async () => {
     const pipeline = new JobPipeline({
       jobId: 'job-env',
