@@ -16,7 +16,7 @@ export function fileIssues(
   basePath: readonly PropertyKey[] = [],
 ): ConfigIssue[] {
   const result: ConfigIssue[] = [];
-  for (const issue of issues) {
+  for (const issue of resolveUnions(issues)) {
     const path = [...basePath, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
       const known = keysAt(schema, input, issue.path);
@@ -27,21 +27,34 @@ export function fileIssues(
     } else if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
       result.push(discriminatorIssue(issue, path));
     } else if (issue.code === 'invalid_union') {
-      // The branch whose type matched (the others failed at the value itself) says what is wrong inside it.
-      const meant = issue.errors.filter((branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
-      const branch = meant.length === 1 ? meant[0] : undefined;
-      if (branch === undefined) {
-        const value = valueAt(input, issue.path);
-        result.push({
-          path: formatPath(path),
-          message: value === undefined ? `is required (${issue.message})` : `${issue.message}, received ${describeValue(value)}`,
-        });
-      } else {
-        result.push(...fileIssues(branch.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })), schema, input, basePath));
-      }
+      const value = valueAt(input, issue.path);
+      result.push({
+        path: formatPath(path),
+        message: value === undefined ? `is required (${issue.message})` : `${issue.message}, received ${describeValue(value)}`,
+      });
     } else {
       result.push(...toConfigIssues([issue], basePath));
     }
+  }
+  return result;
+}
+
+/**
+ * Replaces each union's issue by the issues of the one branch the value was meant for — the only
+ * branch whose type matched, the others having failed at the value itself — with paths from the
+ * root. A union where no single branch stands out keeps its own issue.
+ */
+export function resolveUnions(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const result: z.core.$ZodIssue[] = [];
+  for (const issue of issues) {
+    if (issue.code !== 'invalid_union' || ('note' in issue && issue.note !== undefined)) {
+      result.push(issue);
+      continue;
+    }
+    const meant = issue.errors.filter((branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+    const branch = meant.length === 1 ? meant[0] : undefined;
+    if (branch === undefined) result.push(issue);
+    else result.push(...resolveUnions(branch.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }))));
   }
   return result;
 }

@@ -12,7 +12,7 @@ import { WebhookNotifier } from '../notify/notifiers/webhook.js';
 import { commandTask } from '../pipeline/command-task.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
 import type { Notifier, Task } from '../types.js';
-import { fileIssues, prefixIssues } from './issues.js';
+import { fileIssues, prefixIssues, resolveUnions } from './issues.js';
 import { createConfigSchemas, type ConfigSchemas } from './schema.js';
 import type { z } from 'zod';
 
@@ -94,11 +94,15 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
     // Values read from the environment are secrets wherever they were used.
     secrets: [...new Set([...secrets, ...source.resolved])],
   };
+  const pipelineIssues: ConfigIssue[] = [];
   const pipeline = construct(
     () => new JobPipeline({ ...pipelineOptions, ...(options.executor === undefined ? {} : { executor: options.executor }) }),
     '',
-    issues,
+    pipelineIssues,
   );
+  // A required key the file lacks is reported by both; once is enough.
+  const reported = new Set(issues.map((issue) => issue.path));
+  issues.push(...pipelineIssues.filter((issue) => !reported.has(issue.path)));
 
   issues.push(...taskIssues, ...notifierIssues);
   if (issues.length > 0 || pipeline === undefined) return { ok: false, issues: inFileOrder(issues, rawObject) };
@@ -108,32 +112,48 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
 type FileData = z.output<ConfigSchemas['file']>;
 
 const HOOK_LISTS = new Set(['preHooks', 'pre_job_hooks', 'postHooks', 'post_job_hooks']);
-/** Stands in for a hook the file's schema rejected; never run, since the file is invalid. */
+/** Stands in for a hook that is not even an object; never run, since the file is invalid. */
 const STAND_IN_HOOK = { name: 'stand-in', command: 'true' };
 
-/** The options of a file whose shape is wrong somewhere, without the wrong parts. */
-function soundParts(schemas: ConfigSchemas, raw: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]): FileData {
+/**
+ * The options of a file whose shape is wrong somewhere, without the wrong parts: a top-level key
+ * with a problem is left out; a hook keeps its sound keys (and its index), so the pipeline still
+ * checks their values.
+ */
+function soundParts(schemas: ConfigSchemas, raw: Record<string, unknown>, zodIssues: readonly z.core.$ZodIssue[]): FileData {
   const badKeys = new Set<string>();
-  const badHooks = new Map<string, Set<number>>();
-  for (const issue of issues) {
-    const [key, index] = issue.path;
+  // list → hook index → the hook's keys with a problem ('*': the hook as a whole)
+  const badHookKeys = new Map<string, Map<number, Set<string>>>();
+  for (const issue of resolveUnions(zodIssues)) {
+    const [key, index, hookKey] = issue.path;
     if (typeof key !== 'string') continue; // unknown keys at the top: never read below
-    if (HOOK_LISTS.has(key) && typeof index === 'number') {
-      const bad = badHooks.get(key) ?? new Set<number>();
-      bad.add(index);
-      badHooks.set(key, bad);
-    } else {
+    if (!HOOK_LISTS.has(key) || typeof index !== 'number') {
       badKeys.add(key);
+      continue;
     }
+    const hooks = badHookKeys.get(key) ?? new Map<number, Set<string>>();
+    badHookKeys.set(key, hooks);
+    const keys = hooks.get(index) ?? new Set<string>();
+    hooks.set(index, keys);
+    if (typeof hookKey === 'string') keys.add(hookKey);
+    else if (issue.code === 'unrecognized_keys') for (const unknown of issue.keys) keys.add(unknown);
+    else keys.add('*');
   }
   const shape = schemas.file.shape as Record<string, z.ZodType>;
+  const lenient = schemas.hook.partial();
   const sound: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     const schema = shape[key];
     if (schema === undefined || badKeys.has(key)) continue;
-    const bad = badHooks.get(key);
-    if (bad !== undefined && Array.isArray(value)) {
-      sound[key] = value.map((hook: unknown, index) => (bad.has(index) ? STAND_IN_HOOK : schemas.hook.parse(hook)));
+    const hooks = badHookKeys.get(key);
+    if (hooks !== undefined && Array.isArray(value)) {
+      sound[key] = value.map((hook: unknown, index) => {
+        const bad = hooks.get(index);
+        if (bad === undefined) return schemas.hook.parse(hook);
+        if (bad.has('*') || typeof hook !== 'object' || hook === null) return STAND_IN_HOOK;
+        const kept = lenient.safeParse(Object.fromEntries(Object.entries(hook).filter(([hookKey]) => !bad.has(hookKey))));
+        return kept.success ? kept.data : STAND_IN_HOOK;
+      });
     } else {
       const parsed = schema.safeParse(value);
       if (parsed.success) sound[key] = parsed.data;
@@ -142,17 +162,34 @@ function soundParts(schemas: ConfigSchemas, raw: Record<string, unknown>, issues
   return sound as FileData;
 }
 
-/** Problems in the order their top-level keys (and list indexes) appear in the file. */
+/** Problems in the order their places appear in the file: by key, then list index, then nested key. */
 function inFileOrder(issues: readonly ConfigIssue[], raw: Record<string, unknown>): ConfigIssue[] {
-  const keys = Object.keys(raw);
-  const rank = (issue: ConfigIssue): [number, number] => {
-    const match = /^([^.[]*)(?:\[(\d+)\])?/.exec(issue.path);
-    const position = keys.indexOf(match?.[1] ?? '');
-    return [position === -1 ? keys.length : position, Number(match?.[2] ?? -1)];
+  const rank = (issue: ConfigIssue): number[] => {
+    const positions: number[] = [];
+    let value: unknown = raw;
+    for (const [, index, key] of issue.path.matchAll(/\[(\d+)\]|\.?([^.[]+)/g)) {
+      if (index !== undefined) {
+        positions.push(Number(index));
+        value = Array.isArray(value) ? value[Number(index)] : undefined;
+      } else if (key !== undefined) {
+        const keys = typeof value === 'object' && value !== null ? Object.keys(value) : [];
+        // A required key the file lacks comes first: it is what the entry is missing.
+        positions.push(keys.indexOf(key));
+        value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+      }
+    }
+    return positions;
+  };
+  const compare = (a: readonly number[], b: readonly number[]): number => {
+    for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
+      const difference = (a[i] ?? 0) - (b[i] ?? 0);
+      if (difference !== 0) return difference;
+    }
+    return a.length - b.length;
   };
   return issues
     .map((issue, order) => ({ issue, order, rank: rank(issue) }))
-    .sort((a, b) => a.rank[0] - b.rank[0] || a.rank[1] - b.rank[1] || a.order - b.order)
+    .sort((a, b) => compare(a.rank, b.rank) || a.order - b.order)
     .map(({ issue }) => issue);
 }
 

@@ -132,6 +132,24 @@ describe('buildJob: a config file to a pipeline', () => {
     ]);
   });
 
+  it('checks the values of a hook whose shape is wrong elsewhere, reports a missing key once, in the order of the file', () => {
+    expect(
+      issuesOf({
+        postHooks: [
+          { name: 'Cleanup', command: 'rm -f dump', critcal: true, timeout: 'soon', env: { TOKEN: { env: 'NOT_SET_ANYWHERE' } } },
+          { command: 'true' },
+          'not a hook',
+        ],
+      }),
+    ).toEqual([
+      { path: 'postHooks[0].critcal', message: 'unknown option "critcal" (did you mean "critical"?)' },
+      { path: 'postHooks[0].timeout', message: 'expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received string "soon"' },
+      { path: 'postHooks[0].env.TOKEN', message: 'environment variable NOT_SET_ANYWHERE is not set' },
+      { path: 'postHooks[1].name', message: 'is required (expected string)' },
+      { path: 'postHooks[2]', message: 'expected object, received string "not a hook"' },
+    ]);
+  });
+
   it('reports an unset variable at the secret\'s path, and what the file holds where no object is expected', () => {
     expect(issuesOf({ secrets: [{ env: 'NOT_SET_ANYWHERE' }], env: { A: { env: 'lower-case-ok?' } }, repository: 'nas' })).toEqual([
       { path: 'secrets[0]', message: 'environment variable NOT_SET_ANYWHERE is not set' },
