@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandTask, JobPipeline } from '../src/index.js';
+import { commandTask, JobPipeline, type Task } from '../src/index.js';
 import { createRedactor } from '../src/env.js';
 import { FakeExecutor, RecordingNotifier } from '../src/testing.js';
 
@@ -143,6 +143,19 @@ describe('environment injection (SPEC §3)', () => {
     expect(result.tasks[2]?.error).toBe("Notifier 'recording' failed: token *** rejected");
     expect(result.tasks[1]?.output).toBe('login with ***\n******');
     expect(seen.slice(0, 3)).toEqual([expect.stringContaining('"name":"leaky"'), 'login with ***', '******']);
+  });
+
+  it('redacts secrets in the data a task returns', async () => {
+    const task: Task = {
+      type: 'backup',
+      name: 'leaky data',
+      secrets: ['s3cr3t'],
+      async run() {
+        return { status: 'completed', data: { command: ['tool', '--password=s3cr3t'], nested: { 's3cr3t-key': 1, ok: true } } };
+      },
+    };
+    const result = await new JobPipeline({ tasks: [task], executor: new FakeExecutor() }).run();
+    expect(result.tasks[0]?.data).toEqual({ command: ['tool', '--password=***'], nested: { '***-key': 1, ok: true } });
   });
 
   it('replaces longer secrets first', () => {

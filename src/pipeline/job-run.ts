@@ -210,7 +210,7 @@ export class JobRun {
       cancelled: outcome.cancelled,
       warning: outcome.status === 'completed' && outcome.warning,
       error: outcome.error === null ? null : this.#redact(outcome.error),
-      data: outcome.data,
+      data: outcome.data === null ? null : redactJson(outcome.data, this.#redact),
       output: record.tail.text,
       outputTruncated: record.tail.truncated,
     });
@@ -486,6 +486,16 @@ export class JobRun {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** Replaces secrets in every string of a JSON value (keys included); returns a new value. */
+function redactJson(value: JsonValue, redact: Redactor): JsonValue {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactJson(item, redact));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [redact(key), redactJson(item, redact)]));
+  }
+  return value;
+}
 
 function errorText(error: unknown): string {
   if (error instanceof Error) return error.message === '' ? error.name : error.message;
