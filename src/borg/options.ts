@@ -187,7 +187,9 @@ export interface BorgCommonOptions {
   readonly critical?: boolean | undefined;
   /**
    * Seconds or a duration string.
-   * @default the pipeline's `defaults.timeout`
+   * A backup of real data takes hours, not the 5 minutes a hook gets, so borg tasks do not use the
+   * pipeline's `defaults.timeout`: they get a day unless you say otherwise.
+   * @default '24h'
    */
   readonly timeout?: Duration | undefined;
   /**
@@ -346,6 +348,9 @@ export interface BorgCheckOptions extends BorgCommonOptions {
   readonly glob?: string | undefined;
 }
 
+/** How long a borg task may run when its options do not say. */
+export const BORG_DEFAULT_TIMEOUT = '24h';
+
 /** Options after validation: what the tasks read. */
 export interface ResolvedCommon {
   readonly repository: string;
@@ -357,7 +362,7 @@ export interface ResolvedCommon {
   readonly lockWaitSeconds: number | undefined;
   readonly name: string | undefined;
   readonly critical: boolean | undefined;
-  readonly timeout: Duration | undefined;
+  readonly timeout: Duration;
   readonly warningsAreErrors: boolean;
 }
 
@@ -380,7 +385,7 @@ export function resolveCommon(options: z.output<typeof createSchema> | z.output<
     lockWaitSeconds: options.lockWait === undefined ? undefined : Math.ceil((durationToMs(options.lockWait) ?? 0) / 1000),
     name: options.name,
     critical: options.critical,
-    timeout: options.timeout,
+    timeout: options.timeout ?? BORG_DEFAULT_TIMEOUT,
     warningsAreErrors: options.warningsAreErrors ?? false,
   };
 }

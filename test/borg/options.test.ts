@@ -57,8 +57,8 @@ describe('borg task options', () => {
 
   it('gives each factory its type, default name and criticality; name, critical and timeout can be set', () => {
     const repository = '/r';
-    expect(borgCreate({ repository, paths: ['/d'] })).toMatchObject({ type: 'backup', name: 'borg create', critical: true, timeout: undefined, secrets: [] });
-    expect(borgPrune({ repository, keep: { daily: 1 } })).toMatchObject({ type: 'prune', name: 'borg prune', critical: false });
+    expect(borgCreate({ repository, paths: ['/d'] })).toMatchObject({ type: 'backup', name: 'borg create', critical: true, timeout: '24h', secrets: [] });
+    expect(borgPrune({ repository, keep: { daily: 1 } })).toMatchObject({ type: 'prune', name: 'borg prune', critical: false, timeout: '24h' });
     expect(borgCompact({ repository })).toMatchObject({ type: 'compact', name: 'borg compact', critical: false });
     expect(borgCheck({ repository })).toMatchObject({ type: 'check', name: 'borg check', critical: false });
     expect(borgPrune({ repository, keep: { daily: 1 }, name: 'Thin out', critical: true, timeout: '2h', passphrase: 'p' })).toMatchObject({
