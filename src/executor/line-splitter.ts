@@ -185,8 +185,9 @@ export class LineSplitter {
         this.#pending.shift();
         excess -= head.length;
       } else {
-        // Copy, so the kept bytes do not pin the whole read buffer they came from.
-        this.#pending[0] = Buffer.from(head.subarray(excess));
+        // A view, not a copy: it pins at most its read buffer (64 KiB), and a flood of output
+        // without line ends makes no garbage here.
+        this.#pending[0] = head.subarray(excess);
         excess = 0;
       }
     }
