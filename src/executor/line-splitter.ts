@@ -37,7 +37,7 @@ function endsInsideCharacter(bytes: Buffer): boolean {
 
 /**
  * Splits a byte stream into lines, decoded as UTF-8 with replacement (U+FFFD), holding at most
- * `maxLineBytes` bytes of an unfinished line.
+ * `maxLineBytes` bytes of an unfinished line (as views into at most 16 read buffers).
  *
  * A line ends at `\n`, `\r\n` or a bare `\r` (so each redraw of a progress bar is a line of its own);
  * the terminator is not part of the line. A line longer than `maxLineBytes` keeps its **last**
