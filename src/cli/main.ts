@@ -46,6 +46,10 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
+// A reader that goes away (`jobhooks run … | head`) must not kill the job, whose hooks would then
+// die of SIGPIPE mid-backup: output is dropped and the job runs to its end.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+
 let code: number;
 try {
   code = await main(process.argv.slice(2));

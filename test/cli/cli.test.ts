@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobResult } from '../../src/index.js';
-import { CLI_FIXTURES, PACKAGE_VERSION, runCli, tempDir } from './helpers.js';
+import { CLI_FIXTURES, PACKAGE_VERSION, runCli, startCli, tempDir, waitFor } from './helpers.js';
 
 // The built binary, spawned as a real process in a fresh directory: what cron and users run.
 
@@ -156,6 +156,23 @@ describe('jobhooks run: exit codes and output', () => {
     expect(run.stdout).not.toContain('s3cr3t-v4lue');
     const result = JSON.parse(run.stdout) as JobResult;
     expect(result.tasks[0]?.output).toBe('token is ***\n***');
+  });
+
+  it('runs the job to its end when the reader of its output goes away (jobhooks run … | head -1)', async () => {
+    const file = dir.write(
+      'job.json',
+      JSON.stringify({
+        preHooks: [{ name: 'Chatty', command: 'for i in 1 2 3 4 5; do echo "line $i"; sleep 0.05; done; touch hook-done' }],
+        tasks: [{ name: 'Backup', command: 'echo backing up; touch backup-done' }],
+      }),
+    );
+    const run = startCli(['run', file], { cwd: dir.path });
+    await waitFor(() => run.stdout().includes('[Chatty] started'), 'the first line');
+    run.child.stdout?.destroy();
+    const result = await run.done;
+    expect(result.code).toBe(0);
+    expect(existsSync(join(dir.path, 'hook-done'))).toBe(true);
+    expect(existsSync(join(dir.path, 'backup-done'))).toBe(true);
   });
 
   it('reads YAML, with the documented snake_case keys and a hook list given as a JSON string', async () => {
