@@ -37,7 +37,14 @@ A second one kills everything at once.
 
 const COMMANDS = ['run', 'validate', 'plan', 'schema', 'help'] as const;
 
-/** Reads the command line (without `node` and the script). Never throws: a mistake is a `usage-error`. */
+/**
+ * Reads the command line (without `node` and the script). Never throws: a mistake is a `usage-error`.
+ *
+ * @example
+ * ```ts
+ * parseCommandLine(['run', 'nightly.yaml', '--json']) // { kind: 'run', file: 'nightly.yaml', mode: 'json' }
+ * ```
+ */
 export function parseCommandLine(argv: readonly string[]): CliCommand {
   let parsed;
   try {

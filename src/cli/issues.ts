@@ -8,6 +8,13 @@ import type { ConfigIssue } from '../errors.js';
  * not a pipeline option); a union reports the one branch the value was meant for; an unknown
  * `type` or `borg` names the accepted values. Everything else is the engine's own wording
  * (`toConfigIssues`), so file and API errors read alike.
+ *
+ * @example
+ * ```ts
+ * const parsed = schemas.notifierEntry.safeParse({ type: 'webhook', url: 'https://x', tokn: 'a' })
+ * fileIssues(parsed.error.issues, schemas.notifierEntry, input, ['notifiers', 0])
+ * // [{ path: 'notifiers[0].tokn', message: 'unknown option "tokn" (did you mean "token"?)' }]
+ * ```
  */
 export function fileIssues(
   issues: readonly z.core.$ZodIssue[],

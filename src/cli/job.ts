@@ -45,6 +45,12 @@ type NotifierEntry = z.output<ConfigSchemas['notifierEntry']>;
  * Validates a parsed config file and constructs everything it describes — tasks, notifiers and
  * the pipeline — without running anything. Every problem is collected, from the file's shape and
  * from every constructor, each under its path in the file (`tasks[2].keep.daily`).
+ *
+ * @example
+ * ```ts
+ * const built = buildJob({ tasks: [{ borg: 'prune', repository: '/srv/borg', keep: { daily: 0 } }] }, { env: process.env })
+ * // { ok: false, issues: [{ path: 'tasks[0].keep.daily', message: 'expected a number greater than 0' }] }
+ * ```
  */
 export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult {
   const source = { env: options.env, resolved: [] as string[] };

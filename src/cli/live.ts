@@ -54,6 +54,13 @@ const RESET = '\u001B[0m';
  * The lines of one frame of the live view: the flow of SPEC §1.5 as it stands, with a spinner,
  * the elapsed time and the progress (percent, bytes and throughput) on the running task, and its
  * last output line under it. Each line fits in `columns`.
+ *
+ * @example
+ * ```ts
+ * renderFrame(state, Date.now(), process.stdout.columns)
+ * // ['1. Pre-Hook 1 (Database Dump)         → ✅ Success',
+ * //  '2. Backup Task                        → ⠹ Running 1m 05s · 12.4 GiB read · 187 MiB/s', …]
+ * ```
  */
 export function renderFrame(state: LiveState, nowMs: number, columns: number): string[] {
   const spinner = SPINNER[Math.floor(nowMs / 100) % SPINNER.length] ?? SPINNER[0];

@@ -18,6 +18,12 @@ const READ_ERRORS: Readonly<Record<string, string>> = {
 /**
  * Reads a config file: `.json` as JSON, anything else as YAML (which also reads JSON). A message
  * says what went wrong in words, with the line and column of a syntax error.
+ *
+ * @example
+ * ```ts
+ * await loadConfigFile('nightly.json')
+ * // { ok: false, message: "cannot parse nightly.json as JSON: line 4, column 3: Unexpected token ']'" }
+ * ```
  */
 export async function loadConfigFile(path: string): Promise<LoadedFile> {
   let text: string;

@@ -7,6 +7,14 @@ import { capitalize } from '../notify/message.js';
  * The text of `jobhooks plan`: every task the job would run, in order, with what decides its fate
  * (phase, type, criticality, timeout, run-on-failure, continue-on-failure) and the context
  * variables it would get. Pure: it reads the resolved options and runs nothing.
+ *
+ * @example
+ * ```ts
+ * console.log(formatPlan(resolvePipelineOptions(job.options), 'nightly.yaml'))
+ * // Plan for nightly.yaml (nothing was run) …
+ * // 1. Pre-Hook 1 (Database Dump)
+ * //    phase: pre · type: hook · critical: yes · timeout: 1800s · continueOnFailure: yes
+ * ```
  */
 export function formatPlan(options: ResolvedPipelineOptions, file: string): string {
   const redact = createRedactor([...options.secrets, ...options.tasks.flatMap((task) => task.secrets ?? [])]);

@@ -22,6 +22,13 @@ const MIN_RATE_SPAN_MS = 500;
 /**
  * Folds one `taskProgress` event into the view. `percent` is shown as given; a growing
  * `originalSize` (borg create's `archive_progress`) gives bytes read and a rate from its deltas.
+ *
+ * @example
+ * ```ts
+ * let view = nextProgress(undefined, { originalSize: 0 }, 0)
+ * view = nextProgress(view, { originalSize: 20 * 2 ** 20 }, 2000)
+ * progressText(view) // '20.0 MiB read · 10.0 MiB/s'
+ * ```
  */
 export function nextProgress(previous: ProgressView | undefined, event: TaskProgress, nowMs: number): ProgressView {
   const percent = typeof event.percent === 'number' && Number.isFinite(event.percent) ? Math.min(100, Math.max(0, event.percent)) : undefined;
