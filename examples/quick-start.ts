@@ -7,7 +7,7 @@ const pipeline = new JobPipeline({
     { name: 'Database Dump', command: 'echo "pretend: pg_dump app > /tmp/app.sql"', critical: true, timeout: '10m' },
     { name: 'Stop Services', command: 'echo "pretend: systemctl stop app"' },
   ],
-  tasks: [commandTask({ type: 'backup', name: 'Archive', command: ['tar', '-czf', '/tmp/jobhooks-quick-start.tgz', '-C', '/etc', 'hostname'] })],
+  tasks: [commandTask({ type: 'backup', name: 'Archive', command: ['tar', '-czf', '/dev/null', '-C', '/etc', 'hostname'] })],
   postHooks: [
     { name: 'Restart Services', command: 'echo "pretend: systemctl start app"', runOnJobFailure: true },
     { name: 'Health Check', command: 'echo "job so far: $JOBHOOKS_JOB_STATUS"', runOnJobFailure: true },

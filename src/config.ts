@@ -100,27 +100,39 @@ const ALIASES = [
   ['env', 'environment_vars'],
 ] as const;
 
-const hookSchema = z
-  .strictObject(hookShape)
-  .superRefine((hook, context) => {
-    for (const [camel, snake] of ALIASES) {
-      if (hook[camel] !== undefined && hook[snake] !== undefined) {
-        context.addIssue({ code: 'custom', path: [snake], message: `give either "${camel}" or "${snake}", not both` });
+const PRE_HOOK_RUN_ON_FAILURE = 'applies to post-hooks only: a pre-hook cannot run after the job failed';
+
+/** Every issue at once: checks that compare fields run even when another field is wrong. */
+const ALWAYS = { when: () => true } as const;
+
+function makeHookSchema(phase: 'pre' | 'post' | 'any') {
+  const runOnJobFailure =
+    phase === 'pre' ? z.boolean().refine((value) => !value, { message: PRE_HOOK_RUN_ON_FAILURE }).optional() : z.boolean().optional();
+  return z
+    .strictObject({ ...hookShape, runOnJobFailure, run_on_job_failure: runOnJobFailure })
+    .superRefine((hook, context) => {
+      if (typeof hook !== 'object' || hook === null) return;
+      for (const [camel, snake] of ALIASES) {
+        if (hook[camel] !== undefined && hook[snake] !== undefined) {
+          context.addIssue({ code: 'custom', path: [snake], message: `give either "${camel}" or "${snake}", not both` });
+        }
       }
-    }
-  })
-  .transform((hook) => ({
-    name: hook.name,
-    command: hook.command,
-    critical: hook.critical ?? false,
-    runOnJobFailure: hook.runOnJobFailure ?? hook.run_on_job_failure ?? false,
-    continueOnFailure: hook.continueOnFailure ?? hook.continue_on_failure ?? true,
-    timeoutMs: hook.timeout,
-    shell: hook.shell,
-    cwd: hook.cwd ?? hook.working_directory ?? undefined,
-    env: hook.env ?? hook.environment_vars ?? {},
-    keepBackground: hook.keepBackground ?? false,
-  }));
+    }, ALWAYS)
+    .transform((hook) => ({
+      name: hook.name,
+      command: hook.command,
+      critical: hook.critical ?? false,
+      runOnJobFailure: hook.runOnJobFailure ?? hook.run_on_job_failure ?? false,
+      continueOnFailure: hook.continueOnFailure ?? hook.continue_on_failure ?? true,
+      timeoutMs: hook.timeout,
+      shell: hook.shell,
+      cwd: hook.cwd ?? hook.working_directory ?? undefined,
+      env: hook.env ?? hook.environment_vars ?? {},
+      keepBackground: hook.keepBackground ?? false,
+    }));
+}
+
+const hookSchema = makeHookSchema('any');
 
 /**
  * A hook as users write it: `{ name, command }` plus options (SPEC §2). The documented API's
@@ -137,20 +149,26 @@ export type HookConfig = z.input<typeof hookSchema>;
 type ParsedHook = z.output<typeof hookSchema>;
 
 /** Accepts a hook list as an array or as the JSON string the documented API stores. */
-const hookList = z.preprocess((value, context) => {
-  if (typeof value !== 'string') return value;
-  if (value.trim() === '') return [];
-  try {
-    return JSON.parse(value) as unknown;
-  } catch (error) {
-    context.addIssue({
-      code: 'custom',
-      input: value,
-      message: `invalid JSON in hook list: ${error instanceof Error ? error.message : String(error)}`,
-    });
-    return z.NEVER;
-  }
-}, z.array(hookSchema));
+function makeHookList(phase: 'pre' | 'post' | 'any') {
+  return z.preprocess((value, context) => {
+    if (typeof value !== 'string') return value;
+    if (value.trim() === '') return [];
+    try {
+      return JSON.parse(value) as unknown;
+    } catch (error) {
+      context.addIssue({
+        code: 'custom',
+        input: value,
+        message: `invalid JSON in hook list: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      return z.NEVER;
+    }
+  }, z.array(makeHookSchema(phase)));
+}
+
+const hookList = makeHookList('any');
+const preHookList = makeHookList('pre');
+const postHookList = makeHookList('post');
 
 /** Input type of a hook list: an array of hooks or a JSON string holding one. */
 export type HookListInput = readonly HookConfig[] | string;
@@ -231,11 +249,11 @@ const defaultsSchema = z.strictObject({
 
 const pipelineSchema = z
   .strictObject({
-    preHooks: hookList.optional(),
-    pre_job_hooks: hookList.optional(),
+    preHooks: preHookList.optional(),
+    pre_job_hooks: preHookList.optional(),
     tasks: z.array(taskSchema).optional(),
-    postHooks: hookList.optional(),
-    post_job_hooks: hookList.optional(),
+    postHooks: postHookList.optional(),
+    post_job_hooks: postHookList.optional(),
     notifiers: z.array(notifierSchema).optional(),
     executor: executorSchema.optional(),
     jobId: nonEmptyString.optional(),
@@ -255,23 +273,13 @@ const pipelineSchema = z
     defaults: defaultsSchema.optional(),
   })
   .superRefine((options, context) => {
+    if (typeof options !== 'object' || options === null) return;
     for (const [camel, snake] of [['preHooks', 'pre_job_hooks'], ['postHooks', 'post_job_hooks']] as const) {
       if (options[camel] !== undefined && options[snake] !== undefined) {
         context.addIssue({ code: 'custom', path: [snake], message: `give either "${camel}" or "${snake}", not both` });
       }
     }
-    const preHooks = options.preHooks ?? options.pre_job_hooks ?? [];
-    const preKey = options.preHooks === undefined ? 'pre_job_hooks' : 'preHooks';
-    preHooks.forEach((hook, index) => {
-      if (hook.runOnJobFailure) {
-        context.addIssue({
-          code: 'custom',
-          path: [preKey, index, 'runOnJobFailure'],
-          message: 'runOnJobFailure applies to post-hooks only; a pre-hook cannot run after the job failed',
-        });
-      }
-    });
-  });
+  }, ALWAYS);
 
 /**
  * The options of a {@link JobPipeline}, as users write them. Durations are seconds or strings
@@ -382,7 +390,7 @@ function resolveHook(hook: ParsedHook, defaults: ResolvedDefaults): ResolvedHook
  */
 export function resolvePipelineOptions(options: unknown): ResolvedPipelineOptions {
   const parsed = pipelineSchema.safeParse(options, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues), { subject: 'JobPipeline options' });
+  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, [], options), { subject: 'JobPipeline options' });
   const o = parsed.data;
   const defaults: ResolvedDefaults = {
     timeoutMs: o.defaults?.timeout ?? DEFAULTS.timeoutMs,
@@ -430,7 +438,7 @@ export function resolvePipelineOptions(options: unknown): ResolvedPipelineOption
  */
 export function parseHooks(json: string): HookConfig[] {
   const parsed = hookList.safeParse(json, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues), { subject: 'hook list' });
+  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, [], json), { subject: 'hook list' });
   return parsed.data.map((hook) => {
     const config: Record<string, unknown> = {
       name: hook.name,
@@ -478,7 +486,7 @@ function didYouMean(key: string): string {
       bestDistance = distance;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best}"?)` : '';
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(key.length / 3)) ? ` (did you mean "${best}"?)` : '';
 }
 
 function editDistance(a: string, b: string): number {
@@ -496,21 +504,20 @@ function editDistance(a: string, b: string): number {
 
 /**
  * Turns zod issues into {@link ConfigIssue}s that say what was expected and what was received.
- * One unknown key is one issue, with the key in its path.
+ * One unknown key is one issue, with the key in its path. Given the input, issues come in the order
+ * their places appear in it (zod reports unknown keys last); `basePath` is prepended to every path.
  */
-export function toConfigIssues(issues: readonly z.core.$ZodIssue[], basePath: readonly PropertyKey[] = []): ConfigIssue[] {
-  const result: ConfigIssue[] = [];
+export function toConfigIssues(issues: readonly z.core.$ZodIssue[], basePath: readonly PropertyKey[] = [], input?: unknown): ConfigIssue[] {
+  const located: Array<{ path: PropertyKey[]; message: string }> = [];
   for (const issue of issues) {
-    const path = [...basePath, ...issue.path];
+    const path = [...issue.path];
     switch (issue.code) {
       case 'unrecognized_keys':
-        for (const key of issue.keys) {
-          result.push({ path: formatPath([...path, key]), message: `unknown option "${key}"${didYouMean(key)}` });
-        }
+        for (const key of issue.keys) located.push({ path: [...path, key], message: `unknown option "${key}"${didYouMean(key)}` });
         break;
       case 'invalid_type':
-        result.push({
-          path: formatPath(path),
+        located.push({
+          path,
           message:
             issue.input === undefined
               ? `is required (expected ${issue.expected})`
@@ -518,11 +525,52 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[], basePath: re
         });
         break;
       case 'invalid_union':
-        result.push({ path: formatPath(path), message: `received ${describeValue(issue.input)}, which matches none of the accepted forms` });
+        located.push({ path, message: `received ${describeValue(issue.input)}, which matches none of the accepted forms` });
         break;
       default:
-        result.push({ path: formatPath(path), message: issue.message });
+        located.push({ path, message: issue.message });
     }
   }
-  return result;
+  if (input !== undefined) {
+    const keyed = located.map((entry, order) => ({ entry, order, position: positionIn(input, entry.path) }));
+    keyed.sort((a, b) => comparePositions(a.position, b.position) || a.order - b.order);
+    located.splice(0, located.length, ...keyed.map(({ entry }) => entry));
+  }
+  return located.map(({ path, message }) => ({ path: formatPath([...basePath, ...path]), message }));
+}
+
+/** Where a path points in the input: the index of each key or element along the way. */
+function positionIn(input: unknown, path: readonly PropertyKey[]): number[] {
+  const position: number[] = [];
+  let node: unknown = input;
+  for (const segment of path) {
+    if (typeof node === 'string' && node.trimStart().startsWith('[')) {
+      // A hook list given as a JSON string: its issues' paths go into the parsed array.
+      try {
+        node = JSON.parse(node) as unknown;
+      } catch {
+        node = undefined;
+      }
+    }
+    if (Array.isArray(node) && typeof segment === 'number') {
+      position.push(segment);
+      node = node[segment];
+    } else if (typeof node === 'object' && node !== null && typeof segment === 'string') {
+      const index = Object.keys(node).indexOf(segment);
+      position.push(index === -1 ? Number.MAX_SAFE_INTEGER : index);
+      node = (node as Record<string, unknown>)[segment];
+    } else {
+      position.push(typeof segment === 'number' ? segment : Number.MAX_SAFE_INTEGER);
+      node = undefined;
+    }
+  }
+  return position;
+}
+
+function comparePositions(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
+    const difference = (a[i] ?? 0) - (b[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return a.length - b.length;
 }

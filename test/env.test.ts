@@ -145,6 +145,15 @@ describe('environment injection (SPEC §3)', () => {
     expect(seen.slice(0, 3)).toEqual([expect.stringContaining('"name":"leaky"'), 'login with ***', '******']);
   });
 
+  it('puts a command task’s env under the context variables', async () => {
+    const executor = new FakeExecutor();
+    await new JobPipeline({
+      tasks: [commandTask({ name: 'c', command: 'x', env: { JOBHOOKS_JOB_STATUS: 'faked', OWN: 'yes' } })],
+      executor,
+    }).run();
+    expect(executor.calls[0]?.env).toMatchObject({ JOBHOOKS_JOB_STATUS: 'success', OWN: 'yes', JOBHOOKS_TASK_INDEX: '0' });
+  });
+
   it('redacts secrets in the data a task returns', async () => {
     const task: Task = {
       type: 'backup',

@@ -7,8 +7,8 @@ export function capitalize(word: string): string {
 
 /**
  * Builds the one notification message of a job, exactly as SPEC §5 says. The case is decided from
- * the non-notification tasks and `result.failure`, so calling it on a final result gives back
- * `result.notification`. The notification task, when there is one, counts as completed (the message
+ * the non-notification tasks, `result.failure` and a `cancelled` status, so calling it on a final
+ * result gives back `result.notification`. The notification task, when there is one, counts as completed (the message
  * is written while it is being delivered).
  *
  * @example
@@ -38,7 +38,8 @@ export function buildNotification(result: JobResult): NotificationMessage {
     status,
   });
 
-  if (failure?.reason === 'cancelled') {
+  // A cancellation after a critical failure still ends the job `cancelled`: say so.
+  if (failure?.reason === 'cancelled' || result.status === 'cancelled') {
     return message(
       `🛑 ${label} Job Cancelled`,
       [`${label} job for '${repo}' was cancelled.`, '', counts, jobIdLine],

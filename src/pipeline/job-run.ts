@@ -367,7 +367,8 @@ export class JobRun {
       command,
       shell: options.shell ?? d.shell,
       cwd: options.cwd ?? d.cwd,
-      env: options.env === undefined ? env : { ...env, ...options.env },
+      // Extra env sits under the context variables (SPEC §3): it cannot fake JOBHOOKS_JOB_STATUS.
+      env: options.env === undefined ? env : this.#envFor(record, options.env),
       timeoutMs: requested === undefined ? remaining : Math.min(requested, remaining),
       killGraceMs: durationToMs(options.killGrace) ?? d.killGraceMs,
       maxOutputBytes: options.maxOutputBytes ?? d.maxOutputBytes,
@@ -408,7 +409,8 @@ export class JobRun {
   }
 
   async #runNotification(record: TaskRecord): Promise<Outcome> {
-    const snapshot = this.#result('running', false);
+    // The status the job ends with if delivery succeeds: what the message reports.
+    const snapshot = this.#result(jobStatusOf(this.#taskSnapshots(), this.#failure, this.#cancelled), false);
     const built = buildNotification(snapshot);
     const message: NotificationMessage = { ...built, title: this.#redact(built.title), body: this.#redact(built.body) };
     this.#notification = message;

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { commandTask, formatFlow, JobPipeline, type Task } from '../../src/index.js';
+import { buildNotification, commandTask, formatFlow, JobPipeline, type Task } from '../../src/index.js';
 import { collectEvents, FakeExecutor, RecordingNotifier } from '../../src/testing.js';
 
 describe('cancellation (SPEC §6)', () => {
@@ -104,6 +104,39 @@ describe('cancellation (SPEC §6)', () => {
     const result = await pipeline.run({ signal: controller.signal });
     expect(sawAbort).toBe(true);
     expect(result.tasks[0]).toMatchObject({ status: 'failed', cancelled: true, error: 'Task cancelled' });
+  });
+
+  it('a cancellation after a critical failure ends the job cancelled, and the message says so', async () => {
+    const controller = new AbortController();
+    const notifier = new RecordingNotifier();
+    const pipeline = new JobPipeline({
+      jobId: 'j2',
+      tasks: [commandTask({ type: 'backup', name: 'backup', command: 'x' })],
+      postHooks: [
+        { name: 'slow cleanup', command: 'x', runOnJobFailure: true },
+        { name: 'later cleanup', command: 'x', runOnJobFailure: true },
+        { name: 'report', command: 'x' },
+      ],
+      notifiers: [notifier],
+      executor: new FakeExecutor({ backup: { exitCode: 2 }, 'slow cleanup': { delayMs: 30 } }),
+    });
+    pipeline.on('taskStart', ({ task }) => {
+      if (task.name === 'slow cleanup') controller.abort();
+    });
+    const result = await pipeline.run({ signal: controller.signal });
+    expect(result.status).toBe('cancelled');
+    expect(result.failure?.reason).toBe('critical_task_failure');
+    // Cleanup that runs after a failure has its own signal: the cancellation does not cut it short.
+    expect(result.tasks.map((t) => [t.name, t.status, t.skipReason])).toEqual([
+      ['backup', 'failed', null],
+      ['slow cleanup', 'completed', null],
+      ['later cleanup', 'completed', null],
+      ['report', 'skipped', 'Task skipped due to job cancellation'],
+      ['Notification', 'completed', null],
+    ]);
+    expect(notifier.messages[0]).toMatchObject({ title: '🛑 Backup Job Cancelled', status: 'cancelled', level: 'error' });
+    expect(result.notification).toEqual(buildNotification(result));
+    expect(formatFlow(result).split('\n').at(-1)).toBe('Result: 🛑 Job Cancelled');
   });
 
   it('removes its abort listener from the caller’s signal after every run', async () => {
