@@ -89,7 +89,7 @@ export async function runCommand(file: string, mode: RunMode, io: CliIo, signals
       ? new JsonView(io.stdout, io.stderr)
       : mode === 'quiet'
         ? new QuietView(io.stdout, io.stderr)
-        : io.stdout.isTTY === true
+        : io.stdout.isTTY === true && io.env['TERM'] !== 'dumb'
           ? new LiveView(io.stdout, io.stderr)
           : new PlainView(io.stdout, io.stderr);
   const executor = new ShellExecutor();

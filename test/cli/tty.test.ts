@@ -71,4 +71,12 @@ describe('jobhooks run on a terminal', () => {
       ].join('\n'),
     )).toBe(true);
   });
+
+  it('prints plain lines on a terminal that cannot move the cursor (TERM=dumb)', async () => {
+    const file = dir.write('job.json', JSON.stringify({ tasks: [{ type: 'backup', name: 'Backup', command: 'echo backing up' }] }));
+    const { code, output } = await underPty(`TERM=dumb exec '${process.execPath}' '${CLI}' run '${file}'`, dir.path);
+    expect(code).toBe(0);
+    expect(output.startsWith('[Backup] started\n[Backup] backing up\n[Backup] completed\n')).toBe(true);
+    expect(output).not.toContain('\u001B[');
+  });
 });
