@@ -112,7 +112,7 @@ export function createConfigSchemas(source: SecretSource) {
     lockWait: duration('How long borg waits for the repository lock (0: do not wait).').optional(),
     name: z.string().meta({ description: 'The task name in results and notifications.' }).optional(),
     critical: z.boolean().meta({ description: 'Its failure fails the job. Default: true for create, false otherwise.' }).optional(),
-    timeout: duration('Seconds or a duration string. Default: defaults.timeout.').optional(),
+    timeout: duration('Seconds or a duration string. Default 24h.').optional(),
     warningsAreErrors: z.boolean().meta({ description: "Treat borg's warnings (exit code 1) as a failure. Default false." }).optional(),
   };
 

@@ -118,7 +118,7 @@ describe('buildJob: a config file to a pipeline', () => {
     ).toEqual([
       { path: 'preHooks[0].critcal', message: 'unknown option "critcal" (did you mean "critical"?)' },
       { path: 'preHooks[1].name', message: 'must not be empty' },
-      { path: 'preHooks[1].runOnJobFailure', message: 'runOnJobFailure applies to post-hooks only; a pre-hook cannot run after the job failed' },
+      { path: 'preHooks[1].runOnJobFailure', message: 'applies to post-hooks only: a pre-hook cannot run after the job failed' },
       { path: 'tasks[0].keep.dayly', message: 'unknown option "dayly" (did you mean "daily"?)' },
       { path: 'tasks[1].keep.daily', message: 'expected a number greater than 0' },
       { path: 'tasks[2].repository', message: 'must not be empty' },

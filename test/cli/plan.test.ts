@@ -43,7 +43,8 @@ describe('jobhooks plan', () => {
         '   variables: BORGITORY_SITE, BORGITORY_REPOSITORY_ID, BORGITORY_REPOSITORY_NAME, BORGITORY_TASK_INDEX, BORGITORY_JOB_TYPE, BORGITORY_JOB_ID, BORGITORY_JOB_STATUS',
         '   after a failure also: BORGITORY_FAILED_TASK, BORGITORY_ERROR',
         '3. Prune Task (borg prune)',
-        '   phase: main · type: prune · critical: no · timeout: 600s',
+        // borg tasks have their own default timeout (24 h), not the hooks' default.
+        '   phase: main · type: prune · critical: no · timeout: 86400s',
         '   variables: BORGITORY_SITE, BORGITORY_REPOSITORY_ID, BORGITORY_REPOSITORY_NAME, BORGITORY_TASK_INDEX, BORGITORY_JOB_TYPE, BORGITORY_JOB_ID, BORGITORY_JOB_STATUS',
         '   after a failure also: BORGITORY_FAILED_TASK, BORGITORY_ERROR',
         '4. Post-Hook 1 (Cleanup)',
