@@ -11,7 +11,9 @@ import type {
   HookConfig,
   JobPipelineOptions,
   NtfyNotifierOptions,
+  PipelineDefaults,
   PushoverNotifierOptions,
+  Repository,
   TelegramNotifierOptions,
   WebhookNotifierOptions,
 } from '../../src/index.js';
@@ -179,6 +181,8 @@ describe('the config file schema follows the API it maps onto', () => {
   it('has exactly the keys of every options type (a new option fails this typecheck until the file accepts it)', () => {
     expectTypeOf<keyof z.input<S['hook']>>().toEqualTypeOf<keyof HookConfig>();
     expectTypeOf<Exclude<keyof z.input<S['file']>, '$schema'>>().toEqualTypeOf<Exclude<keyof JobPipelineOptions, 'executor'>>();
+    expectTypeOf<keyof NonNullable<z.input<S['file']>['defaults']>>().toEqualTypeOf<keyof PipelineDefaults>();
+    expectTypeOf<keyof NonNullable<z.input<S['file']>['repository']>>().toEqualTypeOf<keyof Repository>();
     expectTypeOf<keyof z.input<S['commandEntry']>>().toEqualTypeOf<keyof CommandTaskOptions>();
     expectTypeOf<Exclude<keyof z.input<S['borgCreate']>, 'borg'>>().toEqualTypeOf<keyof BorgCreateOptions>();
     expectTypeOf<Exclude<keyof z.input<S['borgPrune']>, 'borg'>>().toEqualTypeOf<keyof BorgPruneOptions>();
