@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
 const files = readdirSync(here)
-  .filter((file) => file.endsWith('.ts') && !['run.ts', 'lib.ts'].includes(file))
+  .filter((file) => file.endsWith('.ts') && !['run.ts', 'lib.ts', 'executor-bundle.ts'].includes(file))
   .filter((file) => only.length === 0 || only.some((name) => file.includes(name)))
   .sort();
 

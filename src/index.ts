@@ -16,7 +16,8 @@ export {
 } from './config.js';
 export { ConfigError, ErrorCode, JobHooksError, type ConfigIssue } from './errors.js';
 export { durationToMs, type Duration } from './duration.js';
-export { ShellExecutor } from './executor/shell-executor.js';
+export { ShellExecutor, type ShellExecutorOptions } from './executor/shell-executor.js';
+export { parseShebang, type Shebang } from './executor/script-file.js';
 export type { Executor, ExecRequest, ExecResult, OutputStream } from './executor/types.js';
 export { buildNotification } from './notify/message.js';
 export { ConsoleNotifier, type ConsoleNotifierOptions } from './notify/notifiers/console.js';
