@@ -29,6 +29,9 @@ import { decide, jobStatusOf, jobStatusSoFar } from './rules.js';
 /** Emits one of the pipeline's events; never throws (listeners are guarded by the pipeline). */
 export type Emit = <E extends keyof JobEvents>(event: E, ...args: JobEvents[E]) => void;
 
+/** Whether anyone listens to an event: lets the per-line path skip building payloads nobody reads. */
+export type Listening = (event: keyof JobEvents) => boolean;
+
 type TaskSource =
   | { readonly kind: 'hook'; readonly hook: ResolvedHook }
   | { readonly kind: 'task'; readonly task: Task; readonly timeoutMs: number }
@@ -63,6 +66,7 @@ const NOTIFICATION_NAME = 'Notification';
 export class JobRun {
   readonly #options: ResolvedPipelineOptions;
   readonly #emit: Emit;
+  readonly #listening: Listening;
   readonly #executor: Executor;
   readonly #jobId: string;
   readonly #redact: Redactor;
@@ -82,9 +86,10 @@ export class JobRun {
   /** What children inherit, copied from `process.env` once when the run starts. */
   #parentEnv: Readonly<Record<string, string>> = {};
 
-  constructor(options: ResolvedPipelineOptions, emit: Emit, executor: Executor, signal: AbortSignal | undefined) {
+  constructor(options: ResolvedPipelineOptions, emit: Emit, listening: Listening, executor: Executor, signal: AbortSignal | undefined) {
     this.#options = options;
     this.#emit = emit;
+    this.#listening = listening;
     this.#executor = executor;
     this.#externalSignal = signal;
     this.#jobId = options.jobId ?? randomUUID();
@@ -267,7 +272,9 @@ export class JobRun {
   #output(record: TaskRecord, line: string, stream: OutputStream): void {
     const redacted = this.#redact(line);
     record.tail.push(redacted);
-    this.#emit('taskOutput', { jobId: this.#jobId, taskIndex: record.result.index, stream, line: redacted });
+    if (this.#listening('taskOutput')) {
+      this.#emit('taskOutput', { jobId: this.#jobId, taskIndex: record.result.index, stream, line: redacted });
+    }
   }
 
   async #runHook(record: TaskRecord, hook: ResolvedHook, signal: AbortSignal): Promise<Outcome> {

@@ -4,7 +4,7 @@ import { ErrorCode, JobHooksError } from '../errors.js';
 import type { JobEvents } from '../events.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
 import type { JobResult } from '../types.js';
-import { JobRun, type Emit } from './job-run.js';
+import { JobRun, type Emit, type Listening } from './job-run.js';
 
 /** Options of one {@link JobPipeline.run}. */
 export interface RunOptions {
@@ -58,7 +58,7 @@ export class JobPipeline {
     this.#running = true;
     try {
       const executor = this.#options.executor ?? new ShellExecutor();
-      return await new JobRun(this.#options, this.#emit, executor, options.signal).execute();
+      return await new JobRun(this.#options, this.#emit, this.#listening, executor, options.signal).execute();
     } finally {
       this.#running = false;
     }
@@ -82,6 +82,8 @@ export class JobPipeline {
     if (guard !== undefined) this.#events.off(event, guard);
     return this;
   }
+
+  #listening: Listening = (event) => this.#events.listenerCount(event) > 0;
 
   #emit: Emit = (event, ...args) => {
     this.#events.emit(event, ...args);
