@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationToMs, type Duration } from './duration.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
+import { suggest } from './suggest.js';
 import type { Executor } from './executor/types.js';
 import type { Notifier, Repository, Task } from './types.js';
 
@@ -477,29 +478,8 @@ const KNOWN_OPTION_NAMES = [
 ];
 
 function didYouMean(key: string): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of KNOWN_OPTION_NAMES) {
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(key.length / 3)) ? ` (did you mean "${best}"?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
+  const best = suggest(key, KNOWN_OPTION_NAMES);
+  return best === undefined ? '' : ` (did you mean "${best}"?)`;
 }
 
 /**

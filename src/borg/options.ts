@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationToMs, type Duration } from '../duration.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { formatPath } from '../config.js';
 
 /** The default archive name: borg expands the placeholders when it creates the archive. */
 export const DEFAULT_ARCHIVE_NAME = '{hostname}-{now:%Y-%m-%dT%H:%M:%S}';
@@ -388,15 +389,6 @@ export function resolveCommon(options: z.output<typeof createSchema> | z.output<
     timeout: options.timeout ?? BORG_DEFAULT_TIMEOUT,
     warningsAreErrors: options.warningsAreErrors ?? false,
   };
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') text += `[${segment}]`;
-    else text += text === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return text;
 }
 
 function describe(value: unknown): string {
