@@ -145,7 +145,62 @@ const hookSchema = makeHookSchema('any');
  * const dump: HookConfig = { name: 'Database Dump', command: 'pg_dump app > /tmp/app.sql', critical: true, timeout: '10m' }
  * ```
  */
-export type HookConfig = z.input<typeof hookSchema>;
+export interface HookConfig {
+  /** Shown in results, events and notifications; not empty. */
+  readonly name: string;
+  /** Shell text, multi-line allowed; a first `#!` line makes it a script for that interpreter. */
+  readonly command: string;
+  /**
+   * Its failure fails the job: later tasks are skipped (cleanup post-hooks still run).
+   * @default false
+   */
+  readonly critical?: boolean | undefined;
+  /**
+   * Post-hooks only: run even after a critical failure or a cancellation.
+   * @default false
+   */
+  readonly runOnJobFailure?: boolean | undefined;
+  /** The documented API's name for `runOnJobFailure`. */
+  readonly run_on_job_failure?: boolean | undefined;
+  /**
+   * `false`: a failure of this (non-critical) hook skips the rest of its phase, not the job.
+   * @default true
+   */
+  readonly continueOnFailure?: boolean | undefined;
+  /** The documented API's name for `continueOnFailure`. */
+  readonly continue_on_failure?: boolean | undefined;
+  /**
+   * Seconds or a duration string (`"90s"`, `"5m"`); then the whole process tree is killed.
+   * @default 300
+   */
+  readonly timeout?: Duration | undefined;
+  /**
+   * The interpreter for `command`.
+   * @default '/bin/bash' ('cmd.exe' on Windows)
+   */
+  readonly shell?: string | undefined;
+  /**
+   * Working directory; must exist.
+   * @default the pipeline's `defaults.cwd`
+   */
+  readonly cwd?: string | undefined;
+  /** The documented API's name for `cwd`. */
+  readonly working_directory?: string | null | undefined;
+  /**
+   * Extra environment for this hook.
+   * @default {}
+   */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+  /** The documented API's name for `env`. */
+  readonly environment_vars?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Leave processes the hook started in the background running (daemons it starts on purpose).
+   * @default false
+   */
+  readonly keepBackground?: boolean | undefined;
+  /** Accepted for Borgitory's stored hooks; output is always captured, so it has no effect. */
+  readonly log_output?: boolean | undefined;
+}
 
 type ParsedHook = z.output<typeof hookSchema>;
 
@@ -286,18 +341,67 @@ const pipelineSchema = z
  * The options of a {@link JobPipeline}, as users write them. Durations are seconds or strings
  * (`"90s"`); hook lists may be JSON strings.
  */
-export type JobPipelineOptions = Omit<z.input<typeof pipelineSchema>, 'preHooks' | 'postHooks' | 'pre_job_hooks' | 'post_job_hooks' | 'defaults'> & {
-  /** Hooks run before the main tasks, in order. */
+export interface JobPipelineOptions {
+  /** Hooks run before the main tasks, in order: an array, or the JSON string the documented API stores. */
   readonly preHooks?: HookListInput | undefined;
   /** The documented API's name for `preHooks`. */
   readonly pre_job_hooks?: HookListInput | undefined;
+  /** The main tasks, in order: `commandTask(...)`, the borg tasks, any {@link Task}. */
+  readonly tasks?: readonly Task[] | undefined;
   /** Hooks run after the main tasks, in order. */
   readonly postHooks?: HookListInput | undefined;
   /** The documented API's name for `postHooks`. */
   readonly post_job_hooks?: HookListInput | undefined;
+  /** Where the job's outcome is sent; with none, the job has no notification task. */
+  readonly notifiers?: readonly Notifier[] | undefined;
+  /**
+   * Runs every command.
+   * @default new ShellExecutor()
+   */
+  readonly executor?: Executor | undefined;
+  /**
+   * The job's id, given to hooks and notifications.
+   * @default a random UUID per run
+   */
+  readonly jobId?: string | undefined;
+  /**
+   * `scheduled`, `manual`, …: given to hooks as `<P>JOB_TYPE`.
+   * @default 'manual'
+   */
+  readonly jobType?: string | undefined;
+  /** The repository the job works on: shown in notifications, given to hooks. */
+  readonly repository?: Repository | undefined;
+  /** Extra environment for every hook and command. */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+  /**
+   * `false`: children get only `PATH`, `HOME`, `LANG`, `TZ` from this process's environment.
+   * @default true
+   */
+  readonly inheritEnv?: boolean | undefined;
+  /**
+   * The prefix of the context variables; `'BORGITORY_'` runs the documented scripts unchanged.
+   * @default 'JOBHOOKS_'
+   */
+  readonly envPrefix?: string | undefined;
+  /** More context for hooks: each entry becomes `<P><KEY>` (key upper-cased). */
+  readonly context?: Readonly<Record<string, string | number | boolean>> | undefined;
+  /** Values replaced by `***` in output, events, errors, results and notifications. */
+  readonly secrets?: readonly string[] | undefined;
+  /**
+   * The word for the job in notifications: `Backup Job Completed Successfully`.
+   * @default 'Backup'
+   */
+  readonly jobLabel?: string | undefined;
   /** Defaults for every hook and command. */
   readonly defaults?: PipelineDefaults | undefined;
-};
+}
+
+// The hand-written types above are what users read; these lines keep them equal to the schemas.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const hookConfigMatchesSchema: Same<Required<HookConfig>, Required<{ readonly [K in keyof z.input<typeof hookSchema>]: z.input<typeof hookSchema>[K] }>> = true;
+const optionKeysMatchSchema: Same<keyof JobPipelineOptions, keyof z.input<typeof pipelineSchema>> = true;
+void hookConfigMatchesSchema;
+void optionKeysMatchSchema;
 
 /** Defaults applied to every hook and command that does not set its own. */
 export interface PipelineDefaults {
@@ -440,21 +544,20 @@ export function resolvePipelineOptions(options: unknown): ResolvedPipelineOption
 export function parseHooks(json: string): HookConfig[] {
   const parsed = hookList.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, [], json), { subject: 'hook list' });
-  return parsed.data.map((hook) => {
-    const config: Record<string, unknown> = {
+  return parsed.data.map(
+    (hook): HookConfig => ({
       name: hook.name,
       command: hook.command,
       critical: hook.critical,
       runOnJobFailure: hook.runOnJobFailure,
       continueOnFailure: hook.continueOnFailure,
       env: hook.env,
-    };
-    if (hook.timeoutMs !== undefined) config['timeout'] = hook.timeoutMs / 1000;
-    if (hook.shell !== undefined) config['shell'] = hook.shell;
-    if (hook.cwd !== undefined) config['cwd'] = hook.cwd;
-    if (hook.keepBackground) config['keepBackground'] = true;
-    return config as HookConfig;
-  });
+      ...(hook.timeoutMs === undefined ? {} : { timeout: hook.timeoutMs / 1000 }),
+      ...(hook.shell === undefined ? {} : { shell: hook.shell }),
+      ...(hook.cwd === undefined ? {} : { cwd: hook.cwd }),
+      ...(hook.keepBackground ? { keepBackground: true } : {}),
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+import type { Repository } from './types.js';
+
 /** What the engine knows about a task when it builds that task's environment (SPEC §3). */
 export interface TaskEnvContext {
   readonly prefix: string;
@@ -6,7 +8,7 @@ export interface TaskEnvContext {
   readonly jobEnv: Readonly<Record<string, string>>;
   readonly taskEnv: Readonly<Record<string, string>>;
   readonly context: Readonly<Record<string, string | number | boolean>>;
-  readonly repository: { readonly id?: string | number; readonly name?: string } | undefined;
+  readonly repository: Repository | undefined;
   readonly taskIndex: number;
   readonly jobType: string;
   readonly jobId: string;

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-export { JobPipeline, type RunOptions } from './pipeline/pipeline.js';
+export { JobPipeline, type JobEventListener, type RunOptions } from './pipeline/pipeline.js';
 export { commandTask, type CommandTaskOptions } from './pipeline/command-task.js';
 export { SKIP_REASONS } from './pipeline/rules.js';
 export {

@@ -61,8 +61,8 @@ export interface JobFailure {
 
 /** The repository a job works on; shown in notifications and given to hooks. */
 export interface Repository {
-  readonly id?: string | number;
-  readonly name?: string;
+  readonly id?: string | number | undefined;
+  readonly name?: string | undefined;
 }
 
 /** The outcome of a whole job, as plain JSON: `JSON.parse(JSON.stringify(result))` deep-equals it. */

@@ -158,7 +158,7 @@ const GROUP_POLL_MS = [5, 10, 20, 40, 80, 100] as const;
  *   (background jobs) gets the same SIGTERM → grace → SIGKILL, unless `keepBackground` is set.
  *   Windows: `taskkill /T /F` on the tree.
  * - The result settles on the main process's exit, after at most `drainMs` of reading what is left in
- *   the pipes. Output arrives line by line through `onOutput` (see {@link LineSplitter}).
+ *   the pipes. Output arrives line by line through `onOutput` (split at `\n`, `\r\n` and `\r`; see docs/executor.md).
  * - A start failure resolves with `error` in plain words; `execute` itself never rejects.
  *
  * See docs/executor.md.

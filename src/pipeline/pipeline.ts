@@ -15,7 +15,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-type Listener<E extends keyof JobEvents> = (...args: JobEvents[E]) => void;
+/** A listener of one of the {@link JobEvents}. */
+export type JobEventListener<E extends keyof JobEvents> = (...args: JobEvents[E]) => void;
 
 /**
  * Runs a job: pre-job hooks, main tasks, post-job hooks, then the notification (SPEC §1).
@@ -65,19 +66,19 @@ export class JobPipeline {
   }
 
   /** Adds a listener. A listener that throws (or rejects) never changes the job; it emits `listenerError`. */
-  on<E extends keyof JobEvents>(event: E, listener: Listener<E>): this {
+  on<E extends keyof JobEvents>(event: E, listener: JobEventListener<E>): this {
     this.#events.on(event, this.#guard(event, listener));
     return this;
   }
 
   /** Adds a listener for the next time the event fires only. */
-  once<E extends keyof JobEvents>(event: E, listener: Listener<E>): this {
+  once<E extends keyof JobEvents>(event: E, listener: JobEventListener<E>): this {
     this.#events.once(event, this.#guard(event, listener));
     return this;
   }
 
   /** Removes a listener added with {@link JobPipeline.on} or {@link JobPipeline.once}. */
-  off<E extends keyof JobEvents>(event: E, listener: Listener<E>): this {
+  off<E extends keyof JobEvents>(event: E, listener: JobEventListener<E>): this {
     const guard = this.#guards.get(event)?.get(listener);
     if (guard !== undefined) this.#events.off(event, guard);
     return this;
@@ -89,7 +90,7 @@ export class JobPipeline {
     this.#events.emit(event, ...args);
   };
 
-  #guard<E extends keyof JobEvents>(event: E, listener: Listener<E>): (payload: unknown) => void {
+  #guard<E extends keyof JobEvents>(event: E, listener: JobEventListener<E>): (payload: unknown) => void {
     let guards = this.#guards.get(event);
     if (guards === undefined) {
       guards = new WeakMap();
