@@ -30,8 +30,8 @@ The config file is JSON (*.json) or YAML (any other name). A secret can be writt
 { "env": "NAME" } to read it from the environment; it is then redacted everywhere.
 
 Exit codes: 0 completed, 1 completed with warnings, 2 failed, 64 invalid config or
-usage (nothing runs), 130 cancelled by SIGINT, 143 cancelled by SIGTERM.
-The first SIGINT/SIGTERM cancels: cleanup post-hooks and the notification still run.
+usage (nothing runs), 129/130/143 cancelled by SIGHUP/SIGINT/SIGTERM.
+The first SIGINT/SIGTERM/SIGHUP cancels: cleanup post-hooks and the notification still run.
 A second one kills everything at once.
 `;
 

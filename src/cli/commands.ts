@@ -120,6 +120,8 @@ export async function runCommand(file: string, mode: RunMode, io: CliIo, signals
     io.stderr.write(`jobhooks: received ${signal} again: killed every process of the job.\n`);
     signals.exit(signalExitCode(signal));
   };
+  // A closed terminal or a dropped ssh session must not leave services stopped: cancel as for SIGTERM.
+  const onSighup = (): void => onSignal('SIGHUP');
   const onSigint = (): void => onSignal('SIGINT');
   const onSigterm = (): void => onSignal('SIGTERM');
 
@@ -128,6 +130,7 @@ export async function runCommand(file: string, mode: RunMode, io: CliIo, signals
     if (job.consoleNotifiers.includes(notifier)) notificationPrinted = true;
   };
 
+  signals.on('SIGHUP', onSighup);
   signals.on('SIGINT', onSigint);
   signals.on('SIGTERM', onSigterm);
   pipeline.on('notificationSent', onSent);
@@ -139,6 +142,7 @@ export async function runCommand(file: string, mode: RunMode, io: CliIo, signals
   } finally {
     view.close();
     pipeline.off('notificationSent', onSent);
+    signals.off('SIGHUP', onSighup);
     signals.off('SIGINT', onSigint);
     signals.off('SIGTERM', onSigterm);
   }

@@ -12,6 +12,8 @@ export const EXIT = {
   usage: 64,
   /** An unexpected error inside jobhooks: a bug (sysexits' EX_SOFTWARE). */
   internal: 70,
+  /** Cancelled by SIGHUP: the terminal or ssh session went away (128 + 1). */
+  sighup: 129,
   /** Cancelled by SIGINT (128 + 2, as shells report it). */
   sigint: 130,
   /** Cancelled by SIGTERM (128 + 15). */
@@ -19,7 +21,7 @@ export const EXIT = {
 } as const;
 
 /** The signals the CLI cancels on. */
-export type CancelSignal = 'SIGINT' | 'SIGTERM';
+export type CancelSignal = 'SIGHUP' | 'SIGINT' | 'SIGTERM';
 
 /** The exit code for a job's final status; a cancelled job exits with the code of the signal that cancelled it. */
 export function exitCodeFor(status: JobStatus, cancelledBy: CancelSignal | undefined): number {
@@ -29,7 +31,7 @@ export function exitCodeFor(status: JobStatus, cancelledBy: CancelSignal | undef
     case 'completed_with_warnings':
       return EXIT.warnings;
     case 'cancelled':
-      return cancelledBy === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+      return signalExitCode(cancelledBy ?? 'SIGINT');
     case 'failed':
     case 'pending':
     case 'running':
@@ -37,7 +39,14 @@ export function exitCodeFor(status: JobStatus, cancelledBy: CancelSignal | undef
   }
 }
 
-/** 130 for SIGINT, 143 for SIGTERM. */
+/** 129 for SIGHUP, 130 for SIGINT, 143 for SIGTERM. */
 export function signalExitCode(signal: CancelSignal): number {
-  return signal === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+  switch (signal) {
+    case 'SIGHUP':
+      return EXIT.sighup;
+    case 'SIGINT':
+      return EXIT.sigint;
+    case 'SIGTERM':
+      return EXIT.sigterm;
+  }
 }

@@ -17,6 +17,7 @@ describe('jobhooks run: signals', () => {
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
+    ['SIGHUP', 129],
   ] as const) {
     it(`the first ${signal} cancels: the hook's process tree is gone, the runOnJobFailure post-hook runs, exit ${code}`, async () => {
       const run = startCli(['run', join(CLI_FIXTURES, 'long-hook.json')], { cwd: dir.path });
