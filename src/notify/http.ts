@@ -242,13 +242,18 @@ async function attempt(
   const attemptController = new AbortController();
   const timer =
     attemptTimeoutMs === undefined ? undefined : setTimeout(() => attemptController.abort(), attemptTimeoutMs);
+  // The notifier's signal also ends the attempt (by hand rather than AbortSignal.any, which Node 20
+  // only has from 20.3; engines say >= 20).
+  const forwardAbort = (): void => attemptController.abort();
+  if (signal.aborted) forwardAbort();
+  else signal.addEventListener('abort', forwardAbort, { once: true });
   try {
     const response = await globalThis.fetch(request.url, {
       method: 'POST',
       headers: request.headers,
       ...(request.body === undefined ? {} : { body: request.body }),
       redirect: 'manual',
-      signal: AbortSignal.any([signal, attemptController.signal]),
+      signal: attemptController.signal,
     });
     const body = await readText(response, MAX_RESPONSE_BYTES);
     const statusText = response.statusText === '' ? (STATUS_CODES[response.status] ?? '') : response.statusText;
@@ -261,7 +266,8 @@ async function attempt(
     return { type: 'failure', message: describeNetworkError(error, target) };
   } finally {
     clearTimeout(timer);
-    // Releases the connection of a body left unread and the listeners of the combined signal.
+    signal.removeEventListener('abort', forwardAbort);
+    // Releases the connection of a body left unread.
     attemptController.abort();
   }
 }
