@@ -2,21 +2,23 @@
 export const CUT_MARKER = '[… cut] ';
 
 /**
- * Keeps the last lines of a task's output within a byte bound, so a hook that prints 1 GiB never
- * grows the process's memory. Older lines are dropped first; a single line longer than the bound
- * keeps its end, behind {@link CUT_MARKER}.
+ * Keeps the end of a task's output within a byte bound, so a hook that prints 1 GiB never grows the
+ * process's memory. The result is the longest run of whole last lines that fits in `maxBytes` of
+ * UTF-8; when even the last line does not fit, its end behind {@link CUT_MARKER}.
  *
- * The hot path (`push`, once per line of output) counts UTF-16 units, not bytes: a character is at
- * least one UTF-8 byte, so the last `maxBytes` units always hold the last `maxBytes` bytes. The exact
- * byte bound is applied once, when the text is read.
+ * `push` runs once per line of output, so it allocates nothing once warm: lines sit in a ring of
+ * slots that grows only while more lines are needed to fill the bound, and it counts UTF-16 units
+ * (a character is at least one UTF-8 byte, so the last `maxBytes` units always hold the last
+ * `maxBytes` bytes). The exact byte bound is applied once, when the text is read.
  */
 export class OutputTail {
   readonly #maxBytes: number;
-  #lines: string[] = [];
+  #slots: string[] = new Array<string>(16);
   #head = 0;
-  /** UTF-16 units kept, counting one newline per line. */
+  #count = 0;
+  /** UTF-16 units held, one newline per line included. */
   #units = 0;
-  #truncated = false;
+  #dropped = false;
 
   constructor(maxBytes: number) {
     this.#maxBytes = maxBytes;
@@ -24,55 +26,62 @@ export class OutputTail {
 
   /** Adds one line (without its newline). */
   push(line: string): void {
-    let kept = line;
-    if (kept.length > this.#maxBytes) {
-      kept = CUT_MARKER + kept.slice(kept.length - (this.#maxBytes - CUT_MARKER.length));
-      this.#truncated = true;
+    if (line.length > this.#maxBytes) {
+      // Only its end can be kept: cut it now so the tail never holds more than its bound.
+      line = CUT_MARKER + line.slice(line.length - (this.#maxBytes - CUT_MARKER.length));
+      this.#dropped = true;
     }
-    this.#lines.push(kept);
-    this.#units += kept.length + 1;
-    while (this.#units > this.#maxBytes + 1 && this.#lines.length - this.#head > 1) {
-      this.#units -= (this.#lines[this.#head]?.length ?? 0) + 1;
-      this.#head += 1;
-      this.#truncated = true;
+    const budget = this.#maxBytes + 1;
+    while (this.#count > 0 && this.#units + line.length + 1 > budget) {
+      this.#units -= (this.#slots[this.#head] ?? '').length + 1;
+      this.#slots[this.#head] = '';
+      this.#head = (this.#head + 1) % this.#slots.length;
+      this.#count -= 1;
+      this.#dropped = true;
     }
-    // Compact now and then so dropped lines are released without shifting on every push.
-    if (this.#head > 1024 && this.#head * 2 > this.#lines.length) {
-      this.#lines = this.#lines.slice(this.#head);
-      this.#head = 0;
-    }
+    if (this.#count === this.#slots.length) this.#grow();
+    this.#slots[(this.#head + this.#count) % this.#slots.length] = line;
+    this.#count += 1;
+    this.#units += line.length + 1;
   }
 
-  /** The kept lines joined with `\n`, at most `maxBytes` bytes of UTF-8. */
+  #grow(): void {
+    const slots = new Array<string>(this.#slots.length * 2);
+    for (let i = 0; i < this.#count; i += 1) slots[i] = this.#slots[(this.#head + i) % this.#slots.length] ?? '';
+    this.#slots = slots;
+    this.#head = 0;
+  }
+
+  #lines(): string[] {
+    const lines: string[] = [];
+    for (let i = 0; i < this.#count; i += 1) lines.push(this.#slots[(this.#head + i) % this.#slots.length] ?? '');
+    return lines;
+  }
+
+  /** The kept lines joined with `\n`: at most `maxBytes` bytes of UTF-8. */
   get text(): string {
-    const lines = this.#lines.slice(this.#head);
+    const lines = this.#lines();
     let bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line), Math.max(0, lines.length - 1));
-    while (bytes > this.#maxBytes && lines.length > 1) {
-      bytes -= Buffer.byteLength(lines.shift() ?? '') + 1;
-      this.#truncated = true;
-    }
+    while (bytes > this.#maxBytes && lines.length > 1) bytes -= Buffer.byteLength(lines.shift() ?? '') + 1;
     const only = lines[0];
     if (bytes > this.#maxBytes && only !== undefined) {
-      this.#truncated = true;
-      const body = only.startsWith(CUT_MARKER) ? only.slice(CUT_MARKER.length) : only;
-      return CUT_MARKER + lastBytes(body, this.#maxBytes - Buffer.byteLength(CUT_MARKER));
+      return cutLine(only.startsWith(CUT_MARKER) ? only.slice(CUT_MARKER.length) : only, this.#maxBytes);
     }
     return lines.join('\n');
   }
 
-  /** Whether any output was dropped. */
+  /** Whether any output was dropped or cut. */
   get truncated(): boolean {
-    return this.#truncated;
+    if (this.#dropped) return true;
+    return this.#lines().reduce((sum, line) => sum + Buffer.byteLength(line), Math.max(0, this.#count - 1)) > this.#maxBytes;
   }
 }
 
-/** The longest end of `text` whose UTF-8 encoding fits in `maxBytes`. */
-function lastBytes(text: string, maxBytes: number): string {
-  if (maxBytes <= 0) return '';
-  const bytes = Buffer.from(text);
-  if (bytes.length <= maxBytes) return text;
-  let start = bytes.length - maxBytes;
-  // Do not start in the middle of a multi-byte character.
+/** The end of an over-long line behind the marker, starting on a character boundary. */
+function cutLine(line: string, maxBytes: number): string {
+  const bytes = Buffer.from(line);
+  const room = maxBytes - Buffer.byteLength(CUT_MARKER);
+  let start = Math.max(0, bytes.length - room);
   while (start < bytes.length && ((bytes[start] ?? 0) & 0xc0) === 0x80) start += 1;
-  return bytes.subarray(start).toString();
+  return CUT_MARKER + bytes.subarray(start).toString();
 }
