@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { describeValue, toConfigIssues } from '../config.js';
 import { durationToMs, type Duration } from '../duration.js';
 import { ConfigError } from '../errors.js';
-import type { Task } from '../types.js';
+import type { ExecResult, Task } from '../types.js';
 
 /** Options of {@link commandTask}. */
 export interface CommandTaskOptions {
@@ -69,9 +69,8 @@ export function commandTask(options: CommandTaskOptions): Task {
         ...(env === undefined ? {} : { env }),
         ...(shell === undefined ? {} : { shell }),
       });
-      const ok = result.exitCode === 0 && result.error === null && !result.timedOut && !result.cancelled;
       return {
-        status: ok ? 'completed' : 'failed',
+        status: execSucceeded(result) ? 'completed' : 'failed',
         exitCode: result.exitCode,
         signal: result.signal,
         timedOut: result.timedOut,
@@ -80,4 +79,9 @@ export function commandTask(options: CommandTaskOptions): Task {
       };
     },
   };
+}
+
+/** Whether a command succeeded: it started, exited 0, and was neither timed out nor cancelled. */
+export function execSucceeded(result: ExecResult): boolean {
+  return result.exitCode === 0 && result.error === null && !result.timedOut && !result.cancelled;
 }

@@ -24,6 +24,7 @@ import type {
   TaskRunResult,
 } from '../types.js';
 import { runBounded, type BoundedOutcome } from './bounded.js';
+import { execSucceeded } from './command-task.js';
 import { decide, jobStatusOf, jobStatusSoFar } from './rules.js';
 
 /** Emits one of the pipeline's events; never throws (listeners are guarded by the pipeline). */
@@ -299,40 +300,7 @@ export class JobRun {
       killGraceMs: o.defaults.killGraceMs,
       executorEnforcesTimeout: true,
     });
-    return this.#execOutcome(bounded, 'Hook', hook.name, hook.timeoutMs);
-  }
-
-  /** Turns a bounded executor call into an outcome, with the messages of SPEC §4 and §6. */
-  #execOutcome(bounded: BoundedOutcome<ExecResult>, label: 'Hook' | 'Task', name: string, timeoutMs: number): Outcome {
-    if (bounded.kind === 'value') {
-      const exec = bounded.value;
-      const ok = exec.exitCode === 0 && exec.error === null && !exec.timedOut && !exec.cancelled;
-      return {
-        status: ok ? 'completed' : 'failed',
-        exitCode: exec.exitCode,
-        signal: exec.signal,
-        timedOut: exec.timedOut,
-        cancelled: exec.cancelled,
-        warning: false,
-        error: ok ? null : describeFailure(label, name, timeoutMs, exec),
-        data: null,
-        exception: false,
-      };
-    }
-    const timedOut = bounded.cause === 'timeout';
-    const cancelled = bounded.cause === 'cancelled';
-    const base = describeFailure(label, name, timeoutMs, { timedOut, cancelled, exitCode: null, signal: null, error: null });
-    return {
-      status: 'failed',
-      exitCode: null,
-      signal: null,
-      timedOut,
-      cancelled,
-      warning: false,
-      error: bounded.kind === 'error' ? `${label} '${name}' could not run: ${errorText(bounded.error)}` : `${base} (the executor did not stop in time)`,
-      data: null,
-      exception: false,
-    };
+    return execOutcome(bounded, 'Hook', hook.name, hook.timeoutMs);
   }
 
   async #runTask(record: TaskRecord, task: Task, timeoutMs: number, signal: AbortSignal): Promise<Outcome> {
@@ -526,22 +494,50 @@ function describeFailure(
   return `${label} '${name}' failed`;
 }
 
-/** Turns what a custom task's `run()` did into an outcome. */
-function taskOutcome(bounded: BoundedOutcome<TaskRunResult>, name: string, timeoutMs: number): Outcome {
-  const timedOut = bounded.cause === 'timeout';
-  const cancelled = bounded.cause === 'cancelled';
-  const failed = (fields: Partial<Outcome>): Outcome => ({
+/** An outcome, `failed` unless `fields` say otherwise, with every field not given at its neutral value. */
+function makeOutcome(fields: Partial<Outcome>): Outcome {
+  return {
     status: 'failed',
     exitCode: null,
     signal: null,
-    timedOut,
-    cancelled,
+    timedOut: false,
+    cancelled: false,
     warning: false,
     error: null,
     data: null,
     exception: false,
     ...fields,
+  };
+}
+
+/** Turns a bounded executor call into an outcome, with the messages of SPEC §4 and §6. */
+function execOutcome(bounded: BoundedOutcome<ExecResult>, label: 'Hook' | 'Task', name: string, timeoutMs: number): Outcome {
+  if (bounded.kind === 'value') {
+    const exec = bounded.value;
+    if (execSucceeded(exec)) return makeOutcome({ status: 'completed', exitCode: exec.exitCode, signal: exec.signal });
+    return makeOutcome({
+      exitCode: exec.exitCode,
+      signal: exec.signal,
+      timedOut: exec.timedOut,
+      cancelled: exec.cancelled,
+      error: describeFailure(label, name, timeoutMs, exec),
+    });
+  }
+  const timedOut = bounded.cause === 'timeout';
+  const cancelled = bounded.cause === 'cancelled';
+  const base = describeFailure(label, name, timeoutMs, { timedOut, cancelled, exitCode: null, signal: null, error: null });
+  return makeOutcome({
+    timedOut,
+    cancelled,
+    error: bounded.kind === 'error' ? `${label} '${name}' could not run: ${errorText(bounded.error)}` : `${base} (the executor did not stop in time)`,
   });
+}
+
+/** Turns what a custom task's `run()` did into an outcome. */
+function taskOutcome(bounded: BoundedOutcome<TaskRunResult>, name: string, timeoutMs: number): Outcome {
+  const timedOut = bounded.cause === 'timeout';
+  const cancelled = bounded.cause === 'cancelled';
+  const failed = (fields: Partial<Outcome>): Outcome => makeOutcome({ timedOut, cancelled, ...fields });
   const interrupted = (): string | null =>
     timedOut || cancelled ? describeFailure('Task', name, timeoutMs, { timedOut, cancelled, exitCode: null, signal: null, error: null }) : null;
 
