@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processesWithEnv } from '../support/processes.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -87,30 +88,11 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 10
   }
 }
 
-/** Whether a process is alive (a zombie is not: it has exited and only waits to be reaped). */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
+export { isAlive } from '../support/processes.js';
 
 /** Live processes whose environment carries the marker: whatever a run left behind, however deep. */
 export function processesWithMarker(marker: string): number[] {
-  const needle = `${MARKER_VAR}=${marker}`;
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(needle) && isAlive(Number(name))) found.push(Number(name));
-    } catch {
-      // Gone meanwhile, or not ours to read.
-    }
-  }
-  return found;
+  return processesWithEnv(MARKER_VAR, marker);
 }
 
 /** Reads a pid a hook wrote, once it is there. */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from '../../src/executor/types.js';
+import { processesWithEnv } from '../support/processes.js';
 
 /** The directory of one-behaviour scripts. */
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
@@ -65,26 +65,9 @@ export async function run(executor: Executor, overrides: Partial<ExecRequest> = 
   return { result, lines, stdout, stderr, elapsedMs: performance.now() - started, marker: request.marker };
 }
 
-/**
- * PIDs of live (not zombie) processes whose environment carries `MARKER_VAR=marker`:
- * whatever a test command left behind, however deep in the tree and whatever its process group.
- */
+/** PIDs of live processes whose environment carries `MARKER_VAR=marker` (see test/support/processes.ts). */
 export function processesWithMarker(marker: string): number[] {
-  const needle = `${MARKER_VAR}=${marker}`;
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state === 'Z' || state === 'X') continue;
-      const environ = readFileSync(`/proc/${name}/environ`, 'latin1');
-      if (environ.split('\0').includes(needle)) found.push(Number(name));
-    } catch {
-      // The process ended while we looked: not left over.
-    }
-  }
-  return found;
+  return processesWithEnv(MARKER_VAR, marker);
 }
 
 /** Kills whatever carries `marker` (cleanup after a test that keeps processes on purpose). */

@@ -1,26 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commandTask, JobPipeline } from '../../src/index.js';
 import { FIXTURES, MARKER_VAR, processesWithMarker } from './helpers.js';
+import { failOnProcessWarnings } from '../support/processes.js';
 
-const warnings: Error[] = [];
-const onWarning = (warning: Error): void => {
-  warnings.push(warning);
-};
-beforeAll(() => {
-  process.on('warning', onWarning);
-});
-afterAll(() => {
-  process.off('warning', onWarning);
-});
-beforeEach(() => {
-  warnings.length = 0;
-});
-afterEach(() => {
-  expect(warnings.map((warning) => `${warning.name}: ${warning.message}`)).toEqual([]);
-});
+failOnProcessWarnings();
 
 describe('JobPipeline + ShellExecutor with real hooks', () => {
   it('runs 50 pipelines at once: every result right, no stray process, no warning', async () => {

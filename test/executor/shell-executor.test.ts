@@ -2,34 +2,19 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { getEventListeners } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { ShellExecutor } from '../../src/executor/shell-executor.js';
 import { cutMarker } from '../../src/executor/line-splitter.js';
 import { expected, FIXTURES, killMarked, processesWithMarker, run, waitFor, withoutDuration } from './helpers.js';
+import { failOnProcessWarnings } from '../support/processes.js';
 
 /** Slack for a loaded 2-core machine on top of timeout + grace. Upper bounds only. */
 const MARGIN_MS = 2_000;
 /** Node timers may fire a millisecond or so early against performance.now(): lower bounds allow for it. */
 const EARLY_MS = 50;
 
-const warnings: Error[] = [];
-const onWarning = (warning: Error): void => {
-  warnings.push(warning);
-};
-beforeAll(() => {
-  process.on('warning', onWarning);
-});
-afterAll(() => {
-  process.off('warning', onWarning);
-});
-beforeEach(() => {
-  warnings.length = 0;
-});
-afterEach(() => {
-  // MaxListenersExceeded, TimeoutOverflow, … are all defects of the executor.
-  expect(warnings.map((warning) => `${warning.name}: ${warning.message}`)).toEqual([]);
-});
+failOnProcessWarnings();
 
 const executor = new ShellExecutor();
 
