@@ -47,6 +47,7 @@ export {
 } from './notify/notifiers/telegram.js';
 export {
   deliver,
+  HttpNotifier,
   NotificationDeliveryError,
   NOTIFIER_DEFAULTS,
   type DeliveryFailureKind,
@@ -55,6 +56,7 @@ export {
   type HttpRequest,
   type HttpResponse,
   type NotifierOptions,
+  type ResolvedNotifierOptions,
 } from './notify/http.js';
 export { formatFlow } from './format.js';
 export { TASK_TRANSITIONS } from './status.js';

@@ -5,7 +5,7 @@ import { ConfigError, ErrorCode, JobHooksError, type ConfigIssue } from '../erro
 import { formatPath } from '../config.js';
 import { durationToMs, formatSeconds, type Duration } from '../duration.js';
 import { suggest } from '../suggest.js';
-import type { NotificationLevel } from '../types.js';
+import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../types.js';
 
 /*
  * The shared delivery of every built-in HTTP notifier: one POST, retried on network errors, 5xx and
@@ -499,10 +499,12 @@ export interface HttpNotifierOptions extends NotifierOptions {
   readonly retries?: number | undefined;
 }
 
-/** A notifier's common options, resolved. @internal */
+/** A notifier's common options, resolved: what {@link HttpNotifier}'s constructor takes. */
 export interface ResolvedNotifierOptions {
   readonly name: string;
+  /** As given: seconds or a duration string. */
   readonly timeout: Duration;
+  /** The same, in milliseconds. */
   readonly timeoutMs: number;
   readonly on: readonly NotificationLevel[];
 }
@@ -616,3 +618,57 @@ export function resolveCommon(parsed: {
   };
 }
 
+/**
+ * The base of the built-in HTTP notifiers: their common options (`name`, `timeout`, `on`,
+ * `retries`) and {@link HttpNotifier.send}, which delivers with them. Extend it for a provider of
+ * your own to get the same retries, timeouts and token-free errors.
+ *
+ * @example
+ * ```ts
+ * class SlackNotifier extends HttpNotifier {
+ *   readonly secrets: readonly string[]
+ *   readonly #url: URL
+ *   constructor(url: string) {
+ *     super({ name: 'slack', timeout: 30, timeoutMs: 30_000, on: ['success', 'warning', 'error'] }, 2)
+ *     this.#url = new URL(url)
+ *     this.secrets = [url]
+ *   }
+ *   async notify(message: NotificationMessage, { signal }: NotifierContext): Promise<void> {
+ *     await this.send({ url: this.#url, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: message.title }) }, { signal })
+ *   }
+ * }
+ * ```
+ */
+export abstract class HttpNotifier implements Notifier {
+  /** Shown in errors and events. */
+  readonly name: string;
+  /**
+   * Seconds or a duration string, retries included.
+   * @default 30
+   */
+  readonly timeout: Duration;
+  /**
+   * The levels this notifier is called for.
+   * @default ['success', 'warning', 'error']
+   */
+  readonly on: readonly NotificationLevel[];
+  /** Tokens and URL parts scrubbed from every error and redacted by the engine. */
+  abstract readonly secrets: readonly string[];
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+
+  protected constructor(common: ResolvedNotifierOptions, retries: number) {
+    this.name = common.name;
+    this.timeout = common.timeout;
+    this.on = common.on;
+    this.#timeoutMs = common.timeoutMs;
+    this.#retries = retries;
+  }
+
+  abstract notify(message: NotificationMessage, context: NotifierContext): Promise<void>;
+
+  /** Delivers one request with this notifier's timeout, retries and secrets. */
+  protected send(request: HttpRequest, options: Omit<DeliveryOptions, 'timeoutMs' | 'retries' | 'secrets'>): Promise<HttpResponse> {
+    return deliver(request, { ...options, timeoutMs: this.#timeoutMs, retries: this.#retries, secrets: this.secrets });
+  }
+}

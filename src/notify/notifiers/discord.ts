@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import type { Duration } from '../../duration.js';
-import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../../types.js';
+import type { NotificationLevel, NotificationMessage, NotifierContext } from '../../types.js';
 import {
-  deliver,
+  HttpNotifier,
   httpNotifierOptionsShape,
   httpUrlSchema,
   jsonField,
@@ -97,29 +96,17 @@ const DESCRIPTION_MAX = 4096;
  * new DiscordNotifier({ webhookUrl: process.env.DISCORD_WEBHOOK_URL ?? '', username: 'Backups' })
  * ```
  */
-export class DiscordNotifier implements Notifier {
-  /** @default 'discord' */
-  readonly name: string;
-  /** @default 30 */
-  readonly timeout: Duration;
-  /** @default ['success', 'warning', 'error'] */
-  readonly on: readonly NotificationLevel[];
+export class DiscordNotifier extends HttpNotifier {
   /** The webhook URL and its token. */
-  readonly secrets: readonly string[];
+  override readonly secrets: readonly string[];
   readonly #url: URL;
   readonly #username: string | undefined;
   readonly #avatarUrl: string | undefined;
-  readonly #timeoutMs: number;
-  readonly #retries: number;
 
   constructor(options: DiscordNotifierOptions) {
     const parsed = parseOptions(schema, options, 'DiscordNotifier options');
     const common = resolveCommon(parsed);
-    this.name = common.name;
-    this.timeout = common.timeout;
-    this.on = common.on;
-    this.#timeoutMs = common.timeoutMs;
-    this.#retries = parsed.retries;
+    super(common, parsed.retries);
     this.#url = parsed.webhookUrl;
     this.#username = parsed.username;
     this.#avatarUrl = parsed.avatarUrl?.href;
@@ -129,7 +116,7 @@ export class DiscordNotifier implements Notifier {
   }
 
   /** Posts one embed; rejects with Discord's reason (`HTTP 404 Not Found: Unknown Webhook`). */
-  async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
+  override async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
     const body: DiscordWebhookBody = {
       ...(this.#username === undefined ? {} : { username: this.#username }),
       ...(this.#avatarUrl === undefined ? {} : { avatar_url: this.#avatarUrl }),
@@ -142,7 +129,7 @@ export class DiscordNotifier implements Notifier {
       ],
       allowed_mentions: { parse: [] },
     };
-    await deliver(
+    await this.send(
       {
         url: this.#url,
         headers: { 'content-type': 'application/json', 'user-agent': 'jobhooks' },
@@ -150,9 +137,6 @@ export class DiscordNotifier implements Notifier {
       },
       {
         signal: context.signal,
-        timeoutMs: this.#timeoutMs,
-        retries: this.#retries,
-        secrets: this.secrets,
         describeErrorBody: (text) => jsonField(text, 'message'),
       },
     );

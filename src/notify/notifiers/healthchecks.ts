@@ -1,16 +1,13 @@
 import { z } from 'zod';
-import type { Duration } from '../../duration.js';
 import type {
   JobResult,
-  NotificationLevel,
   NotificationMessage,
-  Notifier,
   NotifierContext,
   NotifierStartContext,
   TaskResult,
 } from '../../types.js';
 import {
-  deliver,
+  HttpNotifier,
   httpNotifierOptionsShape,
   httpUrlSchema,
   parseOptions,
@@ -85,28 +82,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * new HealthchecksNotifier({ url: `https://hc-ping.com/${process.env.HC_UUID}` })
  * ```
  */
-export class HealthchecksNotifier implements Notifier {
-  /** @default 'healthchecks' */
-  readonly name: string;
-  /** @default 30 */
-  readonly timeout: Duration;
-  /** @default ['success', 'warning', 'error'] */
-  readonly on: readonly NotificationLevel[];
+export class HealthchecksNotifier extends HttpNotifier {
   /** The ping URL and its check UUID or ping key: anyone who has them can ping the check. */
-  readonly secrets: readonly string[];
+  override readonly secrets: readonly string[];
   readonly #url: URL;
-  readonly #timeoutMs: number;
-  readonly #retries: number;
   readonly #maxBodyBytes: number;
 
   constructor(options: HealthchecksNotifierOptions) {
     const parsed = parseOptions(schema, options, 'HealthchecksNotifier options');
     const common = resolveCommon(parsed);
-    this.name = common.name;
-    this.timeout = common.timeout;
-    this.on = common.on;
-    this.#timeoutMs = common.timeoutMs;
-    this.#retries = parsed.retries;
+    super(common, parsed.retries);
     this.#maxBodyBytes = parsed.maxBodyBytes;
     this.#url = parsed.url;
     const keys = parsed.url.pathname.split('/').filter((segment) => segment.length >= 16);
@@ -121,7 +106,7 @@ export class HealthchecksNotifier implements Notifier {
   }
 
   /** Sends the success ping (success and warning) or the `/fail` ping (error). */
-  async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
+  override async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
     const suffix = message.level === 'error' ? '/fail' : '';
     const body = healthchecksBody(message, context.result, this.#maxBodyBytes);
     await this.#ping(suffix, message.jobId, body, context.signal);
@@ -131,13 +116,10 @@ export class HealthchecksNotifier implements Notifier {
     const url = new URL(this.#url);
     url.pathname = `${url.pathname.replace(/\/+$/, '')}${suffix}`;
     if (UUID.test(jobId)) url.searchParams.set('rid', jobId.toLowerCase());
-    await deliver(
+    await this.send(
       { url, headers: { 'content-type': 'text/plain; charset=utf-8', 'user-agent': 'jobhooks' }, body },
       {
         signal,
-        timeoutMs: this.#timeoutMs,
-        retries: this.#retries,
-        secrets: this.secrets,
         // Healthchecks answers errors in one short line of text: "not found", "invalid url format".
         describeErrorBody: (text) => {
           const line = text.trim().split('\n')[0]?.trim() ?? '';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import type { Duration } from '../../duration.js';
-import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../../types.js';
+import type { NotificationLevel, NotificationMessage, NotifierContext } from '../../types.js';
 import {
-  deliver,
+  HttpNotifier,
   httpNotifierOptionsShape,
   httpUrlSchema,
   jsonField,
@@ -114,31 +113,19 @@ export interface NtfyPublishBody {
  * new NtfyNotifier({ topic: 'backups-nas', token: process.env.NTFY_TOKEN, on: ['warning', 'error'] })
  * ```
  */
-export class NtfyNotifier implements Notifier {
-  /** @default 'ntfy' */
-  readonly name: string;
-  /** @default 30 */
-  readonly timeout: Duration;
-  /** @default ['success', 'warning', 'error'] */
-  readonly on: readonly NotificationLevel[];
+export class NtfyNotifier extends HttpNotifier {
   /** The token, and credentials in the server URL. */
-  readonly secrets: readonly string[];
+  override readonly secrets: readonly string[];
   readonly #url: URL;
   readonly #topic: string;
   readonly #headers: Readonly<Record<string, string>>;
   readonly #priority: Readonly<Record<NotificationLevel, 1 | 2 | 3 | 4 | 5>>;
   readonly #tags: Readonly<Record<NotificationLevel, readonly string[]>>;
-  readonly #timeoutMs: number;
-  readonly #retries: number;
 
   constructor(options: NtfyNotifierOptions) {
     const parsed = parseOptions(schema, options, 'NtfyNotifier options');
     const common = resolveCommon(parsed);
-    this.name = common.name;
-    this.timeout = common.timeout;
-    this.on = common.on;
-    this.#timeoutMs = common.timeoutMs;
-    this.#retries = parsed.retries;
+    super(common, parsed.retries);
     this.#url = new URL(parsed.url);
     // The JSON API lives at the server's root, which is the URL's path when a proxy adds a prefix.
     if (!this.#url.pathname.endsWith('/')) this.#url.pathname += '/';
@@ -161,7 +148,7 @@ export class NtfyNotifier implements Notifier {
   }
 
   /** Publishes the message; rejects with ntfy's reason (`HTTP 403 Forbidden: forbidden`). */
-  async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
+  override async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
     const body: NtfyPublishBody = {
       topic: this.#topic,
       title: message.title,
@@ -169,13 +156,10 @@ export class NtfyNotifier implements Notifier {
       priority: this.#priority[message.level],
       tags: this.#tags[message.level],
     };
-    await deliver(
+    await this.send(
       { url: this.#url, headers: this.#headers, body: JSON.stringify(body) },
       {
         signal: context.signal,
-        timeoutMs: this.#timeoutMs,
-        retries: this.#retries,
-        secrets: this.secrets,
         describeErrorBody: (text) => jsonField(text, 'error'),
       },
     );

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import type { Duration } from '../../duration.js';
-import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../../types.js';
+import type { NotificationLevel, NotificationMessage, NotifierContext } from '../../types.js';
 import {
-  deliver,
+  HttpNotifier,
   httpNotifierOptionsShape,
   httpUrlSchema,
   parseOptions,
@@ -112,32 +111,20 @@ const MESSAGE_MAX = 1024;
  * new PushoverNotifier({ token: process.env.PUSHOVER_TOKEN ?? '', user: process.env.PUSHOVER_USER ?? '' })
  * ```
  */
-export class PushoverNotifier implements Notifier {
-  /** @default 'pushover' */
-  readonly name: string;
-  /** @default 30 */
-  readonly timeout: Duration;
-  /** @default ['success', 'warning', 'error'] */
-  readonly on: readonly NotificationLevel[];
+export class PushoverNotifier extends HttpNotifier {
   /** The application token and the user key. */
-  readonly secrets: readonly string[];
+  override readonly secrets: readonly string[];
   readonly #url: URL;
   readonly #token: string;
   readonly #user: string;
   readonly #device: string | undefined;
   readonly #priority: Readonly<Record<NotificationLevel, PushoverPriority>>;
   readonly #sound: Readonly<Record<NotificationLevel, string | undefined>>;
-  readonly #timeoutMs: number;
-  readonly #retries: number;
 
   constructor(options: PushoverNotifierOptions) {
     const parsed = parseOptions(schema, options, 'PushoverNotifier options');
     const common = resolveCommon(parsed);
-    this.name = common.name;
-    this.timeout = common.timeout;
-    this.on = common.on;
-    this.#timeoutMs = common.timeoutMs;
-    this.#retries = parsed.retries;
+    super(common, parsed.retries);
     this.#url = new URL(parsed.baseUrl);
     this.#url.pathname = `${this.#url.pathname.replace(/\/+$/, '')}/1/messages.json`;
     this.#token = parsed.token;
@@ -153,7 +140,7 @@ export class PushoverNotifier implements Notifier {
   }
 
   /** Sends the message; rejects with Pushover's `errors` when it refuses it. */
-  async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
+  override async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
     const form = new URLSearchParams({ token: this.#token, user: this.#user });
     if (this.#device !== undefined) form.set('device', this.#device);
     form.set('title', truncate(message.title, TITLE_MAX));
@@ -162,7 +149,7 @@ export class PushoverNotifier implements Notifier {
     const sound = this.#sound[message.level];
     if (sound !== undefined) form.set('sound', sound);
 
-    const response = await deliver(
+    const response = await this.send(
       {
         url: this.#url,
         headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', 'user-agent': 'jobhooks' },
@@ -170,9 +157,6 @@ export class PushoverNotifier implements Notifier {
       },
       {
         signal: context.signal,
-        timeoutMs: this.#timeoutMs,
-        retries: this.#retries,
-        secrets: this.secrets,
         describeErrorBody: (text) => pushoverErrors(parseJson(text)),
       },
     );

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import type { Duration } from '../../duration.js';
-import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../../types.js';
+import type { NotificationMessage, NotifierContext } from '../../types.js';
 import {
-  deliver,
+  HttpNotifier,
   escapeHtml,
   httpNotifierOptionsShape,
   httpUrlSchema,
@@ -98,29 +97,17 @@ const TEXT_MAX = 4096;
  * new TelegramNotifier({ botToken: process.env.TELEGRAM_BOT_TOKEN ?? '', chatId: -1001234567890 })
  * ```
  */
-export class TelegramNotifier implements Notifier {
-  /** @default 'telegram' */
-  readonly name: string;
-  /** @default 30 */
-  readonly timeout: Duration;
-  /** @default ['success', 'warning', 'error'] */
-  readonly on: readonly NotificationLevel[];
+export class TelegramNotifier extends HttpNotifier {
   /** The bot token. */
-  readonly secrets: readonly string[];
+  override readonly secrets: readonly string[];
   readonly #url: URL;
   readonly #chatId: string | number;
   readonly #disableNotification: boolean;
-  readonly #timeoutMs: number;
-  readonly #retries: number;
 
   constructor(options: TelegramNotifierOptions) {
     const parsed = parseOptions(schema, options, 'TelegramNotifier options');
     const common = resolveCommon(parsed);
-    this.name = common.name;
-    this.timeout = common.timeout;
-    this.on = common.on;
-    this.#timeoutMs = common.timeoutMs;
-    this.#retries = parsed.retries;
+    super(common, parsed.retries);
     this.#url = new URL(parsed.baseUrl);
     this.#url.pathname = `${this.#url.pathname.replace(/\/+$/, '')}/bot${parsed.botToken}/sendMessage`;
     this.#chatId = parsed.chatId;
@@ -129,20 +116,17 @@ export class TelegramNotifier implements Notifier {
   }
 
   /** Sends the message; rejects with Telegram's `description` when it refuses it. */
-  async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
+  override async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
     const body: TelegramSendMessageBody = {
       chat_id: this.#chatId,
       text: telegramText(message),
       parse_mode: 'HTML',
       disable_notification: this.#disableNotification,
     };
-    const response = await deliver(
+    const response = await this.send(
       { url: this.#url, headers: { 'content-type': 'application/json', 'user-agent': 'jobhooks' }, body: JSON.stringify(body) },
       {
         signal: context.signal,
-        timeoutMs: this.#timeoutMs,
-        retries: this.#retries,
-        secrets: this.secrets,
         describeErrorBody: (text) => jsonField(text, 'description'),
         retryAfterFromBody: telegramRetryAfter,
       },

@@ -1,17 +1,14 @@
 import { z } from 'zod';
-import type { Duration } from '../../duration.js';
 import type {
   JobResult,
   JobStatus,
-  NotificationLevel,
   NotificationMessage,
-  Notifier,
   NotifierContext,
   Repository,
   TaskStatus,
 } from '../../types.js';
 import {
-  deliver,
+  HttpNotifier,
   httpNotifierOptionsShape,
   httpUrlSchema,
   parseOptions,
@@ -144,28 +141,16 @@ const schema = z
  * new WebhookNotifier({ url: 'https://ops.example.com/hooks/backup', token: process.env.HOOK_TOKEN })
  * ```
  */
-export class WebhookNotifier implements Notifier {
-  /** @default 'webhook' */
-  readonly name: string;
-  /** @default 30 */
-  readonly timeout: Duration;
-  /** @default ['success', 'warning', 'error'] */
-  readonly on: readonly NotificationLevel[];
+export class WebhookNotifier extends HttpNotifier {
   /** The token, credential-looking header values and URL parts: redacted by the engine. */
-  readonly secrets: readonly string[];
+  override readonly secrets: readonly string[];
   readonly #url: URL;
   readonly #headers: Readonly<Record<string, string>>;
-  readonly #timeoutMs: number;
-  readonly #retries: number;
 
   constructor(options: WebhookNotifierOptions) {
     const parsed = parseOptions(schema, options, 'WebhookNotifier options');
     const common = resolveCommon(parsed);
-    this.name = common.name;
-    this.timeout = common.timeout;
-    this.on = common.on;
-    this.#timeoutMs = common.timeoutMs;
-    this.#retries = parsed.retries;
+    super(common, parsed.retries);
     this.#url = parsed.url;
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'jobhooks' };
     const secrets = urlSecrets(parsed.url);
@@ -182,11 +167,11 @@ export class WebhookNotifier implements Notifier {
   }
 
   /** POSTs {@link WebhookPayload} as JSON; rejects with the status or network error. */
-  async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
+  override async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
     const payload = webhookPayload(message, context.result);
-    await deliver(
+    await this.send(
       { url: this.#url, headers: this.#headers, body: JSON.stringify(payload) },
-      { signal: context.signal, timeoutMs: this.#timeoutMs, retries: this.#retries, secrets: this.secrets },
+      { signal: context.signal },
     );
   }
 }
