@@ -1,3 +1,5 @@
+import { lastUtf8Bytes } from './utf8.js';
+
 /** Put in front of a line whose beginning was cut to fit the tail. */
 export const CUT_MARKER = '[… cut] ';
 
@@ -79,9 +81,5 @@ export class OutputTail {
 
 /** The end of an over-long line behind the marker, starting on a character boundary. */
 function cutLine(line: string, maxBytes: number): string {
-  const bytes = Buffer.from(line);
-  const room = maxBytes - Buffer.byteLength(CUT_MARKER);
-  let start = Math.max(0, bytes.length - room);
-  while (start < bytes.length && ((bytes[start] ?? 0) & 0xc0) === 0x80) start += 1;
-  return CUT_MARKER + bytes.subarray(start).toString();
+  return CUT_MARKER + lastUtf8Bytes(line, maxBytes - Buffer.byteLength(CUT_MARKER));
 }

@@ -16,6 +16,7 @@ import {
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
+import { firstUtf8Bytes, lastUtf8Bytes } from '../../utf8.js';
 
 /**
  * The most a Healthchecks.io ping body may hold, in bytes; the default of `maxBodyBytes`.
@@ -152,8 +153,8 @@ export function healthchecksBody(
 
   const marker = `\n[… earlier output cut to fit the ${maxBytes}-byte limit …]\n`;
   const room = maxBytes - Buffer.byteLength(head) - Buffer.byteLength(marker);
-  if (room <= 0) return cutStart(head, maxBytes);
-  return head + marker + cutEnd(output, room);
+  if (room <= 0) return firstUtf8Bytes(head, maxBytes);
+  return head + marker + lastUtf8Bytes(output, room);
 }
 
 function tasksToShow(message: NotificationMessage, result: JobResult): TaskResult[] {
@@ -174,21 +175,4 @@ function describeTask(task: TaskResult): string {
   if (task.outputTruncated) lines.push('[… earlier output was not kept …]\n');
   lines.push(task.output === '' ? '(no output)\n' : `${task.output}${task.output.endsWith('\n') ? '' : '\n'}`);
   return lines.join('');
-}
-
-/** The last `maxBytes` bytes of `text`, starting on a whole character. */
-function cutEnd(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  let start = bytes.length - maxBytes;
-  // Skip UTF-8 continuation bytes (10xxxxxx) so the cut falls between characters.
-  while (start < bytes.length && ((bytes[start] ?? 0) & 0xc0) === 0x80) start += 1;
-  return bytes.subarray(start).toString('utf8');
-}
-
-/** The first `maxBytes` bytes of `text`, ending on a whole character. */
-function cutStart(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  let end = maxBytes;
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end -= 1;
-  return bytes.subarray(0, end).toString('utf8');
 }
