@@ -95,6 +95,26 @@ export interface NotificationMessage {
   readonly jobId: string;
   /** The job's final status as the message reports it. */
   readonly status: JobStatus;
+  /**
+   * Why, task by task: one entry per task that failed or completed with a warning, in job order
+   * (empty when the job succeeded). Built-in notifiers show them after the body (docs/notifications.md).
+   */
+  readonly details: readonly NotificationDetail[];
+}
+
+/** One task that failed or completed with a warning, as a notification shows it. */
+export interface NotificationDetail {
+  readonly index: number;
+  readonly name: string;
+  readonly type: string;
+  readonly phase: TaskPhase;
+  readonly status: TaskStatus;
+  readonly warning: boolean;
+  readonly exitCode: number | null;
+  /** Why the task failed, in words (secrets redacted), or `null`. */
+  readonly error: string | null;
+  /** The last lines of the task's output (at most 10), joined with `\n`; redacted. */
+  readonly output: string;
 }
 
 /** What a notifier gets besides the message. */

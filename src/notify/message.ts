@@ -1,4 +1,7 @@
-import type { JobResult, JobStatus, NotificationLevel, NotificationMessage, TaskResult } from '../types.js';
+import type { JobResult, JobStatus, NotificationDetail, NotificationLevel, NotificationMessage, TaskResult } from '../types.js';
+
+/** How many of a task's last output lines a notification's details carry. */
+export const DETAIL_OUTPUT_LINES = 10;
 
 /** `backup` → `Backup`. */
 export function capitalize(word: string): string {
@@ -30,12 +33,14 @@ export function buildNotification(result: JobResult): NotificationMessage {
   const jobIdLine = `Job ID: ${result.jobId}`;
   const failure = result.failure;
 
+  const details = notificationDetails(work);
   const message = (title: string, lines: string[], level: NotificationLevel, status: JobStatus): NotificationMessage => ({
     title,
     body: lines.join('\n'),
     level,
     jobId: result.jobId,
     status,
+    details,
   });
 
   // A cancellation after a critical failure still ends the job `cancelled`: say so.
@@ -79,6 +84,64 @@ export function buildNotification(result: JobResult): NotificationMessage {
     'success',
     'completed',
   );
+}
+
+/**
+ * The details of a message (docs/notifications.md): one entry per task that failed or completed with a
+ * warning, in job order, with its last {@link DETAIL_OUTPUT_LINES} output lines.
+ */
+export function notificationDetails(tasks: readonly TaskResult[]): NotificationDetail[] {
+  return tasks
+    .filter((task) => task.status === 'failed' || (task.status === 'completed' && task.warning))
+    .map((task) => ({
+      index: task.index,
+      name: task.name,
+      type: task.type,
+      phase: task.phase,
+      status: task.status,
+      warning: task.warning,
+      exitCode: task.exitCode,
+      error: task.error,
+      output: lastLines(task.output, DETAIL_OUTPUT_LINES),
+    }));
+}
+
+/** The last `count` lines of `text` (lines joined with `\n`; a trailing newline is not a line). */
+export function lastLines(text: string, count: number): string {
+  if (text === '') return '';
+  const trimmed = text.endsWith('\n') ? text.slice(0, -1) : text;
+  return trimmed.split('\n').slice(-count).join('\n');
+}
+
+/**
+ * The details as plain-text lines, the way the console, ntfy, Pushover, Healthchecks and the CLI show
+ * them (docs/notifications.md):
+ *
+ * ```text
+ * ❌ Database Dump (pre-hook): exited with code 1
+ *     pg_dump: connection refused
+ * ⚠️ Create archive (backup): completed with warnings
+ * ```
+ */
+export function formatDetails(details: readonly NotificationDetail[]): string[] {
+  const lines: string[] = [];
+  for (const detail of details) {
+    lines.push(`${detail.status === 'failed' ? '❌' : '⚠️'} ${detail.name} (${detailKind(detail)}): ${detailReason(detail)}`);
+    if (detail.output !== '') for (const line of detail.output.split('\n')) lines.push(`    ${line}`);
+  }
+  return lines;
+}
+
+/** `pre-hook`, `post-hook`, or the task's type (`backup`). */
+export function detailKind(detail: Pick<NotificationDetail, 'phase' | 'type'>): string {
+  return detail.type === 'hook' ? `${detail.phase}-hook` : detail.type;
+}
+
+/** The error, else what the exit code says. */
+export function detailReason(detail: Pick<NotificationDetail, 'status' | 'error' | 'exitCode'>): string {
+  if (detail.error !== null && detail.error !== '') return detail.error;
+  if (detail.status === 'completed') return detail.exitCode === null ? 'completed with warnings' : `completed with warnings (exit code ${detail.exitCode})`;
+  return detail.exitCode === null ? 'failed' : `exited with code ${detail.exitCode}`;
 }
 
 function typesOf(tasks: readonly TaskResult[]): string {

@@ -44,6 +44,9 @@ describe('cancellation (SPEC §6)', () => {
       level: 'error',
       jobId: 'job-c',
       status: 'cancelled',
+      details: [
+        { index: 1, name: 'backup', type: 'backup', phase: 'main', status: 'failed', warning: false, exitCode: null, error: 'Task cancelled', output: '' },
+      ],
     });
     expect(notifier.contexts[0]?.signal.aborted).toBe(false);
     expect(formatFlow(result).split('\n').slice(1, 2)[0]).toMatch(/Backup Task +→ ❌ Failed \(Cancelled\)$/);

@@ -70,6 +70,7 @@ describe('the four documented flows (SPEC §1.5, §5)', () => {
         level: 'success',
         jobId: JOB_ID,
         status: 'completed',
+        details: [],
       },
     ]);
     expect(result.notification).toEqual(notifier.messages[0]);
@@ -116,6 +117,9 @@ describe('the four documented flows (SPEC §1.5, §5)', () => {
       level: 'error',
       jobId: JOB_ID,
       status: 'failed',
+      details: [
+        { index: 0, name: 'Database Dump', type: 'hook', phase: 'pre', status: 'failed', warning: false, exitCode: 1, error: "Hook 'Database Dump' exited with code 1", output: 'pg_dump: could not connect' },
+      ],
     });
     expect(buildNotification(result)).toEqual(result.notification);
   });
@@ -142,6 +146,9 @@ describe('the four documented flows (SPEC §1.5, §5)', () => {
       level: 'error',
       jobId: JOB_ID,
       status: 'failed',
+      details: [
+        { index: 2, name: 'backup', type: 'backup', phase: 'main', status: 'failed', warning: false, exitCode: 2, error: "Task 'backup' exited with code 2", output: '' },
+      ],
     });
   });
 
@@ -166,6 +173,9 @@ describe('the four documented flows (SPEC §1.5, §5)', () => {
       level: 'warning',
       jobId: JOB_ID,
       status: 'completed_with_warnings',
+      details: [
+        { index: 1, name: 'Log Rotation', type: 'hook', phase: 'pre', status: 'failed', warning: false, exitCode: 1, error: "Hook 'Log Rotation' exited with code 1", output: '' },
+      ],
     });
   });
 

@@ -193,6 +193,7 @@ export function webhookPayload(message: NotificationMessage, result: JobResult, 
       level: message.level,
       jobId: message.jobId,
       status: message.status,
+      details: message.details,
     },
     job: {
       status: message.status,

@@ -82,6 +82,7 @@ const MESSAGES: Record<Outcome, (hookName: string) => NotificationMessage> = {
     level: 'success',
     jobId: JOB_ID,
     status: 'completed',
+    details: [],
   }),
   warning: () => ({
     title: '⚠️ Backup Job Completed with Warnings',
@@ -89,6 +90,7 @@ const MESSAGES: Record<Outcome, (hookName: string) => NotificationMessage> = {
     level: 'warning',
     jobId: JOB_ID,
     status: 'completed_with_warnings',
+    details: [],
   }),
   backupFailure: () => ({
     title: '❌ Backup Job Failed - Backup Error',
@@ -96,6 +98,7 @@ const MESSAGES: Record<Outcome, (hookName: string) => NotificationMessage> = {
     level: 'error',
     jobId: JOB_ID,
     status: 'failed',
+    details: [],
   }),
   hookFailure: (hookName) => ({
     title: '❌ Backup Job Failed - Critical Hook Error',
@@ -103,6 +106,7 @@ const MESSAGES: Record<Outcome, (hookName: string) => NotificationMessage> = {
     level: 'error',
     jobId: JOB_ID,
     status: 'failed',
+    details: [],
   }),
 };
 

@@ -138,7 +138,7 @@ describe('TelegramNotifier', () => {
   });
 
   test('a body too long for Telegram is cut before escaping, so no entity is split', () => {
-    const text = telegramText({ title: 'T', body: 'a<'.repeat(3000), level: 'error', jobId: JOB_ID, status: 'failed' });
+    const text = telegramText({ title: 'T', body: 'a<'.repeat(3000), level: 'error', jobId: JOB_ID, status: 'failed', details: [] });
     const visible = text.replace(/<\/?b>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
     expect(visible.length).toBe(4096);
     expect(text.endsWith('a&lt;a&lt;…')).toBe(true);

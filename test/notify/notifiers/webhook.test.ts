@@ -41,6 +41,7 @@ describe('WebhookNotifier', () => {
         level: 'success',
         jobId: JOB_ID,
         status: 'completed',
+        details: [],
       },
       job: {
         status: 'completed',
