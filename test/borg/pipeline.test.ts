@@ -7,6 +7,7 @@ import { JobPipeline } from '../../src/index.js';
 import { collectEvents, RecordingNotifier } from '../../src/testing.js';
 import type { Task } from '../../src/types.js';
 import { borgHasModernExitCodes, largeDataDir, makeSandbox, makeSourceTree, processesMentioning, type BorgSandbox } from './helpers.js';
+import { BORG_TAG, borgInstalled } from '../support/borg.js';
 
 // Full jobs through JobPipeline with real hooks, the real ShellExecutor and the real borg.
 const PASSPHRASE = 'pipeline-$ecret with spaces';
@@ -43,7 +44,7 @@ function summary(result: { tasks: readonly { type: string; status: string; warni
   return result.tasks.map(({ type, status, warning, skipReason }) => ({ type, status, warning, skipReason }));
 }
 
-describe('borg tasks in a full job', () => {
+describe.skipIf(!borgInstalled)('borg tasks in a full job', { tags: [BORG_TAG] }, () => {
   it('dump → create → prune → compact → check → cleanup: completed, with stats, progress and the dump in the archive', async () => {
     const repository = await sandbox.init('job', 'repokey', PASSPHRASE);
     await sandbox.borg(['create', '--timestamp=2024-01-01T00:00:00', `${repository}::old`, source], { BORG_PASSPHRASE: PASSPHRASE });
@@ -173,7 +174,7 @@ describe('borg tasks in a full job', () => {
   });
 });
 
-describe('stopping a borg job', () => {
+describe.skipIf(!borgInstalled)('stopping a borg job', { tags: [BORG_TAG] }, () => {
   let data: string;
 
   beforeAll(async () => {

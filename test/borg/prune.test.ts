@@ -3,6 +3,7 @@ import { ConfigError } from '../../src/errors.js';
 import { borgPrune } from '../../src/borg/index.js';
 import { parsePruneLine } from '../../src/borg/prune.js';
 import { makeSandbox, makeSourceTree, runTask, type BorgSandbox } from './helpers.js';
+import { BORG_TAG, borgInstalled } from '../support/borg.js';
 
 let sandbox: BorgSandbox;
 let source: string;
@@ -28,7 +29,7 @@ async function repositoryWith(name: string, archives: readonly string[]): Promis
   return { repository, ids: new Map(listed.archives.map((archive) => [archive.name, archive.id])) };
 }
 
-describe('borgPrune against the real borg', () => {
+describe.skipIf(!borgInstalled)('borgPrune against the real borg', { tags: [BORG_TAG] }, () => {
   it('keeps what the policy says, prunes the rest, and lists both in data', async () => {
     const { repository, ids } = await repositoryWith('daily', ['d1', 'd2', 'd3', 'd4', 'd5']);
     const task = borgPrune({ repository, keep: { daily: 2 } });
