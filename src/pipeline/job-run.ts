@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ResolvedHook, ResolvedPipelineOptions } from '../config.js';
 import { durationToMs, formatSeconds } from '../duration.js';
-import { buildTaskEnv, createRedactor, parentEnvironment, type Redactor } from '../env.js';
+import { buildTaskEnv, CODE_KEYS, createRedactor, parentEnvironment, redactJson, type Redactor } from '../env.js';
 import type { JobEvents } from '../events.js';
 import { onAbort, startTimer } from '../executor/timers.js';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from '../executor/types.js';
@@ -359,8 +359,9 @@ export class JobRun {
   }
 
   #progress(taskIndex: number, info: TaskProgress): void {
+    // Text is redacted, codes (`kind`, `operation`, `msgid`) are not: see CODE_KEYS.
     const redacted: Record<string, JsonValue | undefined> = {};
-    for (const [key, value] of Object.entries(info)) redacted[key] = typeof value === 'string' ? this.#redact(value) : value;
+    for (const [key, value] of Object.entries(info)) redacted[key] = typeof value === 'string' && !CODE_KEYS.has(key) ? this.#redact(value) : value;
     this.#emit('taskProgress', { ...redacted, jobId: this.#jobId, taskIndex });
   }
 
@@ -474,16 +475,6 @@ export class JobRun {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/** Replaces secrets in every string of a JSON value (keys included); returns a new value. */
-function redactJson(value: JsonValue, redact: Redactor): JsonValue {
-  if (typeof value === 'string') return redact(value);
-  if (Array.isArray(value)) return value.map((item) => redactJson(item, redact));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [redact(key), redactJson(item, redact)]));
-  }
-  return value;
-}
 
 function errorText(error: unknown): string {
   if (error instanceof Error) return error.message === '' ? error.name : error.message;

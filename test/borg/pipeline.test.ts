@@ -146,6 +146,15 @@ describe.skipIf(!borgInstalled)('borg tasks in a full job', { tags: [BORG_TAG] }
     expect(result.tasks[2]).toMatchObject({ type: 'check', status: 'skipped', skipReason: 'Task skipped due to critical task failure' });
   });
 
+  it('a one-character secret redacts borg’s message but never its errorId or exit code', async () => {
+    const missing = join(sandbox.dir, 'no-repo-for-o');
+    const result = await new JobPipeline({ tasks: [borgCreate({ repository: missing, paths: [source] })], env: sandbox.env, secrets: ['o'] }).run();
+    const redactedPath = missing.replaceAll('o', '***');
+    expect(result.tasks[0]).toMatchObject({ status: 'failed', exitCode: 2, error: `Rep***sit***ry ${redactedPath} d***es n***t exist.` });
+    expect(result.tasks[0]?.data).toEqual({ warnings: [], errorId: 'Repository.DoesNotExist' });
+    expect(result.failure).toMatchObject({ reason: 'critical_task_failure', type: 'backup' });
+  });
+
   it('anything borg prints that contains the passphrase is redacted everywhere, data included', async () => {
     // A stand-in borg that leaks what it was given: the engine and the task must catch it.
     const leaky = join(sandbox.dir, 'leaky-borg');
