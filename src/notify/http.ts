@@ -258,7 +258,7 @@ async function attempt(
   target: string,
 ): Promise<AttemptOutcome> {
   const attemptController = new AbortController();
-  // startTimer: a notifier timeout may exceed Node's 24.8-day timer limit (docs/notifications.md).
+  // startTimer: a notifier timeout may exceed Node's 24.8-day timer limit (docs/execution-flow.md#timeouts-of-any-length).
   const cancelTimer = attemptTimeoutMs === undefined ? undefined : startTimer(attemptTimeoutMs, () => attemptController.abort());
   // The notifier's signal also ends the attempt (by hand rather than AbortSignal.any, which Node 20
   // only has from 20.3; engines say >= 20).

@@ -38,7 +38,7 @@ export function runBounded<T>(start: (signal: AbortSignal) => Promise<T>, option
   const controller = new AbortController();
   let cause: InterruptCause | undefined;
   // startTimer, not setTimeout: a timeout or kill grace may exceed Node's 24.8-day timer limit
-  // (docs/execution-flow.md).
+  // (docs/execution-flow.md#timeouts-of-any-length).
   let cancelTimeout: (() => void) | undefined;
   let cancelAbandon: (() => void) | undefined;
   let unsubscribe: (() => void) | undefined;
@@ -64,7 +64,7 @@ export function runBounded<T>(start: (signal: AbortSignal) => Promise<T>, option
     } else {
       cancelTimeout = startTimer(timeoutMs, () => interrupt('timeout', killGraceMs + BACKSTOP_MARGIN_MS));
     }
-    // onAbort: many runs may share one caller signal; one real listener per signal (docs/embedding.md).
+    // onAbort: many runs may share one caller signal; one real listener per signal (docs/execution-flow.md#cancellation).
     const onParentAbort = (): void => interrupt('cancelled', killGraceMs + BACKSTOP_MARGIN_MS);
     if (parentSignal.aborted) onParentAbort();
     else unsubscribe = onAbort(parentSignal, onParentAbort);

@@ -113,7 +113,7 @@ export class JobRun {
       this.#jobAbort.abort(this.#externalSignal?.reason);
     };
     // onAbort, not addEventListener: callers share one signal between many runs, and each run adding
-    // its own listener would trip Node's MaxListenersExceededWarning at 11 (docs/embedding.md).
+    // its own listener would trip Node's MaxListenersExceededWarning at 11 (docs/execution-flow.md#cancellation).
     let unsubscribe: (() => void) | undefined;
     if (this.#externalSignal?.aborted === true) cancel();
     else if (this.#externalSignal !== undefined) unsubscribe = onAbort(this.#externalSignal, cancel);
@@ -427,7 +427,7 @@ export class JobRun {
 
   /**
    * Calls a notifier under its own timeout; resolves with the redacted error text, or `null`.
-   * The timeout is a {@link startTimer} (any length, docs/notifications.md) that aborts the notifier's
+   * The timeout is a {@link startTimer} (any length, docs/execution-flow.md#timeouts-of-any-length) that aborts the notifier's
    * signal and stops waiting: p-timeout's plain `setTimeout` fired at once past 24.8 days.
    */
   async #callNotifier(notifier: Notifier, call: (signal: AbortSignal) => Promise<void> | undefined): Promise<string | null> {
