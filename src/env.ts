@@ -1,4 +1,4 @@
-import type { Repository } from './types.js';
+import type { JsonValue, Repository } from './types.js';
 
 /** What the engine knows about a task when it builds that task's environment (SPEC §3). */
 export interface TaskEnvContext {
@@ -85,4 +85,56 @@ export function createRedactor(secrets: Iterable<string>): Redactor {
     }
     return redacted;
   };
+}
+
+/**
+ * Keys whose values are codes and identifiers that callers branch on or parse (borg's `errorId` and
+ * `msgid`, `status`, `type`, `phase`, `reason`, an archive's `id` and times, …): their values are
+ * never redacted, so a short secret (`o`) cannot turn `Repository.DoesNotExist` into
+ * `Repository.DoesNotE***ist` (docs/embedding.md#secrets-and-the-data-a-task-returns).
+ */
+export const CODE_KEYS: ReadonlySet<string> = new Set([
+  'errorId',
+  'msgid',
+  'code',
+  'exitCode',
+  'signal',
+  'status',
+  'type',
+  'phase',
+  'reason',
+  'kind',
+  'level',
+  'operation',
+  'id',
+  'rule',
+  'time',
+  'start',
+  'end',
+]);
+
+/** A key written like a field name (`errorId`, `original_size`, `kept`): structure, not text. */
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Replaces secrets in the text of a JSON value; returns a new value. Redaction is for text (output,
+ * messages, names, paths), never for what callers branch on or look up: values under
+ * {@link CODE_KEYS} are kept as they are, and so are keys written like field names (letters, digits,
+ * `_`), whatever the secret. Any other key (a URL, a path, `s3cr3t-key`) is text and is redacted.
+ *
+ * @example
+ * ```ts
+ * redactJson({ errorId: 'Repository.DoesNotExist', message: 'no repo' }, createRedactor(['o']))
+ * // { errorId: 'Repository.DoesNotExist', message: 'n*** rep***' }
+ * ```
+ */
+export function redactJson(value: JsonValue, redact: Redactor): JsonValue {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactJson(item, redact));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [FIELD_NAME.test(key) ? key : redact(key), CODE_KEYS.has(key) ? item : redactJson(item, redact)]),
+    );
+  }
+  return value;
 }

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { JobEvents } from './events.js';
+import { onAbort, startTimer } from './executor/timers.js';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from './executor/types.js';
 import type { NotificationMessage, Notifier, NotifierContext, NotificationLevel } from './types.js';
 import type { Duration } from './duration.js';
@@ -134,19 +135,20 @@ function isOutcomeList(value: FakeOutcome | readonly FakeOutcome[]): value is re
   return Array.isArray(value);
 }
 
-/** Waits `delayMs`, unless the timeout comes first or the signal fires; cleans up on every path. */
+/**
+ * Waits `delayMs`, unless the timeout comes first or the signal fires; cleans up on every path.
+ * Timers are {@link startTimer}s, as in the real executor: a timeout past Node's 24.8-day limit holds.
+ */
 function wait(delayMs: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<'done' | 'timeout' | 'cancelled'> {
   return new Promise((resolve) => {
-    const timers: NodeJS.Timeout[] = [];
+    const cleanups: Array<() => void> = [];
     const finish = (how: 'done' | 'timeout' | 'cancelled'): void => {
-      for (const timer of timers) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      for (const cleanup of cleanups) cleanup();
       resolve(how);
     };
-    const onAbort = (): void => finish('cancelled');
-    if (Number.isFinite(delayMs) && delayMs <= timeoutMs) timers.push(setTimeout(() => finish('done'), delayMs));
-    else timers.push(setTimeout(() => finish('timeout'), timeoutMs));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (Number.isFinite(delayMs) && delayMs <= timeoutMs) cleanups.push(startTimer(delayMs, () => finish('done')));
+    else cleanups.push(startTimer(timeoutMs, () => finish('timeout')));
+    if (signal !== undefined) cleanups.push(onAbort(signal, () => finish('cancelled')));
   });
 }
 
@@ -197,7 +199,7 @@ export class RecordingNotifier implements Notifier {
     this.contexts.push(context);
     const { fail, hang, delayMs } = this.#options;
     if (hang === true) await new Promise<void>(() => {});
-    if (delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (delayMs !== undefined) await new Promise<void>((resolve) => startTimer(delayMs, resolve));
     if (fail !== undefined) throw typeof fail === 'string' ? new Error(fail) : fail;
   }
 }

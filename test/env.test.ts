@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commandTask, JobPipeline, type Task } from '../src/index.js';
-import { createRedactor } from '../src/env.js';
-import { FakeExecutor, RecordingNotifier } from '../src/testing.js';
+import { CODE_KEYS, createRedactor, redactJson } from '../src/env.js';
+import { collectEvents, FakeExecutor, RecordingNotifier } from '../src/testing.js';
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
@@ -165,6 +165,52 @@ describe('environment injection (SPEC §3)', () => {
     };
     const result = await new JobPipeline({ tasks: [task], executor: new FakeExecutor() }).run();
     expect(result.tasks[0]?.data).toEqual({ command: ['tool', '--password=***'], nested: { '***-key': 1, ok: true } });
+  });
+
+  it('never redacts codes and identifiers in data or progress, even for a one-character secret', async () => {
+    const task: Task = {
+      type: 'backup',
+      name: 'codes',
+      secrets: ['o'],
+      async run(ctx) {
+        ctx.progress({ kind: 'progress_message', operation: 'folder', msgid: 'Borg.Progress', message: 'looking' });
+        return {
+          status: 'failed',
+          error: 'Repository /srv/borg does not exist.',
+          data: { errorId: 'Repository.DoesNotExist', archive: { id: 'f00d', time: '2024-01-01T10:00:00', name: 'two' }, note: 'no repo' },
+        };
+      },
+    };
+    const pipeline = new JobPipeline({ tasks: [task], executor: new FakeExecutor() });
+    const events = collectEvents(pipeline);
+    const result = await pipeline.run();
+    expect(result.tasks[0]?.data).toEqual({
+      errorId: 'Repository.DoesNotExist',
+      archive: { id: 'f00d', time: '2024-01-01T10:00:00', name: 'tw***' },
+      note: 'n*** rep***',
+    });
+    // Text is still redacted: the error, the message.
+    expect(result.tasks[0]?.error).toBe('Rep***sit***ry /srv/b***rg d***es n***t exist.');
+    expect(events.find((event) => event.name === 'taskProgress')?.payload).toMatchObject({
+      kind: 'progress_message',
+      operation: 'folder',
+      msgid: 'Borg.Progress',
+      message: 'l******king',
+    });
+  });
+
+  it('redactJson keeps field names and the values of CODE_KEYS, and redacts every other string and key', () => {
+    const redact = createRedactor(['e', 'hooks.example']);
+    const data = { status: 'completed', type: 'prune', kept: [{ rule: 'weekly', name: 'week' }], errorId: null, exitCode: 1, 'https://hooks.example/t': 'sent' };
+    expect(redactJson(data, redact)).toEqual({
+      status: 'completed',
+      type: 'prune',
+      kept: [{ rule: 'weekly', name: 'w******k' }],
+      errorId: null,
+      exitCode: 1,
+      'https://***/t': 's***nt',
+    });
+    expect([...CODE_KEYS]).toEqual(['errorId', 'msgid', 'code', 'exitCode', 'signal', 'status', 'type', 'phase', 'reason', 'kind', 'level', 'operation', 'id', 'rule', 'time', 'start', 'end']);
   });
 
   it('replaces longer secrets first', () => {

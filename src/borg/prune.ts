@@ -22,13 +22,18 @@ export type BorgPrunedArchive = {
  *
  * @example
  * ```ts
- * const kept: BorgKeptArchive = { name: 'web-1', time: '2026-11-26T03:00:00', id: 'f6b9…', rule: 'daily', ruleNumber: 1 }
+ * const kept: BorgKeptArchive = { name: 'web-1', time: '2026-11-26T03:00:00', id: 'f6b9…', rule: 'daily', ruleNumber: 1, oldest: false }
  * ```
  */
 export type BorgKeptArchive = BorgPrunedArchive & {
   readonly rule: string;
   /** The how-manieth archive this rule kept (1 = newest); `null` for a kept checkpoint. */
   readonly ruleNumber: number | null;
+  /**
+   * `true` when borg (≥ 1.2) kept the archive because its rule had not reached its count and this is
+   * the oldest archive (borg's `daily[oldest]`); `rule` is then the rule's plain name (`daily`).
+   */
+  readonly oldest: boolean;
 };
 
 /**
@@ -48,7 +53,8 @@ export type BorgPruneData = BorgDataBase & {
 
 // `{message:<40} {name:<36} {Www, YYYY-MM-DD HH:MM:SS} [{64 hex}]` — borg's format_archive after the verdict.
 const ARCHIVE = String.raw`\s+(.*?)\s+\w{3}, (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) \[([0-9a-f]+)\]$`;
-const KEEPING = new RegExp(String.raw`^Keeping archive \(rule: ([\w-]+) #(\d+)\):${ARCHIVE}`);
+// The rule may carry `[oldest]`: borg ≥ 1.2 keeps the oldest archive when a rule has not reached its count.
+const KEEPING = new RegExp(String.raw`^Keeping archive \(rule: ([\w-]+)(\[oldest\])? #(\d+)\):${ARCHIVE}`);
 const KEEPING_CHECKPOINT = new RegExp(String.raw`^Keeping checkpoint archive:${ARCHIVE}`);
 const PRUNING = new RegExp(String.raw`^(?:Pruning archive \(\d+/\d+\):|Would prune:)${ARCHIVE}`);
 
@@ -108,13 +114,13 @@ export function parsePruneLine(
 ): { verdict: 'kept'; archive: BorgKeptArchive } | { verdict: 'pruned'; archive: BorgPrunedArchive } | undefined {
   let match = KEEPING.exec(message);
   if (match !== null) {
-    const [, rule = '', number = '', name = '', date = '', time = '', id = ''] = match;
-    return { verdict: 'kept', archive: { name, time: `${date}T${time}`, id, rule, ruleNumber: Number(number) } };
+    const [, rule = '', oldest, number = '', name = '', date = '', time = '', id = ''] = match;
+    return { verdict: 'kept', archive: { name, time: `${date}T${time}`, id, rule, ruleNumber: Number(number), oldest: oldest !== undefined } };
   }
   match = KEEPING_CHECKPOINT.exec(message);
   if (match !== null) {
     const [, name = '', date = '', time = '', id = ''] = match;
-    return { verdict: 'kept', archive: { name, time: `${date}T${time}`, id, rule: 'checkpoint', ruleNumber: null } };
+    return { verdict: 'kept', archive: { name, time: `${date}T${time}`, id, rule: 'checkpoint', ruleNumber: null, oldest: false } };
   }
   match = PRUNING.exec(message);
   if (match !== null) {

@@ -1,3 +1,4 @@
+import { createRedactor, redactJson } from '../env.js';
 import type { JsonValue, Task, TaskContext, TaskRunResult } from '../types.js';
 import { describeBorgExitCode } from './exit-codes.js';
 import type { ResolvedCommon } from './options.js';
@@ -99,13 +100,14 @@ export async function runBorg(context: TaskContext, common: ResolvedCommon, argv
   if (spec.collectStdout === true) parserOptions.collectStdout = true;
   if (spec.onLogLine !== undefined) parserOptions.onLogLine = spec.onLogLine;
   const parser = new BorgOutputParser(context, parserOptions);
+  const redactPassphrase = createRedactor(common.passphrase === undefined ? [] : [common.passphrase]);
   const exec = await context.exec(argv, { env: buildEnv(common, context.env), onOutput: parser.onOutput });
 
   const base = { exitCode: exec.exitCode, signal: exec.signal, timedOut: exec.timedOut, cancelled: exec.cancelled };
   const meaning = exec.exitCode === null ? undefined : describeBorgExitCode(exec.exitCode);
   const errorId = parser.lastError?.msgid ?? (meaning?.kind === 'error' ? meaning.name : null);
   // The engine redacts secrets in output, events and errors; data is ours to keep clean.
-  const data = redactJson({ ...spec.data?.(parser), warnings: parser.warnings, errorId: null }, common.passphrase) as { [key: string]: JsonValue };
+  const data = redactJson({ ...spec.data?.(parser), warnings: parser.warnings, errorId: null }, redactPassphrase) as { [key: string]: JsonValue };
 
   // Could not start (borg not installed, bad cwd): the executor's words say why.
   if (exec.error !== null) return { status: 'failed', ...base, error: exec.error, data };
@@ -139,17 +141,6 @@ export async function runBorg(context: TaskContext, common: ResolvedCommon, argv
       return { status: 'failed', ...base, error, data: { ...data, errorId } };
     }
   }
-}
-
-/** Replaces the passphrase, wherever it appears in a string, with `***`. */
-function redactJson(value: JsonValue, secret: string | undefined): JsonValue {
-  if (secret === undefined) return value;
-  if (typeof value === 'string') return value.split(secret).join('***');
-  if (Array.isArray(value)) return value.map((item) => redactJson(item, secret));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactJson(item, secret)]));
-  }
-  return value;
 }
 
 /** Assembles the Task object every factory returns. */

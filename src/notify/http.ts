@@ -1,9 +1,9 @@
 import { STATUS_CODES } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { ConfigError, ErrorCode, JobHooksError, type ConfigIssue } from '../errors.js';
 import { formatPath } from '../config.js';
 import { durationToMs, formatSeconds, type Duration } from '../duration.js';
+import { startTimer } from '../executor/timers.js';
 import { suggest } from '../suggest.js';
 import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../types.js';
 
@@ -225,12 +225,30 @@ export async function deliver(request: HttpRequest, options: DeliveryOptions): P
           : `; the server asked to retry after ${formatSeconds(retryAfterMs)}, past the ${formatSeconds(options.timeoutMs)} timeout`;
       fail(`${withAttempts(failure, attempts)}${why}`, kind, lastStatus, attempts);
     }
-    try {
-      await sleep(waitMs, undefined, { signal: options.signal });
-    } catch {
-      timedOut();
-    }
+    if (!(await wait(waitMs, options.signal))) timedOut();
   }
+}
+
+/**
+ * Waits `ms` (any length: a Retry-After within a long timeout may exceed Node's 24.8-day timer limit);
+ * resolves `false` if `signal` aborts first. The timer and the listener are removed on both paths.
+ */
+function wait(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve(false);
+      return;
+    }
+    const onAbort = (): void => {
+      cancelTimer();
+      resolve(false);
+    };
+    const cancelTimer = startTimer(ms, () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 async function attempt(
@@ -240,8 +258,8 @@ async function attempt(
   target: string,
 ): Promise<AttemptOutcome> {
   const attemptController = new AbortController();
-  const timer =
-    attemptTimeoutMs === undefined ? undefined : setTimeout(() => attemptController.abort(), attemptTimeoutMs);
+  // startTimer: a notifier timeout may exceed Node's 24.8-day timer limit (docs/execution-flow.md#timeouts-of-any-length).
+  const cancelTimer = attemptTimeoutMs === undefined ? undefined : startTimer(attemptTimeoutMs, () => attemptController.abort());
   // The notifier's signal also ends the attempt (by hand rather than AbortSignal.any, which Node 20
   // only has from 20.3; engines say >= 20).
   const forwardAbort = (): void => attemptController.abort();
@@ -265,7 +283,7 @@ async function attempt(
     }
     return { type: 'failure', message: describeNetworkError(error, target) };
   } finally {
-    clearTimeout(timer);
+    cancelTimer?.();
     signal.removeEventListener('abort', forwardAbort);
     // Releases the connection of a body left unread.
     attemptController.abort();

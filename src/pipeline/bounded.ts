@@ -1,3 +1,5 @@
+import { onAbort, startTimer } from '../executor/timers.js';
+
 /** Why a bounded call was interrupted. */
 export type InterruptCause = 'timeout' | 'cancelled';
 
@@ -35,36 +37,37 @@ export function runBounded<T>(start: (signal: AbortSignal) => Promise<T>, option
   const { parentSignal, timeoutMs, killGraceMs, executorEnforcesTimeout } = options;
   const controller = new AbortController();
   let cause: InterruptCause | undefined;
-  let timeoutTimer: NodeJS.Timeout | undefined;
-  let abandonTimer: NodeJS.Timeout | undefined;
-  let onParentAbort: (() => void) | undefined;
+  // startTimer, not setTimeout: a timeout or kill grace may exceed Node's 24.8-day timer limit
+  // (docs/execution-flow.md#timeouts-of-any-length).
+  let cancelTimeout: (() => void) | undefined;
+  let cancelAbandon: (() => void) | undefined;
+  let unsubscribe: (() => void) | undefined;
 
   return new Promise<BoundedOutcome<T>>((resolve) => {
     let settled = false;
     const finish = (outcome: BoundedOutcome<T>): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timeoutTimer);
-      clearTimeout(abandonTimer);
-      if (onParentAbort !== undefined) parentSignal.removeEventListener('abort', onParentAbort);
+      cancelTimeout?.();
+      cancelAbandon?.();
+      unsubscribe?.();
       resolve(outcome);
     };
     const interrupt = (why: InterruptCause, abandonAfterMs: number): void => {
       cause ??= why;
       controller.abort(why);
-      if (abandonTimer === undefined) {
-        abandonTimer = setTimeout(() => finish({ kind: 'abandoned', cause: cause ?? why }), abandonAfterMs);
-      }
+      cancelAbandon ??= startTimer(abandonAfterMs, () => finish({ kind: 'abandoned', cause: cause ?? why }));
     };
 
     if (executorEnforcesTimeout) {
-      timeoutTimer = setTimeout(() => interrupt('timeout', 0), timeoutMs + killGraceMs + BACKSTOP_MARGIN_MS);
+      cancelTimeout = startTimer(timeoutMs + killGraceMs + BACKSTOP_MARGIN_MS, () => interrupt('timeout', 0));
     } else {
-      timeoutTimer = setTimeout(() => interrupt('timeout', killGraceMs + BACKSTOP_MARGIN_MS), timeoutMs);
+      cancelTimeout = startTimer(timeoutMs, () => interrupt('timeout', killGraceMs + BACKSTOP_MARGIN_MS));
     }
-    onParentAbort = () => interrupt('cancelled', killGraceMs + BACKSTOP_MARGIN_MS);
+    // onAbort: many runs may share one caller signal; one real listener per signal (docs/execution-flow.md#cancellation).
+    const onParentAbort = (): void => interrupt('cancelled', killGraceMs + BACKSTOP_MARGIN_MS);
     if (parentSignal.aborted) onParentAbort();
-    else parentSignal.addEventListener('abort', onParentAbort, { once: true });
+    else unsubscribe = onAbort(parentSignal, onParentAbort);
 
     let promise: Promise<T>;
     try {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import pTimeout, { TimeoutError } from 'p-timeout';
 import type { ResolvedHook, ResolvedPipelineOptions } from '../config.js';
 import { durationToMs, formatSeconds } from '../duration.js';
-import { buildTaskEnv, createRedactor, parentEnvironment, type Redactor } from '../env.js';
+import { buildTaskEnv, CODE_KEYS, createRedactor, parentEnvironment, redactJson, type Redactor } from '../env.js';
 import type { JobEvents } from '../events.js';
+import { onAbort, startTimer } from '../executor/timers.js';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from '../executor/types.js';
 import { buildNotification } from '../notify/message.js';
 import { OutputTail } from '../output-tail.js';
@@ -107,13 +107,16 @@ export class JobRun {
     this.#startedAt = new Date();
     this.#startedMono = performance.now();
     this.#parentEnv = parentEnvironment(this.#options.inheritEnv, this.#options.envPrefix);
-    const onAbort = (): void => {
+    const cancel = (): void => {
       // Once the notification is being delivered the job's outcome is settled; it runs on its own signal.
       if (!this.#notifying) this.#cancelled = true;
       this.#jobAbort.abort(this.#externalSignal?.reason);
     };
-    if (this.#externalSignal?.aborted === true) onAbort();
-    else this.#externalSignal?.addEventListener('abort', onAbort, { once: true });
+    // onAbort, not addEventListener: callers share one signal between many runs, and each run adding
+    // its own listener would trip Node's MaxListenersExceededWarning at 11 (docs/execution-flow.md#cancellation).
+    let unsubscribe: (() => void) | undefined;
+    if (this.#externalSignal?.aborted === true) cancel();
+    else if (this.#externalSignal !== undefined) unsubscribe = onAbort(this.#externalSignal, cancel);
 
     try {
       this.#emit('jobStart', { jobId: this.#jobId, tasks: this.#taskSnapshots() });
@@ -126,7 +129,7 @@ export class JobRun {
       this.#emit('jobEnd', { result });
       return result;
     } finally {
-      this.#externalSignal?.removeEventListener('abort', onAbort);
+      unsubscribe?.();
     }
   }
 
@@ -356,8 +359,9 @@ export class JobRun {
   }
 
   #progress(taskIndex: number, info: TaskProgress): void {
+    // Text is redacted, codes (`kind`, `operation`, `msgid`) are not: see CODE_KEYS.
     const redacted: Record<string, JsonValue | undefined> = {};
-    for (const [key, value] of Object.entries(info)) redacted[key] = typeof value === 'string' ? this.#redact(value) : value;
+    for (const [key, value] of Object.entries(info)) redacted[key] = typeof value === 'string' && !CODE_KEYS.has(key) ? this.#redact(value) : value;
     this.#emit('taskProgress', { ...redacted, jobId: this.#jobId, taskIndex });
   }
 
@@ -421,19 +425,27 @@ export class JobRun {
     };
   }
 
-  /** Calls a notifier under its own timeout; resolves with the redacted error text, or `null`. */
+  /**
+   * Calls a notifier under its own timeout; resolves with the redacted error text, or `null`.
+   * The timeout is a {@link startTimer} (any length, docs/execution-flow.md#timeouts-of-any-length) that aborts the notifier's
+   * signal and stops waiting: p-timeout's plain `setTimeout` fired at once past 24.8 days.
+   */
   async #callNotifier(notifier: Notifier, call: (signal: AbortSignal) => Promise<void> | undefined): Promise<string | null> {
     const timeoutMs = durationToMs(notifier.timeout) ?? 30_000;
     const controller = new AbortController();
+    let cancelTimer = (): void => {};
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      cancelTimer = startTimer(timeoutMs, () => resolve('timeout'));
+    });
     try {
-      await pTimeout(Promise.resolve().then(() => call(controller.signal)), { milliseconds: timeoutMs });
-      return null;
+      const outcome = await Promise.race([Promise.resolve().then(() => call(controller.signal)), timedOut]);
+      if (outcome !== 'timeout') return null;
+      controller.abort(new Error(`timed out after ${formatSeconds(timeoutMs)}`));
+      return this.#redact(`Notifier '${notifier.name}' timed out after ${formatSeconds(timeoutMs)}`);
     } catch (error) {
-      if (error instanceof TimeoutError) {
-        controller.abort(error);
-        return this.#redact(`Notifier '${notifier.name}' timed out after ${formatSeconds(timeoutMs)}`);
-      }
       return this.#redact(`Notifier '${notifier.name}' failed: ${errorText(error)}`);
+    } finally {
+      cancelTimer();
     }
   }
 
@@ -463,16 +475,6 @@ export class JobRun {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/** Replaces secrets in every string of a JSON value (keys included); returns a new value. */
-function redactJson(value: JsonValue, redact: Redactor): JsonValue {
-  if (typeof value === 'string') return redact(value);
-  if (Array.isArray(value)) return value.map((item) => redactJson(item, redact));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [redact(key), redactJson(item, redact)]));
-  }
-  return value;
-}
 
 function errorText(error: unknown): string {
   if (error instanceof Error) return error.message === '' ? error.name : error.message;

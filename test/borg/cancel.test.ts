@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { borgCreate } from '../../src/borg/index.js';
 import { largeDataDir, makeContext, makeSandbox, processesMentioning, processesMentioningSync, type BorgSandbox } from './helpers.js';
+import { BORG_TAG, borgInstalled } from '../support/borg.js';
 
 let sandbox: BorgSandbox;
 let data: string;
@@ -25,7 +26,7 @@ async function expectStoppedAndUnlocked(repository: string): Promise<void> {
   expect(await sandbox.archives(repository)).not.toContain('big');
 }
 
-describe('stopping borg create', () => {
+describe.skipIf(!borgInstalled)('stopping borg create', { tags: [BORG_TAG] }, () => {
   it('cancel during a large create: borg stops on SIGTERM, no process is left, the repository is unlocked', async () => {
     const repository = await sandbox.init('cancel', 'none');
     const controller = new AbortController();

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { borgCheck } from '../../src/borg/index.js';
 import { makeSandbox, makeSourceTree, runTask, type BorgSandbox } from './helpers.js';
+import { BORG_TAG, borgInstalled } from '../support/borg.js';
 
 const PASSPHRASE = 'check-me';
 
@@ -19,7 +20,7 @@ afterAll(async () => {
   await sandbox.cleanup();
 });
 
-describe('borgCheck against the real borg', () => {
+describe.skipIf(!borgInstalled)('borgCheck against the real borg', { tags: [BORG_TAG] }, () => {
   it('passes on a healthy encrypted repository, with segment progress', async () => {
     const repository = await sandbox.init('healthy', 'repokey', PASSPHRASE);
     await sandbox.borg(['create', `${repository}::one`, source], { BORG_PASSPHRASE: PASSPHRASE });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { borgCompact } from '../../src/borg/index.js';
 import { largeDataDir, makeSandbox, runTask, type BorgSandbox } from './helpers.js';
+import { BORG_TAG, borgInstalled } from '../support/borg.js';
 
 let sandbox: BorgSandbox;
 
@@ -22,7 +23,7 @@ async function segmentBytes(repository: string): Promise<number> {
   return total;
 }
 
-describe('borgCompact against the real borg', () => {
+describe.skipIf(!borgInstalled)('borgCompact against the real borg', { tags: [BORG_TAG] }, () => {
   it('gives back the space of a deleted archive, with compaction progress', async () => {
     const data = await largeDataDir(25);
     const repository = await sandbox.init('compact', 'none');

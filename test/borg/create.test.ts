@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { borgCreate } from '../../src/borg/index.js';
 import type { TaskProgress } from '../../src/types.js';
 import { borgHasModernExitCodes, lines, makeSandbox, makeSourceTree, runTask, type BorgSandbox } from './helpers.js';
+import { BORG_TAG, borgInstalled } from '../support/borg.js';
 
 const PASSPHRASE = 'correct horse $battery "staple"';
 
@@ -30,7 +31,7 @@ function progressOfKind(progress: TaskProgress[], kind: string): TaskProgress[] 
   return progress.filter((entry) => entry['kind'] === kind);
 }
 
-describe('borgCreate against the real borg', () => {
+describe.skipIf(!borgInstalled)('borgCreate against the real borg', { tags: [BORG_TAG] }, () => {
   it('creates the archive, returns borg’s stats as data and streams archive progress', async () => {
     const task = borgCreate({ repository: plainRepo, paths: [source], archive: 'first' });
     expect(task.type).toBe('backup');

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { borgCheck, borgCompact, borgCreate, borgPrune } from '../../src/borg/index.js';
+import { BORG_DEFAULT_TIMEOUT } from '../../src/borg/options.js';
 import { ConfigError } from '../../src/errors.js';
 import { runTask } from './helpers.js';
 
@@ -14,6 +17,8 @@ function issuesOf(make: () => unknown): { subject: string; issues: readonly { pa
   }
   throw new Error('expected a ConfigError');
 }
+
+const DOCS = join(import.meta.dirname, '..', '..', 'docs');
 
 describe('borg task options', () => {
   it('reports every problem of borgCreate options at once, each with its path', () => {
@@ -67,6 +72,15 @@ describe('borg task options', () => {
       timeout: '2h',
       secrets: ['p'],
     });
+  });
+
+  it('the docs give borg tasks the default timeout the factories use (24 h), never the hooks’ 300 s', () => {
+    expect(BORG_DEFAULT_TIMEOUT).toBe('24h');
+    const migrating = readFileSync(join(DOCS, 'migrating.md'), 'utf8');
+    // Every line of the migration guide that speaks of borg and a 300 s default also gives borg's 24 h.
+    const wrong = migrating.split('\n').filter((line) => /borg/i.test(line) && /300 ?s\b/.test(line) && !/24 ?h/.test(line));
+    expect(wrong).toEqual([]);
+    expect(migrating).toContain('| borg commands have no timeout | every task has one: 24 h for borg tasks, 300 s for hooks and other tasks |');
   });
 
   it('fixes the argv at the factory call: later changes to the caller’s arrays do not leak in', async () => {

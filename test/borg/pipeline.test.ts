@@ -7,6 +7,7 @@ import { JobPipeline } from '../../src/index.js';
 import { collectEvents, RecordingNotifier } from '../../src/testing.js';
 import type { Task } from '../../src/types.js';
 import { borgHasModernExitCodes, largeDataDir, makeSandbox, makeSourceTree, processesMentioning, type BorgSandbox } from './helpers.js';
+import { BORG_TAG, borgInstalled } from '../support/borg.js';
 
 // Full jobs through JobPipeline with real hooks, the real ShellExecutor and the real borg.
 const PASSPHRASE = 'pipeline-$ecret with spaces';
@@ -43,7 +44,7 @@ function summary(result: { tasks: readonly { type: string; status: string; warni
   return result.tasks.map(({ type, status, warning, skipReason }) => ({ type, status, warning, skipReason }));
 }
 
-describe('borg tasks in a full job', () => {
+describe.skipIf(!borgInstalled)('borg tasks in a full job', { tags: [BORG_TAG] }, () => {
   it('dump → create → prune → compact → check → cleanup: completed, with stats, progress and the dump in the archive', async () => {
     const repository = await sandbox.init('job', 'repokey', PASSPHRASE);
     await sandbox.borg(['create', '--timestamp=2024-01-01T00:00:00', `${repository}::old`, source], { BORG_PASSPHRASE: PASSPHRASE });
@@ -145,6 +146,15 @@ describe('borg tasks in a full job', () => {
     expect(result.tasks[2]).toMatchObject({ type: 'check', status: 'skipped', skipReason: 'Task skipped due to critical task failure' });
   });
 
+  it('a one-character secret redacts borg’s message but never its errorId or exit code', async () => {
+    const missing = join(sandbox.dir, 'no-repo-for-o');
+    const result = await new JobPipeline({ tasks: [borgCreate({ repository: missing, paths: [source] })], env: sandbox.env, secrets: ['o'] }).run();
+    const redactedPath = missing.replaceAll('o', '***');
+    expect(result.tasks[0]).toMatchObject({ status: 'failed', exitCode: 2, error: `Rep***sit***ry ${redactedPath} d***es n***t exist.` });
+    expect(result.tasks[0]?.data).toEqual({ warnings: [], errorId: 'Repository.DoesNotExist' });
+    expect(result.failure).toMatchObject({ reason: 'critical_task_failure', type: 'backup' });
+  });
+
   it('anything borg prints that contains the passphrase is redacted everywhere, data included', async () => {
     // A stand-in borg that leaks what it was given: the engine and the task must catch it.
     const leaky = join(sandbox.dir, 'leaky-borg');
@@ -173,7 +183,7 @@ describe('borg tasks in a full job', () => {
   });
 });
 
-describe('stopping a borg job', () => {
+describe.skipIf(!borgInstalled)('stopping a borg job', { tags: [BORG_TAG] }, () => {
   let data: string;
 
   beforeAll(async () => {

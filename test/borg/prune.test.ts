@@ -3,6 +3,7 @@ import { ConfigError } from '../../src/errors.js';
 import { borgPrune } from '../../src/borg/index.js';
 import { parsePruneLine } from '../../src/borg/prune.js';
 import { makeSandbox, makeSourceTree, runTask, type BorgSandbox } from './helpers.js';
+import { BORG_TAG, borgInstalled } from '../support/borg.js';
 
 let sandbox: BorgSandbox;
 let source: string;
@@ -23,12 +24,12 @@ async function repositoryWith(name: string, archives: readonly string[]): Promis
     const day = String(index + 1).padStart(2, '0');
     await sandbox.borg(['create', `--timestamp=2024-01-${day}T12:00:00`, `${repository}::${archive}`, source]);
   }
-  const { stdout } = await sandbox.borg(['list', '--json', repository]);
+  const { stdout } = await sandbox.borg(['list', '--json', '--consider-checkpoints', repository]);
   const listed = JSON.parse(stdout) as { archives: { name: string; id: string }[] };
   return { repository, ids: new Map(listed.archives.map((archive) => [archive.name, archive.id])) };
 }
 
-describe('borgPrune against the real borg', () => {
+describe.skipIf(!borgInstalled)('borgPrune against the real borg', { tags: [BORG_TAG] }, () => {
   it('keeps what the policy says, prunes the rest, and lists both in data', async () => {
     const { repository, ids } = await repositoryWith('daily', ['d1', 'd2', 'd3', 'd4', 'd5']);
     const task = borgPrune({ repository, keep: { daily: 2 } });
@@ -40,8 +41,8 @@ describe('borgPrune against the real borg', () => {
     expect(recorded.execs[0]?.argv).toEqual(['borg', 'prune', '--log-json', '--progress', '--list', '--keep-daily=2', '--', repository]);
     expect(result.data).toEqual({
       kept: [
-        { name: 'd5', time: '2024-01-05T12:00:00', id: ids.get('d5'), rule: 'daily', ruleNumber: 1 },
-        { name: 'd4', time: '2024-01-04T12:00:00', id: ids.get('d4'), rule: 'daily', ruleNumber: 2 },
+        { name: 'd5', time: '2024-01-05T12:00:00', id: ids.get('d5'), rule: 'daily', ruleNumber: 1, oldest: false },
+        { name: 'd4', time: '2024-01-04T12:00:00', id: ids.get('d4'), rule: 'daily', ruleNumber: 2, oldest: false },
       ],
       pruned: [
         { name: 'd3', time: '2024-01-03T12:00:00', id: ids.get('d3') },
@@ -58,6 +59,42 @@ describe('borgPrune against the real borg', () => {
     expect(percent.at(-1)).toEqual({ kind: 'progress_percent', operation: 'prune', finished: true });
     // The --list lines stay in the output, as borg wrote them.
     expect(recorded.output.some((entry) => entry.line.startsWith('Keeping archive (rule: daily #1):') && entry.line.includes('d5'))).toBe(true);
+  });
+
+  it("keeps in data the archive borg keeps by a rule's [oldest] fallback (monthly[oldest] #1)", async () => {
+    // All three archives fall in January 2024: daily keeps the newest; monthly, short of its count,
+    // keeps the oldest archive (borg ≥ 1.2), which borg lists as `rule: monthly[oldest] #1`.
+    const { repository, ids } = await repositoryWith('oldest', ['o1', 'o2', 'o3']);
+    const { result, recorded } = await runTask(borgPrune({ repository, keep: { daily: 1, monthly: 3 } }), sandbox.env);
+    expect(result.status).toBe('completed');
+    expect(recorded.output.some((entry) => entry.line.startsWith('Keeping archive (rule: monthly[oldest] #1):') && entry.line.includes('o1'))).toBe(true);
+    expect(result.data).toMatchObject({
+      kept: [
+        { name: 'o3', time: '2024-01-03T12:00:00', id: ids.get('o3'), rule: 'daily', ruleNumber: 1, oldest: false },
+        { name: 'o1', time: '2024-01-01T12:00:00', id: ids.get('o1'), rule: 'monthly', ruleNumber: 1, oldest: true },
+      ],
+      pruned: [{ name: 'o2', time: '2024-01-02T12:00:00', id: ids.get('o2') }],
+    });
+    // Every archive borg kept is in kept: what is left in the repository.
+    expect((await sandbox.archives(repository)).sort()).toEqual(['o1', 'o3']);
+  });
+
+  it('keeps in data the newest checkpoint archive borg keeps, and prunes older checkpoints', async () => {
+    const { repository, ids } = await repositoryWith('checkpoint', ['k1', 'k2.checkpoint', 'k3', 'k4.checkpoint']);
+    const { result } = await runTask(borgPrune({ repository, keep: { daily: 1 } }), sandbox.env);
+    expect(result.status).toBe('completed');
+    expect(result.data).toMatchObject({
+      kept: [
+        { name: 'k4.checkpoint', time: '2024-01-04T12:00:00', id: ids.get('k4.checkpoint'), rule: 'checkpoint', ruleNumber: null, oldest: false },
+        { name: 'k3', time: '2024-01-03T12:00:00', id: ids.get('k3'), rule: 'daily', ruleNumber: 1, oldest: false },
+      ],
+      pruned: [
+        { name: 'k2.checkpoint', time: '2024-01-02T12:00:00', id: ids.get('k2.checkpoint') },
+        { name: 'k1', time: '2024-01-01T12:00:00', id: ids.get('k1') },
+      ],
+    });
+    const { stdout } = await sandbox.borg(['list', '--short', '--consider-checkpoints', repository]);
+    expect(stdout.split('\n').filter(Boolean).sort()).toEqual(['k3', 'k4.checkpoint']);
   });
 
   it('maps every keep rule to its borg option, and last to --keep-last', async () => {
@@ -123,7 +160,12 @@ describe('parsePruneLine', () => {
   it('reads borg’s kept, pruned, would-prune and checkpoint lines, names with spaces included', () => {
     expect(parsePruneLine(`Keeping archive (rule: secondly #1):     a4                                   Thu, 2026-11-26 05:50:57 [${id}]`)).toEqual({
       verdict: 'kept',
-      archive: { name: 'a4', time: '2026-11-26T05:50:57', id, rule: 'secondly', ruleNumber: 1 },
+      archive: { name: 'a4', time: '2026-11-26T05:50:57', id, rule: 'secondly', ruleNumber: 1, oldest: false },
+    });
+    // A rule name longer than the 40-column message field leaves one space before the archive.
+    expect(parsePruneLine(`Keeping archive (rule: monthly[oldest] #1): a1                                   Mon, 2024-01-01 12:00:00 [${id}]`)).toEqual({
+      verdict: 'kept',
+      archive: { name: 'a1', time: '2024-01-01T12:00:00', id, rule: 'monthly', ruleNumber: 1, oldest: true },
     });
     expect(parsePruneLine(`Pruning archive (1/2):                   my archive 2024                      Mon, 2024-01-01 12:00:00 [${id}]`)).toEqual({
       verdict: 'pruned',
@@ -135,7 +177,7 @@ describe('parsePruneLine', () => {
     });
     expect(parsePruneLine(`Keeping checkpoint archive:              a5.checkpoint                        Thu, 2026-11-26 05:50:58 [${id}]`)).toEqual({
       verdict: 'kept',
-      archive: { name: 'a5.checkpoint', time: '2026-11-26T05:50:58', id, rule: 'checkpoint', ruleNumber: null },
+      archive: { name: 'a5.checkpoint', time: '2026-11-26T05:50:58', id, rule: 'checkpoint', ruleNumber: null, oldest: false },
     });
     expect(parsePruneLine('Pruning archives  50%')).toBeUndefined();
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobResult } from '../../src/index.js';
 import { runCli, tempDir } from './helpers.js';
+import { BORG_TAG, borgInstalled } from '../support/borg.js';
 
 // A real borg backup from a config file: borg entries, a passphrase from the environment.
 
@@ -23,7 +24,7 @@ afterEach(() => {
   dir.remove();
 });
 
-describe('jobhooks run with borg tasks', () => {
+describe.skipIf(!borgInstalled)('jobhooks run with borg tasks', { tags: [BORG_TAG] }, () => {
   it('backs up, prunes and checks with the real borg, the passphrase read from the environment and redacted', async () => {
     const file = dir.write(
       'job.yaml',
