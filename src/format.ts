@@ -31,8 +31,47 @@ function ranOnFailure(task: TaskResult, result: JobResult): boolean {
   return failedAt < task.index && task.startedAt !== null;
 }
 
+/**
+ * Options of {@link formatFlow}.
+ *
+ * @example
+ * ```ts
+ * formatFlow(result, { durations: true }) // 3. Backup Task → ✅ Success (1m 05s)
+ * ```
+ */
+export interface FlowOptions {
+  /**
+   * Show how long each task that ran took, in its outcome's parentheses: `✅ Success (1.2s)`,
+   * `❌ Failed (Critical, 0.3s)`. Off, the flow is exactly the documented one.
+   * @default false
+   */
+  readonly durations?: boolean | undefined;
+}
+
+/**
+ * A task's duration as flows show it: `0.4s`, `12.3s` under a minute, then `1m 05s`, `1h 02m`.
+ *
+ * @example
+ * ```ts
+ * formatDuration(1234) // '1.2s'
+ * ```
+ */
+export function formatDuration(ms: number): string {
+  const safe = Math.max(0, ms);
+  if (safe < 59_950) return `${(safe / 1000).toFixed(1)}s`;
+  const seconds = Math.round(safe / 1000);
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+}
+
 /** The outcome of a task in a flow: `✅ Success`, `❌ Failed (Critical)`, `⏭️  Skipped`, … */
-export function flowOutcome(task: TaskResult, result: JobResult): string {
+export function flowOutcome(task: TaskResult, result: JobResult, options: FlowOptions = {}): string {
+  const duration = options.durations === true && task.durationMs !== null ? formatDuration(task.durationMs) : undefined;
+  const withNotes = (text: string, notes: readonly string[]): string => {
+    const all = duration === undefined ? notes : [...notes, duration];
+    return all.length === 0 ? text : `${text} (${all.join(', ')})`;
+  };
   switch (task.status) {
     case 'pending':
       return '⏸️  Pending';
@@ -44,11 +83,11 @@ export function flowOutcome(task: TaskResult, result: JobResult): string {
       const notes = [];
       if (ranOnFailure(task, result)) notes.push('Run on Failure');
       if (task.warning) notes.push('with warnings');
-      return notes.length === 0 ? '✅ Success' : `✅ Success (${notes.join(', ')})`;
+      return withNotes('✅ Success', notes);
     }
     case 'failed': {
       const why = task.cancelled ? 'Cancelled' : task.timedOut ? 'Timed Out' : task.critical ? 'Critical' : 'Non-Critical';
-      return `❌ Failed (${why})`;
+      return withNotes('❌ Failed', [why]);
     }
   }
 }
@@ -77,7 +116,8 @@ export function flowResultLine(result: JobResult): string {
 /**
  * Prints a job as the documented execution flows do (SPEC §1.5): one numbered line per task with
  * its outcome, a blank line, and the result. Works on a finished result and on a snapshot of a
- * running job (`⏸️  Pending`, `🔄 Running`).
+ * running job (`⏸️  Pending`, `🔄 Running`). With `{ durations: true }`, each task that ran also
+ * shows how long it took (`✅ Success (1.2s)`), as the `jobhooks` command prints it.
  *
  * @example
  * ```ts
@@ -87,10 +127,10 @@ export function flowResultLine(result: JobResult): string {
  * // Result: ✅ Job Completed Successfully
  * ```
  */
-export function formatFlow(result: JobResult): string {
+export function formatFlow(result: JobResult, options: FlowOptions = {}): string {
   const lines = result.tasks.map((task) => {
     const label = flowLabel(task, result.tasks);
-    return `${task.index + 1}. ${label.padEnd(LABEL_WIDTH)} → ${flowOutcome(task, result)}`;
+    return `${task.index + 1}. ${label.padEnd(LABEL_WIDTH)} → ${flowOutcome(task, result, options)}`;
   });
   return [...lines, '', flowResultLine(result)].join('\n');
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { suggest } from '../suggest.js';
 
 /** What the command line asks for. */
 export type CliCommand =
@@ -22,7 +23,8 @@ Usage:
 
 Options:
   --json         print only the JobResult, as JSON, on standard output
-  -q, --quiet    print only errors and the result line
+  -q, --quiet    for cron: print nothing if the job completed; else the flow,
+                 the message with its details, and the failed tasks' output
   -h, --help     show this help
   -v, --version  show the version
 
@@ -30,15 +32,40 @@ The config file is JSON (*.json) or YAML (any other name). A secret can be writt
 { "env": "NAME" } to read it from the environment; it is then redacted everywhere.
 
 Exit codes: 0 completed, 1 completed with warnings, 2 failed, 64 invalid config or
-usage (nothing runs), 129/130/143 cancelled by SIGHUP/SIGINT/SIGTERM.
-The first SIGINT/SIGTERM/SIGHUP cancels: cleanup post-hooks and the notification still run.
-A second one kills everything at once.
+usage (nothing runs), 129/130/131/143 cancelled by SIGHUP/SIGINT/SIGQUIT/SIGTERM.
+The first SIGINT/SIGTERM/SIGHUP/SIGQUIT cancels: cleanup post-hooks and the notification
+still run. A second one kills everything at once.
 `;
 
 const COMMANDS = ['run', 'validate', 'plan', 'schema', 'help'] as const;
 
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+/** ` (did you mean "--json"?)`, or nothing when no known name is close. */
+function didYouMean(name: string, known: readonly string[], prefix = ''): string {
+  const hint = suggest(name, known);
+  return hint === undefined ? '' : ` (did you mean "${prefix}${hint}"?)`;
+}
+
+/** The first option that is not one of ours, as a usage error with a did-you-mean (`--jsn` → `--json`). */
+function unknownOption(argv: readonly string[]): CliCommand | undefined {
+  const { tokens } = parseArgs({ args: [...argv], allowPositionals: true, strict: false, tokens: true, options: OPTIONS });
+  for (const token of tokens) {
+    if (token.kind !== 'option' || Object.hasOwn(OPTIONS, token.name)) continue;
+    const hint = token.rawName.startsWith('--') ? didYouMean(token.name, Object.keys(OPTIONS), '--') : '';
+    return { kind: 'usage-error', message: `unknown option "${token.rawName}"${hint}` };
+  }
+  return undefined;
+}
+
 /**
- * Reads the command line (without `node` and the script). Never throws: a mistake is a `usage-error`.
+ * Reads the command line (without `node` and the script). Never throws: a mistake is a
+ * `usage-error`; a misspelt option or command gets a did-you-mean (`--jsn`, `rnu`).
  *
  * @example
  * ```ts
@@ -46,19 +73,11 @@ const COMMANDS = ['run', 'validate', 'plan', 'schema', 'help'] as const;
  * ```
  */
 export function parseCommandLine(argv: readonly string[]): CliCommand {
+  const unknown = unknownOption(argv);
+  if (unknown !== undefined) return unknown;
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-        json: { type: 'boolean' },
-        quiet: { type: 'boolean', short: 'q' },
-      },
-    });
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
   } catch (error) {
     // parseArgs' messages are good ("Unknown option '--jsn'"); drop its advice about '--' for positionals.
     const message = error instanceof Error ? error.message.split('. To specify a positional')[0] ?? error.message : String(error);
@@ -69,7 +88,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (values.version === true) return { kind: 'version' };
   const [command, ...rest] = positionals;
   if (command === undefined) return { kind: 'usage-error', message: 'no command given' };
-  if (!(COMMANDS as readonly string[]).includes(command)) return { kind: 'usage-error', message: `unknown command "${command}"` };
+  if (!(COMMANDS as readonly string[]).includes(command)) return { kind: 'usage-error', message: `unknown command "${command}"${didYouMean(command, COMMANDS)}` };
   if (command === 'help') return { kind: 'help' };
 
   if (command !== 'run') {

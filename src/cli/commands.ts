@@ -2,15 +2,15 @@ import { Writable } from 'node:stream';
 import { resolvePipelineOptions } from '../config.js';
 import type { ConfigIssue } from '../errors.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
-import type { JobEvents } from '../events.js';
-import { EXIT, exitCodeFor, signalExitCode, type CancelSignal } from './exit-codes.js';
+import type { TaskResult } from '../types.js';
+import { CANCEL_SIGNALS, EXIT, exitCodeFor, signalExitCode, type CancelSignal } from './exit-codes.js';
 import { buildJob, type BuildJobOptions, type BuiltJob } from './job.js';
 import { LiveView, type Terminal } from './live.js';
 import { loadConfigFile } from './load.js';
 import { formatPlan } from './plan.js';
 import { JsonView, PlainView, QuietView } from './plain.js';
 import { configJsonSchema } from './schema.js';
-import type { RunView, TextSink } from './view.js';
+import { subscribe, type Listeners, type NotificationFailure, type RunView, type TextSink } from './view.js';
 
 /** What a command reads and writes: the process's, or a test's. */
 export interface CliIo {
@@ -79,9 +79,9 @@ export function schemaCommand(io: CliIo): number {
 export type RunMode = 'auto' | 'json' | 'quiet';
 
 /**
- * `jobhooks run <config>`: runs the job and returns its exit code. The first SIGINT/SIGTERM
- * cancels gracefully (cleanup hooks and the notification still run); a second one kills every
- * process the job started and exits at once.
+ * `jobhooks run <config>`: runs the job and returns its exit code. The first SIGINT, SIGTERM,
+ * SIGHUP or SIGQUIT cancels gracefully (cleanup hooks and the notification still run); a second
+ * one kills every process the job started, says which cleanup it abandoned, and exits at once.
  */
 export async function runCommand(file: string, mode: RunMode, io: CliIo, signals: SignalHost): Promise<number> {
   const view: RunView =
@@ -105,6 +105,8 @@ export async function runCommand(file: string, mode: RunMode, io: CliIo, signals
   const { pipeline } = job;
 
   const controller = new AbortController();
+  // What has not finished yet, for the second signal to say what it abandons.
+  const unfinished = new Map<number, TaskResult>();
   let cancelledBy: CancelSignal | undefined;
   const onSignal = (signal: CancelSignal): void => {
     if (cancelledBy === undefined) {
@@ -118,32 +120,60 @@ export async function runCommand(file: string, mode: RunMode, io: CliIo, signals
     executor.killAll();
     view.close();
     io.stderr.write(`jobhooks: received ${signal} again: killed every process of the job.\n`);
+    const abandoned = abandonedText([...unfinished.values()]);
+    if (abandoned !== '') io.stderr.write(`jobhooks: ${abandoned}\n`);
     signals.exit(signalExitCode(signal));
   };
-  // A closed terminal or a dropped ssh session must not leave services stopped: cancel as for SIGTERM.
-  const onSighup = (): void => onSignal('SIGHUP');
-  const onSigint = (): void => onSignal('SIGINT');
-  const onSigterm = (): void => onSignal('SIGTERM');
+  const listeners = CANCEL_SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
 
   let notificationPrinted = false;
-  const onSent = ({ notifier }: JobEvents['notificationSent'][0]): void => {
-    if (job.consoleNotifiers.includes(notifier)) notificationPrinted = true;
+  let notifying = false;
+  const notificationFailures: NotificationFailure[] = [];
+  const tracking: Listeners = {
+    jobStart: ({ tasks }) => {
+      for (const task of tasks) unfinished.set(task.index, task);
+    },
+    taskStart: ({ task }) => {
+      unfinished.set(task.index, task);
+      if (task.phase === 'notification') notifying = true;
+    },
+    taskEnd: ({ task }) => {
+      unfinished.delete(task.index);
+    },
+    notificationSent: ({ notifier }) => {
+      if (job.consoleNotifiers.includes(notifier)) notificationPrinted = true;
+    },
+    // Before the notification task, a failure is a job-start ping: the views say that one.
+    notificationFailed: (failure) => {
+      if (notifying) notificationFailures.push({ notifier: failure.notifier, error: failure.error });
+    },
   };
 
-  signals.on('SIGHUP', onSighup);
-  signals.on('SIGINT', onSigint);
-  signals.on('SIGTERM', onSigterm);
-  pipeline.on('notificationSent', onSent);
+  for (const [signal, listener] of listeners) signals.on(signal, listener);
+  const untrack = subscribe(pipeline, tracking);
   view.attach(pipeline);
   try {
     const result = await pipeline.run({ signal: controller.signal });
-    view.finish(result, notificationPrinted);
+    view.finish(result, { notificationPrinted, notificationFailures });
     return exitCodeFor(result.status, cancelledBy);
   } finally {
     view.close();
-    pipeline.off('notificationSent', onSent);
-    signals.off('SIGHUP', onSighup);
-    signals.off('SIGINT', onSigint);
-    signals.off('SIGTERM', onSigterm);
+    untrack();
+    for (const [signal, listener] of listeners) signals.off(signal, listener);
   }
+}
+
+/**
+ * `cleanup not run: Restart Services, Remove Dump (killed while running); notification not sent`:
+ * what a second signal abandons — the post-hooks that run after a failure and the notification,
+ * not yet finished. Empty when nothing was left.
+ */
+export function abandonedText(unfinished: readonly TaskResult[]): string {
+  const cleanup = unfinished
+    .filter((task) => task.phase === 'post' && task.runOnJobFailure)
+    .map((task) => (task.status === 'running' ? `${task.name} (killed while running)` : task.name));
+  const clauses: string[] = [];
+  if (cleanup.length > 0) clauses.push(`cleanup not run: ${cleanup.join(', ')}`);
+  if (unfinished.some((task) => task.phase === 'notification')) clauses.push('notification not sent');
+  return clauses.join('; ');
 }

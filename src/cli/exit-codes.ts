@@ -16,12 +16,17 @@ export const EXIT = {
   sighup: 129,
   /** Cancelled by SIGINT (128 + 2, as shells report it). */
   sigint: 130,
+  /** Cancelled by SIGQUIT (128 + 3), handled as SIGTERM: gracefully, no core dump. */
+  sigquit: 131,
   /** Cancelled by SIGTERM (128 + 15). */
   sigterm: 143,
 } as const;
 
-/** The signals the CLI cancels on. */
-export type CancelSignal = 'SIGHUP' | 'SIGINT' | 'SIGTERM';
+/** The signals the CLI cancels on (docs/cli.md). */
+export const CANCEL_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM'] as const;
+
+/** One of {@link CANCEL_SIGNALS}. */
+export type CancelSignal = (typeof CANCEL_SIGNALS)[number];
 
 /** The exit code for a job's final status; a cancelled job exits with the code of the signal that cancelled it. */
 export function exitCodeFor(status: JobStatus, cancelledBy: CancelSignal | undefined): number {
@@ -39,13 +44,15 @@ export function exitCodeFor(status: JobStatus, cancelledBy: CancelSignal | undef
   }
 }
 
-/** 129 for SIGHUP, 130 for SIGINT, 143 for SIGTERM. */
+/** 129 for SIGHUP, 130 for SIGINT, 131 for SIGQUIT, 143 for SIGTERM. */
 export function signalExitCode(signal: CancelSignal): number {
   switch (signal) {
     case 'SIGHUP':
       return EXIT.sighup;
     case 'SIGINT':
       return EXIT.sigint;
+    case 'SIGQUIT':
+      return EXIT.sigquit;
     case 'SIGTERM':
       return EXIT.sigterm;
   }

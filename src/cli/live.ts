@@ -1,8 +1,8 @@
 import type { JobEvents } from '../events.js';
-import { flowLabel, flowOutcome } from '../format.js';
+import { flowLabel, flowOutcome, formatDuration } from '../format.js';
 import type { JobResult, TaskResult } from '../types.js';
 import { nextProgress, progressText, type ProgressView } from './progress.js';
-import { subscribe, summaryText, type EventSource, type RunView, type TextSink } from './view.js';
+import { subscribe, summaryText, type EventSource, type RunEnd, type RunView, type TextSink } from './view.js';
 
 /** What the live view knows about the job, built from its events. */
 export interface LiveState {
@@ -93,13 +93,9 @@ export function renderFrame(state: LiveState, nowMs: number, columns: number): s
   return lines;
 }
 
-/** `4s`, `1m 05s`, `1h 02m`. */
+/** `4s`, `1m 05s`, `1h 02m`: whole seconds while running, so the spinner line does not flicker. */
 export function formatElapsed(ms: number): string {
-  const seconds = Math.max(0, Math.floor(ms / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
-  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+  return ms < 60_000 ? `${Math.max(0, Math.floor(ms / 1000))}s` : formatDuration(ms);
 }
 
 /** Output may hold escape sequences and tabs that would break the frame's line count. */
@@ -210,11 +206,11 @@ export class LiveView implements RunView {
     this.draw();
   }
 
-  finish(result: JobResult, notificationPrinted: boolean): void {
+  finish(result: JobResult, end: RunEnd): void {
     this.#stop();
     this.#out.write(this.#erase());
     this.#drawnLines = 0;
-    this.#out.write(summaryText(result, notificationPrinted));
+    this.#out.write(summaryText(result, end));
     this.#showCursor();
   }
 

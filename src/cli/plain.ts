@@ -1,6 +1,8 @@
-import { flowResultLine } from '../format.js';
-import type { JobResult, TaskResult } from '../types.js';
-import { subscribe, summaryText, type EventSource, type RunView, type TextSink } from './view.js';
+import { formatDuration } from '../format.js';
+import { DETAIL_OUTPUT_LINES, lastLines } from '../notify/message.js';
+import type { JobResult, JsonValue, TaskResult } from '../types.js';
+import { formatBytes } from './progress.js';
+import { subscribe, summaryText, type EventSource, type RunEnd, type RunView, type TextSink } from './view.js';
 
 /** `[Database Dump] failed: Hook 'Database Dump' exited with code 1`, and the like, for one finished task. */
 export function taskEndLine(task: TaskResult): string {
@@ -17,37 +19,153 @@ export function taskEndLine(task: TaskResult): string {
   }
 }
 
+/** `02:00:03`: the local time of day, as cron logs read it. */
+export function clockTime(date: Date): string {
+  return [date.getHours(), date.getMinutes(), date.getSeconds()].map((part) => String(part).padStart(2, '0')).join(':');
+}
+
+type JsonObject = { readonly [key: string]: JsonValue };
+
+function isObject(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
- * For cron and logs: one line per status change and per output line, each prefixed with the task's
- * name (`[Database Dump] started`, `[Database Dump] dump written`), then the flow and the message.
+ * `[borg create] archive nightly: 1.20 GiB original, 800 MiB compressed, 12.3 MiB deduplicated,
+ * 1234 files, 1m 05s`, from a `borg create` task's `data` (borg's `--json` document); `undefined`
+ * for any other task, or a create that made no archive.
+ */
+export function archiveLine(task: TaskResult): string | undefined {
+  if (!isObject(task.data ?? undefined)) return undefined;
+  const archive = (task.data as JsonObject)['archive'];
+  if (!isObject(archive) || !isObject(archive['stats'])) return undefined;
+  const { name, duration } = archive;
+  const { original_size: original, compressed_size: compressed, deduplicated_size: deduplicated, nfiles } = archive['stats'];
+  if (typeof name !== 'string' || typeof duration !== 'number') return undefined;
+  if (typeof original !== 'number' || typeof compressed !== 'number' || typeof deduplicated !== 'number' || typeof nfiles !== 'number') return undefined;
+  const sizes = `${formatBytes(original)} original, ${formatBytes(compressed)} compressed, ${formatBytes(deduplicated)} deduplicated`;
+  return `[${task.name}] archive ${name}: ${sizes}, ${nfiles} file${nfiles === 1 ? '' : 's'}, ${formatDuration(duration * 1000)}`;
+}
+
+/** A stream that says how much it has queued and when it has drained (`process.stdout`); a test's collector may not. */
+export interface QueueingSink extends TextSink {
+  readonly writableLength?: number | undefined;
+  once?(event: 'drain', listener: () => void): unknown;
+  off?(event: 'drain', listener: () => void): unknown;
+}
+
+/**
+ * How much output the plain view lets queue for a slow reader before it drops lines (docs/cli.md):
+ * the job's memory stays bounded whatever reads its output.
+ */
+export const PLAIN_QUEUE_BOUND_BYTES = 1024 * 1024;
+
+/**
+ * Writes lines to a stream that may be read slowly (a pipe to a stalled `logger`, a full disk's
+ * `tee`): past `boundBytes` queued, lines are dropped and counted; once the stream drains, one line
+ * says how many (`… 12345 lines dropped: the reader of this output is too slow`).
+ */
+export class BoundedLines {
+  readonly #out: QueueingSink;
+  readonly #boundBytes: number;
+  readonly #droppedLine: (count: number) => string;
+  #dropped = 0;
+  #waiting = false;
+  readonly #onDrain = (): void => {
+    this.#waiting = false;
+    this.flush();
+  };
+
+  constructor(out: QueueingSink, boundBytes: number, droppedLine: (count: number) => string) {
+    this.#out = out;
+    this.#boundBytes = boundBytes;
+    this.#droppedLine = droppedLine;
+  }
+
+  /** Writes the line, or drops it while the stream holds more than the bound. */
+  write(text: string): void {
+    if (this.#full()) {
+      this.#dropped += 1;
+      if (!this.#waiting && this.#out.once !== undefined) {
+        this.#waiting = true;
+        this.#out.once('drain', this.#onDrain);
+      }
+      return;
+    }
+    this.flush();
+    this.#out.write(text);
+  }
+
+  /** Says how many lines were dropped, if any, whatever is queued (the end of the run must be said). */
+  flush(): void {
+    if (this.#dropped === 0) return;
+    const count = this.#dropped;
+    this.#dropped = 0;
+    this.#out.write(this.#droppedLine(count));
+  }
+
+  /** Stops waiting for the stream to drain. */
+  close(): void {
+    if (this.#waiting) this.#out.off?.('drain', this.#onDrain);
+    this.#waiting = false;
+  }
+
+  #full(): boolean {
+    return (this.#out.writableLength ?? 0) >= this.#boundBytes;
+  }
+}
+
+/** Options of {@link PlainView}, for tests. */
+export interface PlainViewOptions {
+  /** The clock the line times are read from. @default () => new Date() */
+  readonly now?: (() => Date) | undefined;
+  /** @default PLAIN_QUEUE_BOUND_BYTES */
+  readonly queueBoundBytes?: number | undefined;
+}
+
+/**
+ * For cron and logs: one line per status change and per output line, each with the local time and
+ * the task's name (`02:00:03 [Database Dump] started`), then the flow and the message. A reader
+ * too slow to keep up loses lines, never the job's memory (docs/cli.md).
  */
 export class PlainView implements RunView {
-  readonly #out: TextSink;
+  readonly #out: QueueingSink;
   readonly #err: TextSink;
+  readonly #now: () => Date;
+  readonly #lines: BoundedLines;
   readonly #names = new Map<number, string>();
   #notifying = false;
   #detach: (() => void) | undefined;
 
-  constructor(out: TextSink, err: TextSink) {
+  constructor(out: QueueingSink, err: TextSink, options: PlainViewOptions = {}) {
     this.#out = out;
     this.#err = err;
+    this.#now = options.now ?? (() => new Date());
+    this.#lines = new BoundedLines(out, options.queueBoundBytes ?? PLAIN_QUEUE_BOUND_BYTES, (count) =>
+      this.#timed(`… ${count} line${count === 1 ? '' : 's'} dropped: the reader of this output is too slow`),
+    );
   }
 
   attach(pipeline: EventSource): void {
+    const line = (text: string): void => this.#lines.write(this.#timed(text));
     this.#detach = subscribe(pipeline, {
       jobStart: ({ tasks }) => {
         for (const task of tasks) this.#names.set(task.index, task.name);
       },
       taskStart: ({ task }) => {
         if (task.phase === 'notification') this.#notifying = true;
-        this.#out.write(`[${task.name}] started\n`);
+        line(`[${task.name}] started`);
       },
-      taskOutput: ({ taskIndex, line }) => this.#out.write(`[${this.#names.get(taskIndex) ?? `task ${taskIndex + 1}`}] ${line}\n`),
-      taskEnd: ({ task }) => this.#out.write(`${taskEndLine(task)}\n`),
+      taskOutput: ({ taskIndex, line: text }) => line(`[${this.#names.get(taskIndex) ?? `task ${taskIndex + 1}`}] ${text}`),
+      taskEnd: ({ task }) => {
+        const archive = archiveLine(task);
+        if (archive !== undefined) line(archive);
+        line(taskEndLine(task));
+      },
       // While the notification task runs, its output already says what each notifier did; before,
       // a failure is a job-start ping (Healthchecks' /start) that nothing else reports.
       notificationFailed: ({ notifier, error }) => {
-        if (!this.#notifying) this.#out.write(`[${notifier}] job-start notification failed: ${error}\n`);
+        if (!this.#notifying) line(`[${notifier}] job-start notification failed: ${error}`);
       },
     });
   }
@@ -57,57 +175,79 @@ export class PlainView implements RunView {
   }
 
   consoleText(text: string): void {
+    this.#lines.flush();
     this.#out.write(text);
   }
 
-  finish(result: JobResult, notificationPrinted: boolean): void {
+  finish(result: JobResult, end: RunEnd): void {
     this.close();
-    this.#out.write(`\n${summaryText(result, notificationPrinted)}`);
+    this.#lines.flush();
+    this.#out.write(`\n${summaryText(result, end)}`);
   }
 
   close(): void {
     this.#detach?.();
     this.#detach = undefined;
+    this.#lines.close();
+  }
+
+  #timed(text: string): string {
+    return `${clockTime(this.#now())} ${text}\n`;
   }
 }
 
-/** `--quiet`: failures on standard error as they happen, and the result line at the end. */
+/**
+ * How many of a failed task's last output lines `--quiet` prints after the message, when they are
+ * more than the message's details show: enough for a stack trace or borg's context around an
+ * error, few enough that the mail still opens on what went wrong.
+ */
+export const QUIET_OUTPUT_LINES = 100;
+
+/**
+ * The output of each failed task beyond what the message's details show
+ * (`Output of Database Dump (last 42 lines):` and the lines, indented); empty when the details
+ * already show all of it.
+ */
+export function failedOutputText(result: JobResult): string {
+  const sections: string[] = [];
+  for (const task of result.tasks) {
+    if (task.status !== 'failed' || task.phase === 'notification') continue;
+    const lines = lastLines(task.output, QUIET_OUTPUT_LINES).split('\n');
+    if (lines.length <= DETAIL_OUTPUT_LINES) continue;
+    sections.push(`\nOutput of ${task.name} (last ${lines.length} lines):\n${lines.map((text) => `    ${text}\n`).join('')}`);
+  }
+  return sections.join('');
+}
+
+/**
+ * `--quiet`, for cron: nothing at all when the job completed, so that cron mails nothing; after
+ * warnings, a failure or a cancellation, the flow, the message with its details, any notifier
+ * that failed, and the failed tasks' output (docs/cli.md). A `console` notifier is quiet too:
+ * the message is printed here, only when it says something went wrong.
+ */
 export class QuietView implements RunView {
   readonly #out: TextSink;
   readonly #err: TextSink;
-  #detach: (() => void) | undefined;
 
   constructor(out: TextSink, err: TextSink) {
     this.#out = out;
     this.#err = err;
   }
 
-  attach(pipeline: EventSource): void {
-    this.#detach = subscribe(pipeline, {
-      taskEnd: ({ task }) => {
-        if (task.status === 'failed') this.#err.write(`${taskEndLine(task)}\n`);
-      },
-      notificationFailed: ({ notifier, error }) => this.#err.write(`[Notification] ${notifier} failed: ${error}\n`),
-    });
-  }
+  attach(): void {}
 
   notice(text: string): void {
     this.#err.write(`${text}\n`);
   }
 
-  consoleText(text: string): void {
-    this.#out.write(text);
+  consoleText(): void {}
+
+  finish(result: JobResult, end: RunEnd): void {
+    if (result.status === 'completed') return;
+    this.#out.write(summaryText(result, { ...end, notificationPrinted: false }) + failedOutputText(result));
   }
 
-  finish(result: JobResult): void {
-    this.close();
-    this.#out.write(`${flowResultLine(result)}\n`);
-  }
-
-  close(): void {
-    this.#detach?.();
-    this.#detach = undefined;
-  }
+  close(): void {}
 }
 
 /** `--json`: standard output holds the `JobResult` and nothing else; the rest goes to standard error. */

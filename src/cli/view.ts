@@ -1,6 +1,6 @@
 import type { JobEvents } from '../events.js';
 import { formatFlow } from '../format.js';
-import { buildNotification } from '../notify/message.js';
+import { buildNotification, formatDetails } from '../notify/message.js';
 import type { JobResult } from '../types.js';
 
 /** Anything text can be written to: `process.stdout`, a test's collector. */
@@ -14,6 +14,21 @@ export interface EventSource {
   off<E extends keyof JobEvents>(event: E, listener: (...args: JobEvents[E]) => void): unknown;
 }
 
+/** How a run ended, besides its result: what the CLI saw of the notification being delivered. */
+export interface RunEnd {
+  /** A `console` notifier already printed the message. */
+  readonly notificationPrinted: boolean;
+  /** Each notifier that failed to deliver the final message, with why. */
+  readonly notificationFailures: readonly NotificationFailure[];
+}
+
+/** A notifier that failed to deliver the final message. */
+export interface NotificationFailure {
+  readonly notifier: string;
+  /** The error as the pipeline reported it (`Notifier 'ntfy' failed: connection refused`). */
+  readonly error: string;
+}
+
 /** How `jobhooks run` shows a job: live on a terminal, as plain lines, quietly, or as JSON. */
 export interface RunView {
   /** Starts following the pipeline's events. */
@@ -22,18 +37,42 @@ export interface RunView {
   notice(text: string): void;
   /** What a `console` notifier prints. */
   consoleText(text: string): void;
-  /** Shows the outcome; `notificationPrinted`: a console notifier already printed the message. */
-  finish(result: JobResult, notificationPrinted: boolean): void;
+  /** Shows the outcome. */
+  finish(result: JobResult, end: RunEnd): void;
   /** Stops following events and gives the terminal back as it was; safe to call more than once. */
   close(): void;
 }
 
-/** The end of a run as people read it: the flow, then the notification's title and body. */
-export function summaryText(result: JobResult, notificationPrinted: boolean): string {
-  const flow = formatFlow(result);
-  if (notificationPrinted) return `${flow}\n`;
-  const message = result.notification ?? buildNotification(result);
-  return `${flow}\n\n${message.title}\n\n${message.body}\n`;
+/**
+ * `⚠️ Notification failed: ntfy: connection refused`: one clause per notifier, its name said once
+ * (the pipeline's error already starts with `Notifier 'ntfy' failed:`).
+ */
+export function notificationFailureLine({ notifier, error }: NotificationFailure): string {
+  const failedPrefix = `Notifier '${notifier}' failed: `;
+  const ownPrefix = `Notifier '${notifier}' `;
+  const reason = error.startsWith(failedPrefix)
+    ? error.slice(failedPrefix.length)
+    : error.startsWith(ownPrefix)
+      ? error.slice(ownPrefix.length) // `timed out after 30s`
+      : error;
+  return `⚠️ Notification failed: ${notifier}: ${reason}`;
+}
+
+/**
+ * The end of a run as people read it (docs/cli.md): the flow with each task's duration, the
+ * notification's title, body and details (unless a `console` notifier printed them), then one
+ * line per notifier that failed to deliver it.
+ */
+export function summaryText(result: JobResult, end: RunEnd): string {
+  const lines = [formatFlow(result, { durations: true })];
+  if (!end.notificationPrinted) {
+    const message = result.notification ?? buildNotification(result);
+    lines.push('', message.title, '', message.body);
+    const details = formatDetails(message.details);
+    if (details.length > 0) lines.push('', ...details);
+  }
+  if (end.notificationFailures.length > 0) lines.push('', ...end.notificationFailures.map(notificationFailureLine));
+  return `${lines.join('\n')}\n`;
 }
 
 /** Listeners by event name. */

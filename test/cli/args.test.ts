@@ -21,11 +21,21 @@ describe('the command line', () => {
     const error = (argv: string[]): unknown => parseCommandLine(argv);
     expect(error([])).toEqual({ kind: 'usage-error', message: 'no command given' });
     expect(error(['start', 'job.yaml'])).toEqual({ kind: 'usage-error', message: 'unknown command "start"' });
+    expect(error(['rnu', 'job.yaml'])).toEqual({ kind: 'usage-error', message: 'unknown command "rnu" (did you mean "run"?)' });
+    expect(error(['valdiate', 'job.yaml'])).toEqual({ kind: 'usage-error', message: 'unknown command "valdiate" (did you mean "validate"?)' });
     expect(error(['run'])).toEqual({ kind: 'usage-error', message: '"run" needs a config file: jobhooks run <config>' });
     expect(error(['run', 'a.yaml', 'b.yaml'])).toEqual({ kind: 'usage-error', message: '"run" takes one config file, received also "b.yaml"' });
     expect(error(['run', 'a.yaml', '--json', '--quiet'])).toEqual({ kind: 'usage-error', message: '--json and --quiet cannot be used together' });
     expect(error(['plan', 'a.yaml', '--json'])).toEqual({ kind: 'usage-error', message: '--json applies to "run" only' });
     expect(error(['schema', 'a.yaml'])).toEqual({ kind: 'usage-error', message: '"schema" takes no arguments, received "a.yaml"' });
-    expect(error(['run', 'a.yaml', '--jsn'])).toEqual({ kind: 'usage-error', message: "Unknown option '--jsn'" });
+    expect(error(['run', 'a.yaml', '--jsn'])).toEqual({ kind: 'usage-error', message: 'unknown option "--jsn" (did you mean "--json"?)' });
+    expect(error(['run', 'a.yaml', '--qiuet'])).toEqual({ kind: 'usage-error', message: 'unknown option "--qiuet" (did you mean "--quiet"?)' });
+    expect(error(['--verison'])).toEqual({ kind: 'usage-error', message: 'unknown option "--verison" (did you mean "--version"?)' });
+    expect(error(['run', 'a.yaml', '--frobnicate'])).toEqual({ kind: 'usage-error', message: 'unknown option "--frobnicate"' });
+    expect(error(['run', 'a.yaml', '-x'])).toEqual({ kind: 'usage-error', message: 'unknown option "-x"' });
+    // After `--`, everything is a file name.
+    expect(error(['run', '--', '--jsn'])).toEqual({ kind: 'run', file: '--jsn', mode: 'auto' });
+    // A known flag given a value is still parseArgs' error.
+    expect(error(['run', 'a.yaml', '--json=yes'])).toEqual({ kind: 'usage-error', message: "Option '--json' does not take an argument" });
   });
 });

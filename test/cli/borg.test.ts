@@ -58,4 +58,22 @@ describe.skipIf(!borgInstalled)('jobhooks run with borg tasks', { tags: [BORG_TA
     expect(archive.name).toBe('nightly');
     expect(archive.stats.nfiles).toBe(2);
   });
+
+  it('plain output: a borg create prints one line with the archive name, sizes, file count and duration', async () => {
+    const file = dir.write(
+      'job.yaml',
+      ['tasks:', '  - { borg: create, repository: ./repo, paths: [data], archive: nightly, passphrase: { env: BORG_PW } }'].join('\n'),
+    );
+    const run = await runCli(['run', file], { cwd: dir.path, env: { BORG_PW: PASSPHRASE } });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const size = String.raw`\d+(?:\.\d+)? (?:B|KiB|MiB)`;
+    const lines = run.stdout.split('\n');
+    const archive = lines.findIndex((line) => line.includes('[borg create] archive '));
+    expect(lines[archive]).toMatch(
+      new RegExp(String.raw`^\d\d:\d\d:\d\d \[borg create\] archive nightly: ${size} original, ${size} compressed, ${size} deduplicated, 1 file, \d+\.\ds$`),
+    );
+    expect(lines[archive + 1]).toMatch(/^\d\d:\d\d:\d\d \[borg create\] completed$/);
+    expect(lines.filter((line) => line.includes(' archive nightly: '))).toHaveLength(1);
+  });
 });

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobResult } from '../../src/index.js';
-import { CLI_FIXTURES, PACKAGE_VERSION, runCli, startCli, tempDir, waitFor } from './helpers.js';
+import { CLI_FIXTURES, PACKAGE_VERSION, runCli, startCli, tempDir, untimed, waitFor } from './helpers.js';
 
 // The built binary, spawned as a real process in a fresh directory: what cron and users run.
 
@@ -15,6 +17,15 @@ afterEach(() => {
 });
 
 const fixture = (name: string): string => join(CLI_FIXTURES, name);
+
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /** A job of one critical pre-hook, one backup command and one post-hook; commands given per test. */
 function job(commands: { pre?: string; preCritical?: boolean; backup?: string; post?: string }): string {
@@ -32,7 +43,11 @@ describe('jobhooks run: exit codes and output', () => {
     const run = await runCli(['run', fixture('documented.json')], { cwd: dir.path });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout.replace(/ +→/g, ' →')).toBe(
+    // Every plain line carries the local time; every task of the final flow its duration.
+    const [lines = '', summary = ''] = run.stdout.split('\n\n1. ');
+    for (const line of lines.split('\n')) expect(line).toMatch(/^\d\d:\d\d:\d\d \[/);
+    expect(summary.split('\n').slice(0, 6).every((line) => / → ✅ Success \(\d+\.\ds\)$/.test(line))).toBe(true);
+    expect(untimed(run.stdout)).toBe(
       [
         '[Database Dump] started',
         '[Database Dump] dump written',
@@ -122,12 +137,121 @@ describe('jobhooks run: exit codes and output', () => {
     expect((JSON.parse(run.stdout) as JobResult).status).toBe('completed');
   });
 
-  it('--quiet prints only failures (on stderr) and the result line', async () => {
-    const file = dir.write('job.json', job({ pre: 'echo noise; exit 3', preCritical: false }));
+  it('--quiet prints nothing at all when the job completed, a console notifier included: cron mails nothing', async () => {
+    const file = dir.write(
+      'job.json',
+      JSON.stringify({ jobId: 'job-q', preHooks: [{ name: 'Database Dump', command: 'echo dump written' }], tasks: [{ name: 'Backup', command: 'true' }], notifiers: [{ type: 'console' }] }),
+    );
+    expect(await runCli(['run', file, '--quiet'], { cwd: dir.path })).toEqual({ code: 0, signal: null, stdout: '', stderr: '' });
+  });
+
+  it('--quiet after a failure prints the flow, the message with its details, and the failed task\'s fuller output', async () => {
+    const file = dir.write(
+      'job.json',
+      JSON.stringify({
+        jobId: 'job-q',
+        repository: { name: 'NAS' },
+        preHooks: [{ name: 'Database Dump', command: 'for i in $(seq 1 14); do echo "dump line $i"; done; echo "pg_dump: connection refused" >&2; exit 1', critical: true }],
+        tasks: [{ type: 'backup', name: 'Backup', command: 'touch backup-ran' }],
+        postHooks: [{ name: 'Health Check', command: 'echo healthy', runOnJobFailure: true }],
+        notifiers: [{ type: 'console' }],
+      }),
+    );
+    const run = await runCli(['run', file, '--quiet'], { cwd: dir.path });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^1\. Pre-Hook 1 \(Database Dump\) +→ ❌ Failed \(Critical, \d+\.\ds\)\n/);
+    const dumpLines = (from: number, to: number): string[] => Array.from({ length: to - from + 1 }, (_, i) => `    dump line ${from + i}`);
+    expect(untimed(run.stdout)).toBe(
+      [
+        '1. Pre-Hook 1 (Database Dump) → ❌ Failed (Critical)',
+        '2. Backup Task → ⏭️  Skipped',
+        '3. Post-Hook 1 (Health Check) → ✅ Success (Run on Failure)',
+        '4. Notification → ✅ Success',
+        '',
+        'Result: ❌ Job Failed - Critical Hook Error',
+        '',
+        '❌ Backup Job Failed - Critical Hook Error',
+        '',
+        "Backup job for 'NAS' failed due to critical hook failure.",
+        '',
+        'Failed Hook: Database Dump',
+        'Tasks Completed: 2, Skipped: 1, Total: 4',
+        'Job ID: job-q',
+        '',
+        "❌ Database Dump (pre-hook): Hook 'Database Dump' exited with code 1",
+        ...dumpLines(6, 14),
+        '    pg_dump: connection refused',
+        '',
+        'Output of Database Dump (last 15 lines):',
+        ...dumpLines(1, 14),
+        '    pg_dump: connection refused',
+        '',
+      ].join('\n'),
+    );
+    expect(existsSync(join(dir.path, 'backup-ran'))).toBe(false);
+  });
+
+  it('--quiet with warnings: exit 1, the message with the task that failed', async () => {
+    const file = dir.write('job.json', job({ pre: 'echo rotating; exit 3', preCritical: false }));
     const run = await runCli(['run', file, '--quiet'], { cwd: dir.path });
     expect(run.code).toBe(1);
-    expect(run.stdout).toBe('Result: ⚠️  Job Completed with Warnings\n');
-    expect(run.stderr).toBe("[Database Dump] failed: Hook 'Database Dump' exited with code 3\n");
+    expect(run.stderr).toBe('');
+    expect(untimed(run.stdout)).toBe(
+      [
+        '1. Pre-Hook 1 (Database Dump) → ❌ Failed (Non-Critical)',
+        '2. Backup Task → ✅ Success',
+        '3. Post-Hook 1 (Health Check) → ✅ Success',
+        '',
+        'Result: ⚠️  Job Completed with Warnings',
+        '',
+        '⚠️ Backup Job Completed with Warnings',
+        '',
+        "Backup job for 'NAS' completed but some tasks failed.",
+        '',
+        'Failed Tasks: hook',
+        'Tasks Completed: 2, Skipped: 0, Total: 3',
+        'Job ID: job-1',
+        '',
+        "❌ Database Dump (pre-hook): Hook 'Database Dump' exited with code 3",
+        '    rotating',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('a notifier that failed is said after the message, in one clause, in plain and --quiet output', async () => {
+    const port = await closedPort();
+    const file = dir.write(
+      'job.json',
+      JSON.stringify({
+        jobId: 'job-n',
+        tasks: [{ name: 'Backup', command: 'true' }],
+        notifiers: [{ type: 'ntfy', url: `http://127.0.0.1:${port}`, topic: 'backups', retries: 0 }],
+      }),
+    );
+    const expected = [
+      '1. Command Task → ✅ Success',
+      '2. Notification → ❌ Failed (Non-Critical)',
+      '',
+      'Result: ⚠️  Job Completed with Warnings',
+      '',
+      '✅ Backup Job Completed Successfully',
+      '',
+      "Backup job for 'Unknown' completed successfully.",
+      '',
+      'Tasks Completed: 2, Total: 2',
+      'Job ID: job-n',
+      '',
+      `⚠️ Notification failed: ntfy: connection refused (127.0.0.1:${port})`,
+      '',
+    ].join('\n');
+    const plain = await runCli(['run', file], { cwd: dir.path });
+    expect(plain.code).toBe(1);
+    expect(untimed(plain.stdout).endsWith(`\n\n${expected}`)).toBe(true);
+    const quiet = await runCli(['run', file, '--quiet'], { cwd: dir.path });
+    expect(quiet.code).toBe(1);
+    expect(untimed(quiet.stdout)).toBe(expected);
   });
 
   it('a console notifier prints the message once; with --json it prints on standard error', async () => {
@@ -315,7 +439,13 @@ describe('validate, plan, schema, help, version', () => {
     });
     const unknownOption = await runCli(['run', 'job.json', '--jsn'], { cwd: dir.path });
     expect(unknownOption.code).toBe(64);
-    expect(unknownOption.stderr).toBe('jobhooks: Unknown option \'--jsn\'\nRun "jobhooks --help" for usage.\n');
+    expect(unknownOption.stderr).toBe('jobhooks: unknown option "--jsn" (did you mean "--json"?)\nRun "jobhooks --help" for usage.\n');
+    expect(await runCli(['rnu', 'job.json'], { cwd: dir.path })).toEqual({
+      code: 64,
+      signal: null,
+      stdout: '',
+      stderr: 'jobhooks: unknown command "rnu" (did you mean "run"?)\nRun "jobhooks --help" for usage.\n',
+    });
     expect((await runCli([], { cwd: dir.path })).code).toBe(64);
   });
 });

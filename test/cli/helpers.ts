@@ -100,3 +100,18 @@ export async function readPid(file: string): Promise<number> {
   await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').trim() !== '', `${file} to be written`);
   return Number(readFileSync(file, 'utf8').trim());
 }
+
+/** A task's duration as the CLI's final flow shows it: `0.4s`, `1m 05s`, `1h 02m`. */
+const DURATION = String.raw`(?:\d+\.\ds|\d+m \d\ds|\d+h \d\dm)`;
+
+/**
+ * The CLI's plain output without what changes from run to run — each line's `HH:MM:SS` and each
+ * task's duration in the final flow — and with the flow's arrows folded to one space.
+ */
+export function untimed(text: string): string {
+  return text
+    .replace(/^\d\d:\d\d:\d\d \[/gm, '[')
+    .replace(new RegExp(` \\(${DURATION}\\)$`, 'gm'), '')
+    .replace(new RegExp(`, ${DURATION}\\)$`, 'gm'), ')')
+    .replace(/ +→/g, ' →');
+}

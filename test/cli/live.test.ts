@@ -211,9 +211,11 @@ describe('LiveView', () => {
     };
     for (const each of finalTasks) pipeline.emit('taskEnd', { jobId: 'j', task: each });
     const beforeFinish = terminal.text.length;
-    view.finish(result, false);
+    view.finish(result, { notificationPrinted: false, notificationFailures: [] });
     const message = buildNotification(result);
-    expect(terminal.text.slice(beforeFinish)).toBe(`\r\u001B[5A\u001B[J${formatFlow(result)}\n\n${message.title}\n\n${message.body}\n\u001B[?25h`);
+    expect(terminal.text.slice(beforeFinish)).toBe(
+      `\r\u001B[5A\u001B[J${formatFlow(result, { durations: true })}\n\n${message.title}\n\n${message.body}\n\u001B[?25h`,
+    );
 
     // Finished: no more listeners, no more timer.
     expect(pipeline.listenerCount()).toBe(0);

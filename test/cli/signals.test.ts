@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI_FIXTURES, isAlive, processesWithMarker, readPid, startCli, tempDir, waitFor } from './helpers.js';
+import { CLI_FIXTURES, isAlive, processesWithMarker, readPid, startCli, tempDir, untimed, waitFor } from './helpers.js';
 
 // Signals sent to the built binary while a hook runs `sleep 30` (and a background child of its own).
 
@@ -18,6 +18,7 @@ describe('jobhooks run: signals', () => {
     ['SIGINT', 130],
     ['SIGTERM', 143],
     ['SIGHUP', 129],
+    ['SIGQUIT', 131],
   ] as const) {
     it(`the first ${signal} cancels: the hook's process tree is gone, the runOnJobFailure post-hook runs, exit ${code}`, async () => {
       const run = startCli(['run', join(CLI_FIXTURES, 'long-hook.json')], { cwd: dir.path });
@@ -44,7 +45,7 @@ describe('jobhooks run: signals', () => {
       expect(existsSync(join(dir.path, 'restart-ran'))).toBe(false);
       expect(result.stdout).toContain('[Long Hook] failed: Task cancelled\n');
       expect(result.stdout).toContain('[Backup] skipped: Task skipped due to job cancellation\n');
-      expect(result.stdout.replace(/ +→/g, ' →')).toContain(
+      expect(untimed(result.stdout)).toContain(
         [
           '1. Pre-Hook 1 (Long Hook) → ❌ Failed (Cancelled)',
           '2. Backup Task → ⏭️  Skipped',
@@ -83,10 +84,42 @@ describe('jobhooks run: signals', () => {
     expect(result.code).toBe(130);
     expect(result.stderr).toBe(
       'jobhooks: received SIGINT: cancelling the job; cleanup post-hooks and the notification still run. Send SIGINT again to kill everything now.\n' +
-        'jobhooks: received SIGINT again: killed every process of the job.\n',
+        'jobhooks: received SIGINT again: killed every process of the job.\n' +
+        'jobhooks: cleanup not run: Cleanup\n',
     );
     await waitFor(() => !isAlive(hookPid) && !isAlive(sleepPid), 'the killed processes to be gone', 5_000);
     expect(processesWithMarker(run.marker)).toEqual([]);
     expect(existsSync(join(dir.path, 'cleanup-ran'))).toBe(false);
+  });
+
+  it('SIGTERM then SIGINT: says which cleanup it abandoned, the running one included, and that no notification was sent', async () => {
+    const file = dir.write(
+      'job.json',
+      JSON.stringify({
+        preHooks: [{ name: 'Database Dump', command: 'sleep 30' }],
+        postHooks: [
+          { name: 'Restart Services', command: 'echo $$ > restart.pid; sleep 30', runOnJobFailure: true },
+          { name: 'Remove Dump', command: 'touch remove-ran', runOnJobFailure: true },
+          { name: 'Report', command: 'touch report-ran' },
+        ],
+        notifiers: [{ type: 'console' }],
+      }),
+    );
+    const run = startCli(['run', file], { cwd: dir.path });
+    await waitFor(() => run.stdout().includes('[Database Dump] started\n'), 'the hook to start');
+    run.child.kill('SIGTERM');
+    const restartPid = await readPid(join(dir.path, 'restart.pid'));
+    run.child.kill('SIGINT');
+    const result = await run.done;
+
+    expect(result.code).toBe(130);
+    expect(result.stderr).toBe(
+      'jobhooks: received SIGTERM: cancelling the job; cleanup post-hooks and the notification still run. Send SIGTERM again to kill everything now.\n' +
+        'jobhooks: received SIGINT again: killed every process of the job.\n' +
+        'jobhooks: cleanup not run: Restart Services (killed while running), Remove Dump; notification not sent\n',
+    );
+    await waitFor(() => !isAlive(restartPid), 'the killed cleanup hook to be gone', 5_000);
+    expect(processesWithMarker(run.marker)).toEqual([]);
+    expect(existsSync(join(dir.path, 'remove-ran'))).toBe(false);
   });
 });

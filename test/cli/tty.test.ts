@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SPINNER } from '../../src/cli/live.js';
-import { CLI, tempDir } from './helpers.js';
+import { CLI, tempDir, untimed } from './helpers.js';
 
 // The live view on a real terminal: the built CLI under util-linux `script`, which gives it a pty.
 
@@ -54,10 +54,11 @@ describe('jobhooks run on a terminal', () => {
     // Several spinner frames were shown while the hook ran.
     const shown = new Set([...output.matchAll(new RegExp(`([${spinners}]) Running`, 'g'))].map((match) => match[1]));
     expect(shown.size).toBeGreaterThanOrEqual(3);
-    expect(output.endsWith(
+    expect(output).toMatch(/1\. Pre-Hook 1 \(Database Dump\)         → ✅ Success \(\d\.\ds\)\n2\. Backup Task                        → ✅ Success \(\d\.\ds\)\n/);
+    expect(untimed(output).endsWith(
       [
-        '1. Pre-Hook 1 (Database Dump)         → ✅ Success',
-        '2. Backup Task                        → ✅ Success',
+        '1. Pre-Hook 1 (Database Dump) → ✅ Success',
+        '2. Backup Task → ✅ Success',
         '',
         'Result: ✅ Job Completed Successfully',
         '',
@@ -76,7 +77,8 @@ describe('jobhooks run on a terminal', () => {
     const file = dir.write('job.json', JSON.stringify({ tasks: [{ type: 'backup', name: 'Backup', command: 'echo backing up' }] }));
     const { code, output } = await underPty(`TERM=dumb exec '${process.execPath}' '${CLI}' run '${file}'`, dir.path);
     expect(code).toBe(0);
-    expect(output.startsWith('[Backup] started\n[Backup] backing up\n[Backup] completed\n')).toBe(true);
+    expect(output).toMatch(/^\d\d:\d\d:\d\d \[Backup\] started\n/);
+    expect(untimed(output).startsWith('[Backup] started\n[Backup] backing up\n[Backup] completed\n')).toBe(true);
     expect(output).not.toContain('\u001B[');
   });
 });
