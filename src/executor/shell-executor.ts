@@ -6,7 +6,7 @@ import spawn from 'cross-spawn';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { LineSplitter } from './line-splitter.js';
-import { groupAlive, signalTree } from './process-tree.js';
+import { scanProcessesSync, signalSession, signalTree, stopTree, treeAlive } from './process-tree.js';
 import { parseShebang, removeScript, writeScript, type ScriptFile } from './script-file.js';
 import { onAbort, startTimer } from './timers.js';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from './types.js';
@@ -140,11 +140,19 @@ function isAborted(signal: AbortSignal | undefined): boolean {
 }
 
 interface Running {
-  readonly killNow: () => void;
+  /** The main process, leader of the command's process group and session. */
+  readonly pid: number;
 }
 
 /** Polling intervals while waiting for the rest of a process group to go away. */
 const GROUP_POLL_MS = [5, 10, 20, 40, 80, 100] as const;
+
+/**
+ * How many more looks, each with a SIGKILL for whatever is found, a sweep takes after the grace before
+ * it settles anyway (about 0.6 s: a SIGKILLed process is gone within milliseconds, unless the kernel
+ * holds it in uninterruptible I/O).
+ */
+const KILL_ROUNDS = 10;
 
 /**
  * The default {@link Executor}: runs each command as a real process, kills its whole tree on timeout or
@@ -212,7 +220,13 @@ export class ShellExecutor implements Executor {
    * ```
    */
   killAll(): void {
-    for (const running of [...this.#running]) running.killNow();
+    if (this.#running.size === 0) return;
+    // Synchronous: a CLI calls this on its way out. One look at /proc serves every command.
+    const snapshot = this.#platform === 'linux' ? scanProcessesSync() : null;
+    for (const { pid } of this.#running) {
+      signalTree(pid, 'SIGKILL', this.#platform);
+      if (snapshot !== null) signalSession(pid, 'SIGKILL', snapshot);
+    }
   }
 
   /** Runs one command; see the class description. Resolves once, never rejects. */
@@ -314,11 +328,7 @@ export class ShellExecutor implements Executor {
         });
       }
 
-      const running: Running = {
-        killNow: () => {
-          signalTree(pid, 'SIGKILL', platform);
-        },
-      };
+      const running: Running = { pid };
       this.#running.add(running);
 
       let killDeadline = Number.POSITIVE_INFINITY;
@@ -326,8 +336,8 @@ export class ShellExecutor implements Executor {
         if (exited || killReason !== null) return;
         killReason = reason;
         killDeadline = performance.now() + request.killGraceMs;
-        signalTree(pid, 'SIGTERM', platform);
-        cancelGrace = startTimer(request.killGraceMs, () => signalTree(pid, 'SIGKILL', platform));
+        void stopTree(pid, 'SIGTERM', platform);
+        cancelGrace = startTimer(request.killGraceMs, () => void stopTree(pid, 'SIGKILL', platform));
       };
 
       let timeoutImmediate: NodeJS.Immediate | undefined;
@@ -341,18 +351,43 @@ export class ShellExecutor implements Executor {
       );
       if (request.signal !== undefined) cleanups.push(onAbort(request.signal, () => startKill('cancel')));
 
-      // Waits until no live process is left in the group, or the grace ran out and the group was SIGKILLed.
-      const awaitGroup = (): void => {
-        let attempt = 0;
+      /**
+       * After the main process exited: waits until no live process of the command's group or session
+       * is left, SIGKILLing them all when `graceMs` runs out and again at each later look, for at most
+       * {@link KILL_ROUNDS} looks. So the result (and the next hook, e.g. a cleanup) never comes while
+       * a process of this command still runs. See docs/executor.md, "Stopping a command".
+       */
+      const sweep = (graceMs: number): void => {
+        let killed = false;
+        let roundsAfterKill = 0;
         let stopped = false;
+        cancelGrace();
+        cancelGrace = startTimer(graceMs, () => {
+          killed = true;
+          void stopTree(pid, 'SIGKILL', platform);
+        });
+        let attempt = 0;
         const poll = (): void => {
           const delay = GROUP_POLL_MS[Math.min(attempt, GROUP_POLL_MS.length - 1)] ?? 100;
           attempt += 1;
           const cancelTimer = startTimer(delay, () => {
-            void groupAlive(pid, platform).then((alive) => {
+            void treeAlive(pid, platform).then(async (alive) => {
               if (stopped) return;
-              if (alive) poll();
-              else drain();
+              if (!alive) {
+                drain();
+                return;
+              }
+              if (killed) {
+                roundsAfterKill += 1;
+                if (roundsAfterKill > KILL_ROUNDS) {
+                  drain();
+                  return;
+                }
+                // What forked between the last look and the SIGKILL, or was not readable then.
+                await stopTree(pid, 'SIGKILL', platform);
+                if (stopped) return;
+              }
+              poll();
             });
           });
           cancelPoll = () => {
@@ -408,25 +443,20 @@ export class ShellExecutor implements Executor {
           return;
         }
         if (killReason !== null) {
-          // The group already had SIGTERM; its other members get the rest of the grace, then SIGKILL.
-          cancelGrace();
-          cancelGrace = startTimer(Math.max(0, killDeadline - performance.now()), () => {
-            signalTree(pid, 'SIGKILL', platform);
-            drain();
-          });
-          awaitGroup();
+          // The tree already had SIGTERM; what is left of it gets the rest of the grace, then SIGKILL.
+          sweep(Math.max(0, killDeadline - performance.now()));
           return;
         }
-        if (request.keepBackground === true || !signalTree(pid, 'SIGTERM', platform)) {
+        if (request.keepBackground === true) {
           drain();
           return;
         }
-        // Background processes left in the group: SIGTERM sent, SIGKILL after the grace.
-        cancelGrace = startTimer(request.killGraceMs, () => {
-          signalTree(pid, 'SIGKILL', platform);
-          drain();
+        // Background processes left in the group or the session: SIGTERM now, SIGKILL after the grace.
+        void stopTree(pid, 'SIGTERM', platform).then((found) => {
+          if (drainStarted) return;
+          if (found) sweep(request.killGraceMs);
+          else drain();
         });
-        awaitGroup();
       });
     });
   }
