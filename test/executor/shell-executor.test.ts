@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { ShellExecutor } from '../../src/executor/shell-executor.js';
-import { cutMarker } from '../../src/executor/line-splitter.js';
+import { copiedBytes, cutMarker } from '../../src/executor/line-splitter.js';
 import { expected, FIXTURES, killMarked, processesWithMarker, run, waitFor, withoutDuration } from './helpers.js';
 import { failOnProcessWarnings } from '../support/processes.js';
 
@@ -83,6 +83,26 @@ describe('ShellExecutor: output edge cases', () => {
     const lineBytes = 5 * 1024 * 1024 + 'END'.length;
     expect(stdout).toEqual([cutMarker(lineBytes - maxOutputBytes) + 'x'.repeat(maxOutputBytes - 3) + 'END', 'last-without-newline']);
     expect(processesWithMarker(marker)).toEqual([]);
+  });
+
+  it('delivers a 64 MiB line without a newline whole, copying each byte at most 3 times (linear, not quadratic)', async () => {
+    const lineBytes = 64 * 1024 * 1024;
+    const lengths: number[] = [];
+    let head = '';
+    let tail = '';
+    const before = copiedBytes();
+    const { result } = await run(executor, {
+      command: `head -c ${lineBytes - 3} /dev/zero | tr '\\0' x; printf END`,
+      maxOutputBytes: 128 * 1024 * 1024,
+      onOutput: (line) => {
+        lengths.push(line.length);
+        head = line.slice(0, 3);
+        tail = line.slice(-3);
+      },
+    });
+    expect(withoutDuration(result)).toEqual(expected({ exitCode: 0 }));
+    expect([lengths, head, tail]).toEqual([[lineBytes], 'xxx', 'END']);
+    expect(copiedBytes() - before).toBeLessThanOrEqual(3 * lineBytes);
   });
 
   it('decodes invalid UTF-8 with U+FFFD and a character split across writes correctly', async () => {
