@@ -74,14 +74,15 @@ export function planSpawn(command: string | readonly string[], shell: string, sc
 
 /**
  * Says in plain words why a command could not start, naming the offending value
- * (`shell not found: /bin/zsh`). Never "Unknown error".
+ * (`shell not found: /bin/zsh`). Never "Unknown error". For E2BIG it tells a too-long command from a
+ * too-large environment (`env`): the latter names its largest variable, never a value.
  *
  * @example
  * ```ts
  * describeSpawnError({ code: 'ENOENT' }, plan, '/srv') // 'shell not found: /bin/zsh'
  * ```
  */
-export async function describeSpawnError(error: unknown, plan: SpawnPlan, cwd: string): Promise<string> {
+export async function describeSpawnError(error: unknown, plan: SpawnPlan, cwd: string, env: Readonly<Record<string, string>> = {}): Promise<string> {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM') {
     // The child reports a working directory it cannot enter with the same codes as a bad program:
@@ -100,7 +101,7 @@ export async function describeSpawnError(error: unknown, plan: SpawnPlan, cwd: s
     case 'ENOEXEC':
       return `not an executable program (no #! line?): ${plan.file}`;
     case 'E2BIG':
-      return `command too long for the system's argument limit (${argBytes(plan)} bytes): start it from a script file`;
+      return describeTooBig(plan, env);
     case 'EAGAIN':
     case 'EMFILE':
     case 'ENFILE':
@@ -115,6 +116,31 @@ export async function describeSpawnError(error: unknown, plan: SpawnPlan, cwd: s
 
 function argBytes(plan: SpawnPlan): number {
   return plan.args.reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, Buffer.byteLength(plan.file) + 1);
+}
+
+/** Linux's limit on one argument or one `NAME=value` string (MAX_ARG_STRLEN, 32 pages). */
+const MAX_ARG_STRING_BYTES = 131_072;
+
+/**
+ * E2BIG: the arguments and the environment share one limit, and one string may not pass 128 KiB on Linux.
+ * Blames the environment when one of its variables is over that, or when it is the larger part and no
+ * argument is; names the largest variable (never its value, which may be a secret).
+ */
+function describeTooBig(plan: SpawnPlan, env: Readonly<Record<string, string>>): string {
+  const commandBytes = argBytes(plan);
+  const longestArgument = Math.max(Buffer.byteLength(plan.file), ...plan.args.map((arg) => Buffer.byteLength(arg))) + 1;
+  let envBytes = 0;
+  let largest = { name: '', bytes: 0 };
+  const names = Object.keys(env);
+  for (const name of names) {
+    const bytes = Buffer.byteLength(name) + 1 + Buffer.byteLength(env[name] ?? '') + 1;
+    envBytes += bytes;
+    if (bytes > largest.bytes) largest = { name, bytes };
+  }
+  const envToBlame = largest.bytes > MAX_ARG_STRING_BYTES || (longestArgument <= MAX_ARG_STRING_BYTES && envBytes >= commandBytes);
+  if (!envToBlame) return `command too long for the system's argument limit (${commandBytes} bytes): start it from a script file`;
+  const variables = names.length === 1 ? '1 variable' : `${names.length} variables`;
+  return `environment too large for the system's limit (${envBytes} bytes in ${variables}; the largest is ${largest.name}, ${largest.bytes} bytes): pass large values in a file, not in the environment`;
 }
 
 /** What is wrong with the working directory, or `null` when it exists and may be entered. */
@@ -279,7 +305,7 @@ export class ShellExecutor implements Executor {
         });
       } catch (error) {
         // Thrown synchronously: E2BIG, a NUL byte in an argument or the environment, …
-        void describeSpawnError(error, plan, request.cwd).then((message) => resolve({ error: message }));
+        void describeSpawnError(error, plan, request.cwd, request.env).then((message) => resolve({ error: message }));
         return;
       }
 
@@ -290,7 +316,7 @@ export class ShellExecutor implements Executor {
         child.once('error', (error) => {
           stdout?.destroy();
           stderr?.destroy();
-          void describeSpawnError(error, plan, request.cwd).then((message) => resolve({ error: message }));
+          void describeSpawnError(error, plan, request.cwd, request.env).then((message) => resolve({ error: message }));
         });
         return;
       }
