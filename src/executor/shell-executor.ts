@@ -175,10 +175,10 @@ const GROUP_POLL_MS = [5, 10, 20, 40, 80, 100] as const;
 
 /**
  * How many more looks, each with a SIGKILL for whatever is found, a sweep takes after the grace before
- * it settles anyway (about 0.6 s: a SIGKILLed process is gone within milliseconds, unless the kernel
- * holds it in uninterruptible I/O).
+ * it settles anyway (at most about 0.5 s: a SIGKILLed process is gone within milliseconds, unless the
+ * kernel holds it in uninterruptible I/O).
  */
-const KILL_ROUNDS = 10;
+const KILL_ROUNDS = 5;
 
 /**
  * The default {@link Executor}: runs each command as a real process, kills its whole tree on timeout or
