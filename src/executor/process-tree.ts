@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { close, open, read, readdirSync, readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 
 /** The two signals a command's tree is stopped with: first a request, then a kill. */
 export type StopSignal = 'SIGTERM' | 'SIGKILL';
@@ -86,6 +86,31 @@ function parseStat(pid: number, stat: string): ProcessEntry | null {
   return { pid, pgid: Number(fields[2]), sid: Number(fields[3]) };
 }
 
+/** The fields read from `/proc/N/stat` end well within this (the command name is at most 16 bytes). */
+const STAT_READ_BYTES = 512;
+
+/**
+ * Reads the start of `/proc/N/stat` with one open, one read and one close: a third of what `readFile`
+ * costs (no fstat, no growing buffer, no FileHandle), which is most of a scan's time.
+ */
+function readStat(pid: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    open(`/proc/${pid}/stat`, 'r', (openError, fd) => {
+      if (openError !== null) {
+        reject(openError);
+        return;
+      }
+      const buffer = Buffer.allocUnsafe(STAT_READ_BYTES);
+      read(fd, buffer, 0, STAT_READ_BYTES, 0, (readError, bytesRead) => {
+        close(fd, () => {
+          if (readError !== null) reject(readError);
+          else resolve(buffer.toString('latin1', 0, bytesRead));
+        });
+      });
+    });
+  });
+}
+
 function pidsIn(entries: readonly string[]): number[] {
   return entries.filter((name) => /^\d+$/.test(name)).map(Number);
 }
@@ -105,7 +130,7 @@ async function scanNow(): Promise<ProcessSnapshot> {
       const pid = pids[next] ?? 0;
       next += 1;
       try {
-        const entry = parseStat(pid, await readFile(`/proc/${pid}/stat`, 'latin1'));
+        const entry = parseStat(pid, await readStat(pid));
         if (entry !== null) processes.push(entry);
       } catch (error) {
         if (!isGone(error)) complete = false;

@@ -187,9 +187,11 @@ const KILL_ROUNDS = 5;
  * - String commands run as `shell -c command` (cmd.exe: `/d /s /c`); a command starting with a `#!`
  *   line (after blank or `#` lines) runs as a script for that interpreter from a private temp file,
  *   removed on every path; an argv array runs directly, with no shell. stdin is not connected.
- * - POSIX: each command leads its own process group. Timeout and cancel send SIGTERM to the group, then
- *   SIGKILL after `killGraceMs`. When the main process exits by itself, what it left in its group
- *   (background jobs) gets the same SIGTERM → grace → SIGKILL, unless `keepBackground` is set.
+ * - POSIX: each command leads its own process group and session. Timeout and cancel send SIGTERM to the
+ *   group (on Linux also to every process of the session: `timeout`, `set -m` jobs), then SIGKILL after
+ *   `killGraceMs`. When the main process exits by itself, what it left there (background jobs) gets the
+ *   same SIGTERM → grace → SIGKILL, unless `keepBackground` is set. The result settles only once none of
+ *   them is left. Only a process that calls `setsid` itself escapes.
  *   Windows: `taskkill /T /F` on the tree.
  * - The result settles on the main process's exit, after at most `drainMs` of reading what is left in
  *   the pipes. Output arrives line by line through `onOutput` (split at `\n`, `\r\n` and `\r`; see docs/executor.md).

@@ -1,22 +1,31 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-// A wrapper around the real readFile that counts the /proc/N/stat files open at once and can make
-// one of them fail as a process out of file descriptors does.
+// A wrapper around the real fs.open that counts the /proc/N/stat files open at once and can make one
+// of them fail as a process out of file descriptors does.
 const io = vi.hoisted(() => ({ open: 0, maxOpen: 0, reads: 0, failWith: null as string | null }));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs/promises')>();
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  type Callback = (error: NodeJS.ErrnoException | null, fd: number) => void;
   return {
     ...actual,
-    readFile: async (...args: Parameters<typeof actual.readFile>) => {
+    open: (path: string, flags: string, callback: Callback) => {
+      if (!path.startsWith('/proc/')) return actual.open(path, flags, callback);
       io.reads += 1;
-      io.open += 1;
-      io.maxOpen = Math.max(io.maxOpen, io.open);
-      try {
-        if (io.failWith !== null && io.reads === 3) throw Object.assign(new Error(io.failWith), { code: io.failWith });
-        return await actual.readFile(...args);
-      } finally {
-        io.open -= 1;
+      if (io.failWith !== null && io.reads === 3) {
+        setImmediate(() => callback(Object.assign(new Error(io.failWith ?? ''), { code: io.failWith ?? '' }), -1));
+        return undefined;
       }
+      return actual.open(path, flags, (error, fd) => {
+        if (error === null) {
+          io.open += 1;
+          io.maxOpen = Math.max(io.maxOpen, io.open);
+        }
+        callback(error, fd);
+      });
+    },
+    close: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      io.open -= 1;
+      return actual.close(fd, callback);
     },
   };
 });
