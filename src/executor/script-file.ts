@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -121,10 +122,12 @@ export async function writeScript(command: string, tempRoot: string = tmpdir()):
   if (found === null) return null;
   // mkdtemp creates the directory with mode 0700: no other user can read or swap the script.
   const dir = await mkdtemp(join(tempRoot, 'jobhooks-'));
+  liveScriptDirs.add(dir);
   const path = join(dir, scriptName(found.shebang));
   try {
     await writeFile(path, scriptText(command, found.lineIndex), { mode: 0o700, flag: 'wx' });
   } catch (error) {
+    liveScriptDirs.delete(dir);
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
@@ -145,5 +148,31 @@ export async function removeScript(script: ScriptFile): Promise<void> {
     await rm(script.dir, { recursive: true, force: true, maxRetries: 2 });
   } catch {
     // Nothing useful to do: the directory is private and in the temp dir.
+  }
+  liveScriptDirs.delete(script.dir);
+}
+
+/** The private directories this process made for scripts and has not removed yet. */
+const liveScriptDirs = new Set<string>();
+
+/**
+ * Removes, synchronously, every script directory this process still has (commands still running or
+ * not yet cleaned up), for an exit path that cannot wait: a CLI leaving on a second signal. Never throws;
+ * calling it again, or {@link removeScript} afterwards, is harmless. A script still running keeps its
+ * open file; the interpreter has usually read it already.
+ *
+ * @example
+ * ```ts
+ * process.once('SIGINT', () => { executor.killAll(); removeScriptDirsSync(); process.exit(130) })
+ * ```
+ */
+export function removeScriptDirsSync(): void {
+  for (const dir of [...liveScriptDirs]) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // As in removeScript: nothing useful to do on the way out.
+    }
+    liveScriptDirs.delete(dir);
   }
 }

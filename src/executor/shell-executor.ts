@@ -6,7 +6,7 @@ import spawn from 'cross-spawn';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { LineSplitter } from './line-splitter.js';
-import { groupAlive, signalTree } from './process-tree.js';
+import { scanProcessesSync, signalSession, signalTree, stopTree, treeAlive } from './process-tree.js';
 import { parseShebang, removeScript, writeScript, type ScriptFile } from './script-file.js';
 import { onAbort, startTimer } from './timers.js';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from './types.js';
@@ -74,14 +74,15 @@ export function planSpawn(command: string | readonly string[], shell: string, sc
 
 /**
  * Says in plain words why a command could not start, naming the offending value
- * (`shell not found: /bin/zsh`). Never "Unknown error".
+ * (`shell not found: /bin/zsh`). Never "Unknown error". For E2BIG it tells a too-long command from a
+ * too-large environment (`env`): the latter names its largest variable, never a value.
  *
  * @example
  * ```ts
  * describeSpawnError({ code: 'ENOENT' }, plan, '/srv') // 'shell not found: /bin/zsh'
  * ```
  */
-export async function describeSpawnError(error: unknown, plan: SpawnPlan, cwd: string): Promise<string> {
+export async function describeSpawnError(error: unknown, plan: SpawnPlan, cwd: string, env: Readonly<Record<string, string>> = {}): Promise<string> {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM') {
     // The child reports a working directory it cannot enter with the same codes as a bad program:
@@ -100,7 +101,7 @@ export async function describeSpawnError(error: unknown, plan: SpawnPlan, cwd: s
     case 'ENOEXEC':
       return `not an executable program (no #! line?): ${plan.file}`;
     case 'E2BIG':
-      return `command too long for the system's argument limit (${argBytes(plan)} bytes): start it from a script file`;
+      return describeTooBig(plan, env);
     case 'EAGAIN':
     case 'EMFILE':
     case 'ENFILE':
@@ -115,6 +116,31 @@ export async function describeSpawnError(error: unknown, plan: SpawnPlan, cwd: s
 
 function argBytes(plan: SpawnPlan): number {
   return plan.args.reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, Buffer.byteLength(plan.file) + 1);
+}
+
+/** Linux's limit on one argument or one `NAME=value` string (MAX_ARG_STRLEN, 32 pages). */
+const MAX_ARG_STRING_BYTES = 131_072;
+
+/**
+ * E2BIG: the arguments and the environment share one limit, and one string may not pass 128 KiB on Linux.
+ * Blames the environment when one of its variables is over that, or when it is the larger part and no
+ * argument is; names the largest variable (never its value, which may be a secret).
+ */
+function describeTooBig(plan: SpawnPlan, env: Readonly<Record<string, string>>): string {
+  const commandBytes = argBytes(plan);
+  const longestArgument = Math.max(Buffer.byteLength(plan.file), ...plan.args.map((arg) => Buffer.byteLength(arg))) + 1;
+  let envBytes = 0;
+  let largest = { name: '', bytes: 0 };
+  const names = Object.keys(env);
+  for (const name of names) {
+    const bytes = Buffer.byteLength(name) + 1 + Buffer.byteLength(env[name] ?? '') + 1;
+    envBytes += bytes;
+    if (bytes > largest.bytes) largest = { name, bytes };
+  }
+  const envToBlame = largest.bytes > MAX_ARG_STRING_BYTES || (longestArgument <= MAX_ARG_STRING_BYTES && envBytes >= commandBytes);
+  if (!envToBlame) return `command too long for the system's argument limit (${commandBytes} bytes): start it from a script file`;
+  const variables = names.length === 1 ? '1 variable' : `${names.length} variables`;
+  return `environment too large for the system's limit (${envBytes} bytes in ${variables}; the largest is ${largest.name}, ${largest.bytes} bytes): pass large values in a file, not in the environment`;
 }
 
 /** What is wrong with the working directory, or `null` when it exists and may be entered. */
@@ -140,11 +166,19 @@ function isAborted(signal: AbortSignal | undefined): boolean {
 }
 
 interface Running {
-  readonly killNow: () => void;
+  /** The main process, leader of the command's process group and session. */
+  readonly pid: number;
 }
 
 /** Polling intervals while waiting for the rest of a process group to go away. */
 const GROUP_POLL_MS = [5, 10, 20, 40, 80, 100] as const;
+
+/**
+ * How many more looks, each with a SIGKILL for whatever is found, a sweep takes after the grace before
+ * it settles anyway (at most about 0.5 s: a SIGKILLed process is gone within milliseconds, unless the
+ * kernel holds it in uninterruptible I/O).
+ */
+const KILL_ROUNDS = 5;
 
 /**
  * The default {@link Executor}: runs each command as a real process, kills its whole tree on timeout or
@@ -153,9 +187,11 @@ const GROUP_POLL_MS = [5, 10, 20, 40, 80, 100] as const;
  * - String commands run as `shell -c command` (cmd.exe: `/d /s /c`); a command starting with a `#!`
  *   line (after blank or `#` lines) runs as a script for that interpreter from a private temp file,
  *   removed on every path; an argv array runs directly, with no shell. stdin is not connected.
- * - POSIX: each command leads its own process group. Timeout and cancel send SIGTERM to the group, then
- *   SIGKILL after `killGraceMs`. When the main process exits by itself, what it left in its group
- *   (background jobs) gets the same SIGTERM → grace → SIGKILL, unless `keepBackground` is set.
+ * - POSIX: each command leads its own process group and session. Timeout and cancel send SIGTERM to the
+ *   group (on Linux also to every process of the session: `timeout`, `set -m` jobs), then SIGKILL after
+ *   `killGraceMs`. When the main process exits by itself, what it left there (background jobs) gets the
+ *   same SIGTERM → grace → SIGKILL, unless `keepBackground` is set. The result settles only once none of
+ *   them is left. Only a process that calls `setsid` itself escapes.
  *   Windows: `taskkill /T /F` on the tree.
  * - The result settles on the main process's exit, after at most `drainMs` of reading what is left in
  *   the pipes. Output arrives line by line through `onOutput` (split at `\n`, `\r\n` and `\r`; see docs/executor.md).
@@ -212,7 +248,13 @@ export class ShellExecutor implements Executor {
    * ```
    */
   killAll(): void {
-    for (const running of [...this.#running]) running.killNow();
+    if (this.#running.size === 0) return;
+    // Synchronous: a CLI calls this on its way out. One look at /proc serves every command.
+    const snapshot = this.#platform === 'linux' ? scanProcessesSync() : null;
+    for (const { pid } of this.#running) {
+      signalTree(pid, 'SIGKILL', this.#platform);
+      if (snapshot !== null) signalSession(pid, 'SIGKILL', snapshot);
+    }
   }
 
   /** Runs one command; see the class description. Resolves once, never rejects. */
@@ -265,7 +307,7 @@ export class ShellExecutor implements Executor {
         });
       } catch (error) {
         // Thrown synchronously: E2BIG, a NUL byte in an argument or the environment, …
-        void describeSpawnError(error, plan, request.cwd).then((message) => resolve({ error: message }));
+        void describeSpawnError(error, plan, request.cwd, request.env).then((message) => resolve({ error: message }));
         return;
       }
 
@@ -276,7 +318,7 @@ export class ShellExecutor implements Executor {
         child.once('error', (error) => {
           stdout?.destroy();
           stderr?.destroy();
-          void describeSpawnError(error, plan, request.cwd).then((message) => resolve({ error: message }));
+          void describeSpawnError(error, plan, request.cwd, request.env).then((message) => resolve({ error: message }));
         });
         return;
       }
@@ -314,11 +356,7 @@ export class ShellExecutor implements Executor {
         });
       }
 
-      const running: Running = {
-        killNow: () => {
-          signalTree(pid, 'SIGKILL', platform);
-        },
-      };
+      const running: Running = { pid };
       this.#running.add(running);
 
       let killDeadline = Number.POSITIVE_INFINITY;
@@ -326,8 +364,8 @@ export class ShellExecutor implements Executor {
         if (exited || killReason !== null) return;
         killReason = reason;
         killDeadline = performance.now() + request.killGraceMs;
-        signalTree(pid, 'SIGTERM', platform);
-        cancelGrace = startTimer(request.killGraceMs, () => signalTree(pid, 'SIGKILL', platform));
+        void stopTree(pid, 'SIGTERM', platform);
+        cancelGrace = startTimer(request.killGraceMs, () => void stopTree(pid, 'SIGKILL', platform));
       };
 
       let timeoutImmediate: NodeJS.Immediate | undefined;
@@ -341,18 +379,43 @@ export class ShellExecutor implements Executor {
       );
       if (request.signal !== undefined) cleanups.push(onAbort(request.signal, () => startKill('cancel')));
 
-      // Waits until no live process is left in the group, or the grace ran out and the group was SIGKILLed.
-      const awaitGroup = (): void => {
-        let attempt = 0;
+      /**
+       * After the main process exited: waits until no live process of the command's group or session
+       * is left, SIGKILLing them all when `graceMs` runs out and again at each later look, for at most
+       * {@link KILL_ROUNDS} looks. So the result (and the next hook, e.g. a cleanup) never comes while
+       * a process of this command still runs. See docs/executor.md, "Stopping a command".
+       */
+      const sweep = (graceMs: number): void => {
+        let killed = false;
+        let roundsAfterKill = 0;
         let stopped = false;
+        cancelGrace();
+        cancelGrace = startTimer(graceMs, () => {
+          killed = true;
+          void stopTree(pid, 'SIGKILL', platform);
+        });
+        let attempt = 0;
         const poll = (): void => {
           const delay = GROUP_POLL_MS[Math.min(attempt, GROUP_POLL_MS.length - 1)] ?? 100;
           attempt += 1;
           const cancelTimer = startTimer(delay, () => {
-            void groupAlive(pid, platform).then((alive) => {
+            void treeAlive(pid, platform).then(async (alive) => {
               if (stopped) return;
-              if (alive) poll();
-              else drain();
+              if (!alive) {
+                drain();
+                return;
+              }
+              if (killed) {
+                roundsAfterKill += 1;
+                if (roundsAfterKill > KILL_ROUNDS) {
+                  drain();
+                  return;
+                }
+                // What forked between the last look and the SIGKILL, or was not readable then.
+                await stopTree(pid, 'SIGKILL', platform);
+                if (stopped) return;
+              }
+              poll();
             });
           });
           cancelPoll = () => {
@@ -408,25 +471,20 @@ export class ShellExecutor implements Executor {
           return;
         }
         if (killReason !== null) {
-          // The group already had SIGTERM; its other members get the rest of the grace, then SIGKILL.
-          cancelGrace();
-          cancelGrace = startTimer(Math.max(0, killDeadline - performance.now()), () => {
-            signalTree(pid, 'SIGKILL', platform);
-            drain();
-          });
-          awaitGroup();
+          // The tree already had SIGTERM; what is left of it gets the rest of the grace, then SIGKILL.
+          sweep(Math.max(0, killDeadline - performance.now()));
           return;
         }
-        if (request.keepBackground === true || !signalTree(pid, 'SIGTERM', platform)) {
+        if (request.keepBackground === true) {
           drain();
           return;
         }
-        // Background processes left in the group: SIGTERM sent, SIGKILL after the grace.
-        cancelGrace = startTimer(request.killGraceMs, () => {
-          signalTree(pid, 'SIGKILL', platform);
-          drain();
+        // Background processes left in the group or the session: SIGTERM now, SIGKILL after the grace.
+        void stopTree(pid, 'SIGTERM', platform).then((found) => {
+          if (drainStarted) return;
+          if (found) sweep(request.killGraceMs);
+          else drain();
         });
-        awaitGroup();
       });
     });
   }

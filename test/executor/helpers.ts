@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from '../../src/executor/types.js';
@@ -99,4 +100,29 @@ export function expected(fields: Partial<ExecResult>): Omit<ExecResult, 'duratio
 export function withoutDuration(result: ExecResult): Omit<ExecResult, 'durationMs'> {
   const { durationMs: _durationMs, ...rest } = result;
   return rest;
+}
+
+/** The process group and session of a live process, from /proc/N/stat, or `null` when it is gone. */
+export function groupAndSession(pid: number): { readonly pgid: number; readonly sid: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return null;
+    return { pgid: Number(fields[2]), sid: Number(fields[3]) };
+  } catch {
+    return null;
+  }
+}
+
+/** PIDs of the live processes of session `sid`. */
+export function processesInSession(sid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => groupAndSession(pid)?.sid === sid);
+}
+
+/** Waits `ms` (to see whether something keeps happening, never to measure speed). */
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { cutMarker, LineSplitter } from '../../src/executor/line-splitter.js';
+import { copiedBytes, cutMarker, LineSplitter } from '../../src/executor/line-splitter.js';
 
 setFlagsFromString('--expose-gc');
 /** A real `gc()`, so retained memory can be measured without garbage in the way. */
@@ -133,5 +133,51 @@ describe('LineSplitter', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+/**
+ * A line of `totalBytes` printable bytes, each position recognisable (`(i * 7) % 91 + 33`), in chunks of
+ * a repeating pattern of sizes: 64 KiB reads mixed with tiny ones (a slow writer), as a pipe delivers them.
+ */
+function longLine(totalBytes: number): { readonly bytes: Buffer; readonly chunks: Buffer[] } {
+  const bytes = Buffer.allocUnsafe(totalBytes);
+  for (let index = 0; index < totalBytes; index += 1) bytes[index] = ((index * 7) % 91) + 33;
+  const sizes = [65_536, 1, 3, 4_095, 100, 65_536, 65_536, 17, 8_192];
+  const chunks: Buffer[] = [];
+  for (let offset = 0, turn = 0; offset < totalBytes; turn += 1) {
+    const size = Math.min(sizes[turn % sizes.length] ?? 1, totalBytes - offset);
+    chunks.push(bytes.subarray(offset, offset + size));
+    offset += size;
+  }
+  return { bytes, chunks };
+}
+
+describe('LineSplitter: long lines', () => {
+  const size = 20 * 1024 * 1024;
+  const { bytes, chunks } = longLine(size);
+
+  it('keeps the exact last maxLineBytes of a 20 MB line, with the exact cut count', () => {
+    expect(split(chunks, 65_536)).toEqual([cutMarker(size - 65_536) + bytes.toString('latin1', size - 65_536)]);
+  });
+
+  it('keeps a 20 MB line whole, head to tail, when the bound allows it', () => {
+    const [line, ...rest] = split([...chunks, Buffer.from('\nnext')], 32 * 1024 * 1024);
+    expect(rest).toEqual(['next']);
+    expect(line?.length).toBe(size);
+    expect(line === bytes.toString('latin1')).toBe(true);
+  });
+
+  it('copies a line in time linear in its length: at most 3 bytes copied per byte, at 20 and at 60 MB', () => {
+    for (const megabytes of [20, 60]) {
+      const { chunks: pieces } = longLine(megabytes * 1024 * 1024);
+      const before = copiedBytes();
+      const lengths: number[] = [];
+      const splitter = new LineSplitter(1024 * 1024 * 1024, (line) => lengths.push(line.length));
+      for (const piece of pieces) splitter.write(piece);
+      splitter.end();
+      expect(lengths).toEqual([megabytes * 1024 * 1024]);
+      expect(copiedBytes() - before).toBeLessThanOrEqual(3 * megabytes * 1024 * 1024);
+    }
   });
 });

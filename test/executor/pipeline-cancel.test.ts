@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandTask, JobPipeline } from '../../src/index.js';
-import { MARKER_VAR, processesWithMarker } from './helpers.js';
+import { FIXTURES, groupAndSession, MARKER_VAR, pause, processesWithMarker, waitFor } from './helpers.js';
 
 describe('JobPipeline + ShellExecutor: cancel mid-hook', () => {
   it('kills the running hook tree, marks it cancelled, skips the rest, and still runs the runOnJobFailure cleanup', async () => {
@@ -46,5 +49,51 @@ describe('JobPipeline + ShellExecutor: cancel mid-hook', () => {
     expect(cleanup?.output).toBe('cleanup-ran status=cancelled');
     expect(elapsedMs).toBeLessThan(1_000 + 3_000);
     expect(processesWithMarker(marker)).toEqual([]);
+  });
+
+  it('cancel with a step under coreutils `timeout` (its own process group): the cleanup post-hook runs after it stopped writing', async () => {
+    const marker = randomUUID();
+    const dir = mkdtempSync(join(tmpdir(), 'jh-cancel-'));
+    const file = join(dir, 'writes');
+    const writes = (): number => {
+      try {
+        return readFileSync(file, 'latin1').length;
+      } catch {
+        return 0;
+      }
+    };
+    try {
+      const controller = new AbortController();
+      const pipeline = new JobPipeline({
+        jobId: 'cancel-escaped',
+        env: { [MARKER_VAR]: marker, OUT: file },
+        defaults: { killGrace: 1 },
+        preHooks: [{ name: 'Dump', command: `timeout 100 ${join(FIXTURES, 'append-forever.sh')} "$OUT"; echo after` }],
+        tasks: [commandTask({ type: 'backup', name: 'Backup', command: 'echo should-not-run' })],
+        // What the cleanup sees when it starts must be the file's final size.
+        postHooks: [{ name: 'Cleanup', command: 'wc -c < "$OUT"', runOnJobFailure: true }],
+      });
+      const pending = pipeline.run({ signal: controller.signal });
+      await waitFor(() => writes() >= 4);
+      // Positive control: the writer is alive, in another process group than the hook's.
+      const members = processesWithMarker(marker).map(groupAndSession);
+      expect(members.some((member) => member !== null && member.pgid !== member.sid)).toBe(true);
+      controller.abort();
+      const result = await pending;
+
+      expect(result.status).toBe('cancelled');
+      expect(result.tasks.map((task) => [task.name, task.status, task.cancelled])).toEqual([
+        ['Dump', 'failed', true],
+        ['Backup', 'skipped', false],
+        ['Cleanup', 'completed', false],
+      ]);
+      const size = writes();
+      expect(result.tasks[2]?.output).toBe(String(size));
+      await pause(400);
+      expect(writes()).toBe(size);
+      expect(processesWithMarker(marker)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

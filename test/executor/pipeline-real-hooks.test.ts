@@ -34,6 +34,35 @@ describe('JobPipeline + ShellExecutor with real hooks', () => {
     for (const marker of markers) expect(processesWithMarker(marker)).toEqual([]);
   });
 
+  it('runs 500 pipelines at once in one process: no EMFILE, every hook (cleanup included) right, no stray process', async () => {
+    const count = 500;
+    const markers = Array.from({ length: count }, () => randomUUID());
+    const results = await Promise.all(
+      markers.map((marker, index) =>
+        new JobPipeline({
+          jobId: `job-${index}`,
+          env: { [MARKER_VAR]: marker },
+          // The background sleep makes every pipeline wait for its group/session to go away: 500 waiters at once.
+          preHooks: [{ name: 'Pre', command: 'sleep 300 & echo "pre $JOBHOOKS_JOB_ID"' }],
+          tasks: [commandTask({ type: 'backup', name: 'Backup', command: `echo backup-${index}; exit ${index % 2}` })],
+          postHooks: [
+            { name: 'Post', command: 'echo post-ok' },
+            { name: 'Cleanup', command: 'sleep 300 & echo "cleanup $JOBHOOKS_JOB_STATUS" >&2', runOnJobFailure: true },
+          ],
+        }).run(),
+      ),
+    );
+    const summary = results.map((result) => [result.status, ...result.tasks.map((task) => `${task.name}:${task.status}:${task.exitCode}:${task.error}:${task.output}`)]);
+    expect(summary).toEqual(
+      results.map((_result, index) =>
+        index % 2 === 1
+          ? ['failed', `Pre:completed:0:null:pre job-${index}`, `Backup:failed:1:Task 'Backup' exited with code 1:backup-${index}`, 'Post:skipped:null:null:', 'Cleanup:completed:0:null:cleanup failure']
+          : ['completed', `Pre:completed:0:null:pre job-${index}`, `Backup:completed:0:null:backup-${index}`, 'Post:completed:0:null:post-ok', 'Cleanup:completed:0:null:cleanup success'],
+      ),
+    );
+    for (const marker of markers) expect(processesWithMarker(marker)).toEqual([]);
+  }, 300_000);
+
   it('runs the documented Python shebang hook, which reads its JOBHOOKS_* variables', async () => {
     const marker = randomUUID();
     const stdout: string[] = [];

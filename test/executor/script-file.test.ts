@@ -1,8 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseShebang, removeScript, scriptText, writeScript } from '../../src/executor/script-file.js';
+import { ShellExecutor } from '../../src/executor/shell-executor.js';
+import { parseShebang, removeScript, removeScriptDirsSync, scriptText, writeScript } from '../../src/executor/script-file.js';
+import { run } from './helpers.js';
 
 describe('parseShebang', () => {
   it.each([
@@ -75,6 +77,43 @@ describe('writeScript / removeScript', () => {
 
   it('fails without leaving anything when the temp root does not exist', async () => {
     await expect(writeScript('#!/bin/sh\n', join(root, 'missing'))).rejects.toThrow(/ENOENT/);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('removeScriptDirsSync() removes every script directory still there, synchronously, and only those', async () => {
+    const first = await writeScript('#!/bin/sh\necho 1', root);
+    const second = await writeScript('#!/bin/sh\necho 2', root);
+    const done = await writeScript('#!/bin/sh\necho 3', root);
+    if (first === null || second === null || done === null) throw new Error('not written');
+    await removeScript(done);
+    // A directory of the same name made by someone else after its script was removed is not ours any more.
+    mkdirSync(done.dir);
+    expect(readdirSync(root).sort()).toEqual([first.dir, second.dir, done.dir].map((dir) => basename(dir)).sort());
+    removeScriptDirsSync();
+    expect(readdirSync(root)).toEqual([basename(done.dir)]);
+    // Again, and removeScript after it: harmless.
+    removeScriptDirsSync();
+    await removeScript(first);
+    expect(readdirSync(root)).toEqual([basename(done.dir)]);
+  });
+
+  it('removeScriptDirsSync() during a running shebang command removes its directory; the command still ends normally', async () => {
+    const executor = new ShellExecutor({ tempDir: root });
+    let inUse: string[] = [];
+    let afterRemoval: string[] = [];
+    const { result, stdout } = await run(executor, {
+      command: '#!/bin/sh\necho started\nsleep 0.3\necho "done $0"',
+      onOutput: (line) => {
+        if (line !== 'started') return;
+        inUse = readdirSync(root);
+        removeScriptDirsSync();
+        afterRemoval = readdirSync(root);
+      },
+    });
+    expect(inUse).toHaveLength(1);
+    expect(afterRemoval).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(stdout).toEqual(['started', `done ${join(root, inUse[0] ?? '', 'hook')}`]);
     expect(readdirSync(root)).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -5,8 +6,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { ShellExecutor } from '../../src/executor/shell-executor.js';
-import { cutMarker } from '../../src/executor/line-splitter.js';
-import { expected, FIXTURES, killMarked, processesWithMarker, run, waitFor, withoutDuration } from './helpers.js';
+import { copiedBytes, cutMarker } from '../../src/executor/line-splitter.js';
+import { expected, FIXTURES, killMarked, MARKER_VAR, processesWithMarker, run, waitFor, withoutDuration } from './helpers.js';
 import { failOnProcessWarnings } from '../support/processes.js';
 
 /** Slack for a loaded 2-core machine on top of timeout + grace. Upper bounds only. */
@@ -83,6 +84,26 @@ describe('ShellExecutor: output edge cases', () => {
     const lineBytes = 5 * 1024 * 1024 + 'END'.length;
     expect(stdout).toEqual([cutMarker(lineBytes - maxOutputBytes) + 'x'.repeat(maxOutputBytes - 3) + 'END', 'last-without-newline']);
     expect(processesWithMarker(marker)).toEqual([]);
+  });
+
+  it('delivers a 64 MiB line without a newline whole, copying each byte at most 3 times (linear, not quadratic)', async () => {
+    const lineBytes = 64 * 1024 * 1024;
+    const lengths: number[] = [];
+    let head = '';
+    let tail = '';
+    const before = copiedBytes();
+    const { result } = await run(executor, {
+      command: `head -c ${lineBytes - 3} /dev/zero | tr '\\0' x; printf END`,
+      maxOutputBytes: 128 * 1024 * 1024,
+      onOutput: (line) => {
+        lengths.push(line.length);
+        head = line.slice(0, 3);
+        tail = line.slice(-3);
+      },
+    });
+    expect(withoutDuration(result)).toEqual(expected({ exitCode: 0 }));
+    expect([lengths, head, tail]).toEqual([[lineBytes], 'xxx', 'END']);
+    expect(copiedBytes() - before).toBeLessThanOrEqual(3 * lineBytes);
   });
 
   it('decodes invalid UTF-8 with U+FFFD and a character split across writes correctly', async () => {
@@ -255,6 +276,31 @@ describe('ShellExecutor: start failures in plain words', () => {
     const command = `echo ${'x'.repeat(200_000)}`;
     const { result } = await run(executor, { command });
     expect(result.error).toBe(`command too long for the system's argument limit (${'/bin/bash'.length + 1 + 3 + command.length + 1} bytes): start it from a script file`);
+  });
+
+  /** Bytes of an environment as the system counts its strings: `NAME=value` and a NUL each. */
+  const envBytes = (env: Record<string, string>): number =>
+    Object.entries(env).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value) + 2, 0);
+
+  it('says the environment is too large, with its size and its largest variable (name only), for a 50 MB value', async () => {
+    const marker = randomUUID();
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', JOBHOOKS_DUMP_LIST: 'x'.repeat(50_000_000), [MARKER_VAR]: marker };
+    const { result } = await run(executor, { command: 'echo hi', env });
+    expect(withoutDuration(result)).toEqual(
+      expected({
+        error: `environment too large for the system's limit (${envBytes(env)} bytes in 4 variables; the largest is JOBHOOKS_DUMP_LIST, ${'JOBHOOKS_DUMP_LIST'.length + 50_000_002} bytes): pass large values in a file, not in the environment`,
+      }),
+    );
+  });
+
+  it('blames the environment when many variables under the per-string limit add up past the total', async () => {
+    const marker = randomUUID();
+    const env: Record<string, string> = { [MARKER_VAR]: marker, PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' };
+    for (let index = 0; index < 40; index += 1) env[`PART_${index}`] = 'y'.repeat(index === 7 ? 120_000 : 100_000);
+    const { result } = await run(executor, { command: 'echo hi', env });
+    expect(result.error).toBe(
+      `environment too large for the system's limit (${envBytes(env)} bytes in 43 variables; the largest is PART_7, ${'PART_7'.length + 120_002} bytes): pass large values in a file, not in the environment`,
+    );
   });
 
   it('names the problem when the environment holds a NUL byte', async () => {
