@@ -1,3 +1,4 @@
+import { notificationDetails } from '../../../src/notify/message.js';
 import type { JobResult, NotificationMessage, NotifierContext, TaskResult } from '../../../src/types.js';
 
 /*
@@ -139,7 +140,8 @@ export function scenario(outcome: Outcome, options: { hookName?: string } = {}):
     failure,
     notification: null,
   };
-  const message = MESSAGES[outcome](hookName);
+  // The details the engine builds: the task that failed or warned, with its output.
+  const message = { ...MESSAGES[outcome](hookName), details: notificationDetails(list.filter((entry) => entry.phase !== 'notification')) };
   return {
     message,
     result,

@@ -17,9 +17,9 @@ function collector(): { stream: Writable; text: () => string } {
 describe('ConsoleNotifier', () => {
   test.each([
     ['success', `✅ Backup Job Completed Successfully\n\nBackup job for 'nas' completed successfully.\n\nTasks Completed: 7, Total: 7\nJob ID: ${JOB_ID}\n`],
-    ['warning', `⚠️ Backup Job Completed with Warnings\n\nBackup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}\n`],
-    ['backupFailure', `❌ Backup Job Failed - Backup Error\n\nBackup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}\n`],
-  ] as const)('%s: writes the title, a blank line and the body', async (outcome, expected) => {
+    ['warning', `⚠️ Backup Job Completed with Warnings\n\nBackup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}\n\n❌ Log Rotation (pre-hook): Hook 'Log Rotation' exited with code 1\n    logrotate: error: skipping "/var/log/app.log"\n`],
+    ['backupFailure', `❌ Backup Job Failed - Backup Error\n\nBackup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}\n\n❌ Create archive (backup): Task 'Create archive' exited with code 2\n    Creating archive at "/srv/borg::nas-2025-03-01"\n    Failed to create/acquire the lock /srv/borg/lock.exclusive (timeout).\n`],
+  ] as const)('%s: writes the title, a blank line, the body, and the details after a blank line', async (outcome, expected) => {
     const { message, context } = scenario(outcome);
     const { stream, text } = collector();
     await new ConsoleNotifier({ stream }).notify(message, context());

@@ -48,6 +48,7 @@ describe('DiscordNotifier', () => {
           title: '⚠️ Backup Job Completed with Warnings',
           description: `Backup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}`,
           color: 0xffa500,
+          fields: [{ name: '❌ Log Rotation (pre-hook)', value: "Hook 'Log Rotation' exited with code 1\n```\nlogrotate: error: skipping \"/var/log/app.log\"\n```" }],
         },
       ],
       allowed_mentions: { parse: [] },
@@ -65,6 +66,12 @@ describe('DiscordNotifier', () => {
           title: '❌ Backup Job Failed - Backup Error',
           description: `Backup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}`,
           color: 0xff0000,
+          fields: [
+            {
+              name: '❌ Create archive (backup)',
+              value: "Task 'Create archive' exited with code 2\n```\nCreating archive at \"/srv/borg::nas-2025-03-01\"\nFailed to create/acquire the lock /srv/borg/lock.exclusive (timeout).\n```",
+            },
+          ],
         },
       ],
       allowed_mentions: { parse: [] },

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { HealthchecksNotifier, healthchecksBody } from '../../../src/notify/notifiers/healthchecks.js';
+import { notificationDetails } from '../../../src/notify/message.js';
 import { JOB_ID, scenario } from '../helpers/fixtures.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -92,7 +93,8 @@ describe('HealthchecksNotifier', () => {
       task.index === 2 ? { ...task, error: 'Task cancelled', cancelled: true, output: '', outputTruncated: true } : task,
     );
     const cancelled = { ...result, tasks, failure: { taskIndex: null, taskName: null, type: null, reason: 'cancelled' as const, error: null } };
-    const body = healthchecksBody({ ...message, title: '🛑 Backup Job Cancelled', status: 'cancelled' }, cancelled);
+    const details = notificationDetails(tasks.filter((task) => task.phase !== 'notification'));
+    const body = healthchecksBody({ ...message, title: '🛑 Backup Job Cancelled', status: 'cancelled', details }, cancelled);
     expect(body).toBe(
       `🛑 Backup Job Cancelled\n\n${message.body}\n` +
         "\n--- Task 2 'Create archive' (backup) failed ---\nError: Task cancelled\n[… earlier output was not kept …]\n(no output)\n",

@@ -40,7 +40,7 @@ describe('NtfyNotifier', () => {
     expect(JSON.parse(request?.body ?? '')).toEqual({
       topic: 'backups-nas',
       title: '⚠️ Backup Job Completed with Warnings',
-      message: `Backup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}`,
+      message: `Backup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}\n\n❌ Log Rotation (pre-hook): Hook 'Log Rotation' exited with code 1\n    logrotate: error: skipping "/var/log/app.log"`,
       priority: 4,
       tags: ['warning'],
     });
@@ -53,7 +53,7 @@ describe('NtfyNotifier', () => {
     expect(JSON.parse(server.requests[0]?.body ?? '')).toEqual({
       topic: 'backups-nas',
       title: '❌ Backup Job Failed - Backup Error',
-      message: `Backup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}`,
+      message: `Backup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}\n\n❌ Create archive (backup): Task 'Create archive' exited with code 2\n    Creating archive at "/srv/borg::nas-2025-03-01"\n    Failed to create/acquire the lock /srv/borg/lock.exclusive (timeout).`,
       priority: 5,
       tags: ['rotating_light'],
     });

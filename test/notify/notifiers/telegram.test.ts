@@ -48,7 +48,8 @@ describe('TelegramNotifier', () => {
     expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', `/bot${BOT_TOKEN}/sendMessage`, 'application/json']]);
     expect(JSON.parse(server.requests[0]?.body ?? '')).toEqual({
       chat_id: '@nas_backups',
-      text: `<b>⚠️ Backup Job Completed with Warnings</b>\n\nBackup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}`,
+      text: `<b>⚠️ Backup Job Completed with Warnings</b>\n\nBackup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}` +
+        "\n\n<b>❌ Log Rotation (pre-hook)</b>\nHook 'Log Rotation' exited with code 1\n<pre>logrotate: error: skipping \"/var/log/app.log\"</pre>",
       parse_mode: 'HTML',
       disable_notification: true,
     });
@@ -62,7 +63,8 @@ describe('TelegramNotifier', () => {
       chat_id: CHAT,
       text:
         '<b>❌ Backup Job Failed - Critical Hook Error</b>\n\n' +
-        `Backup job for 'nas' failed due to critical hook failure.\n\nFailed Hook: &lt;b&gt;&amp;\nTasks Completed: 2, Skipped: 4, Total: 7\nJob ID: ${JOB_ID}`,
+        `Backup job for 'nas' failed due to critical hook failure.\n\nFailed Hook: &lt;b&gt;&amp;\nTasks Completed: 2, Skipped: 4, Total: 7\nJob ID: ${JOB_ID}` +
+        "\n\n<b>❌ &lt;b&gt;&amp; (pre-hook)</b>\nHook '&lt;b&gt;&amp;' exited with code 1\n<pre>pg_dump: error: connection to server failed</pre>",
       parse_mode: 'HTML',
       disable_notification: false,
     });
@@ -74,7 +76,9 @@ describe('TelegramNotifier', () => {
     expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', `/bot${BOT_TOKEN}/sendMessage`, 'application/json']]);
     const { text } = JSON.parse(server.requests[0]?.body ?? '') as { text: string };
     expect(text).toBe(
-      `<b>❌ Backup Job Failed - Backup Error &lt;nas &amp; co&gt;</b>\n\nBackup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}`,
+      `<b>❌ Backup Job Failed - Backup Error &lt;nas &amp; co&gt;</b>\n\nBackup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}` +
+        "\n\n<b>❌ Create archive (backup)</b>\nTask 'Create archive' exited with code 2\n" +
+        '<pre>Creating archive at "/srv/borg::nas-2025-03-01"\nFailed to create/acquire the lock /srv/borg/lock.exclusive (timeout).</pre>',
     );
   });
 
