@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { ConsoleNotifier } from '../../../src/notify/notifiers/console.js';
-import { JOB_ID, scenario } from '../helpers/fixtures.js';
+import { JOB_ID, LONG_OUTPUT, failedBackup, scenario } from '../helpers/fixtures.js';
 
 function collector(): { stream: Writable; text: () => string } {
   const chunks: Buffer[] = [];
@@ -57,5 +57,22 @@ describe('ConsoleNotifier', () => {
         - stream: expected a writable stream (an object with a write() method)
         - on: list at least one level; leave the notifier out to turn it off]
     `);
+  });
+
+  test('details: false writes the title and body alone', async () => {
+    const { message, context } = scenario('backupFailure');
+    const { stream, text } = collector();
+    await new ConsoleNotifier({ stream, details: false }).notify(message, context());
+    expect(text()).toBe(`${message.title}\n\n${message.body}\n`);
+  });
+
+  test('no limit: every output line is written, indented', async () => {
+    const { message, context } = failedBackup();
+    const { stream, text } = collector();
+    await new ConsoleNotifier({ stream }).notify(message, context());
+    expect(text()).toBe(
+      `${message.title}\n\n${message.body}\n\n❌ Create archive (backup): Task 'Create archive' exited with code 2\n` +
+        `${LONG_OUTPUT.split('\n').map((line) => `    ${line}`).join('\n')}\n`,
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { HealthchecksNotifier, healthchecksBody } from '../../../src/notify/notifiers/healthchecks.js';
 import { notificationDetails } from '../../../src/notify/message.js';
-import { JOB_ID, scenario } from '../helpers/fixtures.js';
+import { JOB_ID, LONG_OUTPUT, failedBackup, scenario } from '../helpers/fixtures.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const CHECK = '5bf2c6a4-0c3e-4a4e-9d4b-7c1f0e2a9b31';
@@ -150,5 +150,21 @@ describe('HealthchecksNotifier', () => {
         - url: give the check's ping URL itself, without /start, /fail, /log or an exit status
         - maxBodyBytes: Too small: expected number to be >=1000]
     `);
+  });
+
+  test('details: false sends the message alone', async () => {
+    const { message, context } = scenario('backupFailure');
+    await new HealthchecksNotifier({ url: pingUrl(), details: false }).notify(message, context());
+    expect(server.requests[0]?.body).toBe(`${message.title}\n\n${message.body}\n`);
+  });
+
+  test('the sections come from the details (every task that failed), each with the whole output the job kept', async () => {
+    const { message, result } = failedBackup({ extraFailures: 1 });
+    const body = healthchecksBody(message, result);
+    expect(body).toBe(
+      `${message.title}\n\n${message.body}\n` +
+        `\n--- Task 2 'Create archive' (backup) failed ---\nError: Task 'Create archive' exited with code 2\n${LONG_OUTPUT}\n` +
+        `\n--- Task 7 'Extra 1' (hook) failed ---\nError: Hook 'Extra 1' exited with code 1\n${LONG_OUTPUT}\n`,
+    );
   });
 });

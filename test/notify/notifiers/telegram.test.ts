@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { NotificationDeliveryError } from '../../../src/notify/http.js';
 import { TelegramNotifier, telegramText } from '../../../src/notify/notifiers/telegram.js';
-import { JOB_ID, scenario } from '../helpers/fixtures.js';
+import { JOB_ID, LONG_OUTPUT, failedBackup, scenario } from '../helpers/fixtures.js';
 import { closedPort, startServer, type TestServer } from '../helpers/server.js';
 
 const BOT_TOKEN = '7012345678:AAHk3p9XqZ-vLw2sYt8uRb5nCd1eFg6hJiK';
@@ -146,5 +146,33 @@ describe('TelegramNotifier', () => {
     const visible = text.replace(/<\/?b>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
     expect(visible.length).toBe(4096);
     expect(text.endsWith('a&lt;a&lt;…')).toBe(true);
+  });
+
+  test('details: false sends the title and body alone', async () => {
+    const { message, context } = scenario('backupFailure');
+    await telegram({ details: false }).notify(message, context());
+    expect((JSON.parse(server.requests[0]?.body ?? '') as { text: string }).text).toBe(
+      `<b>❌ Backup Job Failed - Backup Error</b>\n\nBackup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}`,
+    );
+  });
+
+  test("a long output is cut to Telegram's 4096 characters, keeping its end; the title and body stay whole", async () => {
+    // Its last line is all `<`: escaped, it is four times longer, but Telegram counts it once parsed.
+    const output = LONG_OUTPUT.replaceAll('j', '<');
+    const { message, context } = failedBackup({ output });
+    await telegram().notify(message, context());
+    const { text } = JSON.parse(server.requests[0]?.body ?? '') as { text: string };
+    const head =
+      `<b>❌ Backup Job Failed - Backup Error</b>\n\n${message.body}\n\n` +
+      "<b>❌ Create archive (backup)</b>\nTask 'Create archive' exited with code 2\n<pre>[… earlier output cut …]\n";
+    expect(text.startsWith(head)).toBe(true);
+    expect(text.endsWith(`L10 ${'&lt;'.repeat(496)}</pre>`)).toBe(true);
+    const unescape = (html: string): string => html.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+    const kept = unescape(text.slice(head.length, -'</pre>'.length));
+    expect(output.endsWith(kept)).toBe(true);
+    // What Telegram counts: the text once its HTML is parsed.
+    const visible = unescape(text.replace(/<\/?(b|pre)>/g, ''));
+    expect(visible.length).toBeLessThanOrEqual(4096);
+    expect(visible.length).toBeGreaterThan(4096 - 8);
   });
 });
