@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { HealthchecksNotifier, healthchecksBody } from '../../../src/notify/notifiers/healthchecks.js';
 import { notificationDetails } from '../../../src/notify/message.js';
 import { JOB_ID, LONG_OUTPUT, failedBackup, scenario } from '../helpers/fixtures.js';
@@ -166,5 +166,37 @@ describe('HealthchecksNotifier', () => {
         `\n--- Task 2 'Create archive' (backup) failed ---\nError: Task 'Create archive' exited with code 2\n${LONG_OUTPUT}\n` +
         `\n--- Task 7 'Extra 1' (hook) failed ---\nError: Hook 'Extra 1' exited with code 1\n${LONG_OUTPUT}\n`,
     );
+  });
+
+  test('a /start still being retried when the run ends: the end ping waits for it, never arriving before it', async () => {
+    const notifier = new HealthchecksNotifier({ url: pingUrl() });
+    server.reply({ status: 500 }, { status: 200, body: 'OK', delayMs: 300 });
+    const start = notifier.jobStarted({ jobId: JOB_ID, jobType: 'scheduled', signal: AbortSignal.timeout(10_000) });
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1));
+    // A short job: the end comes while /start waits to be retried.
+    const { message, context } = scenario('backupFailure');
+    await notifier.notify(message, context());
+    await start;
+    expect(server.requests.map((request) => request.path)).toEqual([
+      `/ping/${CHECK}/start?rid=${JOB_ID}`,
+      `/ping/${CHECK}/start?rid=${JOB_ID}`,
+      `/ping/${CHECK}/fail?rid=${JOB_ID}`,
+    ]);
+  });
+
+  test('a /start that fails for good is reported, and the end ping follows it', async () => {
+    const notifier = new HealthchecksNotifier({ url: pingUrl(), retries: 1 });
+    server.reply({ status: 500 }, { status: 503, delayMs: 200 });
+    const start = notifier.jobStarted({ jobId: JOB_ID, jobType: 'scheduled', signal: AbortSignal.timeout(10_000) });
+    const outcome = start.then(() => 'sent', (error: unknown) => String(error));
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1));
+    const { message, context } = scenario('success');
+    await notifier.notify(message, context());
+    expect(await outcome).toBe('NotificationDeliveryError: HTTP 503 Service Unavailable, after 2 attempts');
+    expect(server.requests.map((request) => request.path)).toEqual([
+      `/ping/${CHECK}/start?rid=${JOB_ID}`,
+      `/ping/${CHECK}/start?rid=${JOB_ID}`,
+      `/ping/${CHECK}?rid=${JOB_ID}`,
+    ]);
   });
 });
