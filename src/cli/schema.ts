@@ -192,6 +192,7 @@ export function createConfigSchemas(source: SecretSource) {
     name: z.string().meta({ description: 'Shown in errors and events. Default: the type.' }).optional(),
     timeout: duration('How long one notification may take, retries included. Default 30.').optional(),
     on: levels.optional(),
+    details: z.boolean().meta({ description: 'Show which tasks failed, their errors and last output lines after the body. Default true.' }).optional(),
   };
   const httpCommon = {
     ...notifierCommon,

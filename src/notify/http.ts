@@ -29,6 +29,8 @@ export const NOTIFIER_DEFAULTS = {
   timeout: 30,
   /** Extra attempts after a network error, a 5xx or a 429. */
   retries: 2,
+  /** Show which tasks failed, their errors and last output lines after the body (docs/notifications.md). */
+  details: true,
 } as const;
 
 /**
@@ -499,6 +501,13 @@ export interface NotifierOptions {
    * @default ['success', 'warning', 'error']
    */
   readonly on?: readonly NotificationLevel[] | undefined;
+  /**
+   * Show the message's `details` after the body: each task that failed or completed with warnings,
+   * its error and its last output lines, in the provider's idiom and within its size limits.
+   * `false` sends the title and body alone (the webhook sends `details: []`).
+   * @default true
+   */
+  readonly details?: boolean | undefined;
 }
 
 /**
@@ -525,6 +534,11 @@ export interface ResolvedNotifierOptions {
   /** The same, in milliseconds. */
   readonly timeoutMs: number;
   readonly on: readonly NotificationLevel[];
+  /**
+   * Whether the message's details are shown after the body.
+   * @default true
+   */
+  readonly details?: boolean | undefined;
 }
 
 const levelSchema = z.enum(NOTIFICATION_LEVELS);
@@ -544,6 +558,7 @@ export function notifierOptionsShape(defaultName: string) {
       .array(levelSchema)
       .min(1, 'list at least one level; leave the notifier out to turn it off')
       .default([...NOTIFICATION_LEVELS]),
+    details: z.boolean().default(NOTIFIER_DEFAULTS.details),
   };
 }
 
@@ -627,18 +642,20 @@ export function resolveCommon(parsed: {
   name: string;
   timeout: Duration;
   on: readonly NotificationLevel[];
-}): ResolvedNotifierOptions {
+  details: boolean;
+}): ResolvedNotifierOptions & { readonly details: boolean } {
   return {
     name: parsed.name,
     timeout: parsed.timeout,
     timeoutMs: durationToMs(parsed.timeout) ?? NOTIFIER_DEFAULTS.timeout * 1000,
     on: Object.freeze([...parsed.on]),
+    details: parsed.details,
   };
 }
 
 /**
  * The base of the built-in HTTP notifiers: their common options (`name`, `timeout`, `on`,
- * `retries`) and {@link HttpNotifier.send}, which delivers with them. Extend it for a provider of
+ * `details`, `retries`) and {@link HttpNotifier.send}, which delivers with them. Extend it for a provider of
  * your own to get the same retries, timeouts and token-free errors.
  *
  * @example
@@ -670,6 +687,11 @@ export abstract class HttpNotifier implements Notifier {
    * @default ['success', 'warning', 'error']
    */
   readonly on: readonly NotificationLevel[];
+  /**
+   * Whether `notify` shows the message's details after the body.
+   * @default true
+   */
+  readonly details: boolean;
   /** Tokens and URL parts scrubbed from every error and redacted by the engine. */
   abstract readonly secrets: readonly string[];
   readonly #timeoutMs: number;
@@ -679,6 +701,7 @@ export abstract class HttpNotifier implements Notifier {
     this.name = common.name;
     this.timeout = common.timeout;
     this.on = common.on;
+    this.details = common.details ?? NOTIFIER_DEFAULTS.details;
     this.#timeoutMs = common.timeoutMs;
     this.#retries = retries;
   }

@@ -1,3 +1,4 @@
+import { allDetails, detailKind, detailReason, detailsLines } from './details.js';
 import type { JobResult, JobStatus, NotificationDetail, NotificationLevel, NotificationMessage, TaskResult } from '../types.js';
 
 /** How many of a task's last output lines a notification's details carry. */
@@ -114,8 +115,8 @@ export function lastLines(text: string, count: number): string {
 }
 
 /**
- * The details as plain-text lines, the way the console, ntfy, Pushover, Healthchecks and the CLI show
- * them (docs/notifications.md):
+ * The details as plain-text lines, the way the console, ntfy, Pushover and the CLI show them
+ * (docs/notifications.md):
  *
  * ```text
  * ❌ Database Dump (pre-hook): exited with code 1
@@ -124,25 +125,10 @@ export function lastLines(text: string, count: number): string {
  * ```
  */
 export function formatDetails(details: readonly NotificationDetail[]): string[] {
-  const lines: string[] = [];
-  for (const detail of details) {
-    lines.push(`${detail.status === 'failed' ? '❌' : '⚠️'} ${detail.name} (${detailKind(detail)}): ${detailReason(detail)}`);
-    if (detail.output !== '') for (const line of detail.output.split('\n')) lines.push(`    ${line}`);
-  }
-  return lines;
+  return detailsLines(allDetails(details));
 }
 
-/** `pre-hook`, `post-hook`, or the task's type (`backup`). */
-export function detailKind(detail: Pick<NotificationDetail, 'phase' | 'type'>): string {
-  return detail.type === 'hook' ? `${detail.phase}-hook` : detail.type;
-}
-
-/** The error, else what the exit code says. */
-export function detailReason(detail: Pick<NotificationDetail, 'status' | 'error' | 'exitCode'>): string {
-  if (detail.error !== null && detail.error !== '') return detail.error;
-  if (detail.status === 'completed') return detail.exitCode === null ? 'completed with warnings' : `completed with warnings (exit code ${detail.exitCode})`;
-  return detail.exitCode === null ? 'failed' : `exited with code ${detail.exitCode}`;
-}
+export { detailKind, detailReason };
 
 function typesOf(tasks: readonly TaskResult[]): string {
   return tasks.map((task) => task.type).join(', ');

@@ -122,6 +122,9 @@ export class JobRun {
       this.#emit('jobStart', { jobId: this.#jobId, tasks: this.#taskSnapshots() });
       const starts = this.#announceStart();
       for (const record of this.#records) {
+        // Job-start calls end before the notification: no notifier sends a run's end before its start,
+        // and a failed start is reported before the notification (docs/notifications.md).
+        if (record.source.kind === 'notification') await starts;
         await this.#step(record);
       }
       await starts;

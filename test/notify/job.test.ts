@@ -3,6 +3,7 @@ import { commandTask, JobPipeline, type JobResult, type Notifier } from '../../s
 import { collectEvents, FakeExecutor } from '../../src/testing.js';
 import { HealthchecksNotifier } from '../../src/notify/notifiers/healthchecks.js';
 import { WebhookNotifier, type WebhookPayload } from '../../src/notify/notifiers/webhook.js';
+import { PlainView } from '../../src/cli/plain.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const JOB_ID = '0b6f3a52-9e1d-4c7a-8f25-3d4e5a6b7c8d';
@@ -80,8 +81,9 @@ describe('notifiers inside a real JobPipeline', () => {
     expect(notificationEvents).toHaveLength(4);
 
     // The real server saw the /start ping at job start, the webhook POST and the /fail ping.
-    // (jobStarted is not awaited by the engine, so arrival order is not asserted.)
+    // The notification waits for job-start calls, so /start comes first; the other two go out together.
     const paths = server.requests.map((request) => `${request.method} ${request.path}`);
+    expect(paths[0]).toBe(`POST /ping/${CHECK}/start?rid=${JOB_ID}`);
     expect(paths.sort()).toEqual([`POST /hook`, `POST /ping/${CHECK}/fail?rid=${JOB_ID}`, `POST /ping/${CHECK}/start?rid=${JOB_ID}`]);
     const hook = server.requests.find((request) => request.path === '/hook');
     expect(hook?.headers.authorization).toBe('Bearer tok-webhook-abcdef123456');
@@ -131,5 +133,38 @@ describe('notifiers inside a real JobPipeline', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(server.openResponses()).toBe(0);
+  });
+
+  test('a short job whose /start fails then is retried slowly: start before the end, and the job-start line printed', async () => {
+    server.reply({ status: 500 }, { status: 500, delayMs: 300 }, { status: 500 });
+    const healthchecks = new HealthchecksNotifier({ url: `${server.url}/ping/${CHECK}` });
+    const pipeline = new JobPipeline({
+      jobId: JOB_ID,
+      tasks: [commandTask({ type: 'backup', name: 'Create archive', command: 'borg create ::nas' })],
+      notifiers: [healthchecks],
+      executor: new FakeExecutor(),
+    });
+    const out = { text: '', write(chunk: string) { this.text += chunk; return true; } };
+    const view = new PlainView(out, { write: () => true });
+    view.attach(pipeline);
+    const result = await pipeline.run();
+    view.close();
+    expect(result.status).toBe('completed');
+    expect(server.requests.map((request) => request.path)).toEqual([
+      `/ping/${CHECK}/start?rid=${JOB_ID}`,
+      `/ping/${CHECK}/start?rid=${JOB_ID}`,
+      `/ping/${CHECK}/start?rid=${JOB_ID}`,
+      `/ping/${CHECK}?rid=${JOB_ID}`,
+    ]);
+    // docs/cli.md: a job-start ping that fails gets a line of its own, before the notification.
+    expect(out.text.split('\n')).toEqual([
+      '[Create archive] started',
+      '[Create archive] completed',
+      "[healthchecks] job-start notification failed: Notifier 'healthchecks' failed: HTTP 500 Internal Server Error, after 3 attempts",
+      '[Notification] started',
+      '[Notification] healthchecks: sent',
+      '[Notification] completed',
+      '',
+    ]);
   });
 });

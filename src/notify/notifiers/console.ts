@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Duration } from '../../duration.js';
 import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../../types.js';
+import { formatDetails } from '../message.js';
 import { notifierOptionsShape, parseOptions, resolveCommon, type NotifierOptions } from '../http.js';
 
 /**
@@ -30,7 +31,8 @@ const schema = z.strictObject({
 });
 
 /**
- * Writes the message to a stream: the title, a blank line, the body.
+ * Writes the message to a stream: the title, a blank line, the body, then (unless `details: false`)
+ * a blank line and the details: each task that failed or warned, its error and its last output lines.
  *
  * The one notifier that prints, and only to the stream you give it (standard output by default).
  * Resolves once the stream has taken the text; a stream error rejects.
@@ -50,6 +52,8 @@ export class ConsoleNotifier implements Notifier {
   readonly timeout: Duration;
   /** @default ['success', 'warning', 'error'] */
   readonly on: readonly NotificationLevel[];
+  /** @default true */
+  readonly details: boolean;
   readonly #stream: NodeJS.WritableStream | undefined;
 
   constructor(options: ConsoleNotifierOptions = {}) {
@@ -58,14 +62,15 @@ export class ConsoleNotifier implements Notifier {
     this.name = common.name;
     this.timeout = common.timeout;
     this.on = common.on;
+    this.details = common.details;
     this.#stream = parsed.stream;
   }
 
-  /** Writes `title`, a blank line and `body`, each ending with a newline. */
+  /** Writes `title`, a blank line and `body`, then a blank line and the details, each ending with a newline. */
   async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
     // Read at call time, not construction time, so a stdout replaced by a test runner is honoured.
     const stream = this.#stream ?? process.stdout;
-    const text = `${message.title}\n\n${message.body}\n`;
+    const text = consoleText(message, this.details);
     await new Promise<void>((resolve, reject) => {
       const { signal } = context;
       if (signal.aborted) {
@@ -82,4 +87,19 @@ export class ConsoleNotifier implements Notifier {
       });
     });
   }
+}
+
+/**
+ * What a {@link ConsoleNotifier} writes: the title, a blank line, the body, and (with `details`) a
+ * blank line and the details as text (docs/notifications.md).
+ *
+ * @example
+ * ```ts
+ * consoleText(message, true) // '❌ Backup Job Failed - Backup Error\n\n…\n\n❌ Create archive (backup): …\n'
+ * ```
+ */
+export function consoleText(message: NotificationMessage, details: boolean): string {
+  const lines = details ? formatDetails(message.details) : [];
+  const tail = lines.length === 0 ? '' : `\n${lines.join('\n')}\n`;
+  return `${message.title}\n\n${message.body}\n${tail}`;
 }

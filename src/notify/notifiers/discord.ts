@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { NotificationLevel, NotificationMessage, NotifierContext } from '../../types.js';
+import type { NotificationDetail, NotificationLevel, NotificationMessage, NotifierContext } from '../../types.js';
 import {
   HttpNotifier,
   httpNotifierOptionsShape,
@@ -11,6 +11,18 @@ import {
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
+import {
+  CODE_POINTS,
+  allDetails,
+  detailIcon,
+  detailKind,
+  detailReason,
+  fitDetails,
+  omittedLine,
+  shownOutput,
+  type FittedDetail,
+  type FittedDetails,
+} from '../details.js';
 
 /**
  * Embed colours by level: green, orange, red.
@@ -60,9 +72,31 @@ export interface DiscordNotifierOptions extends HttpNotifierOptions {
 export interface DiscordWebhookBody {
   readonly username?: string;
   readonly avatar_url?: string;
-  readonly embeds: readonly [{ readonly title: string; readonly description: string; readonly color: number }];
+  readonly embeds: readonly [
+    {
+      readonly title: string;
+      readonly description: string;
+      readonly color: number;
+      /** The details, one field per task (absent when there are none or with `details: false`). */
+      readonly fields?: readonly DiscordEmbedField[];
+    },
+  ];
   /** Always `{ parse: [] }`: a hook or repository named `@everyone` must not ping a channel. */
   readonly allowed_mentions: { readonly parse: readonly [] };
+}
+
+/**
+ * One task of the details in a Discord embed: `name` is the task's name and kind
+ * (`❌ Create archive (backup)`), `value` its error and its last output lines in a code block.
+ *
+ * @example
+ * ```json
+ * { "name": "❌ Create archive (backup)", "value": "Task 'Create archive' exited with code 2\n```\nFailed to create/acquire the lock\n```" }
+ * ```
+ */
+export interface DiscordEmbedField {
+  readonly name: string;
+  readonly value: string;
 }
 
 const schema = z.strictObject({
@@ -78,14 +112,22 @@ const schema = z.strictObject({
   avatarUrl: httpUrlSchema().optional(),
 });
 
-/** Discord's limits on an embed's title and description, in characters. */
+/** Discord's limits on an embed, in characters: title, description, fields, and all of them together. */
 const TITLE_MAX = 256;
 const DESCRIPTION_MAX = 4096;
+const FIELDS_MAX = 25;
+const FIELD_NAME_MAX = 256;
+const FIELD_VALUE_MAX = 1024;
+const EMBED_MAX = 6000;
+/** A reason longer than this is cut: one long error must not crowd out the task's output. */
+const REASON_MAX = 500;
 
 /**
  * Posts the message to a Discord channel through a webhook, as an embed coloured by level:
  * green (`0x2ECC71`) for success, orange (`0xFFA500`) for warnings, red (`0xFF0000`) for failures
- * and cancellations.
+ * and cancellations. Unless `details: false`, each task that failed or warned is a field of the embed
+ * (its name and kind; its error and last output lines in a code block), cut to Discord's limits
+ * (25 fields, 1024 characters a field, 6000 an embed) keeping the end of each output.
  *
  * Mentions are disabled (`allowed_mentions: { parse: [] }`), so names from the job cannot ping
  * anyone. Discord answers 204 (200 with `?wait=true`); any 2xx is success, and its 429 answers
@@ -117,16 +159,14 @@ export class DiscordNotifier extends HttpNotifier {
 
   /** Posts one embed; rejects with Discord's reason (`HTTP 404 Not Found: Unknown Webhook`). */
   override async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
+    const title = truncate(message.title, TITLE_MAX);
+    const description = truncate(message.body, DESCRIPTION_MAX);
+    const room = EMBED_MAX - CODE_POINTS.size(title) - CODE_POINTS.size(description);
+    const fields = this.details ? discordFields(message.details, room) : [];
     const body: DiscordWebhookBody = {
       ...(this.#username === undefined ? {} : { username: this.#username }),
       ...(this.#avatarUrl === undefined ? {} : { avatar_url: this.#avatarUrl }),
-      embeds: [
-        {
-          title: truncate(message.title, TITLE_MAX),
-          description: truncate(message.body, DESCRIPTION_MAX),
-          color: DISCORD_COLORS[message.level],
-        },
-      ],
+      embeds: [{ title, description, color: DISCORD_COLORS[message.level], ...(fields.length === 0 ? {} : { fields }) }],
       allowed_mentions: { parse: [] },
     };
     await this.send(
@@ -141,4 +181,42 @@ export class DiscordNotifier extends HttpNotifier {
       },
     );
   }
+}
+
+/**
+ * The details as embed fields within `room` characters in all (docs/notifications.md): each output
+ * is first cut to its field's 1024 characters, then all of them to the room left in the embed; past
+ * 25 tasks, the last field names the ones left out.
+ *
+ * @example
+ * ```ts
+ * discordFields(message.details, 6000 - title.length - description.length)
+ * // [{ name: '❌ Create archive (backup)', value: "Task 'Create archive' exited with code 2\n```\n…\n```" }]
+ * ```
+ */
+export function discordFields(details: readonly NotificationDetail[], room: number): DiscordEmbedField[] {
+  if (details.length === 0) return [];
+  const perField = allDetails(details).shown.map(
+    (item) => fitDetails([item], FIELD_VALUE_MAX, (fitted) => fieldsOf(fitted, details).map((field) => field.value).join(''), CODE_POINTS).shown[0] ?? item,
+  );
+  const size = (fitted: FittedDetails): string => fieldsOf(fitted, details).map((field) => field.name + field.value).join('');
+  return fieldsOf(fitDetails(perField, room, size, CODE_POINTS, FIELDS_MAX), details);
+}
+
+function fieldsOf(fitted: FittedDetails, details: readonly NotificationDetail[]): DiscordEmbedField[] {
+  const fields = fitted.shown.map(field);
+  if (fitted.omitted > 0) {
+    const names = details.slice(-fitted.omitted).map((detail) => detail.name).join(', ');
+    fields.push({ name: omittedLine(fitted.omitted), value: truncate(names, FIELD_VALUE_MAX) });
+  }
+  return fields;
+}
+
+function field(item: FittedDetail): DiscordEmbedField {
+  const { detail } = item;
+  const name = truncate(`${detailIcon(detail)} ${detail.name} (${detailKind(detail)})`, FIELD_NAME_MAX);
+  const shown = shownOutput(item);
+  // A fence in the output would end the code block early.
+  const block = shown === '' ? '' : `\n\`\`\`\n${shown.replaceAll('```', '`\u200b``')}\n\`\`\``;
+  return { name, value: `${truncate(detailReason(detail), REASON_MAX)}${block}` };
 }

@@ -1,11 +1,5 @@
 import { z } from 'zod';
-import type {
-  JobResult,
-  NotificationMessage,
-  NotifierContext,
-  NotifierStartContext,
-  TaskResult,
-} from '../../types.js';
+import type { JobResult, NotificationDetail, NotificationMessage, NotifierContext, NotifierStartContext } from '../../types.js';
 import {
   HttpNotifier,
   httpNotifierOptionsShape,
@@ -17,6 +11,7 @@ import {
   type HttpNotifierOptions,
 } from '../http.js';
 import { firstUtf8Bytes, lastUtf8Bytes } from '../../utf8.js';
+import { onAbort } from '../../executor/timers.js';
 
 /**
  * The most a Healthchecks.io ping body may hold, in bytes; the default of `maxBodyBytes`.
@@ -72,11 +67,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * ping URL itself on success **and on warnings** (the job ran and its backups exist; the body says
  * what went wrong), `/fail` on failure or cancellation.
  *
- * The body is the message (title, blank line, body) followed by the output tail of the task that
- * failed the job (or of every failed task, and for warnings of every task that failed or warned),
- * capped at `maxBodyBytes` keeping the end of the output, where the error usually is. When the job
+ * The body is the message (title, blank line, body) followed (unless `details: false`) by each task
+ * of the message's details — every task that failed or completed with warnings — with its error and
+ * its output tail, capped at `maxBodyBytes` keeping the end of the output, where the error usually
+ * is. When the job
  * id is a UUID (the default) it is sent as Healthchecks' run id `rid`, so the start and the end of
- * the same run are paired even when runs overlap.
+ * the same run are paired even when runs overlap. The end ping of a run is never sent before its
+ * `/start` ping has finished (or given up within its own timeout), so Healthchecks never shows a run
+ * as started after it ended.
  *
  * @example
  * ```ts
@@ -88,6 +86,8 @@ export class HealthchecksNotifier extends HttpNotifier {
   override readonly secrets: readonly string[];
   readonly #url: URL;
   readonly #maxBodyBytes: number;
+  /** Start pings still on their way, by job id: their run's end ping waits for them. */
+  readonly #starts = new Map<string, Promise<void>>();
 
   constructor(options: HealthchecksNotifierOptions) {
     const parsed = parseOptions(schema, options, 'HealthchecksNotifier options');
@@ -103,13 +103,28 @@ export class HealthchecksNotifier extends HttpNotifier {
   async jobStarted(context: NotifierStartContext): Promise<void> {
     const repository = context.repository?.name;
     const body = `Job ${context.jobId} (${context.jobType}) started${repository === undefined ? '' : ` for '${repository}'`}\n`;
-    await this.#ping('/start', context.jobId, body, context.signal);
+    const ping = this.#ping('/start', context.jobId, body, context.signal);
+    const settled = ping.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#starts.set(context.jobId, settled);
+    try {
+      await ping;
+    } finally {
+      if (this.#starts.get(context.jobId) === settled) this.#starts.delete(context.jobId);
+    }
   }
 
-  /** Sends the success ping (success and warning) or the `/fail` ping (error). */
+  /**
+   * Sends the success ping (success and warning) or the `/fail` ping (error), once the run's `/start`
+   * ping, if one is still on its way (a retry after a 5xx), has finished: a start that reached
+   * Healthchecks after the end would show the job as running.
+   */
   override async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
+    await settledOrAborted(this.#starts.get(message.jobId), context.signal);
     const suffix = message.level === 'error' ? '/fail' : '';
-    const body = healthchecksBody(message, context.result, this.#maxBodyBytes);
+    const body = healthchecksBody(message, context.result, this.#maxBodyBytes, this.details);
     await this.#ping(suffix, message.jobId, body, context.signal);
   }
 
@@ -132,8 +147,23 @@ export class HealthchecksNotifier extends HttpNotifier {
 }
 
 /**
- * The body of a Healthchecks ping: the message, then the output of the tasks that went wrong,
- * at most `maxBytes` bytes of UTF-8, keeping the end of the output.
+ * Resolves when `pending` has settled, or when `signal` fires (then the caller's own send, under the
+ * same signal, fails at once without sending).
+ */
+async function settledOrAborted(pending: Promise<void> | undefined, signal: AbortSignal): Promise<void> {
+  if (pending === undefined || signal.aborted) return;
+  let unsubscribe = (): void => {};
+  try {
+    await Promise.race([pending, new Promise<void>((resolve) => (unsubscribe = onAbort(signal, resolve)))]);
+  } finally {
+    unsubscribe();
+  }
+}
+
+/**
+ * The body of a Healthchecks ping: the message, then (with `details`) each task of the message's
+ * details with its error and output tail, at most `maxBytes` bytes of UTF-8, keeping the end of the
+ * output.
  *
  * @example
  * ```ts
@@ -144,9 +174,10 @@ export function healthchecksBody(
   message: NotificationMessage,
   result: JobResult,
   maxBytes: number = HEALTHCHECKS_MAX_BODY_BYTES,
+  details = true,
 ): string {
   const head = `${message.title}\n\n${message.body}\n`;
-  const sections = tasksToShow(message, result).map(describeTask);
+  const sections = details ? message.details.map((detail) => describeTask(detail, result)) : [];
   const output = sections.join('');
   const full = head + output;
   if (Buffer.byteLength(full) <= maxBytes) return full;
@@ -157,22 +188,17 @@ export function healthchecksBody(
   return head + marker + lastUtf8Bytes(output, room);
 }
 
-function tasksToShow(message: NotificationMessage, result: JobResult): TaskResult[] {
-  const others = result.tasks.filter((task) => task.phase !== 'notification');
-  if (message.level === 'success') return [];
-  if (message.level === 'error') {
-    const culprit = result.failure?.taskIndex;
-    const failing = culprit === null || culprit === undefined ? undefined : result.tasks[culprit];
-    return failing === undefined ? others.filter((task) => task.status === 'failed') : [failing];
-  }
-  return others.filter((task) => task.status === 'failed' || task.warning);
-}
-
-function describeTask(task: TaskResult): string {
-  const outcome = task.status === 'failed' ? 'failed' : 'completed with warnings';
-  const lines = [`\n--- Task ${task.index} '${task.name}' (${task.type}) ${outcome} ---\n`];
-  if (task.error !== null) lines.push(`Error: ${task.error}\n`);
-  if (task.outputTruncated) lines.push('[… earlier output was not kept …]\n');
-  lines.push(task.output === '' ? '(no output)\n' : `${task.output}${task.output.endsWith('\n') ? '' : '\n'}`);
+/**
+ * One task of the details, with the whole output tail the job kept (the details carry only its last
+ * lines; Healthchecks has room for more).
+ */
+function describeTask(detail: NotificationDetail, result: JobResult): string {
+  const task = result.tasks.find((candidate) => candidate.index === detail.index);
+  const output = task?.output ?? detail.output;
+  const outcome = detail.status === 'failed' ? 'failed' : 'completed with warnings';
+  const lines = [`\n--- Task ${detail.index} '${detail.name}' (${detail.type}) ${outcome} ---\n`];
+  if (detail.error !== null) lines.push(`Error: ${detail.error}\n`);
+  if (task?.outputTruncated === true) lines.push('[… earlier output was not kept …]\n');
+  lines.push(output === '' ? '(no output)\n' : `${output}${output.endsWith('\n') ? '' : '\n'}`);
   return lines.join('');
 }

@@ -12,6 +12,7 @@ import {
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
+import { UTF8_BYTES, bodyWithDetails } from '../details.js';
 
 /**
  * An ntfy priority: 1 (min) to 5 (max), or its name (`urgent` is `max`).
@@ -67,6 +68,12 @@ export const NTFY_DEFAULTS = {
   tags: { success: ['white_check_mark'], warning: ['warning'], error: ['rotating_light'] },
 } as const;
 
+/**
+ * ntfy's limit on a message, in UTF-8 bytes: a longer one becomes an attachment, or is refused where
+ * attachments are off. The details are cut to fit it.
+ */
+export const NTFY_MESSAGE_MAX_BYTES = 4096;
+
 const PRIORITY_NAMES = { min: 1, low: 2, default: 3, high: 4, max: 5, urgent: 5 } as const;
 
 const prioritySchema = z.union([
@@ -107,6 +114,10 @@ export interface NtfyPublishBody {
  * (`✅`, `⚠️`, `❌`), and header values must be Latin-1, so the header API would need RFC 2047
  * encoding that proxies in front of self-hosted servers are known to mangle. JSON carries UTF-8
  * as is.
+ *
+ * The message is the body, then (unless `details: false`) a blank line and the details as text,
+ * cut to keep the message within ntfy's 4096 bytes: the body is never cut for them; each task keeps
+ * its name and error, and its output keeps its end.
  *
  * @example
  * ```ts
@@ -152,7 +163,9 @@ export class NtfyNotifier extends HttpNotifier {
     const body: NtfyPublishBody = {
       topic: this.#topic,
       title: message.title,
-      message: message.body,
+      message: this.details
+        ? bodyWithDetails(message.body, message.details, NTFY_MESSAGE_MAX_BYTES, UTF8_BYTES, keepWhole)
+        : message.body,
       priority: this.#priority[message.level],
       tags: this.#tags[message.level],
     };
@@ -164,6 +177,11 @@ export class NtfyNotifier extends HttpNotifier {
       },
     );
   }
+}
+
+/** ntfy never gets a cut body: a body longer than its limit (never seen in practice) goes as an attachment. */
+function keepWhole(body: string): string {
+  return body;
 }
 
 function toNumber(priority: NtfyPriority): 1 | 2 | 3 | 4 | 5 {

@@ -12,6 +12,7 @@ import {
   truncate,
   type HttpNotifierOptions,
 } from '../http.js';
+import { CODE_POINTS, bodyWithDetails } from '../details.js';
 
 /**
  * A Pushover priority: -2 (no alert) to 1 (high, bypasses quiet hours). 2 (emergency) is not supported.
@@ -104,7 +105,9 @@ const MESSAGE_MAX = 1024;
  *
  * Success is a 2xx answer whose JSON says `status: 1`; anything else fails with Pushover's own
  * words (`HTTP 400 Bad Request: user identifier is invalid`). Titles and messages longer than
- * Pushover accepts (250 / 1024 characters) are cut, ending with `…`.
+ * Pushover accepts (250 / 1024 characters) are cut, ending with `…`. Unless `details: false`, the
+ * message is the body, a blank line and the details as text, cut first so the body stays whole: each
+ * task keeps its name and error, and its output keeps its end.
  *
  * @example
  * ```ts
@@ -144,7 +147,10 @@ export class PushoverNotifier extends HttpNotifier {
     const form = new URLSearchParams({ token: this.#token, user: this.#user });
     if (this.#device !== undefined) form.set('device', this.#device);
     form.set('title', truncate(message.title, TITLE_MAX));
-    form.set('message', truncate(message.body, MESSAGE_MAX));
+    form.set(
+      'message',
+      this.details ? bodyWithDetails(message.body, message.details, MESSAGE_MAX, CODE_POINTS, truncate) : truncate(message.body, MESSAGE_MAX),
+    );
     form.set('priority', String(this.#priority[message.level]));
     const sound = this.#sound[message.level];
     if (sound !== undefined) form.set('sound', sound);

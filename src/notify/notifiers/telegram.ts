@@ -12,6 +12,17 @@ import {
   truncate,
   type HttpNotifierOptions,
 } from '../http.js';
+import {
+  UTF16_UNITS,
+  allDetails,
+  detailIcon,
+  detailKind,
+  detailReason,
+  fitDetails,
+  omittedLine,
+  shownOutput,
+  type FittedDetails,
+} from '../details.js';
 
 /**
  * Options of {@link TelegramNotifier}.
@@ -48,7 +59,7 @@ export interface TelegramNotifierOptions extends HttpNotifierOptions {
  */
 export interface TelegramSendMessageBody {
   readonly chat_id: string | number;
-  /** `<b>title</b>`, a blank line, the body; both HTML-escaped. */
+  /** `<b>title</b>`, a blank line, the body, then the details; all HTML-escaped. */
   readonly text: string;
   readonly parse_mode: 'HTML';
   readonly disable_notification: boolean;
@@ -86,7 +97,9 @@ const TEXT_MAX = 4096;
 /**
  * Posts the message to a Telegram chat with the Bot API's `sendMessage`: the title in bold, a blank
  * line, the body, as HTML with `&`, `<` and `>` escaped in both, so a hook named `<b>&` shows as
- * written instead of breaking the send.
+ * written instead of breaking the send. Unless `details: false`, each task that failed or warned
+ * follows: its name in bold, its error, its last output lines in `<pre>`; they are cut first (outputs
+ * keeping their end) so the message fits Telegram's 4096 characters with the title and body whole.
  *
  * Success is a 2xx answer with `ok: true`; failures carry Telegram's `description`
  * (`HTTP 400 Bad Request: chat not found`). The token travels in the URL path, so errors name only
@@ -119,7 +132,7 @@ export class TelegramNotifier extends HttpNotifier {
   override async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
     const body: TelegramSendMessageBody = {
       chat_id: this.#chatId,
-      text: telegramText(message),
+      text: telegramText(message, this.details),
       parse_mode: 'HTML',
       disable_notification: this.#disableNotification,
     };
@@ -146,18 +159,43 @@ export class TelegramNotifier extends HttpNotifier {
 
 /**
  * The HTML text of a message for Telegram: `<b>title</b>`, a blank line, the body, escaped, the
- * body cut (before escaping, so no entity is split) to fit Telegram's 4096 characters.
+ * body cut (before escaping, so no entity is split) to fit Telegram's 4096 characters; then, with
+ * `details`, each detail (docs/notifications.md), cut to fit what is left.
  *
  * @example
  * ```ts
- * telegramText({ title: 'A <b> & C', body: 'x < y', level: 'error', jobId: '1', status: 'failed' })
+ * telegramText({ title: 'A <b> & C', body: 'x < y', level: 'error', jobId: '1', status: 'failed', details: [] })
  * // '<b>A &lt;b&gt; &amp; C</b>\n\nx &lt; y'
  * ```
  */
-export function telegramText(message: NotificationMessage): string {
+export function telegramText(message: NotificationMessage, details = true): string {
   const title = truncate(message.title, 256);
   const room = TEXT_MAX - title.length - 2;
-  return `<b>${escapeHtml(title)}</b>\n\n${escapeHtml(truncate(message.body, room))}`;
+  const body = truncate(message.body, room);
+  const head = `<b>${escapeHtml(title)}</b>\n\n${escapeHtml(body)}`;
+  if (!details || message.details.length === 0) return head;
+  // Telegram counts the text once the HTML is parsed: measure what the reader sees.
+  const visible = (fitted: FittedDetails): string => telegramDetails(fitted, false);
+  const fitted = fitDetails(allDetails(message.details), room - UTF16_UNITS.size(body), visible, UTF16_UNITS);
+  return head + telegramDetails(fitted, true);
+}
+
+/** A reason longer than this is cut: one long error must not crowd out the other tasks. */
+const REASON_MAX = 500;
+
+/** The details after the body: as HTML (`markup`), or as the reader sees them, to measure. */
+function telegramDetails(fitted: FittedDetails, markup: boolean): string {
+  const html = (text: string): string => (markup ? escapeHtml(text) : text);
+  const tag = (name: string, text: string): string => (markup ? `<${name}>${text}</${name}>` : text);
+  let text = '';
+  for (const item of fitted.shown) {
+    const { detail } = item;
+    text += `\n\n${tag('b', html(`${detailIcon(detail)} ${detail.name} (${detailKind(detail)})`))}\n${html(truncate(detailReason(detail), REASON_MAX))}`;
+    const shown = shownOutput(item);
+    if (shown !== '') text += `\n${tag('pre', html(shown))}`;
+  }
+  if (fitted.omitted > 0) text += `\n\n${html(omittedLine(fitted.omitted))}`;
+  return text;
 }
 
 /** Telegram puts the wait of a 429 in `parameters.retry_after` (seconds). */

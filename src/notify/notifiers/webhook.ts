@@ -134,7 +134,8 @@ const schema = z
  * POSTs the message and a compact job summary as JSON ({@link WebhookPayload}) to any URL.
  *
  * Any 2xx is success. Network errors, 5xx and 429 are retried (`retries`, default 2); other
- * statuses fail at once with e.g. `HTTP 404 Not Found`. Redirects are not followed.
+ * statuses fail at once with e.g. `HTTP 404 Not Found`. Redirects are not followed. The message's
+ * `details` travel as data; `details: false` sends `details: []`.
  *
  * @example
  * ```ts
@@ -168,7 +169,7 @@ export class WebhookNotifier extends HttpNotifier {
 
   /** POSTs {@link WebhookPayload} as JSON; rejects with the status or network error. */
   override async notify(message: NotificationMessage, context: NotifierContext): Promise<void> {
-    const payload = webhookPayload(message, context.result);
+    const payload = webhookPayload(message, context.result, Date.now(), this.details);
     await this.send(
       { url: this.#url, headers: this.#headers, body: JSON.stringify(payload) },
       { signal: context.signal },
@@ -177,14 +178,15 @@ export class WebhookNotifier extends HttpNotifier {
 }
 
 /**
- * Builds the {@link WebhookPayload} of a message and the job it reports on.
+ * Builds the {@link WebhookPayload} of a message and the job it reports on; without `details`, the
+ * message's `details` are `[]`.
  *
  * @example
  * ```ts
  * const payload = webhookPayload(message, context.result)
  * ```
  */
-export function webhookPayload(message: NotificationMessage, result: JobResult, now = Date.now()): WebhookPayload {
+export function webhookPayload(message: NotificationMessage, result: JobResult, now = Date.now(), details = true): WebhookPayload {
   const elapsedMs = Math.max(0, now - Date.parse(result.startedAt));
   return {
     message: {
@@ -193,7 +195,7 @@ export function webhookPayload(message: NotificationMessage, result: JobResult, 
       level: message.level,
       jobId: message.jobId,
       status: message.status,
-      details: message.details,
+      details: details ? message.details : [],
     },
     job: {
       status: message.status,

@@ -1,3 +1,4 @@
+import { notificationDetails } from '../../../src/notify/message.js';
 import type { JobResult, NotificationMessage, NotifierContext, TaskResult } from '../../../src/types.js';
 
 /*
@@ -139,10 +140,32 @@ export function scenario(outcome: Outcome, options: { hookName?: string } = {}):
     failure,
     notification: null,
   };
-  const message = MESSAGES[outcome](hookName);
+  // The details the engine builds: the task that failed or warned, with its output.
+  const message = { ...MESSAGES[outcome](hookName), details: notificationDetails(list.filter((entry) => entry.phase !== 'notification')) };
   return {
     message,
     result,
     context: (signal = AbortSignal.timeout(10_000)) => ({ result, signal }),
   };
+}
+
+/** Ten lines of 500 characters (`L01 aaa…`, …, `L10 jjj…`): more than any provider's limit holds. */
+export const LONG_OUTPUT = Array.from({ length: 10 }, (_, line) =>
+  `L${String(line + 1).padStart(2, '0')} ${String.fromCharCode(97 + line).repeat(496)}`,
+).join('\n');
+
+/** The failed backup of `scenario('backupFailure')` with other failed tasks or outputs, its details rebuilt as the engine would. */
+export function failedBackup(options: { output?: string; extraFailures?: number } = {}): Scenario {
+  const base = scenario('backupFailure');
+  const output = options.output ?? LONG_OUTPUT;
+  const extra = Array.from({ length: options.extraFailures ?? 0 }, (_, offset) =>
+    task({
+      index: 7 + offset, type: 'hook', name: `Extra ${offset + 1}`, phase: 'post', status: 'failed', exitCode: 1,
+      error: `Hook 'Extra ${offset + 1}' exited with code 1`, output,
+    }),
+  );
+  const tasks = [...base.result.tasks.map((entry) => (entry.index === 2 ? { ...entry, output } : entry)), ...extra];
+  const result = { ...base.result, tasks };
+  const message = { ...base.message, details: notificationDetails(tasks.filter((entry) => entry.phase !== 'notification')) };
+  return { message, result, context: (signal = AbortSignal.timeout(10_000)) => ({ result, signal }) };
 }

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { ConsoleNotifier } from '../../../src/notify/notifiers/console.js';
-import { JOB_ID, scenario } from '../helpers/fixtures.js';
+import { JOB_ID, LONG_OUTPUT, failedBackup, scenario } from '../helpers/fixtures.js';
 
 function collector(): { stream: Writable; text: () => string } {
   const chunks: Buffer[] = [];
@@ -17,9 +17,9 @@ function collector(): { stream: Writable; text: () => string } {
 describe('ConsoleNotifier', () => {
   test.each([
     ['success', `✅ Backup Job Completed Successfully\n\nBackup job for 'nas' completed successfully.\n\nTasks Completed: 7, Total: 7\nJob ID: ${JOB_ID}\n`],
-    ['warning', `⚠️ Backup Job Completed with Warnings\n\nBackup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}\n`],
-    ['backupFailure', `❌ Backup Job Failed - Backup Error\n\nBackup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}\n`],
-  ] as const)('%s: writes the title, a blank line and the body', async (outcome, expected) => {
+    ['warning', `⚠️ Backup Job Completed with Warnings\n\nBackup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}\n\n❌ Log Rotation (pre-hook): Hook 'Log Rotation' exited with code 1\n    logrotate: error: skipping "/var/log/app.log"\n`],
+    ['backupFailure', `❌ Backup Job Failed - Backup Error\n\nBackup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}\n\n❌ Create archive (backup): Task 'Create archive' exited with code 2\n    Creating archive at "/srv/borg::nas-2025-03-01"\n    Failed to create/acquire the lock /srv/borg/lock.exclusive (timeout).\n`],
+  ] as const)('%s: writes the title, a blank line, the body, and the details after a blank line', async (outcome, expected) => {
     const { message, context } = scenario(outcome);
     const { stream, text } = collector();
     await new ConsoleNotifier({ stream }).notify(message, context());
@@ -57,5 +57,22 @@ describe('ConsoleNotifier', () => {
         - stream: expected a writable stream (an object with a write() method)
         - on: list at least one level; leave the notifier out to turn it off]
     `);
+  });
+
+  test('details: false writes the title and body alone', async () => {
+    const { message, context } = scenario('backupFailure');
+    const { stream, text } = collector();
+    await new ConsoleNotifier({ stream, details: false }).notify(message, context());
+    expect(text()).toBe(`${message.title}\n\n${message.body}\n`);
+  });
+
+  test('no limit: every output line is written, indented', async () => {
+    const { message, context } = failedBackup();
+    const { stream, text } = collector();
+    await new ConsoleNotifier({ stream }).notify(message, context());
+    expect(text()).toBe(
+      `${message.title}\n\n${message.body}\n\n❌ Create archive (backup): Task 'Create archive' exited with code 2\n` +
+        `${LONG_OUTPUT.split('\n').map((line) => `    ${line}`).join('\n')}\n`,
+    );
   });
 });

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { HealthchecksNotifier, healthchecksBody } from '../../../src/notify/notifiers/healthchecks.js';
-import { JOB_ID, scenario } from '../helpers/fixtures.js';
+import { notificationDetails } from '../../../src/notify/message.js';
+import { JOB_ID, LONG_OUTPUT, failedBackup, scenario } from '../helpers/fixtures.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const CHECK = '5bf2c6a4-0c3e-4a4e-9d4b-7c1f0e2a9b31';
@@ -92,7 +93,8 @@ describe('HealthchecksNotifier', () => {
       task.index === 2 ? { ...task, error: 'Task cancelled', cancelled: true, output: '', outputTruncated: true } : task,
     );
     const cancelled = { ...result, tasks, failure: { taskIndex: null, taskName: null, type: null, reason: 'cancelled' as const, error: null } };
-    const body = healthchecksBody({ ...message, title: '🛑 Backup Job Cancelled', status: 'cancelled' }, cancelled);
+    const details = notificationDetails(tasks.filter((task) => task.phase !== 'notification'));
+    const body = healthchecksBody({ ...message, title: '🛑 Backup Job Cancelled', status: 'cancelled', details }, cancelled);
     expect(body).toBe(
       `🛑 Backup Job Cancelled\n\n${message.body}\n` +
         "\n--- Task 2 'Create archive' (backup) failed ---\nError: Task cancelled\n[… earlier output was not kept …]\n(no output)\n",
@@ -148,5 +150,53 @@ describe('HealthchecksNotifier', () => {
         - url: give the check's ping URL itself, without /start, /fail, /log or an exit status
         - maxBodyBytes: Too small: expected number to be >=1000]
     `);
+  });
+
+  test('details: false sends the message alone', async () => {
+    const { message, context } = scenario('backupFailure');
+    await new HealthchecksNotifier({ url: pingUrl(), details: false }).notify(message, context());
+    expect(server.requests[0]?.body).toBe(`${message.title}\n\n${message.body}\n`);
+  });
+
+  test('the sections come from the details (every task that failed), each with the whole output the job kept', async () => {
+    const { message, result } = failedBackup({ extraFailures: 1 });
+    const body = healthchecksBody(message, result);
+    expect(body).toBe(
+      `${message.title}\n\n${message.body}\n` +
+        `\n--- Task 2 'Create archive' (backup) failed ---\nError: Task 'Create archive' exited with code 2\n${LONG_OUTPUT}\n` +
+        `\n--- Task 7 'Extra 1' (hook) failed ---\nError: Hook 'Extra 1' exited with code 1\n${LONG_OUTPUT}\n`,
+    );
+  });
+
+  test('a /start still being retried when the run ends: the end ping waits for it, never arriving before it', async () => {
+    const notifier = new HealthchecksNotifier({ url: pingUrl() });
+    server.reply({ status: 500 }, { status: 200, body: 'OK', delayMs: 300 });
+    const start = notifier.jobStarted({ jobId: JOB_ID, jobType: 'scheduled', signal: AbortSignal.timeout(10_000) });
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1));
+    // A short job: the end comes while /start waits to be retried.
+    const { message, context } = scenario('backupFailure');
+    await notifier.notify(message, context());
+    await start;
+    expect(server.requests.map((request) => request.path)).toEqual([
+      `/ping/${CHECK}/start?rid=${JOB_ID}`,
+      `/ping/${CHECK}/start?rid=${JOB_ID}`,
+      `/ping/${CHECK}/fail?rid=${JOB_ID}`,
+    ]);
+  });
+
+  test('a /start that fails for good is reported, and the end ping follows it', async () => {
+    const notifier = new HealthchecksNotifier({ url: pingUrl(), retries: 1 });
+    server.reply({ status: 500 }, { status: 503, delayMs: 200 });
+    const start = notifier.jobStarted({ jobId: JOB_ID, jobType: 'scheduled', signal: AbortSignal.timeout(10_000) });
+    const outcome = start.then(() => 'sent', (error: unknown) => String(error));
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1));
+    const { message, context } = scenario('success');
+    await notifier.notify(message, context());
+    expect(await outcome).toBe('NotificationDeliveryError: HTTP 503 Service Unavailable, after 2 attempts');
+    expect(server.requests.map((request) => request.path)).toEqual([
+      `/ping/${CHECK}/start?rid=${JOB_ID}`,
+      `/ping/${CHECK}/start?rid=${JOB_ID}`,
+      `/ping/${CHECK}?rid=${JOB_ID}`,
+    ]);
   });
 });

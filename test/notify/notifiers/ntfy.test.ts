@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { NtfyNotifier } from '../../../src/notify/notifiers/ntfy.js';
-import { JOB_ID, scenario } from '../helpers/fixtures.js';
+import { JOB_ID, LONG_OUTPUT, failedBackup, scenario } from '../helpers/fixtures.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -40,7 +40,7 @@ describe('NtfyNotifier', () => {
     expect(JSON.parse(request?.body ?? '')).toEqual({
       topic: 'backups-nas',
       title: '⚠️ Backup Job Completed with Warnings',
-      message: `Backup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}`,
+      message: `Backup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}\n\n❌ Log Rotation (pre-hook): Hook 'Log Rotation' exited with code 1\n    logrotate: error: skipping "/var/log/app.log"`,
       priority: 4,
       tags: ['warning'],
     });
@@ -53,7 +53,7 @@ describe('NtfyNotifier', () => {
     expect(JSON.parse(server.requests[0]?.body ?? '')).toEqual({
       topic: 'backups-nas',
       title: '❌ Backup Job Failed - Backup Error',
-      message: `Backup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}`,
+      message: `Backup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}\n\n❌ Create archive (backup): Task 'Create archive' exited with code 2\n    Creating archive at "/srv/borg::nas-2025-03-01"\n    Failed to create/acquire the lock /srv/borg/lock.exclusive (timeout).`,
       priority: 5,
       tags: ['rotating_light'],
     });
@@ -95,5 +95,24 @@ describe('NtfyNotifier', () => {
         - priority.info: unknown option "info"
         - tags.success[0]: must not be empty]
     `);
+  });
+
+  test('details: false sends the body alone', async () => {
+    const { message, context } = scenario('backupFailure');
+    await new NtfyNotifier({ url: server.url, topic: 'backups-nas', details: false }).notify(message, context());
+    expect((JSON.parse(server.requests[0]?.body ?? '') as { message: string }).message).toBe(message.body);
+  });
+
+  test("a long output is cut to ntfy's 4096 bytes: the body and the task's name and error whole, the output's end kept", async () => {
+    const { message, context } = failedBackup();
+    await new NtfyNotifier({ url: server.url, topic: 'backups-nas' }).notify(message, context());
+    const sent = (JSON.parse(server.requests[0]?.body ?? '') as { message: string }).message;
+    const head = `${message.body}\n\n❌ Create archive (backup): Task 'Create archive' exited with code 2\n    [… earlier output cut …]\n`;
+    expect(sent.startsWith(head)).toBe(true);
+    const kept = sent.slice(head.length).split('\n').map((line) => line.replace(/^ {4}/, '')).join('\n');
+    expect(LONG_OUTPUT.endsWith(kept)).toBe(true);
+    expect(kept.endsWith(`L10 ${'j'.repeat(496)}`)).toBe(true);
+    expect(Buffer.byteLength(sent)).toBeLessThanOrEqual(4096);
+    expect(Buffer.byteLength(sent)).toBeGreaterThan(4096 - 8);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { NotificationDeliveryError } from '../../../src/notify/http.js';
 import { PushoverNotifier } from '../../../src/notify/notifiers/pushover.js';
-import { JOB_ID, scenario } from '../helpers/fixtures.js';
+import { JOB_ID, LONG_OUTPUT, failedBackup, scenario } from '../helpers/fixtures.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const TOKEN = 'azGDORePK8gMaC0QOYAMyEEuzJnyUi';
@@ -45,7 +45,7 @@ describe('PushoverNotifier', () => {
       user: USER,
       device: 'phone,tablet',
       title: '⚠️ Backup Job Completed with Warnings',
-      message: `Backup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}`,
+      message: `Backup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}\n\n❌ Log Rotation (pre-hook): Hook 'Log Rotation' exited with code 1\n    logrotate: error: skipping "/var/log/app.log"`,
       priority: '0',
       sound: 'intermission',
     });
@@ -59,7 +59,7 @@ describe('PushoverNotifier', () => {
       token: TOKEN,
       user: USER,
       title: '❌ Backup Job Failed - Backup Error',
-      message: `Backup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}`,
+      message: `Backup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}\n\n❌ Create archive (backup): Task 'Create archive' exited with code 2\n    Creating archive at "/srv/borg::nas-2025-03-01"\n    Failed to create/acquire the lock /srv/borg/lock.exclusive (timeout).`,
       priority: '1',
       sound: 'siren',
     });
@@ -111,5 +111,23 @@ describe('PushoverNotifier', () => {
         - priority.error: expected -2, -1, 0 or 1 (emergency priority 2 is not supported)
         - sound.warning: expected a Pushover sound name like "siren" or "none"]
     `);
+  });
+
+  test('details: false sends the body alone', async () => {
+    const { message, context } = scenario('backupFailure');
+    await new PushoverNotifier({ token: TOKEN, user: USER, baseUrl: server.url, details: false }).notify(message, context());
+    expect(form(server.requests[0]?.body).message).toBe(message.body);
+  });
+
+  test("a long output is cut to Pushover's 1024 characters: the body and the task's name and error whole, the output's end kept", async () => {
+    const { message, context } = failedBackup();
+    await new PushoverNotifier({ token: TOKEN, user: USER, baseUrl: server.url }).notify(message, context());
+    const sent = form(server.requests[0]?.body).message ?? '';
+    const head = `${message.body}\n\n❌ Create archive (backup): Task 'Create archive' exited with code 2\n    [… earlier output cut …]\n`;
+    expect(sent.startsWith(head)).toBe(true);
+    const kept = sent.slice(head.length).split('\n').map((line) => line.replace(/^ {4}/, '')).join('\n');
+    expect(LONG_OUTPUT.endsWith(kept)).toBe(true);
+    expect(kept.endsWith(`L10 ${'j'.repeat(496)}`)).toBe(true);
+    expect(Array.from(sent)).toHaveLength(1024);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { NotificationDeliveryError } from '../../../src/notify/http.js';
 import { TelegramNotifier, telegramText } from '../../../src/notify/notifiers/telegram.js';
-import { JOB_ID, scenario } from '../helpers/fixtures.js';
+import { JOB_ID, LONG_OUTPUT, failedBackup, scenario } from '../helpers/fixtures.js';
 import { closedPort, startServer, type TestServer } from '../helpers/server.js';
 
 const BOT_TOKEN = '7012345678:AAHk3p9XqZ-vLw2sYt8uRb5nCd1eFg6hJiK';
@@ -48,7 +48,8 @@ describe('TelegramNotifier', () => {
     expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', `/bot${BOT_TOKEN}/sendMessage`, 'application/json']]);
     expect(JSON.parse(server.requests[0]?.body ?? '')).toEqual({
       chat_id: '@nas_backups',
-      text: `<b>⚠️ Backup Job Completed with Warnings</b>\n\nBackup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}`,
+      text: `<b>⚠️ Backup Job Completed with Warnings</b>\n\nBackup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook\nTasks Completed: 6, Skipped: 0, Total: 7\nJob ID: ${JOB_ID}` +
+        "\n\n<b>❌ Log Rotation (pre-hook)</b>\nHook 'Log Rotation' exited with code 1\n<pre>logrotate: error: skipping \"/var/log/app.log\"</pre>",
       parse_mode: 'HTML',
       disable_notification: true,
     });
@@ -62,7 +63,8 @@ describe('TelegramNotifier', () => {
       chat_id: CHAT,
       text:
         '<b>❌ Backup Job Failed - Critical Hook Error</b>\n\n' +
-        `Backup job for 'nas' failed due to critical hook failure.\n\nFailed Hook: &lt;b&gt;&amp;\nTasks Completed: 2, Skipped: 4, Total: 7\nJob ID: ${JOB_ID}`,
+        `Backup job for 'nas' failed due to critical hook failure.\n\nFailed Hook: &lt;b&gt;&amp;\nTasks Completed: 2, Skipped: 4, Total: 7\nJob ID: ${JOB_ID}` +
+        "\n\n<b>❌ &lt;b&gt;&amp; (pre-hook)</b>\nHook '&lt;b&gt;&amp;' exited with code 1\n<pre>pg_dump: error: connection to server failed</pre>",
       parse_mode: 'HTML',
       disable_notification: false,
     });
@@ -74,7 +76,9 @@ describe('TelegramNotifier', () => {
     expect(server.requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', `/bot${BOT_TOKEN}/sendMessage`, 'application/json']]);
     const { text } = JSON.parse(server.requests[0]?.body ?? '') as { text: string };
     expect(text).toBe(
-      `<b>❌ Backup Job Failed - Backup Error &lt;nas &amp; co&gt;</b>\n\nBackup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}`,
+      `<b>❌ Backup Job Failed - Backup Error &lt;nas &amp; co&gt;</b>\n\nBackup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}` +
+        "\n\n<b>❌ Create archive (backup)</b>\nTask 'Create archive' exited with code 2\n" +
+        '<pre>Creating archive at "/srv/borg::nas-2025-03-01"\nFailed to create/acquire the lock /srv/borg/lock.exclusive (timeout).</pre>',
     );
   });
 
@@ -142,5 +146,33 @@ describe('TelegramNotifier', () => {
     const visible = text.replace(/<\/?b>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
     expect(visible.length).toBe(4096);
     expect(text.endsWith('a&lt;a&lt;…')).toBe(true);
+  });
+
+  test('details: false sends the title and body alone', async () => {
+    const { message, context } = scenario('backupFailure');
+    await telegram({ details: false }).notify(message, context());
+    expect((JSON.parse(server.requests[0]?.body ?? '') as { text: string }).text).toBe(
+      `<b>❌ Backup Job Failed - Backup Error</b>\n\nBackup job for 'nas' failed during backup process.\n\nTasks Completed: 5, Skipped: 1, Total: 7\nJob ID: ${JOB_ID}`,
+    );
+  });
+
+  test("a long output is cut to Telegram's 4096 characters, keeping its end; the title and body stay whole", async () => {
+    // Its last line is all `<`: escaped, it is four times longer, but Telegram counts it once parsed.
+    const output = LONG_OUTPUT.replaceAll('j', '<');
+    const { message, context } = failedBackup({ output });
+    await telegram().notify(message, context());
+    const { text } = JSON.parse(server.requests[0]?.body ?? '') as { text: string };
+    const head =
+      `<b>❌ Backup Job Failed - Backup Error</b>\n\n${message.body}\n\n` +
+      "<b>❌ Create archive (backup)</b>\nTask 'Create archive' exited with code 2\n<pre>[… earlier output cut …]\n";
+    expect(text.startsWith(head)).toBe(true);
+    expect(text.endsWith(`L10 ${'&lt;'.repeat(496)}</pre>`)).toBe(true);
+    const unescape = (html: string): string => html.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+    const kept = unescape(text.slice(head.length, -'</pre>'.length));
+    expect(output.endsWith(kept)).toBe(true);
+    // What Telegram counts: the text once its HTML is parsed.
+    const visible = unescape(text.replace(/<\/?(b|pre)>/g, ''));
+    expect(visible.length).toBeLessThanOrEqual(4096);
+    expect(visible.length).toBeGreaterThan(4096 - 8);
   });
 });

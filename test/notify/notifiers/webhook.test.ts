@@ -168,4 +168,19 @@ describe('WebhookNotifier', () => {
           - token: give either token or an Authorization header, not both]
       `);
   });
+
+  test('the details travel as data; details: false sends them empty', async () => {
+    const { message, context } = scenario('backupFailure');
+    await new WebhookNotifier({ url: `${server.url}/hook` }).notify(message, context());
+    await new WebhookNotifier({ url: `${server.url}/hook`, details: false }).notify(message, context());
+    const [withDetails, without] = server.requests.map((request) => (JSON.parse(request.body) as WebhookPayload).message);
+    expect(withDetails?.details).toEqual([
+      {
+        index: 2, name: 'Create archive', type: 'backup', phase: 'main', status: 'failed', warning: false, exitCode: 2,
+        error: "Task 'Create archive' exited with code 2",
+        output: 'Creating archive at "/srv/borg::nas-2025-03-01"\nFailed to create/acquire the lock /srv/borg/lock.exclusive (timeout).',
+      },
+    ]);
+    expect(without).toEqual({ ...withDetails, details: [] });
+  });
 });
