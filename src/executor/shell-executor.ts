@@ -189,9 +189,9 @@ const KILL_ROUNDS = 5;
  *   removed on every path; an argv array runs directly, with no shell. stdin is not connected.
  * - POSIX: each command leads its own process group and session. Timeout and cancel send SIGTERM to the
  *   group (on Linux also to every process of the session: `timeout`, `set -m` jobs), then SIGKILL after
- *   `killGraceMs`. When the main process exits by itself, what it left there (background jobs) gets the
- *   same SIGTERM → grace → SIGKILL, unless `keepBackground` is set. The result settles only once none of
- *   them is left. Only a process that calls `setsid` itself escapes.
+ *   `killGraceMs`. When the main process exits by itself, what it left in its group (background jobs)
+ *   gets the same SIGTERM → grace → SIGKILL, unless `keepBackground` is set. The result settles only
+ *   once none of them is left. Only a process that calls `setsid` itself escapes a timeout or cancel.
  *   Windows: `taskkill /T /F` on the tree.
  * - The result settles on the main process's exit, after at most `drainMs` of reading what is left in
  *   the pipes. Output arrives line by line through `onOutput` (split at `\n`, `\r\n` and `\r`; see docs/executor.md).
@@ -479,12 +479,11 @@ export class ShellExecutor implements Executor {
           drain();
           return;
         }
-        // Background processes left in the group or the session: SIGTERM now, SIGKILL after the grace.
-        void stopTree(pid, 'SIGTERM', platform).then((found) => {
-          if (drainStarted) return;
-          if (found) sweep(request.killGraceMs);
-          else drain();
-        });
+        // Background processes left in the group: SIGTERM now, SIGKILL after the grace (the sweep then
+        // covers the session too). An empty group costs one kill(2): no scan of every process on the
+        // machine after every hook, which would cost more than the spawn (docs/executor.md).
+        if (signalTree(pid, 'SIGTERM', platform)) sweep(request.killGraceMs);
+        else drain();
       });
     });
   }

@@ -89,20 +89,31 @@ describe('ShellExecutor: processes that leave the group but stay in the session'
     await expectNothingLeft(marker, sid);
   });
 
+  const inGroup = './append-forever.sh "$OUT" & while [ ! -s "$OUT" ]; do sleep 0.01; done; echo started';
   const leavesWriter = 'set -m; ./append-forever.sh "$OUT" & while [ ! -s "$OUT" ]; do sleep 0.01; done; echo started';
 
-  it('sweeps a `set -m` background job when the hook exits by itself', async () => {
-    const { result, stdout, marker } = await run(executor, { command: leavesWriter, env: { OUT: file }, killGraceMs: 1_000 });
-    expect(withoutDuration(result)).toEqual(expected({ exitCode: 0 }));
-    expect(stdout).toEqual(['started']);
+  it('after a normal exit sweeps the hook\'s own group, and leaves a job that made a group of its own (no scan per hook)', async () => {
+    const swept = await run(executor, { command: inGroup, env: { OUT: file }, killGraceMs: 1_000 });
+    expect(withoutDuration(swept.result)).toEqual(expected({ exitCode: 0 }));
     const size = writes();
     await pause(400);
     expect(writes()).toBe(size);
-    expect(processesWithMarker(marker)).toEqual([]);
+    expect(processesWithMarker(swept.marker)).toEqual([]);
+
+    rmSync(file);
+    const { result, marker } = await run(executor, { command: leavesWriter, env: { OUT: file }, killGraceMs: 1_000 });
+    try {
+      expect(withoutDuration(result)).toEqual(expected({ exitCode: 0 }));
+      expect(processesWithMarker(marker).length).toBeGreaterThanOrEqual(1);
+      const before = writes();
+      await waitFor(() => writes() > before);
+    } finally {
+      killMarked(marker);
+    }
   });
 
-  it('keepBackground: true leaves that job running (the control for the sweep above)', async () => {
-    const { result, marker } = await run(executor, { command: leavesWriter, env: { OUT: file }, keepBackground: true });
+  it('keepBackground: true leaves a job in the hook\'s own group running', async () => {
+    const { result, marker } = await run(executor, { command: inGroup, env: { OUT: file }, keepBackground: true });
     try {
       expect(withoutDuration(result)).toEqual(expected({ exitCode: 0 }));
       expect(processesWithMarker(marker).length).toBeGreaterThanOrEqual(1);
