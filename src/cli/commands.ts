@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { resolvePipelineOptions } from '../config.js';
 import type { ConfigIssue } from '../errors.js';
+import { removeScriptDirsSync } from '../executor/script-file.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
 import type { TaskResult } from '../types.js';
 import { CANCEL_SIGNALS, EXIT, exitCodeFor, signalExitCode, type CancelSignal } from './exit-codes.js';
@@ -118,6 +119,8 @@ export async function runCommand(file: string, mode: RunMode, io: CliIo, signals
       return;
     }
     executor.killAll();
+    // The killed commands will not remove their private script directories: the process exits now.
+    removeScriptDirsSync();
     view.close();
     io.stderr.write(`jobhooks: received ${signal} again: killed every process of the job.\n`);
     const abandoned = abandonedText([...unfinished.values()]);

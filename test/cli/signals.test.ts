@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI_FIXTURES, isAlive, processesWithMarker, readPid, startCli, tempDir, untimed, waitFor } from './helpers.js';
@@ -121,5 +121,27 @@ describe('jobhooks run: signals', () => {
     await waitFor(() => !isAlive(restartPid), 'the killed cleanup hook to be gone', 5_000);
     expect(processesWithMarker(run.marker)).toEqual([]);
     expect(existsSync(join(dir.path, 'remove-ran'))).toBe(false);
+  });
+
+  it('a second signal removes the private directory of a shebang script it killed', async () => {
+    const tmp = join(dir.path, 'tmp');
+    mkdirSync(tmp);
+    const file = dir.write(
+      'job.json',
+      JSON.stringify({
+        preHooks: [{ name: 'Dump', command: '#!/bin/bash\ntrap "" TERM\necho $$ > dump.pid\nsleep 30\n' }],
+      }),
+    );
+    const run = startCli(['run', file], { cwd: dir.path, env: { TMPDIR: tmp } });
+    const dumpPid = await readPid(join(dir.path, 'dump.pid'));
+    expect(readdirSync(tmp)).toHaveLength(1);
+    run.child.kill('SIGTERM');
+    await waitFor(() => run.stdout().includes('Send SIGTERM again') || true, 'the first signal');
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+
+    expect(result.code).toBe(143);
+    await waitFor(() => !isAlive(dumpPid), 'the killed hook to be gone', 5_000);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });
