@@ -33,7 +33,8 @@ export function createConfigSchemas(source: SecretSource) {
     .meta({ description: 'Read the value from this environment variable when the file is loaded; it is then redacted as a secret.' });
 
   const secretRef = envRef.transform((ref, context) => {
-    const value = source.env[ref.env];
+    // Own variables only: `{ "env": "constructor" }` must not find Object's method.
+    const value = Object.hasOwn(source.env, ref.env) ? source.env[ref.env] : undefined;
     if (value === undefined || value === '') {
       context.addIssue({
         code: 'custom',
@@ -49,7 +50,13 @@ export function createConfigSchemas(source: SecretSource) {
   const secret = (description: string) =>
     z.union([z.string(), secretRef], { error: 'expected a string or { "env": "VARIABLE_NAME" }' }).meta({ description });
 
-  const envMap = (description: string) => z.record(z.string(), secret('The value, or { "env": "NAME" } to read it from the environment.')).meta({ description });
+  // Numbers and booleans are written as shell users expect (`PGPORT: 5432`) and given as their string form.
+  const envValue = z
+    .union([z.string(), z.number().transform(String), z.boolean().transform(String), secretRef], {
+      error: 'expected a string, number, boolean or { "env": "VARIABLE_NAME" }',
+    })
+    .meta({ description: 'The value (a number or boolean becomes its string form), or { "env": "NAME" } to read it from the environment.' });
+  const envMap = (description: string) => z.record(z.string(), envValue).meta({ description });
 
   const duration = (description: string) =>
     z.union([z.number(), z.string()], { error: 'expected a number of seconds or a duration string such as "90s", "5m", "1h"' }).meta({ description });
@@ -113,6 +120,7 @@ export function createConfigSchemas(source: SecretSource) {
     name: z.string().meta({ description: 'The task name in results and notifications.' }).optional(),
     critical: z.boolean().meta({ description: 'Its failure fails the job. Default: true for create, false otherwise.' }).optional(),
     timeout: duration('Seconds or a duration string. Default 24h.').optional(),
+    killGrace: duration('Time between SIGTERM and SIGKILL; at least 5 s, so borg can release the repository lock. Default 10.').optional(),
     warningsAreErrors: z.boolean().meta({ description: "Treat borg's warnings (exit code 1) as a failure. Default false." }).optional(),
   };
 
