@@ -1,5 +1,5 @@
 import { borgCheck, borgCompact, borgCreate, borgPrune } from '../borg/index.js';
-import { formatPath, type JobPipelineOptions } from '../config.js';
+import { LIMITS, formatPath, type JobPipelineOptions } from '../config.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { Executor } from '../executor/types.js';
 import { ConsoleNotifier } from '../notify/notifiers/console.js';
@@ -63,7 +63,7 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
 
   const tasks: Task[] = [];
   const taskIssues: ConfigIssue[] = [];
-  entries(rawObject['tasks']).forEach((entry, index) => {
+  entries(ownValue(rawObject, 'tasks'), LIMITS.tasks).forEach((entry, index) => {
     const parsed = schemas.taskEntry.safeParse(entry, { reportInput: true });
     if (!parsed.success) {
       taskIssues.push(...fileIssues(parsed.error.issues, schemas.taskEntry, entry, ['tasks', index]));
@@ -76,7 +76,7 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
   const notifiers: Notifier[] = [];
   const consoleNotifiers: string[] = [];
   const notifierIssues: ConfigIssue[] = [];
-  entries(rawObject['notifiers']).forEach((entry, index) => {
+  entries(ownValue(rawObject, 'notifiers'), LIMITS.notifiers).forEach((entry, index) => {
     const parsed = schemas.notifierEntry.safeParse(entry, { reportInput: true });
     if (!parsed.success) {
       notifierIssues.push(...fileIssues(parsed.error.issues, schemas.notifierEntry, entry, ['notifiers', index]));
@@ -223,8 +223,9 @@ function protoKeyPaths(root: unknown): string[] {
   return found;
 }
 
-function entries(value: unknown): readonly unknown[] {
-  return Array.isArray(value) ? value : [];
+/** A list's entries, or none when it is over its limit (the file schema reports that, once). */
+function entries(value: unknown, max: number): readonly unknown[] {
+  return Array.isArray(value) && value.length <= max ? value : [];
 }
 
 /** Runs a constructor; its `ConfigError` becomes issues under `prefix`, anything else is a bug and is thrown. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS } from '../config.js';
 
 /*
  * The config file's shape, in zod: the one source of both the file's validation and the JSON Schema
@@ -16,6 +17,11 @@ export interface SecretSource {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Every value read from `env`, in the order met: the pipeline's `secrets` get them all. */
   readonly resolved: string[];
+}
+
+/** The message of a list over its limit: the same words as the engine's (docs/cli.md). */
+function tooMany(max: number, what: string): string {
+  return `at most ${max} ${what} are allowed (the limit keeps a runaway file from exhausting memory)`;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -88,7 +94,9 @@ export function createConfigSchemas(source: SecretSource) {
 
   const hookList = (description: string) =>
     z
-      .union([z.array(hook), z.string()], { error: 'expected a list of hooks, or a JSON string holding one' })
+      .union([z.array(hook).max(LIMITS.hooksPerPhase, { message: tooMany(LIMITS.hooksPerPhase, 'hooks per phase') }), z.string()], {
+        error: 'expected a list of hooks, or a JSON string holding one',
+      })
       .meta({ description });
 
   // -------------------------------------------------------------------------------------------
@@ -292,10 +300,10 @@ export function createConfigSchemas(source: SecretSource) {
       .optional(),
     preHooks: hookList('Hooks run before the main tasks, in order.').optional(),
     pre_job_hooks: hookList('Alias of preHooks.').optional(),
-    tasks: z.array(z.unknown()).meta({ description: 'The main tasks, in order.' }).optional(),
+    tasks: z.array(z.unknown()).max(LIMITS.tasks, { message: tooMany(LIMITS.tasks, 'tasks') }).meta({ description: 'The main tasks, in order.' }).optional(),
     postHooks: hookList('Hooks run after the main tasks, in order.').optional(),
     post_job_hooks: hookList('Alias of postHooks.').optional(),
-    notifiers: z.array(z.unknown()).meta({ description: 'Where the notification goes.' }).optional(),
+    notifiers: z.array(z.unknown()).max(LIMITS.notifiers, { message: tooMany(LIMITS.notifiers, 'notifiers') }).meta({ description: 'Where the notification goes.' }).optional(),
     env: envMap('Environment variables for every hook and task.').optional(),
     inheritEnv: z.boolean().meta({ description: 'false: children get only PATH, HOME, LANG, TZ from the parent. Default true.' }).optional(),
     envPrefix: z.string().meta({ description: 'Prefix of the context variables. Default "JOBHOOKS_".' }).optional(),
