@@ -10,6 +10,7 @@ import { loadConfigFile } from './load.js';
 import { formatPlan } from './plan.js';
 import { JsonView, PlainView, QuietView } from './plain.js';
 import { configJsonSchema } from './schema.js';
+import { configWarnings, formatWarnings } from './warnings.js';
 import type { RunView, TextSink } from './view.js';
 
 /** What a command reads and writes: the process's, or a test's. */
@@ -46,6 +47,9 @@ async function load(file: string, io: CliIo, options: Omit<BuildJobOptions, 'env
     io.stderr.write(formatIssues(file, built.issues));
     return EXIT.usage;
   }
+  // Said before anything runs; a warning never stops the job (docs/cli.md).
+  const warnings = configWarnings(loaded.value as Readonly<Record<string, unknown>>, io.env);
+  if (warnings.length > 0) io.stderr.write(formatWarnings(warnings));
   return built.job;
 }
 
