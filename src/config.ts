@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { durationToMs, type Duration } from './duration.js';
-import { ConfigError, type ConfigIssue } from './errors.js';
+import { durationProblem, durationToMs, type Duration } from './duration.js';
+import { ConfigError, describeValue, type ConfigIssue } from './errors.js';
 import { suggest } from './suggest.js';
 import type { Executor } from './executor/types.js';
 import type { Notifier, Repository, Task } from './types.js';
@@ -29,44 +29,114 @@ export const DEFAULTS = {
 // ---------------------------------------------------------------------------------------------
 // Building blocks
 
-/** Names and values as people write them in errors: `string "soon"`, `number -1`. */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  switch (typeof value) {
-    case 'string':
-      return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-    case 'number':
-    case 'boolean':
-      return `${typeof value} ${String(value)}`;
-    case 'function':
-      return 'a function';
-    default:
-      return `an ${typeof value}`;
-  }
+export { describeValue };
+
+/**
+ * Upper bounds on what a configuration may hold, so that a runaway or hostile file fails fast with a
+ * clear message instead of exhausting memory (docs/hooks.md, "Limits").
+ */
+export const LIMITS = {
+  /** Hooks per phase (`preHooks`, `postHooks`). */
+  hooksPerPhase: 1000,
+  /** Main tasks. */
+  tasks: 1000,
+  /** Notifiers. */
+  notifiers: 1000,
+  /** `defaults.maxOutputBytes`: the tail is held in memory for every task at once. */
+  maxOutputBytes: 64 * 1024 * 1024,
+} as const;
+
+const NUL_MESSAGE = 'must not contain a NUL byte ("\\0"): no command, argument or environment can carry one';
+
+/**
+ * A string that may reach `spawn` (a command, an argument, a working directory, an environment
+ * name or value): a NUL byte in it is rejected here, with its path, instead of failing the spawn
+ * after the earlier hooks ran. Every such string in every schema is built on this one.
+ */
+export const spawnString = z.string().refine((value) => !value.includes('\0'), { message: NUL_MESSAGE });
+
+/** A {@link spawnString} with something in it besides spaces. */
+export const nonEmptySpawnString = spawnString.refine((value) => value.trim().length > 0, { message: 'must not be empty' });
+
+const nonEmptyString = nonEmptySpawnString;
+
+// Control characters (newline, tab, ESC, …) in a name could forge or garble lines in the plain log.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROL_MESSAGE = 'must not contain control characters (newline, tab, escape, …): a name is printed in log lines';
+
+/** The name of a hook or task: not empty, one line, no control characters. */
+export const nameString = z.string().superRefine((value, context) => {
+  const problem = nameProblem(value);
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+});
+
+/** What a name check says about `value`, or `undefined` when it is a valid task name. */
+function nameProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return `expected a non-empty string, received ${describeValue(value)}`;
+  if (value.trim() === '') return 'must not be empty';
+  if (value.includes('\0')) return NUL_MESSAGE;
+  if (CONTROL_CHARACTERS.test(value)) return CONTROL_MESSAGE;
+  return undefined;
 }
 
-const nonEmptyString = z
-  .string()
-  .refine((value) => value.trim().length > 0, { message: 'must not be empty' });
+/**
+ * `__proto__` as a map key would set the map's prototype instead of adding an entry: it is
+ * refused in every map, with its path, rather than silently dropped.
+ */
+const PROTO_KEY_MESSAGE = '"__proto__" cannot be used as a name';
 
-const envRecord = z.record(
-  z.string().regex(/^[^=\0]+$/, { message: 'environment variable names must not be empty or contain "=" or NUL' }),
-  z.string(),
+/** The value of an environment variable as written: a number or boolean becomes its string form. */
+export type EnvValue = string | number | boolean;
+
+const envValue = z
+  .custom<EnvValue>((value) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean', {
+    error: (issue) => `expected a string, number or boolean, received ${describeValue(issue.input)}`,
+  })
+  .refine((value) => typeof value !== 'number' || Number.isFinite(value), { message: 'expected a finite number' })
+  .transform((value) => String(value))
+  .pipe(spawnString);
+
+/**
+ * A map that refuses an own `__proto__` key (as `JSON.parse` and YAML make them) instead of
+ * letting zod drop it without a word.
+ */
+function withoutProtoKey<Out, In>(record: z.ZodType<Out, In>) {
+  return z
+    .custom<In>(() => true)
+    .superRefine((value, context) => {
+      if (isObject(value) && Object.hasOwn(value, '__proto__')) context.addIssue({ code: 'custom', path: ['__proto__'], message: PROTO_KEY_MESSAGE });
+    })
+    .pipe(record);
+}
+
+/** An environment map: names without "=" or NUL; string, number or boolean values, given to processes as strings. */
+export const envRecord = withoutProtoKey(
+  z.record(z.string().regex(/^[^=\0]+$/, { message: 'environment variable names must not be empty or contain "=" or NUL' }), envValue),
 );
 
+/** A context key becomes the variable `<prefix><KEY>`: only characters valid in a variable name. */
+const contextKey = z.string().regex(/^[A-Za-z0-9_]+$/, {
+  message: 'a context key becomes the environment variable <envPrefix><KEY>: use only letters A-Z, digits and "_"',
+});
+
+const contextRecord = withoutProtoKey(z.record(contextKey, z.union([spawnString, z.number(), z.boolean()])));
+
 const duration = z.custom<Duration>().transform((value, context) => {
-  const ms = durationToMs(value);
-  if (ms === undefined) {
-    context.addIssue({
-      code: 'custom',
-      message: `expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received ${describeValue(value)}`,
-    });
+  const problem = durationProblem(value);
+  if (problem !== undefined) {
+    context.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
   }
-  return ms;
+  return durationToMs(value) ?? z.NEVER;
 });
+
+/** An array of at most `max` elements, checked before the elements are: a huge list fails fast. */
+function capped<T extends z.ZodType>(element: T, max: number, what: string) {
+  return z
+    .array(z.unknown())
+    .max(max, { message: `at most ${max} ${what} are allowed (the limit keeps a runaway file from exhausting memory)` })
+    .pipe(z.array(element));
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -76,7 +146,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 // Hooks
 
 const hookShape = {
-  name: nonEmptyString,
+  name: nameString,
   command: nonEmptyString,
   critical: z.boolean().optional(),
   runOnJobFailure: z.boolean().optional(),
@@ -190,9 +260,9 @@ export interface HookConfig {
    * Extra environment for this hook.
    * @default {}
    */
-  readonly env?: Readonly<Record<string, string>> | undefined;
+  readonly env?: Readonly<Record<string, EnvValue>> | undefined;
   /** The documented API's name for `env`. */
-  readonly environment_vars?: Readonly<Record<string, string>> | undefined;
+  readonly environment_vars?: Readonly<Record<string, EnvValue>> | undefined;
   /**
    * Leave processes the hook started in the background running (daemons it starts on purpose).
    * @default false
@@ -219,7 +289,7 @@ function makeHookList(phase: 'pre' | 'post' | 'any') {
       });
       return z.NEVER;
     }
-  }, z.array(makeHookSchema(phase)));
+  }, capped(makeHookSchema(phase), LIMITS.hooksPerPhase, 'hooks per phase'));
 }
 
 const hookList = makeHookList('any');
@@ -238,10 +308,8 @@ const taskSchema = z.custom<Task>().superRefine((task, context) => {
     return;
   }
   for (const key of ['type', 'name'] as const) {
-    const value = task[key];
-    if (typeof value !== 'string' || value.trim() === '') {
-      context.addIssue({ code: 'custom', path: [key], message: `expected a non-empty string, received ${describeValue(value)}` });
-    }
+    const problem = nameProblem(task[key]);
+    if (problem !== undefined) context.addIssue({ code: 'custom', path: [key], message: problem });
   }
   if (typeof task.run !== 'function') {
     context.addIssue({ code: 'custom', path: ['run'], message: `expected a function run(ctx), received ${describeValue(task.run)}` });
@@ -249,13 +317,8 @@ const taskSchema = z.custom<Task>().superRefine((task, context) => {
   if (task.critical !== undefined && typeof task.critical !== 'boolean') {
     context.addIssue({ code: 'custom', path: ['critical'], message: `expected boolean, received ${describeValue(task.critical)}` });
   }
-  if (task.timeout !== undefined && durationToMs(task.timeout) === undefined) {
-    context.addIssue({
-      code: 'custom',
-      path: ['timeout'],
-      message: `expected a positive number of seconds or a duration like "90s", received ${describeValue(task.timeout)}`,
-    });
-  }
+  const timeoutProblem = task.timeout === undefined ? undefined : durationProblem(task.timeout);
+  if (timeoutProblem !== undefined) context.addIssue({ code: 'custom', path: ['timeout'], message: timeoutProblem });
   if (task.secrets !== undefined && !(Array.isArray(task.secrets) && task.secrets.every((s) => typeof s === 'string'))) {
     context.addIssue({ code: 'custom', path: ['secrets'], message: `expected an array of strings, received ${describeValue(task.secrets)}` });
   }
@@ -274,13 +337,8 @@ const notifierSchema = z.custom<Notifier>().superRefine((notifier, context) => {
   if (typeof notifier.notify !== 'function') {
     context.addIssue({ code: 'custom', path: ['notify'], message: `expected a function notify(message, ctx), received ${describeValue(notifier.notify)}` });
   }
-  if (notifier.timeout !== undefined && durationToMs(notifier.timeout) === undefined) {
-    context.addIssue({
-      code: 'custom',
-      path: ['timeout'],
-      message: `expected a positive number of seconds or a duration like "30s", received ${describeValue(notifier.timeout)}`,
-    });
-  }
+  const timeoutProblem = notifier.timeout === undefined ? undefined : durationProblem(notifier.timeout);
+  if (timeoutProblem !== undefined) context.addIssue({ code: 'custom', path: ['timeout'], message: timeoutProblem });
   if (notifier.on !== undefined && !(Array.isArray(notifier.on) && notifier.on.every((level) => LEVELS.includes(level)))) {
     context.addIssue({ code: 'custom', path: ['on'], message: `expected an array of "success", "warning", "error", received ${describeValue(notifier.on)}` });
   }
@@ -300,22 +358,27 @@ const defaultsSchema = z.strictObject({
   shell: nonEmptyString.optional(),
   cwd: nonEmptyString.optional(),
   killGrace: duration.optional(),
-  maxOutputBytes: z.number().int().min(1024, { message: 'must be at least 1024 bytes' }).optional(),
+  maxOutputBytes: z
+    .number()
+    .int()
+    .min(1024, { message: 'must be at least 1024 bytes' })
+    .max(LIMITS.maxOutputBytes, { message: `must be at most ${LIMITS.maxOutputBytes} bytes (64 MiB): every task's tail is held in memory` })
+    .optional(),
 });
 
 const pipelineSchema = z
   .strictObject({
     preHooks: preHookList.optional(),
     pre_job_hooks: preHookList.optional(),
-    tasks: z.array(taskSchema).optional(),
+    tasks: capped(taskSchema, LIMITS.tasks, 'tasks').optional(),
     postHooks: postHookList.optional(),
     post_job_hooks: postHookList.optional(),
-    notifiers: z.array(notifierSchema).optional(),
+    notifiers: capped(notifierSchema, LIMITS.notifiers, 'notifiers').optional(),
     executor: executorSchema.optional(),
     jobId: nonEmptyString.optional(),
     jobType: nonEmptyString.optional(),
     repository: z
-      .strictObject({ id: z.union([z.string(), z.number()]).optional(), name: z.string().optional() })
+      .strictObject({ id: z.union([spawnString, z.number()]).optional(), name: spawnString.optional() })
       .optional(),
     env: envRecord.optional(),
     inheritEnv: z.boolean().optional(),
@@ -323,7 +386,7 @@ const pipelineSchema = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be letters, digits and underscores, not starting with a digit' })
       .optional(),
-    context: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    context: contextRecord.optional(),
     secrets: z.array(z.string()).optional(),
     jobLabel: nonEmptyString.optional(),
     defaults: defaultsSchema.optional(),
@@ -372,7 +435,7 @@ export interface JobPipelineOptions {
   /** The repository the job works on: shown in notifications, given to hooks. */
   readonly repository?: Repository | undefined;
   /** Extra environment for every hook and command. */
-  readonly env?: Readonly<Record<string, string>> | undefined;
+  readonly env?: Readonly<Record<string, EnvValue>> | undefined;
   /**
    * `false`: children get only `PATH`, `HOME`, `LANG`, `TZ` from this process's environment.
    * @default true
@@ -610,6 +673,10 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[], basePath: re
       case 'invalid_union':
         located.push({ path, message: `received ${describeValue(issue.input)}, which matches none of the accepted forms` });
         break;
+      case 'invalid_key':
+        // A map's key failed its check: say why, at the key.
+        for (const inner of issue.issues) located.push({ path, message: inner.message });
+        break;
       default:
         located.push({ path, message: issue.message });
     }
@@ -641,7 +708,7 @@ function positionIn(input: unknown, path: readonly PropertyKey[]): number[] {
     } else if (typeof node === 'object' && node !== null && typeof segment === 'string') {
       const index = Object.keys(node).indexOf(segment);
       position.push(index === -1 ? Number.MAX_SAFE_INTEGER : index);
-      node = (node as Record<string, unknown>)[segment];
+      node = Object.hasOwn(node, segment) ? (node as Record<string, unknown>)[segment] : undefined;
     } else {
       position.push(typeof segment === 'number' ? segment : Number.MAX_SAFE_INTEGER);
       node = undefined;

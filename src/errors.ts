@@ -71,3 +71,21 @@ export class ConfigError extends JobHooksError {
     this.issues = issues;
   }
 }
+
+/** Names and values as people write them in errors: `string "soon"`, `number -1`. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string':
+      return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    case 'number':
+    case 'boolean':
+      return `${typeof value} ${String(value)}`;
+    case 'function':
+      return 'a function';
+    default:
+      return `an ${typeof value}`;
+  }
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { durationToMs, type Duration } from '../duration.js';
+import { durationProblem, durationToMs, type Duration } from '../duration.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { formatPath } from '../config.js';
+import { envRecord as baseEnvRecord, formatPath, nameString, nonEmptySpawnString, spawnString, type EnvValue } from '../config.js';
 
 /** The default archive name: borg expands the placeholders when it creates the archive. */
 export const DEFAULT_ARCHIVE_NAME = '{hostname}-{now:%Y-%m-%dT%H:%M:%S}';
@@ -9,13 +9,13 @@ export const DEFAULT_ARCHIVE_NAME = '{hostname}-{now:%Y-%m-%dT%H:%M:%S}';
 // Variables that carry the passphrase: given through `env` they would escape redaction.
 const PASSPHRASE_VARIABLES = ['BORG_PASSPHRASE', 'BORG_PASSCOMMAND', 'BORG_PASSPHRASE_FD', 'BORG_NEW_PASSPHRASE'];
 
-const nonEmptyString = z.string().refine((value) => value.trim().length > 0, { message: 'must not be empty' });
+// Every string of a borg task reaches borg's argv or environment: the shared primitives reject NUL bytes.
+const nonEmptyString = nonEmptySpawnString;
 
-const envRecord = z
-  .record(z.string().regex(/^[^=\0]+$/, { message: 'environment variable names must not be empty or contain "=" or NUL' }), z.string())
+const envRecord = baseEnvRecord
   .superRefine((env, context) => {
     for (const name of PASSPHRASE_VARIABLES) {
-      if (name in env) {
+      if (Object.hasOwn(env, name)) {
         context.addIssue({
           code: 'custom',
           path: [name],
@@ -25,8 +25,9 @@ const envRecord = z
     }
   });
 
-const durationSchema = z.custom<Duration>((value) => durationToMs(value) !== undefined, {
-  message: 'expected a positive number of seconds or a duration string such as "90s", "5m", "1h"',
+const durationSchema = z.custom<Duration>().superRefine((value, context) => {
+  const problem = durationProblem(value);
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
 });
 
 // borg's --lock-wait takes whole seconds, and 0 (do not wait) is meaningful.
@@ -34,17 +35,38 @@ const lockWaitSchema = z.custom<Duration>((value) => value === 0 || durationToMs
   message: 'expected a number of seconds (0 or more) or a duration string such as "30s", "5m"',
 });
 
+/**
+ * The shortest time borg gets between SIGTERM and SIGKILL. On SIGTERM borg stops cleanly and
+ * releases the repository lock; killed sooner, it leaves a stale lock that makes every later run
+ * fail until someone runs `borg break-lock`.
+ */
+export const BORG_MIN_KILL_GRACE_MS = 5_000;
+
+/** The time borg gets between SIGTERM and SIGKILL when its options do not say. */
+export const BORG_DEFAULT_KILL_GRACE = '10s';
+
+const killGraceSchema = durationSchema.superRefine((value, context) => {
+  const ms = durationToMs(value);
+  if (ms !== undefined && ms < BORG_MIN_KILL_GRACE_MS) {
+    context.addIssue({
+      code: 'custom',
+      message: `must be at least 5s: borg needs the time to release the repository lock, or the next run finds a stale lock`,
+    });
+  }
+});
+
 const commonShape = {
   repository: nonEmptyString,
-  passphrase: z.string().min(1, { message: 'must not be empty' }).optional(),
+  passphrase: spawnString.min(1, { message: 'must not be empty' }).optional(),
   passcommand: nonEmptyString.optional(),
   env: envRecord.optional(),
   borgBinary: nonEmptyString.optional(),
-  extraArgs: z.array(z.string()).optional(),
+  extraArgs: z.array(spawnString).optional(),
   lockWait: lockWaitSchema.optional(),
-  name: nonEmptyString.optional(),
+  name: nameString.optional(),
   critical: z.boolean().optional(),
   timeout: durationSchema.optional(),
+  killGrace: killGraceSchema.optional(),
   warningsAreErrors: z.boolean().optional(),
 };
 
@@ -78,7 +100,7 @@ export const createSchema = z
     excludeCaches: z.boolean().optional(),
     excludeIfPresent: z.array(nonEmptyString).optional(),
     oneFileSystem: z.boolean().optional(),
-    comment: z.string().optional(),
+    comment: spawnString.optional(),
     list: z.boolean().optional(),
     listFilter: z
       .string()
@@ -169,7 +191,7 @@ export interface BorgCommonOptions {
    * Extra environment for borg (`BORG_CACHE_DIR`, `BORG_RSH`, `BORG_BASE_DIR`, …), over the job's.
    * @default {}
    */
-  readonly env?: Readonly<Record<string, string>> | undefined;
+  readonly env?: Readonly<Record<string, EnvValue>> | undefined;
   /**
    * The borg executable.
    * @default 'borg'
@@ -193,6 +215,13 @@ export interface BorgCommonOptions {
    * @default '24h'
    */
   readonly timeout?: Duration | undefined;
+  /**
+   * Time between SIGTERM and SIGKILL when the task times out or the job is cancelled: at least 5 s
+   * ({@link BORG_MIN_KILL_GRACE_MS}), since borg killed sooner leaves a stale repository lock. The
+   * pipeline's `defaults.killGrace` does not apply to borg tasks.
+   * @default '10s'
+   */
+  readonly killGrace?: Duration | undefined;
   /**
    * Treat borg's warnings (exit code 1, or 100–127 with borg ≥ 1.4) as a failure.
    * @default false
@@ -364,6 +393,7 @@ export interface ResolvedCommon {
   readonly name: string | undefined;
   readonly critical: boolean | undefined;
   readonly timeout: Duration;
+  readonly killGrace: Duration;
   readonly warningsAreErrors: boolean;
 }
 
@@ -387,6 +417,7 @@ export function resolveCommon(options: z.output<typeof createSchema> | z.output<
     name: options.name,
     critical: options.critical,
     timeout: options.timeout ?? BORG_DEFAULT_TIMEOUT,
+    killGrace: options.killGrace ?? BORG_DEFAULT_KILL_GRACE,
     warningsAreErrors: options.warningsAreErrors ?? false,
   };
 }

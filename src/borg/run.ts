@@ -101,7 +101,7 @@ export async function runBorg(context: TaskContext, common: ResolvedCommon, argv
   if (spec.onLogLine !== undefined) parserOptions.onLogLine = spec.onLogLine;
   const parser = new BorgOutputParser(context, parserOptions);
   const redactPassphrase = createRedactor(common.passphrase === undefined ? [] : [common.passphrase]);
-  const exec = await context.exec(argv, { env: buildEnv(common, context.env), onOutput: parser.onOutput });
+  const exec = await context.exec(argv, { env: buildEnv(common, context.env), killGrace: common.killGrace, onOutput: parser.onOutput });
 
   const base = { exitCode: exec.exitCode, signal: exec.signal, timedOut: exec.timedOut, cancelled: exec.cancelled };
   const meaning = exec.exitCode === null ? undefined : describeBorgExitCode(exec.exitCode);

@@ -12,6 +12,7 @@ import { formatPlan } from './plan.js';
 import { JsonView, PlainView, QuietView } from './plain.js';
 import { configJsonSchema } from './schema.js';
 import { subscribe, type Listeners, type NotificationFailure, type RunView, type TextSink } from './view.js';
+import { configWarnings, formatWarnings } from './warnings.js';
 
 /** What a command reads and writes: the process's, or a test's. */
 export interface CliIo {
@@ -47,6 +48,9 @@ async function load(file: string, io: CliIo, options: Omit<BuildJobOptions, 'env
     io.stderr.write(formatIssues(file, built.issues));
     return EXIT.usage;
   }
+  // Said before anything runs; a warning never stops the job (docs/cli.md).
+  const warnings = configWarnings(loaded.value as Readonly<Record<string, unknown>>, io.env);
+  if (warnings.length > 0) io.stderr.write(formatWarnings(warnings));
   return built.job;
 }
 

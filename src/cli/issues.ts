@@ -71,7 +71,7 @@ function discriminatorIssue(issue: z.core.$ZodIssueInvalidUnion & { options?: un
   const options = (Array.isArray(issue.options) ? issue.options : []).filter((option): option is string => typeof option === 'string');
   const accepted = options.map((option) => JSON.stringify(option)).join(', ');
   const discriminator = typeof issue.discriminator === 'string' ? issue.discriminator : String(path.at(-1));
-  const received = typeof issue.input === 'object' && issue.input !== null ? (issue.input as Record<string, unknown>)[discriminator] : undefined;
+  const received = typeof issue.input === 'object' && issue.input !== null ? ownValue(issue.input as Record<string, unknown>, discriminator) : undefined;
   if (received === undefined) return { path: formatPath(path), message: `is required: one of ${accepted}` };
   const hint = typeof received === 'string' ? suggest(received, options) : undefined;
   return {
@@ -80,11 +80,19 @@ function discriminatorIssue(issue: z.core.$ZodIssueInvalidUnion & { options?: un
   };
 }
 
+/**
+ * A key's value when the object itself holds it: a config key is never looked up on the prototype
+ * chain, so `constructor` or `__proto__` in a file is just an unknown key.
+ */
+export function ownValue<T>(object: Readonly<Record<PropertyKey, T>>, key: PropertyKey): T | undefined {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let value = input;
   for (const segment of path) {
     if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[segment];
+    value = ownValue(value as Record<PropertyKey, unknown>, segment);
   }
   return value;
 }
@@ -97,11 +105,11 @@ function keysAt(schema: z.ZodType, input: unknown, path: readonly PropertyKey[])
     current = unwrap(current, value);
     if (current === undefined) return [];
     if (segment === undefined) break;
-    if (current instanceof z.ZodObject) current = (current.shape as Record<string, z.ZodType>)[String(segment)];
+    if (current instanceof z.ZodObject) current = ownValue(current.shape as Record<string, z.ZodType>, String(segment));
     else if (current instanceof z.ZodArray) current = current.element as z.ZodType;
     else if (current instanceof z.ZodRecord) current = current.valueType as z.ZodType;
     else return [];
-    value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[segment] : undefined;
+    value = typeof value === 'object' && value !== null ? ownValue(value as Record<PropertyKey, unknown>, segment) : undefined;
   }
   return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
 }
@@ -116,9 +124,9 @@ function unwrap(schema: z.ZodType | undefined, value: unknown): z.ZodType | unde
       current = current.in as z.ZodType;
     } else if (current instanceof z.ZodDiscriminatedUnion) {
       const key = current.def.discriminator;
-      const tag = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+      const tag = typeof value === 'object' && value !== null ? ownValue(value as Record<string, unknown>, key) : undefined;
       current = (current.options as z.ZodType[]).find(
-        (option) => option instanceof z.ZodObject && (option.shape as Record<string, z.ZodType>)[key]?.safeParse(tag).success === true,
+        (option) => option instanceof z.ZodObject && ownValue(option.shape as Record<string, z.ZodType>, key)?.safeParse(tag).success === true,
       );
     } else if (current instanceof z.ZodUnion) {
       const options = current.options as z.ZodType[];

@@ -1,5 +1,5 @@
 import { borgCheck, borgCompact, borgCreate, borgPrune } from '../borg/index.js';
-import type { JobPipelineOptions } from '../config.js';
+import { LIMITS, formatPath, type JobPipelineOptions } from '../config.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { Executor } from '../executor/types.js';
 import { ConsoleNotifier } from '../notify/notifiers/console.js';
@@ -12,7 +12,7 @@ import { WebhookNotifier } from '../notify/notifiers/webhook.js';
 import { commandTask } from '../pipeline/command-task.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
 import type { Notifier, Task } from '../types.js';
-import { fileIssues, prefixIssues, resolveUnions } from './issues.js';
+import { fileIssues, ownValue, prefixIssues, resolveUnions } from './issues.js';
 import { createConfigSchemas, type ConfigSchemas } from './schema.js';
 import type { z } from 'zod';
 
@@ -63,7 +63,7 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
 
   const tasks: Task[] = [];
   const taskIssues: ConfigIssue[] = [];
-  entries(rawObject['tasks']).forEach((entry, index) => {
+  entries(ownValue(rawObject, 'tasks'), LIMITS.tasks).forEach((entry, index) => {
     const parsed = schemas.taskEntry.safeParse(entry, { reportInput: true });
     if (!parsed.success) {
       taskIssues.push(...fileIssues(parsed.error.issues, schemas.taskEntry, entry, ['tasks', index]));
@@ -76,7 +76,7 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
   const notifiers: Notifier[] = [];
   const consoleNotifiers: string[] = [];
   const notifierIssues: ConfigIssue[] = [];
-  entries(rawObject['notifiers']).forEach((entry, index) => {
+  entries(ownValue(rawObject, 'notifiers'), LIMITS.notifiers).forEach((entry, index) => {
     const parsed = schemas.notifierEntry.safeParse(entry, { reportInput: true });
     if (!parsed.success) {
       notifierIssues.push(...fileIssues(parsed.error.issues, schemas.notifierEntry, entry, ['notifiers', index]));
@@ -111,6 +111,11 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
   issues.push(...pipelineIssues.filter((issue) => !reported.has(issue.path)));
 
   issues.push(...taskIssues, ...notifierIssues);
+  // zod drops a map's own `__proto__` key without a word (JSON.parse and YAML both make them).
+  const located = new Set(issues.map((issue) => issue.path));
+  for (const path of protoKeyPaths(raw)) {
+    if (!located.has(path)) issues.push({ path, message: '"__proto__" cannot be used as a name' });
+  }
   if (issues.length > 0 || pipeline === undefined) return { ok: false, issues: inFileOrder(issues, rawObject) };
   return { ok: true, job: { pipeline, options: pipelineOptions, consoleNotifiers } };
 }
@@ -149,7 +154,8 @@ function soundParts(schemas: ConfigSchemas, raw: Record<string, unknown>, zodIss
   const lenient = schemas.hook.partial();
   const sound: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
-    const schema = shape[key];
+    // Own keys only: `constructor` or `toString` in a file is an unknown key, not Object's method.
+    const schema = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (schema === undefined || badKeys.has(key)) continue;
     const hooks = badHookKeys.get(key);
     if (hooks !== undefined && Array.isArray(value)) {
@@ -181,7 +187,7 @@ function inFileOrder(issues: readonly ConfigIssue[], raw: Record<string, unknown
         const keys = typeof value === 'object' && value !== null ? Object.keys(value) : [];
         // A required key the file lacks comes first: it is what the entry is missing.
         positions.push(keys.indexOf(key));
-        value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+        value = typeof value === 'object' && value !== null ? ownValue(value as Record<string, unknown>, key) : undefined;
       }
     }
     return positions;
@@ -199,8 +205,27 @@ function inFileOrder(issues: readonly ConfigIssue[], raw: Record<string, unknown
     .map(({ issue }) => issue);
 }
 
-function entries(value: unknown): readonly unknown[] {
-  return Array.isArray(value) ? value : [];
+/**
+ * The paths of every own `__proto__` key in a parsed file, down to the deepest place a map can be
+ * (a few levels; a file that nests deeper is rejected by its shape anyway).
+ */
+const MAX_MAP_DEPTH = 8;
+
+function protoKeyPaths(root: unknown): string[] {
+  const found: string[] = [];
+  const pending: Array<{ value: unknown; path: readonly PropertyKey[] }> = [{ value: root, path: [] }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, path } = next;
+    if (typeof value !== 'object' || value === null || path.length > MAX_MAP_DEPTH) continue;
+    if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) found.push(formatPath([...path, '__proto__']));
+    for (const [key, child] of Object.entries(value)) pending.push({ value: child, path: [...path, Array.isArray(value) ? Number(key) : key] });
+  }
+  return found;
+}
+
+/** A list's entries, or none when it is over its limit (the file schema reports that, once). */
+function entries(value: unknown, max: number): readonly unknown[] {
+  return Array.isArray(value) && value.length <= max ? value : [];
 }
 
 /** Runs a constructor; its `ConfigError` becomes issues under `prefix`, anything else is a bug and is thrown. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS } from '../config.js';
 
 /*
  * The config file's shape, in zod: the one source of both the file's validation and the JSON Schema
@@ -18,6 +19,11 @@ export interface SecretSource {
   readonly resolved: string[];
 }
 
+/** The message of a list over its limit: the same words as the engine's (docs/cli.md). */
+function tooMany(max: number, what: string): string {
+  return `at most ${max} ${what} are allowed (the limit keeps a runaway file from exhausting memory)`;
+}
+
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
@@ -33,7 +39,8 @@ export function createConfigSchemas(source: SecretSource) {
     .meta({ description: 'Read the value from this environment variable when the file is loaded; it is then redacted as a secret.' });
 
   const secretRef = envRef.transform((ref, context) => {
-    const value = source.env[ref.env];
+    // Own variables only: `{ "env": "constructor" }` must not find Object's method.
+    const value = Object.hasOwn(source.env, ref.env) ? source.env[ref.env] : undefined;
     if (value === undefined || value === '') {
       context.addIssue({
         code: 'custom',
@@ -49,7 +56,13 @@ export function createConfigSchemas(source: SecretSource) {
   const secret = (description: string) =>
     z.union([z.string(), secretRef], { error: 'expected a string or { "env": "VARIABLE_NAME" }' }).meta({ description });
 
-  const envMap = (description: string) => z.record(z.string(), secret('The value, or { "env": "NAME" } to read it from the environment.')).meta({ description });
+  // Numbers and booleans are written as shell users expect (`PGPORT: 5432`) and given as their string form.
+  const envValue = z
+    .union([z.string(), z.number().transform(String), z.boolean().transform(String), secretRef], {
+      error: 'expected a string, number, boolean or { "env": "VARIABLE_NAME" }',
+    })
+    .meta({ description: 'The value (a number or boolean becomes its string form), or { "env": "NAME" } to read it from the environment.' });
+  const envMap = (description: string) => z.record(z.string(), envValue).meta({ description });
 
   const duration = (description: string) =>
     z.union([z.number(), z.string()], { error: 'expected a number of seconds or a duration string such as "90s", "5m", "1h"' }).meta({ description });
@@ -81,7 +94,9 @@ export function createConfigSchemas(source: SecretSource) {
 
   const hookList = (description: string) =>
     z
-      .union([z.array(hook), z.string()], { error: 'expected a list of hooks, or a JSON string holding one' })
+      .union([z.array(hook).max(LIMITS.hooksPerPhase, { message: tooMany(LIMITS.hooksPerPhase, 'hooks per phase') }), z.string()], {
+        error: 'expected a list of hooks, or a JSON string holding one',
+      })
       .meta({ description });
 
   // -------------------------------------------------------------------------------------------
@@ -113,6 +128,7 @@ export function createConfigSchemas(source: SecretSource) {
     name: z.string().meta({ description: 'The task name in results and notifications.' }).optional(),
     critical: z.boolean().meta({ description: 'Its failure fails the job. Default: true for create, false otherwise.' }).optional(),
     timeout: duration('Seconds or a duration string. Default 24h.').optional(),
+    killGrace: duration('Time between SIGTERM and SIGKILL; at least 5 s, so borg can release the repository lock. Default 10.').optional(),
     warningsAreErrors: z.boolean().meta({ description: "Treat borg's warnings (exit code 1) as a failure. Default false." }).optional(),
   };
 
@@ -285,10 +301,10 @@ export function createConfigSchemas(source: SecretSource) {
       .optional(),
     preHooks: hookList('Hooks run before the main tasks, in order.').optional(),
     pre_job_hooks: hookList('Alias of preHooks.').optional(),
-    tasks: z.array(z.unknown()).meta({ description: 'The main tasks, in order.' }).optional(),
+    tasks: z.array(z.unknown()).max(LIMITS.tasks, { message: tooMany(LIMITS.tasks, 'tasks') }).meta({ description: 'The main tasks, in order.' }).optional(),
     postHooks: hookList('Hooks run after the main tasks, in order.').optional(),
     post_job_hooks: hookList('Alias of postHooks.').optional(),
-    notifiers: z.array(z.unknown()).meta({ description: 'Where the notification goes.' }).optional(),
+    notifiers: z.array(z.unknown()).max(LIMITS.notifiers, { message: tooMany(LIMITS.notifiers, 'notifiers') }).meta({ description: 'Where the notification goes.' }).optional(),
     env: envMap('Environment variables for every hook and task.').optional(),
     inheritEnv: z.boolean().meta({ description: 'false: children get only PATH, HOME, LANG, TZ from the parent. Default true.' }).optional(),
     envPrefix: z.string().meta({ description: 'Prefix of the context variables. Default "JOBHOOKS_".' }).optional(),

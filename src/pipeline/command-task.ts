@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { describeValue, toConfigIssues } from '../config.js';
-import { durationToMs, type Duration } from '../duration.js';
+import { envRecord, nameString, nonEmptySpawnString, spawnString, toConfigIssues, type EnvValue } from '../config.js';
+import { durationProblem, type Duration } from '../duration.js';
 import { ConfigError } from '../errors.js';
 import type { ExecResult, Task } from '../types.js';
 
@@ -23,25 +23,28 @@ export interface CommandTaskOptions {
   readonly timeout?: Duration | undefined;
   /** Working directory; defaults to the pipeline's `defaults.cwd`. */
   readonly cwd?: string | undefined;
-  /** Extra environment for this command. */
-  readonly env?: Readonly<Record<string, string>> | undefined;
+  /** Extra environment for this command; numbers and booleans become their string form. */
+  readonly env?: Readonly<Record<string, EnvValue>> | undefined;
   /** Interpreter for string commands; defaults to the pipeline's `defaults.shell`. */
   readonly shell?: string | undefined;
 }
 
-const nonEmpty = z.string().refine((value) => value.trim() !== '', { message: 'must not be empty' });
-
+// Every string here may reach spawn: the shared schema primitives reject NUL bytes (docs/hooks.md).
 const commandTaskSchema = z.strictObject({
-  type: nonEmpty.optional(),
-  name: nonEmpty,
-  command: z.union([nonEmpty, z.array(z.string()).min(1, { message: 'an argv array needs at least the program' })]),
+  type: nameString.optional(),
+  name: nameString,
+  command: z.union([nonEmptySpawnString, z.array(spawnString).min(1, { message: 'an argv array needs at least the program' })]),
   critical: z.boolean().optional(),
-  timeout: z.custom<Duration>().refine((value) => durationToMs(value) !== undefined, {
-    error: (issue) => `expected a positive number of seconds or a duration like "90s", received ${describeValue(issue.input)}`,
-  }).optional(),
-  cwd: nonEmpty.optional(),
-  env: z.record(z.string(), z.string()).optional(),
-  shell: nonEmpty.optional(),
+  timeout: z
+    .custom<Duration>()
+    .superRefine((value, context) => {
+      const problem = durationProblem(value);
+      if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+  cwd: nonEmptySpawnString.optional(),
+  env: envRecord.optional(),
+  shell: nonEmptySpawnString.optional(),
 });
 
 /**

@@ -39,7 +39,7 @@ describe('borg task options', () => {
       { path: 'repository', message: 'must not be empty' },
       { path: 'env.BORG_PASSPHRASE', message: 'give the passphrase with the "passphrase" or "passcommand" option instead, so it is redacted everywhere' },
       { path: 'lockWait', message: 'expected a number of seconds (0 or more) or a duration string such as "30s", "5m"' },
-      { path: 'timeout', message: 'expected a positive number of seconds or a duration string such as "90s", "5m", "1h"' },
+      { path: 'timeout', message: 'expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received string "soon"' },
       { path: 'paths[1]', message: 'must not be empty' },
       { path: 'archive', message: 'an archive name must not contain "/"' },
       { path: 'compression', message: 'expected string, received number 5' },
