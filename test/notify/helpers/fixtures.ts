@@ -21,6 +21,7 @@ export function task(fields: Partial<TaskResult> & Pick<TaskResult, 'index' | 't
     cancelled: false,
     warning: false,
     error: null,
+    failure: null,
     skipReason: null,
     output: '',
     outputTruncated: false,
