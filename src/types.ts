@@ -7,8 +7,11 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /** The status of one task. Moves: `pending → running | skipped`, `running → completed | failed`. */
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
 
-/** The status of a job. The last four are final. */
-export type JobStatus = 'pending' | 'running' | 'completed' | 'completed_with_warnings' | 'failed' | 'cancelled';
+/**
+ * How a job ended: the statuses a {@link JobResult} can have. A job still running has no status of
+ * its own; its tasks' statuses say how far it got.
+ */
+export type JobStatus = 'completed' | 'completed_with_warnings' | 'failed' | 'cancelled';
 
 /** Where a task sits in the job. */
 export type TaskPhase = 'pre' | 'main' | 'post' | 'notification';

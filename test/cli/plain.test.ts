@@ -204,8 +204,8 @@ describe('the summary at the end of a run', () => {
       summaryText(result, {
         notificationPrinted: false,
         notificationFailures: [
-          { notifier: 'ntfy', error: "Notifier 'ntfy' failed: connection refused" },
-          { notifier: 'webhook', error: "Notifier 'webhook' timed out after 30s" },
+          { notifier: 'ntfy', error: 'connection refused' },
+          { notifier: 'webhook', error: 'timed out after 30s' },
         ],
       }),
     ).toBe(

@@ -127,12 +127,14 @@ export function scenario(outcome: Outcome, options: { hookName?: string } = {}):
       : outcome === 'hookFailure'
         ? { taskIndex: 0, taskName: hookName, type: 'hook', reason: 'critical_hook_failure' as const, error: `Hook '${hookName}' exited with code 1` }
         : null;
+  const message = MESSAGES[outcome](hookName);
   const result: JobResult = {
     jobId: JOB_ID,
     jobType: 'scheduled',
     repository: { id: 7, name: 'nas' },
     jobLabel: 'Backup',
-    status: 'running',
+    // As notifiers see it during delivery: the status the job ends with (docs/notifications.md).
+    status: message.status,
     startedAt: STARTED,
     finishedAt: null,
     durationMs: null,
@@ -140,7 +142,6 @@ export function scenario(outcome: Outcome, options: { hookName?: string } = {}):
     failure,
     notification: null,
   };
-  const message = MESSAGES[outcome](hookName);
   return {
     message,
     result,
