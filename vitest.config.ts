@@ -14,6 +14,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Type tests (*.test-d.ts) are checked by tsc as part of every run: a wrong type fails the run
+    // (an expectTypeOf inside a normal test passes at runtime whatever the types say).
+    typecheck: { enabled: true, checker: 'tsc', include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Real processes and process-group kills: keep files in separate forks.

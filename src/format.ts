@@ -1,27 +1,16 @@
 import { capitalize } from './notify/message.js';
+import { labelTasks } from './pipeline/plan.js';
 import { SKIP_REASONS } from './pipeline/rules.js';
 import type { JobResult, TaskResult } from './types.js';
 
 /** Labels are padded to this width so the arrows line up, as in the documented flows. */
 const LABEL_WIDTH = 34;
 
-/** The label of a task in a flow: `Pre-Hook 1 (Database Dump)`, `Backup Task`, `Notification`. */
-export function flowLabel(task: TaskResult, tasks: readonly TaskResult[]): string {
-  switch (task.phase) {
-    case 'pre':
-    case 'post': {
-      const position = tasks.filter((other) => other.phase === task.phase && other.index <= task.index).length;
-      return `${task.phase === 'pre' ? 'Pre' : 'Post'}-Hook ${position} (${task.name})`;
-    }
-    case 'main':
-      return `${capitalize(task.type)} Task`;
-    case 'notification':
-      return 'Notification';
-  }
-}
+/** What a task's outcome in a flow depends on besides the task: a final result, or a live snapshot of one. */
+export type FlowJob = Pick<JobResult, 'tasks' | 'failure'>;
 
 /** Whether a task ran only because it is a post-hook that runs after a failure or cancellation. */
-function ranOnFailure(task: TaskResult, result: JobResult): boolean {
+function ranOnFailure(task: TaskResult, result: FlowJob): boolean {
   if (task.phase !== 'post' || !task.runOnJobFailure || result.failure === null) return false;
   // A cancellation between tasks has no index: it took effect at the first task it skipped.
   const failedAt =
@@ -66,7 +55,7 @@ export function formatDuration(ms: number): string {
 }
 
 /** The outcome of a task in a flow: `✅ Success`, `❌ Failed (Critical)`, `⏭️  Skipped`, … */
-export function flowOutcome(task: TaskResult, result: JobResult, options: FlowOptions = {}): string {
+export function flowOutcome(task: TaskResult, result: FlowJob, options: FlowOptions = {}): string {
   const duration = options.durations === true && task.durationMs !== null ? formatDuration(task.durationMs) : undefined;
   const withNotes = (text: string, notes: readonly string[]): string => {
     const all = duration === undefined ? notes : [...notes, duration];
@@ -95,10 +84,6 @@ export function flowOutcome(task: TaskResult, result: JobResult, options: FlowOp
 /** The closing line of a flow: `Result: ✅ Job Completed Successfully`, … */
 export function flowResultLine(result: JobResult): string {
   switch (result.status) {
-    case 'pending':
-      return 'Result: ⏸️  Job Pending';
-    case 'running':
-      return 'Result: 🔄 Job Running';
     case 'completed':
       return 'Result: ✅ Job Completed Successfully';
     case 'completed_with_warnings':
@@ -128,9 +113,8 @@ export function flowResultLine(result: JobResult): string {
  * ```
  */
 export function formatFlow(result: JobResult, options: FlowOptions = {}): string {
-  const lines = result.tasks.map((task) => {
-    const label = flowLabel(task, result.tasks);
-    return `${task.index + 1}. ${label.padEnd(LABEL_WIDTH)} → ${flowOutcome(task, result, options)}`;
-  });
+  // The plan's labels (docs/execution-flow.md#the-plan), from the tasks themselves: a result may come from JSON.
+  const labels = labelTasks(result.tasks);
+  const lines = result.tasks.map((task, position) => `${task.index + 1}. ${(labels[position] ?? '').padEnd(LABEL_WIDTH)} → ${flowOutcome(task, result, options)}`);
   return [...lines, '', flowResultLine(result)].join('\n');
 }

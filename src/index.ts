@@ -6,6 +6,7 @@
 export { JobPipeline, type JobEventListener, type RunOptions } from './pipeline/pipeline.js';
 export { commandTask, type CommandTaskOptions } from './pipeline/command-task.js';
 export { SKIP_REASONS } from './pipeline/rules.js';
+export type { PlannedNotifier, PlannedTask } from './pipeline/plan.js';
 export {
   DEFAULTS,
   parseHooks,
@@ -71,11 +72,14 @@ export type {
   NotificationMessage,
   Notifier,
   NotifierContext,
+  NotifierDelivery,
   NotifierStartContext,
   Repository,
   Task,
   TaskContext,
   TaskExecOptions,
+  TaskFailure,
+  TaskFailureCode,
   TaskPhase,
   TaskProgress,
   TaskResult,

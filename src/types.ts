@@ -7,14 +7,43 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /** The status of one task. Moves: `pending → running | skipped`, `running → completed | failed`. */
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
 
-/** The status of a job. The last four are final. */
-export type JobStatus = 'pending' | 'running' | 'completed' | 'completed_with_warnings' | 'failed' | 'cancelled';
+/**
+ * How a job ended: the statuses a {@link JobResult} can have. A job still running has no status of
+ * its own; its tasks' statuses say how far it got.
+ */
+export type JobStatus = 'completed' | 'completed_with_warnings' | 'failed' | 'cancelled';
 
 /** Where a task sits in the job. */
 export type TaskPhase = 'pre' | 'main' | 'post' | 'notification';
 
 /** Why a job failed or stopped early. */
 export type FailureReason = 'critical_hook_failure' | 'critical_task_failure' | 'critical_task_exception' | 'cancelled';
+
+/**
+ * Why a task failed, as a code to branch on (docs/execution-flow.md#why-a-task-failed):
+ * `exit` a non-zero exit code, `signal` killed by a signal, `timeout` ran past its timeout,
+ * `cancelled` the job was cancelled, `spawn` the command could not start, `exception` a task threw
+ * (or returned something invalid), `notifier` a notifier failed to deliver the message.
+ */
+export type TaskFailureCode = 'exit' | 'signal' | 'timeout' | 'cancelled' | 'spawn' | 'exception' | 'notifier';
+
+/** Why a task failed: a stable code and the same words as {@link TaskResult.error}. */
+export interface TaskFailure {
+  readonly code: TaskFailureCode;
+  /** Equal to the task's `error` (secrets redacted). */
+  readonly message: string;
+}
+
+/** How delivery to one notifier went, in the notification task's `data.notifiers`. */
+export interface NotifierDelivery {
+  readonly name: string;
+  /** `not_sent`: the notifier is not set for the message's level (its `on`). */
+  readonly status: 'sent' | 'failed' | 'not_sent';
+  /** HTTP attempts made, when the notifier reports them (built-in HTTP notifiers); else 1 (0 when not sent). */
+  readonly attempts: number;
+  /** Why delivery failed, without the notifier's name (`connection refused`, `timed out after 30s`; redacted), or `null`. */
+  readonly error: string | null;
+}
 
 /** The outcome of one task, as plain JSON. Fields that do not apply are `null`, never missing. */
 export interface TaskResult {
@@ -36,6 +65,8 @@ export interface TaskResult {
   readonly warning: boolean;
   /** Why the task failed, in words (secrets redacted), or `null`. */
   readonly error: string | null;
+  /** Why the task failed, as a code to branch on, or `null` when it did not fail. */
+  readonly failure: TaskFailure | null;
   /** Why the task was skipped (one of the exact strings of SPEC §1.3), or `null`. */
   readonly skipReason: string | null;
   /** The tail of the task's output, lines joined with `\n`. */
@@ -227,6 +258,11 @@ export interface TaskRunResult {
   readonly error?: string | null;
   /** Completed with warnings: the job ends `completed_with_warnings`. */
   readonly warning?: boolean;
+  /**
+   * Why it failed, when the task knows better than its flags say (`commandTask` reports `spawn`).
+   * Without it: `timeout`, `cancelled`, `signal`, `exit` from the flags, else `exception`.
+   */
+  readonly failureCode?: TaskFailureCode;
   /** Any JSON value, kept in `TaskResult.data`. */
   readonly data?: JsonValue;
 }

@@ -8,7 +8,7 @@ const ALLOWED = new Set(['pending→running', 'pending→skipped', 'running→co
 function task(status: TaskStatus): MutableTaskResult {
   return {
     index: 2, type: 'hook', name: 'Stop Services', phase: 'pre', status, critical: false, runOnJobFailure: false,
-    exitCode: null, signal: null, timedOut: false, cancelled: false, warning: false, error: null, skipReason: null,
+    exitCode: null, signal: null, timedOut: false, cancelled: false, warning: false, error: null, failure: null, skipReason: null,
     output: '', outputTruncated: false, startedAt: status === 'running' ? '2026-01-01T00:00:00.000Z' : null,
     finishedAt: null, durationMs: null, data: null,
   };

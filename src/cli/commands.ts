@@ -11,7 +11,7 @@ import { loadConfigFile } from './load.js';
 import { formatPlan } from './plan.js';
 import { JsonView, PlainView, QuietView } from './plain.js';
 import { configJsonSchema } from './schema.js';
-import { subscribe, type Listeners, type NotificationFailure, type RunView, type TextSink } from './view.js';
+import { notificationFailuresOf, subscribe, type Listeners, type RunView, type TextSink } from './view.js';
 import { configWarnings, formatWarnings } from './warnings.js';
 
 /** What a command reads and writes: the process's, or a test's. */
@@ -134,25 +134,18 @@ export async function runCommand(file: string, mode: RunMode, io: CliIo, signals
   const listeners = CANCEL_SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
 
   let notificationPrinted = false;
-  let notifying = false;
-  const notificationFailures: NotificationFailure[] = [];
   const tracking: Listeners = {
     jobStart: ({ tasks }) => {
       for (const task of tasks) unfinished.set(task.index, task);
     },
     taskStart: ({ task }) => {
       unfinished.set(task.index, task);
-      if (task.phase === 'notification') notifying = true;
     },
     taskEnd: ({ task }) => {
       unfinished.delete(task.index);
     },
     notificationSent: ({ notifier }) => {
       if (job.consoleNotifiers.includes(notifier)) notificationPrinted = true;
-    },
-    // Before the notification task, a failure is a job-start ping: the views say that one.
-    notificationFailed: (failure) => {
-      if (notifying) notificationFailures.push({ notifier: failure.notifier, error: failure.error });
     },
   };
 
@@ -161,7 +154,8 @@ export async function runCommand(file: string, mode: RunMode, io: CliIo, signals
   view.attach(pipeline);
   try {
     const result = await pipeline.run({ signal: controller.signal });
-    view.finish(result, { notificationPrinted, notificationFailures });
+    // From the notification task's data: job-start ping failures are the views' to say (plain.ts).
+    view.finish(result, { notificationPrinted, notificationFailures: notificationFailuresOf(result) });
     return exitCodeFor(result.status, cancelledBy);
   } finally {
     view.close();

@@ -38,8 +38,6 @@ export function exitCodeFor(status: JobStatus, cancelledBy: CancelSignal | undef
     case 'cancelled':
       return signalExitCode(cancelledBy ?? 'SIGINT');
     case 'failed':
-    case 'pending':
-    case 'running':
       return EXIT.failed;
   }
 }

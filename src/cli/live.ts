@@ -1,5 +1,6 @@
 import type { JobEvents } from '../events.js';
-import { flowLabel, flowOutcome, formatDuration } from '../format.js';
+import { flowOutcome, formatDuration, type FlowJob } from '../format.js';
+import { labelTasks } from '../pipeline/plan.js';
 import type { JobResult, TaskResult } from '../types.js';
 import { nextProgress, progressText, type ProgressView } from './progress.js';
 import { subscribe, summaryText, type EventSource, type RunEnd, type RunView, type TextSink } from './view.js';
@@ -8,13 +9,15 @@ import { subscribe, summaryText, type EventSource, type RunEnd, type RunView, ty
 export interface LiveState {
   readonly jobId: string;
   readonly tasks: readonly TaskResult[];
+  /** The plan's flow label of each task, by position (`Pre-Hook 1 (Database Dump)`). */
+  readonly labels: readonly string[];
   readonly progress: ReadonlyMap<number, ProgressView>;
   /** The last output line of each task. */
   readonly lastLine: ReadonlyMap<number, string>;
 }
 
 /** The state before `jobStart`. */
-export const EMPTY_LIVE_STATE: LiveState = { jobId: '', tasks: [], progress: new Map(), lastLine: new Map() };
+export const EMPTY_LIVE_STATE: LiveState = { jobId: '', tasks: [], labels: [], progress: new Map(), lastLine: new Map() };
 
 type LiveEvent = { [E in keyof JobEvents]: { readonly name: E; readonly payload: JobEvents[E][0] } }[keyof JobEvents];
 
@@ -22,7 +25,7 @@ type LiveEvent = { [E in keyof JobEvents]: { readonly name: E; readonly payload:
 export function applyEvent(state: LiveState, event: LiveEvent, nowMs: number): LiveState {
   switch (event.name) {
     case 'jobStart':
-      return { jobId: event.payload.jobId, tasks: [...event.payload.tasks], progress: new Map(), lastLine: new Map() };
+      return { jobId: event.payload.jobId, tasks: [...event.payload.tasks], labels: labelTasks(event.payload.tasks), progress: new Map(), lastLine: new Map() };
     case 'taskStart':
     case 'taskEnd': {
       const { task } = event.payload;
@@ -64,22 +67,11 @@ const RESET = '\u001B[0m';
  */
 export function renderFrame(state: LiveState, nowMs: number, columns: number): string[] {
   const spinner = SPINNER[Math.floor(nowMs / 100) % SPINNER.length] ?? SPINNER[0];
-  // formatFlow's outcomes need a result; while the job runs, only the tasks matter to them.
-  const snapshot: JobResult = {
-    jobId: state.jobId,
-    jobType: '',
-    jobLabel: '',
-    status: 'running',
-    startedAt: '',
-    finishedAt: null,
-    durationMs: null,
-    tasks: state.tasks,
-    failure: null,
-    notification: null,
-  };
+  // While the job runs there is no failure to show "Run on Failure" against: only the tasks matter.
+  const snapshot: FlowJob = { tasks: state.tasks, failure: null };
   const lines: string[] = [];
-  for (const task of state.tasks) {
-    const label = `${task.index + 1}. ${flowLabel(task, state.tasks).padEnd(LABEL_WIDTH)} → `;
+  for (const [position, task] of state.tasks.entries()) {
+    const label = `${task.index + 1}. ${(state.labels[position] ?? '').padEnd(LABEL_WIDTH)} → `;
     if (task.status !== 'running') {
       lines.push(fit(label + flowOutcome(task, snapshot), columns));
       continue;

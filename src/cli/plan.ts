@@ -1,7 +1,7 @@
-import type { ResolvedHook, ResolvedPipelineOptions } from '../config.js';
-import { durationToMs, formatSeconds } from '../duration.js';
+import type { ResolvedPipelineOptions } from '../config.js';
+import { formatSeconds } from '../duration.js';
 import { buildTaskEnv, createRedactor } from '../env.js';
-import { capitalize } from '../notify/message.js';
+import { planEntries } from '../pipeline/plan.js';
 
 /**
  * The text of `jobhooks plan`: every task the job would run, in order, with what decides its fate
@@ -25,7 +25,8 @@ export function formatPlan(options: ResolvedPipelineOptions, file: string): stri
     repository === undefined
       ? 'none'
       : [repository.name, repository.id === undefined ? undefined : `(id ${String(repository.id)})`].filter((part) => part !== undefined).join(' ');
-  const total = options.preHooks.length + options.tasks.length + options.postHooks.length + (options.notifiers.length > 0 ? 1 : 0);
+  const plan = planEntries(options);
+  const total = plan.length;
 
   lines.push(`Plan for ${file} (nothing was run)`);
   lines.push(
@@ -38,42 +39,42 @@ export function formatPlan(options: ResolvedPipelineOptions, file: string): stri
   lines.push(`${total} ${total === 1 ? 'task' : 'tasks'}, run one at a time in this order:`);
   lines.push('');
 
-  let index = 0;
-  const hookLines = (hook: ResolvedHook, phase: 'pre' | 'post', position: number): void => {
-    lines.push(`${index + 1}. ${phase === 'pre' ? 'Pre' : 'Post'}-Hook ${position} (${hook.name})`);
-    const facts = [
-      `phase: ${phase}`,
-      'type: hook',
-      `critical: ${yesNo(hook.critical)}`,
-      `timeout: ${formatSeconds(hook.timeoutMs)}`,
-      ...(phase === 'post' ? [`runOnJobFailure: ${yesNo(hook.runOnJobFailure)}`] : []),
-      `continueOnFailure: ${yesNo(hook.continueOnFailure)}`,
-    ];
-    lines.push(`   ${facts.join(' · ')}`);
-    if (hook.shell !== options.defaults.shell) lines.push(`   shell: ${hook.shell}`);
-    if (hook.cwd !== options.defaults.cwd) lines.push(`   cwd: ${hook.cwd}`);
-    lines.push(...commandLines(redact(hook.command)));
-    if (Object.keys(hook.env).length > 0) lines.push(`   env: ${Object.keys(hook.env).join(', ')}`);
-    lines.push(...variableLines(options, index, { name: hook.name, phase }));
-    index += 1;
-  };
-
-  options.preHooks.forEach((hook, position) => hookLines(hook, 'pre', position + 1));
-  for (const task of options.tasks) {
-    lines.push(`${index + 1}. ${capitalize(task.type)} Task (${task.name})`);
-    const timeoutMs = durationToMs(task.timeout) ?? options.defaults.timeoutMs;
-    lines.push(`   phase: main · type: ${task.type} · critical: ${yesNo(task.critical ?? true)} · timeout: ${formatSeconds(timeoutMs)}`);
-    lines.push(...variableLines(options, index, undefined));
-    index += 1;
-  }
-  options.postHooks.forEach((hook, position) => hookLines(hook, 'post', position + 1));
-  if (options.notifiers.length > 0) {
-    lines.push(`${index + 1}. Notification`);
-    lines.push('   phase: notification · type: notification · critical: no · always runs');
-    for (const notifier of options.notifiers) {
-      const timeoutMs = durationToMs(notifier.timeout) ?? 30_000;
-      const levels = notifier.on === undefined ? 'success, warning, error' : notifier.on.join(', ');
-      lines.push(`   → ${notifier.name} (timeout ${formatSeconds(timeoutMs)}; on ${levels})`);
+  // The engine's own plan (docs/execution-flow.md#the-plan): the same numbering, labels and timeouts `run()` uses.
+  for (const { planned, source } of plan) {
+    const number = `${planned.index + 1}.`;
+    switch (source.kind) {
+      case 'hook': {
+        const hook = source.hook;
+        const phase = planned.phase === 'pre' ? 'pre' : 'post';
+        lines.push(`${number} ${planned.label}`);
+        const facts = [
+          `phase: ${phase}`,
+          'type: hook',
+          `critical: ${yesNo(planned.critical)}`,
+          `timeout: ${formatSeconds(hook.timeoutMs)}`,
+          ...(phase === 'post' ? [`runOnJobFailure: ${yesNo(planned.runOnJobFailure)}`] : []),
+          `continueOnFailure: ${yesNo(planned.continueOnFailure)}`,
+        ];
+        lines.push(`   ${facts.join(' · ')}`);
+        if (hook.shell !== options.defaults.shell) lines.push(`   shell: ${hook.shell}`);
+        if (hook.cwd !== options.defaults.cwd) lines.push(`   cwd: ${hook.cwd}`);
+        lines.push(...commandLines(redact(hook.command)));
+        if (Object.keys(hook.env).length > 0) lines.push(`   env: ${Object.keys(hook.env).join(', ')}`);
+        lines.push(...variableLines(options, planned.index, { name: hook.name, phase }));
+        break;
+      }
+      case 'task':
+        lines.push(`${number} ${planned.label} (${planned.name})`);
+        lines.push(`   phase: main · type: ${planned.type} · critical: ${yesNo(planned.critical)} · timeout: ${formatSeconds(source.timeoutMs)}`);
+        lines.push(...variableLines(options, planned.index, undefined));
+        break;
+      case 'notification':
+        lines.push(`${number} ${planned.label}`);
+        lines.push('   phase: notification · type: notification · critical: no · always runs');
+        for (const notifier of planned.notifiers) {
+          lines.push(`   → ${notifier.name} (timeout ${formatSeconds(notifier.timeoutMs)}; on ${notifier.on.join(', ')})`);
+        }
+        break;
     }
   }
   if (total === 0) lines.push('(no tasks)');

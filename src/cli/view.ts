@@ -1,7 +1,7 @@
 import type { JobEvents } from '../events.js';
 import { formatFlow } from '../format.js';
 import { buildNotification, formatDetails } from '../notify/message.js';
-import type { JobResult } from '../types.js';
+import type { JobResult, NotifierDelivery } from '../types.js';
 
 /** Anything text can be written to: `process.stdout`, a test's collector. */
 export interface TextSink {
@@ -25,7 +25,7 @@ export interface RunEnd {
 /** A notifier that failed to deliver the final message. */
 export interface NotificationFailure {
   readonly notifier: string;
-  /** The error as the pipeline reported it (`Notifier 'ntfy' failed: connection refused`). */
+  /** Why, without the notifier's name (`connection refused`, `timed out after 30s`): the notification task's `data.notifiers[].error`. */
   readonly error: string;
 }
 
@@ -43,19 +43,19 @@ export interface RunView {
   close(): void;
 }
 
-/**
- * `⚠️ Notification failed: ntfy: connection refused`: one clause per notifier, its name said once
- * (the pipeline's error already starts with `Notifier 'ntfy' failed:`).
- */
+/** `⚠️ Notification failed: ntfy: connection refused`: one clause per notifier, its name said once. */
 export function notificationFailureLine({ notifier, error }: NotificationFailure): string {
-  const failedPrefix = `Notifier '${notifier}' failed: `;
-  const ownPrefix = `Notifier '${notifier}' `;
-  const reason = error.startsWith(failedPrefix)
-    ? error.slice(failedPrefix.length)
-    : error.startsWith(ownPrefix)
-      ? error.slice(ownPrefix.length) // `timed out after 30s`
-      : error;
-  return `⚠️ Notification failed: ${notifier}: ${reason}`;
+  return `⚠️ Notification failed: ${notifier}: ${error}`;
+}
+
+/** The notifiers that failed to deliver the final message, from the notification task's `data.notifiers` (docs/notifications.md). */
+export function notificationFailuresOf(result: JobResult): NotificationFailure[] {
+  const data = result.tasks.find((task) => task.phase === 'notification')?.data;
+  const notifiers = data !== null && typeof data === 'object' && !Array.isArray(data) ? data['notifiers'] : undefined;
+  if (!Array.isArray(notifiers)) return [];
+  return (notifiers as unknown as readonly NotifierDelivery[])
+    .filter((delivery) => delivery.status === 'failed')
+    .map((delivery) => ({ notifier: delivery.name, error: delivery.error ?? 'failed' }));
 }
 
 /**

@@ -10,8 +10,9 @@ export function capitalize(word: string): string {
 }
 
 /**
- * Builds the one notification message of a job, exactly as SPEC §5 says. The case is decided from
- * the non-notification tasks, `result.failure` and a `cancelled` status, so calling it on a final
+ * Builds the one notification message of a job, exactly as SPEC §5 says. The case is the job's
+ * `status` (`cancelled`, `failed` with `result.failure` naming the cause), else the non-notification
+ * tasks (failed or warned ones make it a warning), so calling it on a final
  * result gives back `result.notification`. The notification task, when there is one, counts as completed (the message
  * is written while it is being delivered).
  *
@@ -44,8 +45,8 @@ export function buildNotification(result: JobResult): NotificationMessage {
     details,
   });
 
-  // A cancellation after a critical failure still ends the job `cancelled`: say so.
-  if (failure?.reason === 'cancelled' || result.status === 'cancelled') {
+  // The case is the status the engine decided (jobStatusOf); a cancellation after a critical failure still ends the job `cancelled`.
+  if (result.status === 'cancelled') {
     return message(
       `🛑 ${label} Job Cancelled`,
       [`${label} job for '${repo}' was cancelled.`, '', counts, jobIdLine],
@@ -53,7 +54,7 @@ export function buildNotification(result: JobResult): NotificationMessage {
       'cancelled',
     );
   }
-  if (failure?.reason === 'critical_hook_failure') {
+  if (result.status === 'failed' && failure?.reason === 'critical_hook_failure') {
     return message(
       `❌ ${label} Job Failed - Critical Hook Error`,
       [`${label} job for '${repo}' failed due to critical hook failure.`, '', `Failed Hook: ${failure.taskName ?? 'unknown'}`, counts, jobIdLine],
@@ -61,8 +62,8 @@ export function buildNotification(result: JobResult): NotificationMessage {
       'failed',
     );
   }
-  if (failure !== null) {
-    const type = failure.type ?? 'task';
+  if (result.status === 'failed') {
+    const type = failure?.type ?? 'task';
     return message(
       `❌ ${label} Job Failed - ${capitalize(type)} Error`,
       [`${label} job for '${repo}' failed during ${type} process.`, '', counts, jobIdLine],

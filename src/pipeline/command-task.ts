@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { envRecord, nameString, nonEmptySpawnString, spawnString, toConfigIssues, type EnvValue } from '../config.js';
 import { durationProblem, type Duration } from '../duration.js';
 import { ConfigError } from '../errors.js';
-import type { ExecResult, Task } from '../types.js';
+import type { Task } from '../types.js';
+import { execSucceeded } from './outcome.js';
 
 /** Options of {@link commandTask}. */
 export interface CommandTaskOptions {
@@ -79,12 +80,9 @@ export function commandTask(options: CommandTaskOptions): Task {
         timedOut: result.timedOut,
         cancelled: result.cancelled,
         error: result.error,
+        // ExecResult.error means the command could not start (docs/executor.md).
+        ...(result.error === null ? {} : { failureCode: 'spawn' as const }),
       };
     },
   };
-}
-
-/** Whether a command succeeded: it started, exited 0, and was neither timed out nor cancelled. */
-export function execSucceeded(result: ExecResult): boolean {
-  return result.exitCode === 0 && result.error === null && !result.timedOut && !result.cancelled;
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ResolvedHook, ResolvedPipelineOptions } from '../config.js';
-import { durationToMs, formatSeconds } from '../duration.js';
+import { durationToMs } from '../duration.js';
 import { buildTaskEnv, CODE_KEYS, createRedactor, parentEnvironment, redactJson, type Redactor } from '../env.js';
 import type { JobEvents } from '../events.js';
-import { onAbort, startTimer } from '../executor/timers.js';
+import { onAbort } from '../executor/timers.js';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from '../executor/types.js';
 import { buildNotification } from '../notify/message.js';
 import { OutputTail } from '../output-tail.js';
@@ -14,17 +14,17 @@ import type {
   JobStatus,
   JsonValue,
   NotificationMessage,
-  Notifier,
   Task,
   TaskContext,
   TaskExecOptions,
   TaskPhase,
   TaskProgress,
   TaskResult,
-  TaskRunResult,
 } from '../types.js';
-import { runBounded, type BoundedOutcome } from './bounded.js';
-import { execSucceeded } from './command-task.js';
+import { runBounded } from './bounded.js';
+import { announceStart, deliverNotification, type DeliveryContext } from './notification.js';
+import { execOutcome, taskOutcome, type Outcome } from './outcome.js';
+import { planEntries, type TaskSource } from './plan.js';
 import { decide, jobStatusOf, jobStatusSoFar } from './rules.js';
 
 /** Emits one of the pipeline's events; never throws (listeners are guarded by the pipeline). */
@@ -33,32 +33,11 @@ export type Emit = <E extends keyof JobEvents>(event: E, ...args: JobEvents[E]) 
 /** Whether anyone listens to an event: lets the per-line path skip building payloads nobody reads. */
 export type Listening = (event: keyof JobEvents) => boolean;
 
-type TaskSource =
-  | { readonly kind: 'hook'; readonly hook: ResolvedHook }
-  | { readonly kind: 'task'; readonly task: Task; readonly timeoutMs: number }
-  | { readonly kind: 'notification' };
-
 interface TaskRecord {
   readonly result: MutableTaskResult;
   readonly source: TaskSource;
   readonly tail: OutputTail;
 }
-
-/** How a task ended, before it is written into its record. */
-interface Outcome {
-  readonly status: 'completed' | 'failed';
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly timedOut: boolean;
-  readonly cancelled: boolean;
-  readonly warning: boolean;
-  readonly error: string | null;
-  readonly data: JsonValue | null;
-  /** `run()` threw or rejected: an exception, not a reported failure. */
-  readonly exception: boolean;
-}
-
-const NOTIFICATION_NAME = 'Notification';
 
 /**
  * One run of a pipeline: the task records, the rules of SPEC §1.2 applied in order, and the result.
@@ -120,7 +99,7 @@ export class JobRun {
 
     try {
       this.#emit('jobStart', { jobId: this.#jobId, tasks: this.#taskSnapshots() });
-      const starts = this.#announceStart();
+      const starts = announceStart(this.#delivery());
       for (const record of this.#records) {
         // Job-start calls end before the notification: no notifier sends a run's end before its start,
         // and a failed start is reported before the notification (docs/notifications.md).
@@ -141,38 +120,24 @@ export class JobRun {
 
   #buildRecords(): TaskRecord[] {
     const o = this.#options;
-    const sources: Array<{ phase: TaskPhase; type: string; name: string; critical: boolean; runOnJobFailure: boolean; source: TaskSource }> = [
-      ...o.preHooks.map((hook) => ({ phase: 'pre' as const, type: 'hook', name: hook.name, critical: hook.critical, runOnJobFailure: false, source: { kind: 'hook' as const, hook } })),
-      ...o.tasks.map((task) => ({
-        phase: 'main' as const,
-        type: task.type,
-        name: task.name,
-        critical: task.critical ?? true,
-        runOnJobFailure: false,
-        source: { kind: 'task' as const, task, timeoutMs: durationToMs(task.timeout) ?? o.defaults.timeoutMs },
-      })),
-      ...o.postHooks.map((hook) => ({ phase: 'post' as const, type: 'hook', name: hook.name, critical: hook.critical, runOnJobFailure: hook.runOnJobFailure, source: { kind: 'hook' as const, hook } })),
-    ];
-    if (o.notifiers.length > 0) {
-      sources.push({ phase: 'notification', type: 'notification', name: NOTIFICATION_NAME, critical: false, runOnJobFailure: false, source: { kind: 'notification' } });
-    }
-    return sources.map((entry, index) => ({
-      source: entry.source,
+    return planEntries(o).map(({ planned, source }) => ({
+      source,
       tail: new OutputTail(o.defaults.maxOutputBytes),
       result: {
-        index,
-        type: entry.type,
-        name: entry.name,
-        phase: entry.phase,
+        index: planned.index,
+        type: planned.type,
+        name: planned.name,
+        phase: planned.phase,
         status: 'pending',
-        critical: entry.critical,
-        runOnJobFailure: entry.runOnJobFailure,
+        critical: planned.critical,
+        runOnJobFailure: planned.runOnJobFailure,
         exitCode: null,
         signal: null,
         timedOut: false,
         cancelled: false,
         warning: false,
         error: null,
+        failure: null,
         skipReason: null,
         output: '',
         outputTruncated: false,
@@ -215,13 +180,15 @@ export class JobRun {
         outcome = await this.#runNotification(record);
         break;
     }
+    const error = outcome.error === null ? null : this.#redact(outcome.error);
     this.#move(record, outcome.status, {
       exitCode: outcome.exitCode,
       signal: outcome.signal,
       timedOut: outcome.timedOut,
       cancelled: outcome.cancelled,
       warning: outcome.status === 'completed' && outcome.warning,
-      error: outcome.error === null ? null : this.#redact(outcome.error),
+      error,
+      failure: outcome.status === 'failed' && outcome.code !== null ? { code: outcome.code, message: error ?? '' } : null,
       data: outcome.data === null ? null : redactJson(outcome.data, this.#redact),
       output: record.tail.text,
       outputTruncated: record.tail.truncated,
@@ -371,23 +338,9 @@ export class JobRun {
   // -------------------------------------------------------------------------------------------
   // Notification
 
-  /** Calls every notifier's `jobStarted` without delaying the first task; failures become events. */
-  async #announceStart(): Promise<void> {
+  #delivery(): DeliveryContext {
     const o = this.#options;
-    await Promise.all(
-      o.notifiers.map(async (notifier) => {
-        if (notifier.jobStarted === undefined) return;
-        const error = await this.#callNotifier(notifier, (signal) =>
-          notifier.jobStarted?.({
-            jobId: this.#jobId,
-            jobType: o.jobType,
-            ...(o.repository === undefined ? {} : { repository: o.repository }),
-            signal,
-          }),
-        );
-        if (error !== null) this.#emit('notificationFailed', { jobId: this.#jobId, notifier: notifier.name, error });
-      }),
-    );
+    return { notifiers: o.notifiers, jobId: this.#jobId, jobType: o.jobType, repository: o.repository, emit: this.#emit, redact: this.#redact };
   }
 
   async #runNotification(record: TaskRecord): Promise<Outcome> {
@@ -396,60 +349,7 @@ export class JobRun {
     const built = buildNotification(snapshot);
     const message: NotificationMessage = { ...built, title: this.#redact(built.title), body: this.#redact(built.body) };
     this.#notification = message;
-    const context = { ...snapshot, notification: message };
-    const errors = await Promise.all(
-      this.#options.notifiers.map(async (notifier): Promise<string | null> => {
-        if (notifier.on !== undefined && !notifier.on.includes(message.level)) {
-          this.#output(record, `${notifier.name}: not sent (it is not set for ${message.level} messages)`, 'stdout');
-          return null;
-        }
-        const error = await this.#callNotifier(notifier, (signal) => notifier.notify(message, { result: context, signal }));
-        if (error === null) {
-          this.#output(record, `${notifier.name}: sent`, 'stdout');
-          this.#emit('notificationSent', { jobId: this.#jobId, notifier: notifier.name });
-        } else {
-          this.#output(record, error, 'stderr');
-          this.#emit('notificationFailed', { jobId: this.#jobId, notifier: notifier.name, error });
-        }
-        return error;
-      }),
-    );
-    const failed = errors.filter((error): error is string => error !== null);
-    return {
-      status: failed.length === 0 ? 'completed' : 'failed',
-      exitCode: null,
-      signal: null,
-      timedOut: false,
-      cancelled: false,
-      warning: false,
-      error: failed.length === 0 ? null : failed.join('; '),
-      data: null,
-      exception: false,
-    };
-  }
-
-  /**
-   * Calls a notifier under its own timeout; resolves with the redacted error text, or `null`.
-   * The timeout is a {@link startTimer} (any length, docs/execution-flow.md#timeouts-of-any-length) that aborts the notifier's
-   * signal and stops waiting: p-timeout's plain `setTimeout` fired at once past 24.8 days.
-   */
-  async #callNotifier(notifier: Notifier, call: (signal: AbortSignal) => Promise<void> | undefined): Promise<string | null> {
-    const timeoutMs = durationToMs(notifier.timeout) ?? 30_000;
-    const controller = new AbortController();
-    let cancelTimer = (): void => {};
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      cancelTimer = startTimer(timeoutMs, () => resolve('timeout'));
-    });
-    try {
-      const outcome = await Promise.race([Promise.resolve().then(() => call(controller.signal)), timedOut]);
-      if (outcome !== 'timeout') return null;
-      controller.abort(new Error(`timed out after ${formatSeconds(timeoutMs)}`));
-      return this.#redact(`Notifier '${notifier.name}' timed out after ${formatSeconds(timeoutMs)}`);
-    } catch (error) {
-      return this.#redact(`Notifier '${notifier.name}' failed: ${errorText(error)}`);
-    } finally {
-      cancelTimer();
-    }
+    return deliverNotification(this.#delivery(), message, snapshot, (line, stream) => this.#output(record, line, stream));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -477,120 +377,3 @@ export class JobRun {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-
-function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message === '' ? error.name : error.message;
-  return String(error);
-}
-
-/** The error text of a failed command (SPEC §4 and §6). */
-function describeFailure(
-  label: 'Hook' | 'Task',
-  name: string,
-  timeoutMs: number,
-  exec: Pick<ExecResult, 'timedOut' | 'cancelled' | 'exitCode' | 'signal' | 'error'>,
-): string {
-  if (exec.cancelled) return 'Task cancelled';
-  if (exec.timedOut) return `${label} '${name}' timed out after ${formatSeconds(timeoutMs)}`;
-  if (exec.error !== null) return exec.error;
-  if (exec.signal !== null) return `${label} '${name}' was killed by ${exec.signal}`;
-  if (exec.exitCode !== null) return `${label} '${name}' exited with code ${exec.exitCode}`;
-  return `${label} '${name}' failed`;
-}
-
-/** An outcome, `failed` unless `fields` say otherwise, with every field not given at its neutral value. */
-function makeOutcome(fields: Partial<Outcome>): Outcome {
-  return {
-    status: 'failed',
-    exitCode: null,
-    signal: null,
-    timedOut: false,
-    cancelled: false,
-    warning: false,
-    error: null,
-    data: null,
-    exception: false,
-    ...fields,
-  };
-}
-
-/** Turns a bounded executor call into an outcome, with the messages of SPEC §4 and §6. */
-function execOutcome(bounded: BoundedOutcome<ExecResult>, label: 'Hook' | 'Task', name: string, timeoutMs: number): Outcome {
-  if (bounded.kind === 'value') {
-    const exec = bounded.value;
-    if (execSucceeded(exec)) return makeOutcome({ status: 'completed', exitCode: exec.exitCode, signal: exec.signal });
-    return makeOutcome({
-      exitCode: exec.exitCode,
-      signal: exec.signal,
-      timedOut: exec.timedOut,
-      cancelled: exec.cancelled,
-      error: describeFailure(label, name, timeoutMs, exec),
-    });
-  }
-  const timedOut = bounded.cause === 'timeout';
-  const cancelled = bounded.cause === 'cancelled';
-  const base = describeFailure(label, name, timeoutMs, { timedOut, cancelled, exitCode: null, signal: null, error: null });
-  return makeOutcome({
-    timedOut,
-    cancelled,
-    error: bounded.kind === 'error' ? `${label} '${name}' could not run: ${errorText(bounded.error)}` : `${base} (the executor did not stop in time)`,
-  });
-}
-
-/** Turns what a custom task's `run()` did into an outcome. */
-function taskOutcome(bounded: BoundedOutcome<TaskRunResult>, name: string, timeoutMs: number): Outcome {
-  const timedOut = bounded.cause === 'timeout';
-  const cancelled = bounded.cause === 'cancelled';
-  const failed = (fields: Partial<Outcome>): Outcome => makeOutcome({ timedOut, cancelled, ...fields });
-  const interrupted = (): string | null =>
-    timedOut || cancelled ? describeFailure('Task', name, timeoutMs, { timedOut, cancelled, exitCode: null, signal: null, error: null }) : null;
-
-  if (bounded.kind === 'abandoned') {
-    return failed({ error: `${interrupted() ?? 'Task stopped'} (the task did not stop in time)` });
-  }
-  if (bounded.kind === 'error') {
-    return interrupted() === null ? failed({ error: errorText(bounded.error), exception: true }) : failed({ error: interrupted() });
-  }
-  const value: unknown = bounded.value;
-  if (typeof value !== 'object' || value === null || !('status' in value) || (value.status !== 'completed' && value.status !== 'failed')) {
-    return failed({ error: `Task '${name}' returned an invalid result (expected { status: 'completed' | 'failed', … })`, exception: true });
-  }
-  const run = value as TaskRunResult;
-  let data: JsonValue | null = null;
-  if (run.data !== undefined) {
-    try {
-      data = JSON.parse(JSON.stringify(run.data)) as JsonValue;
-    } catch (error) {
-      return failed({ error: `Task '${name}' returned data that is not JSON: ${errorText(error)}`, exception: true });
-    }
-  }
-  if (run.status === 'completed') {
-    return {
-      status: 'completed',
-      exitCode: run.exitCode ?? null,
-      signal: run.signal ?? null,
-      timedOut: false,
-      cancelled: false,
-      warning: run.warning ?? false,
-      error: null,
-      data,
-      exception: false,
-    };
-  }
-  // A timeout or cancellation that the engine started explains the failure better than what the task saw.
-  const outcomeTimedOut = timedOut || (run.timedOut ?? false);
-  const outcomeCancelled = !outcomeTimedOut && (cancelled || (run.cancelled ?? false));
-  const exec = { timedOut: outcomeTimedOut, cancelled: outcomeCancelled, exitCode: run.exitCode ?? null, signal: run.signal ?? null, error: run.error ?? null };
-  return {
-    status: 'failed',
-    exitCode: exec.exitCode,
-    signal: exec.signal,
-    timedOut: outcomeTimedOut,
-    cancelled: outcomeCancelled,
-    warning: false,
-    error: outcomeTimedOut || outcomeCancelled || exec.error === null ? describeFailure('Task', name, timeoutMs, { ...exec, error: null }) : exec.error,
-    data,
-    exception: false,
-  };
-}

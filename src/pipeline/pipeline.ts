@@ -5,6 +5,7 @@ import type { JobEvents } from '../events.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
 import type { JobResult } from '../types.js';
 import { JobRun, type Emit, type Listening } from './job-run.js';
+import { planJob, type PlannedTask } from './plan.js';
 
 /** Options of one {@link JobPipeline.run}. */
 export interface RunOptions {
@@ -46,6 +47,23 @@ export class JobPipeline {
   /** @throws ConfigError when the options are invalid; the message lists every problem with its path. */
   constructor(options: JobPipelineOptions) {
     this.#options = resolvePipelineOptions(options);
+  }
+
+  /**
+   * The tasks this pipeline would run, in order, with what decides each one's fate — the same list
+   * `run()` executes (docs/execution-flow.md#the-plan). Runs nothing; the notification is in it only
+   * when there are notifiers.
+   *
+   * @example
+   * ```ts
+   * new JobPipeline({ preHooks: [{ name: 'Dump', command: 'pg_dump app' }], notifiers: [new ConsoleNotifier()] })
+   *   .plan()
+   *   .map((task) => `${task.index + 1}. ${task.label}`)
+   * // ['1. Pre-Hook 1 (Dump)', '2. Notification']
+   * ```
+   */
+  plan(): PlannedTask[] {
+    return planJob(this.#options);
   }
 
   /**

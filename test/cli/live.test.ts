@@ -22,6 +22,7 @@ function task(index: number, fields: Partial<TaskResult>): TaskResult {
     cancelled: false,
     warning: false,
     error: null,
+    failure: null,
     skipReason: null,
     output: '',
     outputTruncated: false,

@@ -9,7 +9,7 @@ import { formatFlow, type JobResult, type TaskResult } from '../../src/index.js'
 function task(fields: Partial<TaskResult>): TaskResult {
   return {
     index: 0, type: 'hook', name: 'Database Dump', phase: 'pre', status: 'pending', critical: true, runOnJobFailure: false,
-    exitCode: null, signal: null, timedOut: false, cancelled: false, warning: false, error: null, skipReason: null,
+    exitCode: null, signal: null, timedOut: false, cancelled: false, warning: false, error: null, failure: null, skipReason: null,
     output: '', outputTruncated: false, startedAt: null, finishedAt: null, durationMs: null, data: null, ...fields,
   };
 }
@@ -204,8 +204,8 @@ describe('the summary at the end of a run', () => {
       summaryText(result, {
         notificationPrinted: false,
         notificationFailures: [
-          { notifier: 'ntfy', error: "Notifier 'ntfy' failed: connection refused" },
-          { notifier: 'webhook', error: "Notifier 'webhook' timed out after 30s" },
+          { notifier: 'ntfy', error: 'connection refused' },
+          { notifier: 'webhook', error: 'timed out after 30s' },
         ],
       }),
     ).toBe(

@@ -22,6 +22,7 @@ export function task(fields: Partial<TaskResult> & Pick<TaskResult, 'index' | 't
     cancelled: false,
     warning: false,
     error: null,
+    failure: null,
     skipReason: null,
     output: '',
     outputTruncated: false,
@@ -127,12 +128,15 @@ export function scenario(outcome: Outcome, options: { hookName?: string } = {}):
       : outcome === 'hookFailure'
         ? { taskIndex: 0, taskName: hookName, type: 'hook', reason: 'critical_hook_failure' as const, error: `Hook '${hookName}' exited with code 1` }
         : null;
+  // The details the engine builds: the task that failed or warned, with its output.
+  const message = { ...MESSAGES[outcome](hookName), details: notificationDetails(list.filter((entry) => entry.phase !== 'notification')) };
   const result: JobResult = {
     jobId: JOB_ID,
     jobType: 'scheduled',
     repository: { id: 7, name: 'nas' },
     jobLabel: 'Backup',
-    status: 'running',
+    // As notifiers see it during delivery: the status the job ends with (docs/notifications.md).
+    status: message.status,
     startedAt: STARTED,
     finishedAt: null,
     durationMs: null,
@@ -140,8 +144,6 @@ export function scenario(outcome: Outcome, options: { hookName?: string } = {}):
     failure,
     notification: null,
   };
-  // The details the engine builds: the task that failed or warned, with its output.
-  const message = { ...MESSAGES[outcome](hookName), details: notificationDetails(list.filter((entry) => entry.phase !== 'notification')) };
   return {
     message,
     result,

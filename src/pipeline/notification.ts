@@ -1,0 +1,108 @@
+import { formatSeconds } from '../duration.js';
+import type { Redactor } from '../env.js';
+import { startTimer } from '../executor/timers.js';
+import type { OutputStream } from '../executor/types.js';
+import { NotificationDeliveryError } from '../notify/http.js';
+import type { JobResult, JsonValue, NotificationMessage, Notifier, NotifierDelivery, Repository } from '../types.js';
+import type { Emit } from './job-run.js';
+import { errorText, makeOutcome, type Outcome } from './outcome.js';
+import { notifierTimeoutMs } from './plan.js';
+
+/** What delivering to the notifiers needs from the run. */
+export interface DeliveryContext {
+  readonly notifiers: readonly Notifier[];
+  readonly jobId: string;
+  readonly jobType: string;
+  readonly repository: Repository | undefined;
+  readonly emit: Emit;
+  readonly redact: Redactor;
+}
+
+/** How one call of a notifier went. */
+interface CallResult {
+  /** The redacted error sentence (`Notifier 'ntfy' failed: connection refused`), or `null` when it succeeded. */
+  readonly error: string | null;
+  /** The same without the notifier's name (`connection refused`, `timed out after 30s`). */
+  readonly reason: string | null;
+  readonly attempts: number;
+}
+
+/** Calls every notifier's `jobStarted` without delaying the first task; failures become events. */
+export async function announceStart(context: DeliveryContext): Promise<void> {
+  await Promise.all(
+    context.notifiers.map(async (notifier) => {
+      if (notifier.jobStarted === undefined) return;
+      const { error } = await callNotifier(notifier, context.redact, (signal) =>
+        notifier.jobStarted?.({
+          jobId: context.jobId,
+          jobType: context.jobType,
+          ...(context.repository === undefined ? {} : { repository: context.repository }),
+          signal,
+        }),
+      );
+      if (error !== null) context.emit('notificationFailed', { jobId: context.jobId, notifier: notifier.name, error });
+    }),
+  );
+}
+
+/**
+ * Delivers the message to every notifier at once and turns how it went into the notification
+ * task's outcome: `data.notifiers` holds one {@link NotifierDelivery} per notifier, in order
+ * (docs/notifications.md).
+ */
+export async function deliverNotification(
+  context: DeliveryContext,
+  message: NotificationMessage,
+  snapshot: JobResult,
+  output: (line: string, stream: OutputStream) => void,
+): Promise<Outcome> {
+  const notifierContext = { ...snapshot, notification: message };
+  const deliveries = await Promise.all(
+    context.notifiers.map(async (notifier): Promise<NotifierDelivery & { readonly sentence?: string }> => {
+      if (notifier.on !== undefined && !notifier.on.includes(message.level)) {
+        output(`${notifier.name}: not sent (it is not set for ${message.level} messages)`, 'stdout');
+        return { name: notifier.name, status: 'not_sent', attempts: 0, error: null };
+      }
+      const { error, reason, attempts } = await callNotifier(notifier, context.redact, (signal) => notifier.notify(message, { result: notifierContext, signal }));
+      if (error === null) {
+        output(`${notifier.name}: sent`, 'stdout');
+        context.emit('notificationSent', { jobId: context.jobId, notifier: notifier.name });
+        return { name: notifier.name, status: 'sent', attempts, error: null };
+      }
+      output(error, 'stderr');
+      context.emit('notificationFailed', { jobId: context.jobId, notifier: notifier.name, error });
+      return { name: notifier.name, status: 'failed', attempts, error: reason, sentence: error };
+    }),
+  );
+  const failed = deliveries.flatMap((delivery) => (delivery.sentence === undefined ? [] : [delivery.sentence]));
+  const data: JsonValue = { notifiers: deliveries.map(({ name, status, attempts, error }) => ({ name, status, attempts, error })) };
+  if (failed.length === 0) return makeOutcome({ status: 'completed', data });
+  return makeOutcome({ error: failed.join('; '), code: 'notifier', data });
+}
+
+/**
+ * Calls a notifier under its own timeout; resolves with the redacted error text (or `null`) and
+ * the attempts it made. The timeout is a {@link startTimer} (any length,
+ * docs/execution-flow.md#timeouts-of-any-length) that aborts the notifier's signal and stops waiting.
+ */
+async function callNotifier(notifier: Notifier, redact: Redactor, call: (signal: AbortSignal) => Promise<void> | undefined): Promise<CallResult> {
+  const timeoutMs = notifierTimeoutMs(notifier);
+  const controller = new AbortController();
+  let cancelTimer = (): void => {};
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    cancelTimer = startTimer(timeoutMs, () => resolve('timeout'));
+  });
+  try {
+    const outcome = await Promise.race([Promise.resolve().then(() => call(controller.signal)), timedOut]);
+    if (outcome !== 'timeout') return { error: null, reason: null, attempts: 1 };
+    const reason = `timed out after ${formatSeconds(timeoutMs)}`;
+    controller.abort(new Error(reason));
+    return { error: redact(`Notifier '${notifier.name}' ${reason}`), reason: redact(reason), attempts: 1 };
+  } catch (error) {
+    const attempts = error instanceof NotificationDeliveryError ? error.attempts : 1;
+    const reason = errorText(error);
+    return { error: redact(`Notifier '${notifier.name}' failed: ${reason}`), reason: redact(reason), attempts };
+  } finally {
+    cancelTimer();
+  }
+}

@@ -1,0 +1,10 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import type { JobStatus, TaskFailureCode, TaskResult } from '../src/index.js';
+
+describe('public types tell the truth', () => {
+  it('a JobResult status is only a final one; a failure carries a code', () => {
+    expectTypeOf<JobStatus>().toEqualTypeOf<'completed' | 'completed_with_warnings' | 'failed' | 'cancelled'>();
+    expectTypeOf<TaskFailureCode>().toEqualTypeOf<'exit' | 'signal' | 'timeout' | 'cancelled' | 'spawn' | 'exception' | 'notifier'>();
+    expectTypeOf<TaskResult['failure']>().toEqualTypeOf<{ readonly code: TaskFailureCode; readonly message: string } | null>();
+  });
+});
