@@ -17,7 +17,8 @@ export interface JobEvents {
   taskProgress: [event: { readonly jobId: string; readonly taskIndex: number } & TaskProgress];
   taskEnd: [event: { readonly jobId: string; readonly task: TaskResult }];
   notificationSent: [event: { readonly jobId: string; readonly notifier: string }];
-  notificationFailed: [event: { readonly jobId: string; readonly notifier: string; readonly error: string }];
+  /** `error` is the whole sentence (`Notifier 'ntfy' failed: connection refused`); `reason` the part after the name. */
+  notificationFailed: [event: { readonly jobId: string; readonly notifier: string; readonly error: string; readonly reason: string }];
   jobEnd: [event: { readonly result: JobResult }];
   /** A listener of another event threw; the job went on unchanged. */
   listenerError: [event: { readonly event: Exclude<keyof JobEvents, 'listenerError'>; readonly error: unknown }];

@@ -164,8 +164,8 @@ export class PlainView implements RunView {
       },
       // While the notification task runs, its output already says what each notifier did; before,
       // a failure is a job-start ping (Healthchecks' /start) that nothing else reports.
-      notificationFailed: ({ notifier, error }) => {
-        if (!this.#notifying) line(`[${notifier}] job-start notification failed: ${error}`);
+      notificationFailed: ({ notifier, reason }) => {
+        if (!this.#notifying) line(`[${notifier}] job-start notification failed: ${reason}`);
       },
     });
   }

@@ -32,7 +32,7 @@ export async function announceStart(context: DeliveryContext): Promise<void> {
   await Promise.all(
     context.notifiers.map(async (notifier) => {
       if (notifier.jobStarted === undefined) return;
-      const { error } = await callNotifier(notifier, context.redact, (signal) =>
+      const { error, reason } = await callNotifier(notifier, context.redact, (signal) =>
         notifier.jobStarted?.({
           jobId: context.jobId,
           jobType: context.jobType,
@@ -40,7 +40,7 @@ export async function announceStart(context: DeliveryContext): Promise<void> {
           signal,
         }),
       );
-      if (error !== null) context.emit('notificationFailed', { jobId: context.jobId, notifier: notifier.name, error });
+      if (error !== null) context.emit('notificationFailed', { jobId: context.jobId, notifier: notifier.name, error, reason: reason ?? error });
     }),
   );
 }
@@ -70,7 +70,7 @@ export async function deliverNotification(
         return { name: notifier.name, status: 'sent', attempts, error: null };
       }
       output(error, 'stderr');
-      context.emit('notificationFailed', { jobId: context.jobId, notifier: notifier.name, error });
+      context.emit('notificationFailed', { jobId: context.jobId, notifier: notifier.name, error, reason: reason ?? error });
       return { name: notifier.name, status: 'failed', attempts, error: reason, sentence: error };
     }),
   );

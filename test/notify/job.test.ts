@@ -145,7 +145,7 @@ describe('notifiers inside a real JobPipeline', () => {
       executor: new FakeExecutor(),
     });
     const out = { text: '', write(chunk: string) { this.text += chunk; return true; } };
-    const view = new PlainView(out, { write: () => true });
+    const view = new PlainView(out, { write: () => true }, { now: () => new Date(2026, 0, 1, 2, 0, 3) });
     view.attach(pipeline);
     const result = await pipeline.run();
     view.close();
@@ -158,12 +158,12 @@ describe('notifiers inside a real JobPipeline', () => {
     ]);
     // docs/cli.md: a job-start ping that fails gets a line of its own, before the notification.
     expect(out.text.split('\n')).toEqual([
-      '[Create archive] started',
-      '[Create archive] completed',
-      "[healthchecks] job-start notification failed: Notifier 'healthchecks' failed: HTTP 500 Internal Server Error, after 3 attempts",
-      '[Notification] started',
-      '[Notification] healthchecks: sent',
-      '[Notification] completed',
+      '02:00:03 [Create archive] started',
+      '02:00:03 [Create archive] completed',
+      '02:00:03 [healthchecks] job-start notification failed: HTTP 500 Internal Server Error, after 3 attempts',
+      '02:00:03 [Notification] started',
+      '02:00:03 [Notification] healthchecks: sent',
+      '02:00:03 [Notification] completed',
       '',
     ]);
   });
