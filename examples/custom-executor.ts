@@ -24,7 +24,7 @@ class TimingExecutor implements Executor {
   async execute(request: ExecRequest): Promise<ExecResult> {
     // The inner executor honours request.signal and request.timeoutMs; this one adds nothing to wait on.
     const result = await this.#inner.execute(request);
-    this.timings.push({ task: request.taskName, exitCode: result.exitCode, durationMs: result.durationMs });
+    this.timings.push({ task: request.taskName ?? '(no task)', exitCode: result.exitCode, durationMs: result.durationMs });
     return result;
   }
 }

@@ -80,9 +80,9 @@ export class FakeExecutor implements Executor {
 
   async execute(request: ExecRequest): Promise<ExecResult> {
     this.calls.push({
-      taskName: request.taskName,
-      taskIndex: request.taskIndex,
-      jobId: request.jobId,
+      taskName: request.taskName ?? '',
+      taskIndex: request.taskIndex ?? -1,
+      jobId: request.jobId ?? '',
       command: request.command,
       shell: request.shell,
       cwd: request.cwd,
@@ -92,7 +92,7 @@ export class FakeExecutor implements Executor {
       maxOutputBytes: request.maxOutputBytes,
       keepBackground: request.keepBackground ?? false,
     });
-    const outcome = this.#next(request.taskName);
+    const outcome = this.#next(request.taskName ?? '');
     const started = performance.now();
     const result = (fields: Partial<ExecResult>): ExecResult => ({
       exitCode: null,

@@ -206,7 +206,6 @@ const KILL_ROUNDS = 5;
  *   command: 'echo hello', shell: '/bin/bash', cwd: process.cwd(), env: { PATH: process.env.PATH ?? '' },
  *   timeoutMs: 10_000, killGraceMs: 2_000, maxOutputBytes: 65_536,
  *   onOutput: (line, stream) => console.log(stream, line),
- *   taskName: 'hello', taskIndex: 0, jobId: 'demo',
  * })
  * // result: { exitCode: 0, signal: null, timedOut: false, cancelled: false, error: null, durationMs: … }
  * ```

@@ -31,12 +31,15 @@ export interface ExecRequest {
   readonly signal?: AbortSignal;
   /** Called once per line of output, in order, as it arrives (no trailing newline). */
   readonly onOutput?: (line: string, stream: OutputStream) => void;
-  /** Name of the task this command belongs to (for executors that dispatch by task, and for messages). */
-  readonly taskName: string;
-  /** 0-based index of that task in the job. */
-  readonly taskIndex: number;
-  /** The job's id. */
-  readonly jobId: string;
+  /**
+   * Name of the task this command belongs to. Metadata the pipeline always fills in, for executors that
+   * dispatch by task (`FakeExecutor`) or log; running a command needs none of it.
+   */
+  readonly taskName?: string;
+  /** 0-based index of that task in the job (metadata, as `taskName`). */
+  readonly taskIndex?: number;
+  /** The job's id (metadata, as `taskName`). */
+  readonly jobId?: string;
 }
 
 /**
