@@ -133,7 +133,7 @@ describe('execution rules (SPEC §1.2) and skip reasons (§1.3)', () => {
     expect(result.notification?.title).toBe('✅ Backup Job Completed Successfully');
     expect(events.filter((e) => e.name.startsWith('notification')).map((e) => e.payload)).toEqual([
       { jobId: result.jobId, notifier: 'good' },
-      { jobId: result.jobId, notifier: 'bad', error: "Notifier 'bad' failed: HTTP 500 Internal Server Error" },
+      { jobId: result.jobId, notifier: 'bad', error: "Notifier 'bad' failed: HTTP 500 Internal Server Error", reason: 'HTTP 500 Internal Server Error' },
     ]);
   });
 
