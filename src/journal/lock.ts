@@ -64,7 +64,7 @@ type Attempt =
  * (pid, start time, job id, start), so a content judged dead never comes back; a lock written since by
  * someone else is never removed. Resolves `false` when another process is doing it right now.
  */
-async function removeStaleLock(keyDir: string, lockPath: string, staleText: string): Promise<boolean> {
+export async function removeStaleLock(keyDir: string, lockPath: string, staleText: string): Promise<boolean> {
   const baseName = `${LOCK_FILE}.stale-${createHash('sha256').update(staleText).digest('hex').slice(0, 16)}`;
   const slot = await takeSlot(join(keyDir, baseName), { ...currentProcess() });
   if (!slot.taken) return false;
