@@ -1,0 +1,110 @@
+import { appendFileSync, closeSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  currentProcess,
+  keyDirectory,
+  openJournal,
+  prepareKeyDirectory,
+  readHistory,
+  type JournalTask,
+} from '../../src/journal/index.js';
+import { stateDir } from './helpers.js';
+
+const TASKS: JournalTask[] = [
+  { index: 0, name: 'Stop Services', phase: 'pre', type: 'hook', runOnJobFailure: false },
+  { index: 1, name: 'backup', phase: 'main', type: 'backup', runOnJobFailure: false },
+  { index: 2, name: 'Restart Services', phase: 'post', type: 'hook', runOnJobFailure: true, cleanupFor: 'Stop Services' },
+];
+
+function lines(path: string): unknown[] {
+  return readFileSync(path, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as unknown);
+}
+
+describe('openJournal', () => {
+  it('lays out <dir>/<sha256(key)[0,32]>/<startedAt compact>-<jobId>.jsonl, 0700/0600, one fsync\'ed record a line', async () => {
+    const dir = stateDir();
+    const keyDir = await prepareKeyDirectory({ dir, key: '/etc/jobhooks/nightly.yml' });
+    // sha256('/etc/jobhooks/nightly.yml'), first 32 hex digits.
+    expect(keyDir).toBe(join(dir, keyDirectory({ dir: '', key: '/etc/jobhooks/nightly.yml' })));
+    expect(keyDir.slice(dir.length + 1)).toMatch(/^[0-9a-f]{32}$/);
+    const journal = await openJournal(keyDir, { jobId: 'job/1', key: '/etc/jobhooks/nightly.yml', startedAt: '2026-11-30T02:15:00.123Z', tasks: TASKS });
+    expect(journal.path).toBe(join(keyDir, '20261130T021500123Z-job_1.jsonl'));
+    expect(statSync(keyDir).mode & 0o777).toBe(0o700);
+    expect(statSync(journal.path).mode & 0o777).toBe(0o600);
+    await journal.taskStart(0, { pgid: process.pid });
+    await journal.taskEnd(0, 'completed');
+    await journal.taskStart(1);
+    await journal.taskEnd(1, 'completed', { archive: 'host-2026-11-30' });
+    await journal.taskEnd(2, 'skipped');
+    await journal.runEnd('completed');
+    const me = currentProcess();
+    const records = lines(journal.path) as Record<string, unknown>[];
+    expect(records.map((record) => ({ ...record, at: undefined }))).toEqual([
+      {
+        type: 'run', v: 1, jobId: 'job/1', key: '/etc/jobhooks/nightly.yml', pid: process.pid, startTime: me.startTime,
+        bootId: me.bootId, host: hostname(), startedAt: '2026-11-30T02:15:00.123Z', tasks: TASKS, at: undefined,
+      },
+      { type: 'taskStart', index: 0, pgid: process.pid, leaderStartTime: me.startTime, at: undefined },
+      { type: 'taskEnd', index: 0, status: 'completed', at: undefined },
+      { type: 'taskStart', index: 1, at: undefined },
+      { type: 'taskEnd', index: 1, status: 'completed', archive: 'host-2026-11-30', at: undefined },
+      { type: 'taskEnd', index: 2, status: 'skipped', at: undefined },
+      { type: 'runEnd', status: 'completed', at: undefined },
+    ]);
+    expect(journal.incomplete).toBe(false);
+  });
+
+  it('an uncreatable directory is ERR_JOURNAL with the path and the OS reason, before anything is written', async () => {
+    const file = join(stateDir(), 'not-a-dir');
+    writeFileSync(file, '');
+    const error = await prepareKeyDirectory({ dir: file, key: 'k' }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ name: 'JobHooksError', code: 'ERR_JOURNAL' });
+    expect((error as Error).message).toBe(
+      `Cannot create the journal at ${keyDirectory({ dir: file, key: 'k' })} (ENOTDIR: ENOTDIR: not a directory, mkdir '${keyDirectory({ dir: file, key: 'k' })}')`,
+    );
+  });
+
+  it('a write error mid-run never throws: it warns once, writes nothing more, and says incomplete', async () => {
+    const keyDir = await prepareKeyDirectory({ dir: stateDir(), key: 'k' });
+    const warnings: string[] = [];
+    const journal = await openJournal(keyDir, { jobId: 'j', key: 'k', startedAt: '2026-11-30T02:15:00.000Z', tasks: TASKS }, {
+      onWarning: (message) => warnings.push(message),
+    });
+    await journal.taskStart(0);
+    // The descriptor is pulled from under the writer: every later write fails (EBADF), as ENOSPC or EIO would.
+    closeSync(descriptorOf(journal.path));
+    await expect(journal.taskEnd(0, 'completed')).resolves.toBeUndefined();
+    await expect(journal.taskStart(1)).resolves.toBeUndefined();
+    await expect(journal.runEnd('completed')).resolves.toBeUndefined();
+    expect(journal.incomplete).toBe(true);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(`^jobhooks: cannot write the journal ${journal.path} \\(EBADF: .*\\); the run goes on without it$`));
+    expect((lines(journal.path) as { type: string }[]).map((record) => record.type)).toEqual(['run', 'taskStart']);
+  });
+
+  it('a torn last line (a crash in the middle of a write) is ignored when reading', async () => {
+    const dir = stateDir();
+    const keyDir = await prepareKeyDirectory({ dir, key: 'k' });
+    const journal = await openJournal(keyDir, { jobId: 'j', key: 'k', startedAt: '2026-11-30T02:15:00.000Z', tasks: TASKS });
+    await journal.taskStart(0);
+    await journal.close();
+    appendFileSync(journal.path, '{"type":"taskEnd","index":0,"sta');
+    const [entry] = await readHistory({ dir, key: 'k' });
+    expect(entry).toMatchObject({ jobId: 'j', status: 'running', finishedAt: null, pid: process.pid });
+  });
+});
+
+/** The descriptor this process has open on `path`. */
+function descriptorOf(path: string): number {
+  const found = readdirSync('/proc/self/fd').find((entry) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${entry}`) === path;
+    } catch {
+      return false;
+    }
+  });
+  if (found === undefined) throw new Error(`no descriptor open on ${path}`);
+  return Number(found);
+}
