@@ -84,6 +84,26 @@ describe('openJournal', () => {
     expect((lines(journal.path) as { type: string }[]).map((record) => record.type)).toEqual(['run', 'taskStart']);
   });
 
+  it('keeps `keep` finished runs (oldest deleted as a run ends); readHistory lists them newest first', async () => {
+    const dir = stateDir();
+    const keyDir = await prepareKeyDirectory({ dir, key: 'k' });
+    for (const [minute, status] of [[1, 'completed'], [2, 'failed'], [3, 'completed'], [4, 'completed_with_warnings']] as const) {
+      const journal = await openJournal(keyDir, { jobId: `run-${minute}`, key: 'k', startedAt: `2026-11-30T02:0${minute}:00.000Z`, tasks: TASKS }, { keep: 3 });
+      await journal.taskStart(1);
+      await journal.taskEnd(1, status === 'failed' ? 'failed' : 'completed', status === 'failed' ? {} : { archive: `a-${minute}` });
+      await journal.runEnd(status, status === 'failed' ? { failedTask: 1 } : {});
+    }
+    expect(readdirSync(keyDir).sort()).toEqual([
+      '20261130T020200000Z-run-2.jsonl', '20261130T020300000Z-run-3.jsonl', '20261130T020400000Z-run-4.jsonl',
+    ]);
+    const history = await readHistory({ dir, key: 'k' }, { limit: 2 });
+    expect(history.map(({ finishedAt, durationMs, ...rest }) => ({ ...rest, finished: typeof finishedAt, duration: typeof durationMs }))).toEqual([
+      { jobId: 'run-4', status: 'completed_with_warnings', startedAt: '2026-11-30T02:04:00.000Z', failedTask: null, pid: process.pid, archive: 'a-4', recoveredBy: null, finished: 'string', duration: 'number' },
+      { jobId: 'run-3', status: 'completed', startedAt: '2026-11-30T02:03:00.000Z', failedTask: null, pid: process.pid, archive: 'a-3', recoveredBy: null, finished: 'string', duration: 'number' },
+    ]);
+    expect((await readHistory({ dir, key: 'k' }))[2]).toMatchObject({ jobId: 'run-2', status: 'failed', failedTask: 'backup', archive: null });
+  });
+
   it('a torn last line (a crash in the middle of a write) is ignored when reading', async () => {
     const dir = stateDir();
     const keyDir = await prepareKeyDirectory({ dir, key: 'k' });
