@@ -6,8 +6,16 @@ export const ErrorCode = {
   CONFIG: 'ERR_CONFIG',
   /** A task status change that the state machine does not allow: a bug in the engine. */
   ILLEGAL_TRANSITION: 'ERR_ILLEGAL_TRANSITION',
-  /** `run()` was called while the same pipeline was still running. */
+  /**
+   * `run()` was called while the same pipeline was still running, or (with a journal) while another
+   * process runs the same journal key (docs/journal.md).
+   */
   ALREADY_RUNNING: 'ERR_ALREADY_RUNNING',
+  /**
+   * The run journal's directory or file could not be created or written before the run started: nothing
+   * ran (docs/journal.md). A write error in the middle of a run never throws: it only warns.
+   */
+  JOURNAL: 'ERR_JOURNAL',
   /** A notifier could not deliver its message (the notification task fails; nothing else changes). */
   NOTIFICATION: 'ERR_NOTIFICATION',
 } as const;

@@ -1,0 +1,281 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCode, JobHooksError } from '../errors.js';
+import type { JobStatus, TaskStatus } from '../types.js';
+import { isProcessAlive, type ProcessIdentity } from './liveness.js';
+
+/** Where a journal lives and which job it is for: the `journal` option of docs/journal.md. */
+export interface JournalLocation {
+  /** The state directory; one subdirectory per key is made in it. */
+  readonly dir: string;
+  /** Names the job across runs (any string: it is hashed for the directory name). */
+  readonly key: string;
+}
+
+/** A job status as the journal records it: a run's own statuses, plus `interrupted` for a recovered run. */
+export type JournalJobStatus = Exclude<JobStatus, 'pending' | 'running'> | 'interrupted';
+
+/** One task of a run, as the `run` record lists it. */
+export interface JournalTask {
+  readonly index: number;
+  readonly name: string;
+  readonly phase: 'pre' | 'main' | 'post' | 'notification';
+  readonly type: string;
+  readonly runOnJobFailure: boolean;
+  /** The pre-hook name of a paired cleanup (docs/hooks.md). */
+  readonly cleanupFor?: string;
+}
+
+/** The first record of a run file. */
+export interface RunRecord extends ProcessIdentity {
+  readonly type: 'run';
+  readonly v: 1;
+  readonly jobId: string;
+  readonly key: string;
+  readonly startedAt: string;
+  readonly tasks: readonly JournalTask[];
+}
+
+export interface TaskStartRecord {
+  readonly type: 'taskStart';
+  readonly index: number;
+  readonly at: string;
+  /** The process group of the task's command, when the executor has one. */
+  readonly pgid?: number;
+  /** That group leader's start time (`/proc/<pgid>/stat` field 22), when it could be read. */
+  readonly leaderStartTime?: number;
+}
+
+export interface TaskEndRecord {
+  readonly type: 'taskEnd';
+  readonly index: number;
+  readonly at: string;
+  readonly status: Exclude<TaskStatus, 'pending' | 'running'>;
+  /** The borg archive the task created, if any. */
+  readonly archive?: string;
+}
+
+export interface RunEndRecord {
+  readonly type: 'runEnd';
+  readonly at: string;
+  readonly status: JournalJobStatus;
+  /** The index of the task the job's failure is about (the one that was running, for `interrupted`). */
+  readonly failedTask?: number;
+  /** The run that recovered this one. */
+  readonly recoveredBy?: { readonly jobId: string; readonly pid: number };
+}
+
+export type JournalRecord = RunRecord | TaskStartRecord | TaskEndRecord | RunEndRecord;
+
+/** File modes of docs/journal.md: only the owner reads the journal. */
+export const DIR_MODE = 0o700;
+export const FILE_MODE = 0o600;
+export const LOCK_FILE = 'lock';
+export const RUN_SUFFIX = '.jsonl';
+
+/**
+ * The directory of one key: `<dir>/<first 32 hex digits of sha256(key)>`.
+ *
+ * @example
+ * ```ts
+ * keyDirectory({ dir: '/var/lib/jobhooks', key: '/etc/jobhooks/nightly.yml' })
+ * ```
+ */
+export function keyDirectory(location: JournalLocation): string {
+  return join(location.dir, createHash('sha256').update(location.key).digest('hex').slice(0, 32));
+}
+
+/** `2026-11-30T02:15:00.123Z` → `20261130T021500123Z`: sorts as the time does. */
+function compactTime(iso: string): string {
+  return iso.replace(/[-:.]/g, '');
+}
+
+/** The file name of a run: `<startedAt compact>-<jobId>.jsonl`, the id cut to safe characters. */
+export function runFileName(startedAt: string, jobId: string): string {
+  const safeId = jobId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 100);
+  return `${compactTime(startedAt)}-${safeId}${RUN_SUFFIX}`;
+}
+
+function reason(error: unknown): string {
+  const err = error as NodeJS.ErrnoException;
+  return err.code !== undefined ? `${err.code}: ${err.message}` : String(error);
+}
+
+/** The ERR_JOURNAL error: the path and the operating system's reason. */
+export function journalError(action: string, path: string, error: unknown): JobHooksError {
+  return new JobHooksError(ErrorCode.JOURNAL, `Cannot ${action} the journal at ${path} (${reason(error)})`, { cause: error });
+}
+
+/**
+ * Makes the key's directory (mode 0700, parents too) and proves it writable by creating and removing a
+ * file in it; throws a `JobHooksError` `ERR_JOURNAL` with the path and the reason otherwise.
+ */
+export async function prepareKeyDirectory(location: JournalLocation): Promise<string> {
+  const keyDir = keyDirectory(location);
+  try {
+    await mkdir(keyDir, { recursive: true, mode: DIR_MODE });
+  } catch (error) {
+    throw journalError('create', keyDir, error);
+  }
+  const probe = join(keyDir, `.probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    const handle = await open(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+    try {
+      await handle.write('probe\n');
+      await handle.sync();
+    } finally {
+      await handle.close();
+      await unlink(probe);
+    }
+  } catch (error) {
+    throw journalError('write', keyDir, error);
+  }
+  return keyDir;
+}
+
+/** fsync of a directory, so a file created or removed in it survives a crash. */
+export async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Creates `path` holding `content`, atomically and exclusively: the content is written and fsync'ed to a
+ * private temporary file first, then hard-linked to `path`, which fails with `EEXIST` when `path` exists.
+ * A reader therefore never sees `path` half written. Resolves `true` when created, `false` on `EEXIST`.
+ */
+export async function createExclusive(path: string, content: string): Promise<boolean> {
+  const temporary = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+  try {
+    await handle.write(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(temporary, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await unlink(temporary).catch(() => {});
+  }
+}
+
+/** The content of a file, or `null` when it does not exist. */
+export async function readIfExists(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** Parses an identity written by {@link createExclusive}; `null` when it is not one. */
+export function parseIdentity(text: string): (ProcessIdentity & Record<string, unknown>) | null {
+  try {
+    const value = JSON.parse(text) as Record<string, unknown>;
+    if (typeof value.pid !== 'number' || typeof value.host !== 'string') return null;
+    return {
+      ...value,
+      pid: value.pid,
+      host: value.host,
+      startTime: typeof value.startTime === 'number' ? value.startTime : null,
+      bootId: typeof value.bootId === 'string' ? value.bootId : null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** What {@link takeSlot} found. */
+export type SlotResult =
+  | { readonly taken: true; readonly path: string }
+  | { readonly taken: false; readonly holder: ProcessIdentity & Record<string, unknown> };
+
+/**
+ * Takes a slot that at most one live process holds: tries `<base>.0`, `<base>.1`, … with
+ * {@link createExclusive}, going past a slot only when its holder is dead. Because each slot file is
+ * created once, exclusively, and a later slot is tried only after the holder of every earlier one was
+ * seen dead (and the dead stay dead), two live holders never exist at once. Slot files of dead holders
+ * stay until the thing they guard is finished (their owner removes them all).
+ */
+export async function takeSlot(base: string, identity: ProcessIdentity & Record<string, unknown>): Promise<SlotResult> {
+  const content = `${JSON.stringify(identity)}\n`;
+  for (let slot = 0; ; slot += 1) {
+    const path = `${base}.${slot}`;
+    if (await createExclusive(path, content)) return { taken: true, path };
+    const text = await readIfExists(path);
+    // Removed meanwhile by whoever finished the thing it guarded: try it again.
+    if (text === null) {
+      slot -= 1;
+      continue;
+    }
+    const holder = parseIdentity(text);
+    if (holder !== null && isProcessAlive(holder)) return { taken: false, holder };
+  }
+}
+
+/** Removes every slot file of `base` (`<base>.0`, `<base>.1`, …) in `dir`. */
+export async function removeSlots(dir: string, baseName: string): Promise<void> {
+  const pattern = new RegExp(`^${baseName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+$`);
+  for (const name of await readdir(dir)) {
+    if (pattern.test(name)) await unlink(join(dir, name)).catch(() => {});
+  }
+}
+
+/** A run file, read: its records in order. A line that does not parse (a torn last line) is left out. */
+export interface ParsedRun {
+  readonly file: string;
+  readonly run: RunRecord;
+  readonly records: readonly JournalRecord[];
+  readonly end: RunEndRecord | null;
+  /** Whether the file ends with a newline (it does not after a crash in the middle of a write). */
+  readonly endsWithNewline: boolean;
+}
+
+/** Parses a run file's text; `null` when it does not begin with a `run` record. */
+export function parseRun(file: string, text: string): ParsedRun | null {
+  const records: JournalRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    try {
+      const record = JSON.parse(line) as JournalRecord;
+      if (record !== null && typeof record === 'object' && typeof record.type === 'string') records.push(record);
+    } catch {
+      // A torn line: a crash in the middle of its write.
+    }
+  }
+  const first = records[0];
+  if (first === undefined || first.type !== 'run') return null;
+  const end = records.findLast((record): record is RunEndRecord => record.type === 'runEnd') ?? null;
+  return { file, run: first, records, end, endsWithNewline: text.endsWith('\n') };
+}
+
+/** Every run file of a key directory, parsed, oldest first (the names sort by start time). */
+export async function readRuns(keyDir: string): Promise<ParsedRun[]> {
+  let names: string[];
+  try {
+    names = await readdir(keyDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const runs: ParsedRun[] = [];
+  for (const name of names.filter((entry) => entry.endsWith(RUN_SUFFIX)).sort()) {
+    const text = await readIfExists(join(keyDir, name));
+    if (text === null) continue;
+    const parsed = parseRun(join(keyDir, name), text);
+    if (parsed !== null) runs.push(parsed);
+  }
+  return runs;
+}

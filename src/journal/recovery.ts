@@ -1,0 +1,184 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import {
+  parseRun,
+  readIfExists,
+  readRuns,
+  removeSlots,
+  takeSlot,
+  type JournalRecord,
+  type JournalTask,
+  type ParsedRun,
+  type TaskEndRecord,
+} from './files.js';
+import { runningTasks } from './history.js';
+import { currentProcess, isProcessAlive, processStartTime, type ProcessIdentity } from './liveness.js';
+import { serialize } from './writer.js';
+
+/** A task of a dead run that had started and not ended when its owner died. */
+export interface DeadRunTask extends JournalTask {
+  /** Its command's process group, when the executor had one. */
+  readonly pgid: number | null;
+  /** That group leader's start time, when it was recorded. */
+  readonly leaderStartTime: number | null;
+}
+
+/** An unfinished run (no `runEnd`) whose owner is gone: what {@link findDeadRuns} returns. */
+export interface DeadRun {
+  /** Its journal file. */
+  readonly file: string;
+  readonly jobId: string;
+  readonly key: string;
+  readonly owner: ProcessIdentity;
+  readonly startedAt: string;
+  readonly tasks: readonly JournalTask[];
+  /** Indexes of the tasks that had started, in order. */
+  readonly started: readonly number[];
+  /** The tasks that had ended, with their status, in order. */
+  readonly ended: readonly { readonly index: number; readonly status: TaskEndRecord['status'] }[];
+  /** The tasks that had started and not ended (normally one: the task running when the owner died). */
+  readonly running: readonly DeadRunTask[];
+}
+
+function toDeadRun(run: ParsedRun): DeadRun {
+  const { jobId, key, pid, startTime, bootId, host, startedAt, tasks } = run.run;
+  const starts = run.records.filter((record): record is Extract<JournalRecord, { type: 'taskStart' }> => record.type === 'taskStart');
+  const running = runningTasks(run).flatMap((index): DeadRunTask[] => {
+    const task = tasks.find((candidate) => candidate.index === index);
+    const start = starts.findLast((record) => record.index === index);
+    if (task === undefined) return [];
+    return [{ ...task, pgid: start?.pgid ?? null, leaderStartTime: start?.leaderStartTime ?? null }];
+  });
+  return {
+    file: run.file,
+    jobId,
+    key,
+    owner: { pid, startTime, bootId, host },
+    startedAt,
+    tasks,
+    started: [...new Set(starts.map((record) => record.index))],
+    ended: run.records.flatMap((record) => (record.type === 'taskEnd' ? [{ index: record.index, status: record.status }] : [])),
+    running,
+  };
+}
+
+/**
+ * The unfinished runs of a key directory whose owner is gone (no process with the recorded pid, or one
+ * with another start time, or another boot), oldest first, each with what was running and which tasks had
+ * started and ended — including those a recovery that died itself had already run. A run owned by a live
+ * process (this one included) is not returned; nor is one from another host.
+ *
+ * @example
+ * ```ts
+ * for (const dead of await findDeadRuns(keyDir)) { const claim = await claimDeadRun(dead, { jobId }); ... }
+ * ```
+ */
+export async function findDeadRuns(keyDir: string): Promise<DeadRun[]> {
+  return (await readRuns(keyDir)).filter((run) => run.end === null && !isProcessAlive(run.run)).map(toDeadRun);
+}
+
+/** Who recovers a dead run: the job id of the run (or `recover`) doing it; the process is this one. */
+export interface Claimant {
+  readonly jobId: string;
+}
+
+/**
+ * The right to recover one dead run, held by this process alone. Its methods append to the dead run's own
+ * file (fsync'ed), so a recovery that dies itself leaves a record of what it already did.
+ */
+export interface DeadRunClaim {
+  readonly run: DeadRun;
+  /** The claim file. */
+  readonly path: string;
+  /** Records that a cleanup of the dead run starts now. */
+  taskStart(index: number, options?: { readonly pgid?: number }): Promise<void>;
+  /** Records that a cleanup of the dead run ended. */
+  taskEnd(index: number, status: TaskEndRecord['status']): Promise<void>;
+  /**
+   * Marks the run finished with `status` (default `interrupted`), naming the task that was running as the
+   * failed one and this claimant as `recoveredBy`, then removes the claim files.
+   */
+  finish(status?: 'interrupted'): Promise<void>;
+  /** Gives the claim up without finishing (another recovery may then claim the run). */
+  release(): Promise<void>;
+}
+
+async function appendDurably(file: string, line: string): Promise<void> {
+  const handle = await open(file, constants.O_WRONLY | constants.O_APPEND);
+  try {
+    await handle.write(line);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Claims a dead run for recovery, exactly once across processes: the claim is the exclusive creation of
+ * `<run file>.claim.<n>` (see docs/journal.md), re-checked against the run file afterwards. Resolves
+ * `null` when a live process holds the claim, or the run was finished meanwhile (another recovery did it).
+ * A claim whose holder died is claimable again (same liveness rule as owners); the new claimant sees in
+ * `run.ended` the cleanups the dead one finished.
+ *
+ * Rejects (with the file system's error) only when the journal cannot be written.
+ *
+ * @example
+ * ```ts
+ * const claim = await claimDeadRun(dead, { jobId })
+ * if (claim !== null) { ...kill groups, run cleanups...; await claim.finish('interrupted') }
+ * ```
+ */
+export async function claimDeadRun(run: DeadRun, claimant: Claimant): Promise<DeadRunClaim | null> {
+  const dir = dirname(run.file);
+  const baseName = `${basename(run.file)}.claim`;
+  const slot = await takeSlot(`${run.file}.claim`, { ...currentProcess(), jobId: claimant.jobId });
+  if (!slot.taken) return null;
+  // What the run file says now, under the claim: a recovery that finished before we claimed, or cleanups
+  // that a recovery which died had already done.
+  const text = await readIfExists(run.file);
+  const parsed = text === null ? null : parseRun(run.file, text);
+  if (parsed === null || parsed.end !== null) {
+    await removeSlots(dir, baseName).catch(() => {});
+    return null;
+  }
+  // A torn last line would swallow the next record: end it first.
+  if (!parsed.endsWithNewline) await appendDurably(run.file, '\n');
+  const current = toDeadRun(parsed);
+  let held = true;
+  const append = async (record: JournalRecord): Promise<void> => appendDurably(run.file, serialize(record));
+  return {
+    run: current,
+    path: slot.path,
+    taskStart: async (index, options = {}) => {
+      const pgid = options.pgid;
+      const leaderStartTime = pgid === undefined ? null : processStartTime(pgid);
+      await append({
+        type: 'taskStart',
+        index,
+        at: new Date().toISOString(),
+        ...(pgid === undefined ? {} : { pgid }),
+        ...(leaderStartTime === null ? {} : { leaderStartTime }),
+      });
+    },
+    taskEnd: async (index, status) => append({ type: 'taskEnd', index, at: new Date().toISOString(), status }),
+    finish: async (status = 'interrupted') => {
+      if (!held) return;
+      const failed = current.running.at(-1);
+      await append({
+        type: 'runEnd',
+        at: new Date().toISOString(),
+        status,
+        ...(failed === undefined ? {} : { failedTask: failed.index }),
+        recoveredBy: { jobId: claimant.jobId, pid: process.pid },
+      });
+      held = false;
+      await removeSlots(dir, baseName);
+    },
+    release: async () => {
+      if (!held) return;
+      held = false;
+      await removeSlots(dir, baseName).catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,174 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  claimDeadRun,
+  currentProcess,
+  findDeadRuns,
+  isProcessAlive,
+  killRecordedGroup,
+  openJournal,
+  prepareKeyDirectory,
+  processStartTime,
+  readHistory,
+  recordedGroupAlive,
+  type JournalTask,
+} from '../../src/journal/index.js';
+import { isAlive } from '../support/processes.js';
+import { buildContender, finish, race, startContender, stateDir } from './helpers.js';
+
+let contender = '';
+beforeAll(async () => {
+  contender = await buildContender();
+});
+
+const TASKS: JournalTask[] = [
+  { index: 0, name: 'Stop Services', phase: 'pre', type: 'hook', runOnJobFailure: false },
+  { index: 1, name: 'backup', phase: 'main', type: 'backup', runOnJobFailure: false },
+  { index: 2, name: 'Restart Services', phase: 'post', type: 'hook', runOnJobFailure: true },
+];
+
+function deadPid(): number {
+  return Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim());
+}
+
+/** A run file as a process that died during 'backup' (a group id above pid_max, so nothing leads it) left it. */
+async function deadRun(dir: string, jobId = 'dead-job'): Promise<string> {
+  const keyDir = await prepareKeyDirectory({ dir, key: 'k' });
+  const journal = await openJournal(keyDir, { jobId, key: 'k', startedAt: '2026-11-30T02:15:00.000Z', tasks: TASKS });
+  await journal.taskStart(0);
+  await journal.taskEnd(0, 'completed');
+  await journal.taskStart(1, { pgid: 4_194_305 });
+  await journal.close();
+  // Rewrite the owner as a pid that no longer runs.
+  const [run, ...rest] = readFileSync(journal.path, 'utf8').trimEnd().split('\n');
+  const record = { ...JSON.parse(run ?? '{}'), pid: deadPid() };
+  require_write(journal.path, [JSON.stringify(record), ...rest].join('\n') + '\n');
+  return keyDir;
+}
+
+import { writeFileSync as require_write } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+describe('liveness', () => {
+  it('processStartTime reads field 22 after the last ")", whatever the command name', async () => {
+    const bin = join(mkdtempSync(join(tmpdir(), 'jobhooks-name-')), 'a) b (c d');
+    copyFileSync('/bin/sleep', bin);
+    spawnSync('chmod', ['+x', bin]);
+    const before = spawn('sleep', ['30']);
+    const odd = spawn(bin, ['30']);
+    const after = spawn('sleep', ['30']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const times = [before, odd, after].map((child) => processStartTime(child.pid ?? 0));
+    for (const child of [before, odd, after]) child.kill('SIGKILL');
+    expect(readFileSync(`/proc/${String(odd.pid)}/stat`, 'latin1').includes('(a) b (c d)')).toBe(true);
+    expect(times.every((time) => typeof time === 'number')).toBe(true);
+    const [t0, t1, t2] = times as number[];
+    expect(t1).toBeGreaterThanOrEqual(t0 ?? 0);
+    expect(t1).toBeLessThanOrEqual(t2 ?? 0);
+  });
+
+  it('an owner is alive iff its pid runs with the recorded start time, on this boot', () => {
+    const me = currentProcess();
+    expect(isProcessAlive(me)).toBe(true);
+    expect(isProcessAlive({ ...me, startTime: (me.startTime ?? 0) + 1 })).toBe(false);
+    expect(isProcessAlive({ ...me, pid: deadPid() })).toBe(false);
+    expect(isProcessAlive({ ...me, bootId: 'another-boot' })).toBe(false);
+    expect(processStartTime(deadPid())).toBe(null);
+  });
+
+  it('a recorded group is killed when its leader matches, or when the leader is gone and members remain; never when the pid was reused', async () => {
+    const leader = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    const pid = leader.pid ?? 0;
+    const start = processStartTime(pid);
+    expect(recordedGroupAlive(pid, (start ?? 0) + 1)).toBe('reused');
+    expect(await killRecordedGroup(pid, (start ?? 0) + 1, 1_000)).toBe('reused');
+    expect(isAlive(pid)).toBe(true);
+    expect(await killRecordedGroup(pid, start, 1_000)).toBe('leader');
+    await exited(leader);
+    // The group's leader (sh) exits at once; its background sleep stays in the group.
+    const shell = spawn('sh', ['-c', 'sleep 30 & echo $!'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    const orphan = Number(await new Promise<string>((resolve) => shell.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+    await exited(shell);
+    const pgid = shell.pid ?? 0;
+    expect(recordedGroupAlive(pgid, 123)).toBe('members');
+    expect(await killRecordedGroup(pgid, 123, 1_000)).toBe('members');
+    for (let i = 0; i < 50 && isAlive(orphan); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(isAlive(orphan)).toBe(false);
+    expect(recordedGroupAlive(pgid, 123)).toBe('gone');
+  });
+});
+
+describe('findDeadRuns / claimDeadRun', () => {
+  it('finds an unfinished run whose owner is gone, with what was running; not a live one', async () => {
+    const dir = stateDir();
+    const keyDir = await deadRun(dir);
+    const live = await openJournal(keyDir, { jobId: 'live', key: 'k', startedAt: '2026-11-30T03:00:00.000Z', tasks: TASKS });
+    const dead = await findDeadRuns(keyDir);
+    expect(dead.map((run) => ({ ...run, file: undefined, owner: undefined }))).toEqual([
+      {
+        file: undefined, owner: undefined, jobId: 'dead-job', key: 'k', startedAt: '2026-11-30T02:15:00.000Z', tasks: TASKS,
+        started: [0, 1], ended: [{ index: 0, status: 'completed' }],
+        running: [{ ...TASKS[1], pgid: 4_194_305, leaderStartTime: null }],
+      },
+    ]);
+    await live.close();
+  });
+
+  it('claims once, records the recovery in the dead run, finishes it interrupted and removes the claim', async () => {
+    const dir = stateDir();
+    const keyDir = await deadRun(dir);
+    const [dead] = await findDeadRuns(keyDir);
+    if (dead === undefined) throw new Error('no dead run');
+    appendFileSync(dead.file, '{"type":"taskEnd","ind'); // torn by the crash
+    const claim = await claimDeadRun(dead, { jobId: 'recoverer' });
+    expect(claim).not.toBe(null);
+    expect(await claimDeadRun(dead, { jobId: 'second' })).toBe(null);
+    await claim?.taskStart(2);
+    await claim?.taskEnd(2, 'completed');
+    await claim?.finish('interrupted');
+    expect(await claimDeadRun(dead, { jobId: 'late' })).toBe(null);
+    expect(await findDeadRuns(keyDir)).toEqual([]);
+    expect(readdirSync(keyDir).filter((name) => name.includes('.claim'))).toEqual([]);
+    const [entry] = await readHistory({ dir, key: 'k' });
+    expect({ ...entry, finishedAt: typeof entry?.finishedAt, durationMs: typeof entry?.durationMs }).toEqual({
+      jobId: 'dead-job', status: 'interrupted', startedAt: '2026-11-30T02:15:00.000Z', finishedAt: 'string', durationMs: 'number',
+      failedTask: 'backup', pid: dead.owner.pid, archive: null, recoveredBy: 'recoverer',
+    });
+    const types = readFileSync(dead.file, 'utf8').trimEnd().split('\n').map((line) => { try { return (JSON.parse(line) as { type: string }).type; } catch { return 'torn'; } });
+    expect(types).toEqual(['run', 'taskStart', 'taskEnd', 'taskStart', 'torn', 'taskStart', 'taskEnd', 'runEnd']);
+  });
+
+  it('10 recoveries in separate processes racing for one dead run: exactly one claims it, one runEnd', async () => {
+    const keyDir = await deadRun(stateDir());
+    const contenders = await race(contender, 10, ['claim', keyDir]);
+    expect(contenders.map((entry) => entry.lines.at(-1)).filter((line) => line === 'won')).toHaveLength(1);
+    await finish(contenders);
+    const [file] = readdirSync(keyDir).filter((name) => name.endsWith('.jsonl'));
+    const ends = readFileSync(join(keyDir, file ?? ''), 'utf8').split('\n').filter((line) => line.includes('"runEnd"'));
+    expect(ends).toHaveLength(1);
+  }, 120_000);
+
+  it('a claim whose claimant died is claimable again', async () => {
+    const keyDir = await deadRun(stateDir());
+    const holder = startContender(contender, ['claim', keyDir, 'hold']);
+    await holder.waitFor((line) => line === 'ready');
+    holder.child.stdin.write('go\n');
+    expect(await holder.waitFor((line) => line === 'won' || line === 'lost')).toBe('won');
+    const [dead] = await findDeadRuns(keyDir);
+    if (dead === undefined) throw new Error('no dead run');
+    expect(await claimDeadRun(dead, { jobId: 'while-alive' })).toBe(null);
+    holder.child.kill('SIGKILL');
+    await new Promise((resolve) => holder.child.once('close', resolve));
+    const claim = await claimDeadRun(dead, { jobId: 'after-death' });
+    expect(claim?.path.endsWith('.claim.1')).toBe(true);
+    await claim?.finish();
+  }, 60_000);
+});
