@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, JobPipeline, parseHooks, type JobPipelineOptions } from '../src/index.js';
 import { FakeExecutor } from '../src/testing.js';
+import { printable } from './helpers.js';
 
 function issuesOf(options: unknown): unknown {
   try {
@@ -8,7 +9,7 @@ function issuesOf(options: unknown): unknown {
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).code).toBe('ERR_CONFIG');
-    return (error as ConfigError).issues;
+    return printable((error as ConfigError).issues);
   }
   throw new Error('expected a ConfigError');
 }
@@ -164,7 +165,7 @@ describe('parseHooks', () => {
       try {
         fn();
       } catch (error) {
-        return (error as ConfigError).issues;
+        return printable((error as ConfigError).issues);
       }
       return [];
     };

@@ -1,5 +1,6 @@
 import type { JsonValue, Task } from '../types.js';
-import { createSchema, DEFAULT_ARCHIVE_NAME, parseOptions, resolveCommon, type BorgCreateOptions } from './options.js';
+import { createSchema, DEFAULT_ARCHIVE_NAME, resolveCommon, type BorgCreateOptions } from './options.js';
+import { parseOptions } from '../validation.js';
 import { buildArgv, makeTask, runBorg, type BorgDataBase } from './run.js';
 
 /**

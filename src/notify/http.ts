@@ -1,10 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
-import { ConfigError, ErrorCode, JobHooksError, type ConfigIssue } from '../errors.js';
-import { formatPath } from '../config.js';
+import { ErrorCode, JobHooksError } from '../errors.js';
 import { durationToMs, formatSeconds, type Duration } from '../duration.js';
 import { startTimer } from '../executor/timers.js';
-import { suggest } from '../suggest.js';
 import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../types.js';
 
 /*
@@ -599,42 +597,6 @@ export function resolvePerLevel<T>(
     warning: given?.warning ?? defaults.warning,
     error: given?.error ?? defaults.error,
   };
-}
-
-/**
- * Validates a notifier's options against its strict zod schema, or throws {@link ConfigError}
- * listing every problem with its path (`token`, `on[1]`, `headers.X-Key`).
- * @internal
- */
-export function parseOptions<S extends z.ZodObject>(schema: S, input: unknown, subject: string): z.output<S> {
-  const parsed = schema.safeParse(input, {
-    error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined),
-  });
-  if (parsed.success) return parsed.data;
-  const known = Object.keys(schema.shape);
-  const issues: ConfigIssue[] = [];
-  for (const issue of parsed.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        const hint = issue.path.length === 0 ? suggest(key, known) : undefined;
-        issues.push({
-          path: formatPath([...issue.path, key]),
-          message: `unknown option "${key}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`,
-        });
-      }
-    } else {
-      issues.push({ path: formatPath(issue.path), message: issue.message });
-    }
-  }
-  // ConfigError lists problems in the order they appear in the input, not in the schema's order.
-  const order = typeof input === 'object' && input !== null ? Object.keys(input) : [];
-  const position = (issue: ConfigIssue): number => {
-    const key = /^[^.[]*/.exec(issue.path)?.[0] ?? '';
-    const index = order.indexOf(key);
-    return index === -1 ? order.length : index;
-  };
-  issues.sort((a, b) => position(a) - position(b));
-  throw new ConfigError(issues, { subject });
 }
 
 /** Resolves the common options once parsed (the duration is known to be valid by then). @internal */

@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import { buildJob, type BuildJobResult } from '../../src/cli/job.js';
+import { printable } from '../helpers.js';
 import { configJsonSchema, type ConfigSchemas } from '../../src/cli/schema.js';
 import type { BorgCheckOptions, BorgCompactOptions, BorgCreateOptions, BorgKeepRules, BorgPruneOptions } from '../../src/borg/index.js';
 import type {
@@ -40,7 +41,7 @@ function build(raw: unknown): BuildJobResult {
 
 function issuesOf(raw: unknown): readonly { path: string; message: string }[] {
   const built = build(raw);
-  return built.ok ? [] : built.issues;
+  return built.ok ? [] : printable(built.issues);
 }
 
 describe('buildJob: a config file to a pipeline', () => {

@@ -5,13 +5,13 @@ import {
   httpNotifierOptionsShape,
   httpUrlSchema,
   jsonField,
-  parseOptions,
   perLevelSchema,
   resolveCommon,
   resolvePerLevel,
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
+import { parseOptions } from '../../validation.js';
 import { UTF8_BYTES, bodyWithDetails } from '../details.js';
 
 /**

@@ -4,7 +4,6 @@ import {
   HttpNotifier,
   httpNotifierOptionsShape,
   httpUrlSchema,
-  parseOptions,
   perLevelSchema,
   rejected,
   resolveCommon,
@@ -12,6 +11,7 @@ import {
   truncate,
   type HttpNotifierOptions,
 } from '../http.js';
+import { parseOptions } from '../../validation.js';
 import { CODE_POINTS, bodyWithDetails } from '../details.js';
 
 /**

@@ -6,12 +6,12 @@ import {
   httpNotifierOptionsShape,
   httpUrlSchema,
   jsonField,
-  parseOptions,
   rejected,
   resolveCommon,
   truncate,
   type HttpNotifierOptions,
 } from '../http.js';
+import { parseOptions } from '../../validation.js';
 import {
   UTF16_UNITS,
   allDetails,
