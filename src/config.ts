@@ -1,30 +1,12 @@
 import { z } from 'zod';
 import { durationProblem, type Duration } from './duration.js';
+import { DEFAULTS } from './defaults.js';
 import { describeValue } from './errors.js';
 import { capped, durationMs, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, type EnvValue } from './validation.js';
 import type { Executor } from './executor/types.js';
 import type { Notifier, Repository, Task } from './types.js';
 
-/**
- * Every default of the engine, in one place. Durations are in milliseconds here; config files
- * write them in seconds or as duration strings.
- */
-export const DEFAULTS = {
-  /** A hook's or task's timeout: 300 s, as in the documented system. */
-  timeoutMs: 300_000,
-  /** The interpreter for string commands. */
-  shell: process.platform === 'win32' ? 'cmd.exe' : '/bin/bash',
-  /** Time between SIGTERM and SIGKILL. */
-  killGraceMs: 10_000,
-  /** The output tail kept per task. */
-  maxOutputBytes: 64 * 1024,
-  /** A notifier's timeout. */
-  notifierTimeoutMs: 30_000,
-  jobType: 'manual',
-  envPrefix: 'JOBHOOKS_',
-  jobLabel: 'Backup',
-  inheritEnv: true,
-} as const;
+export { DEFAULTS };
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks (the shared primitives live in validation.ts)

@@ -1,9 +1,8 @@
+import { DEFAULTS } from '../defaults.js';
 import { z } from 'zod';
 import { durationToMs, type Duration } from '../duration.js';
 import { duration as durationSchema, envRecord as baseEnvRecord, nameString, nonEmptySpawnString, spawnString, type EnvValue } from '../validation.js';
 
-/** The default archive name: borg expands the placeholders when it creates the archive. */
-export const DEFAULT_ARCHIVE_NAME = '{hostname}-{now:%Y-%m-%dT%H:%M:%S}';
 
 // Variables that carry the passphrase: given through `env` they would escape redaction.
 const PASSPHRASE_VARIABLES = ['BORG_PASSPHRASE', 'BORG_PASSCOMMAND', 'BORG_PASSPHRASE_FD', 'BORG_NEW_PASSPHRASE'];
@@ -35,9 +34,6 @@ const lockWaitSchema = z.custom<Duration>((value) => value === 0 || durationToMs
  * fail until someone runs `borg break-lock`.
  */
 export const BORG_MIN_KILL_GRACE_MS = 5_000;
-
-/** The time borg gets between SIGTERM and SIGKILL when its options do not say. */
-export const BORG_DEFAULT_KILL_GRACE = '10s';
 
 const killGraceSchema = durationSchema.superRefine((value, context) => {
   const ms = durationToMs(value);
@@ -372,9 +368,6 @@ export interface BorgCheckOptions extends BorgCommonOptions {
   readonly glob?: string | undefined;
 }
 
-/** How long a borg task may run when its options do not say. */
-export const BORG_DEFAULT_TIMEOUT = '24h';
-
 /** Options after validation: what the tasks read. */
 export interface ResolvedCommon {
   readonly repository: string;
@@ -398,13 +391,13 @@ export function resolveCommon(options: z.output<typeof createSchema> | z.output<
     passphrase: options.passphrase,
     passcommand: options.passcommand,
     env: { ...options.env },
-    borgBinary: options.borgBinary ?? 'borg',
+    borgBinary: options.borgBinary ?? DEFAULTS.borg.binary,
     extraArgs: [...(options.extraArgs ?? [])],
     lockWaitSeconds: options.lockWait === undefined ? undefined : Math.ceil((durationToMs(options.lockWait) ?? 0) / 1000),
     name: options.name,
     critical: options.critical,
-    timeout: options.timeout ?? BORG_DEFAULT_TIMEOUT,
-    killGrace: options.killGrace ?? BORG_DEFAULT_KILL_GRACE,
+    timeout: options.timeout ?? DEFAULTS.borg.timeout,
+    killGrace: options.killGrace ?? DEFAULTS.borg.killGrace,
     warningsAreErrors: options.warningsAreErrors ?? false,
   };
 }

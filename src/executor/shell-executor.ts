@@ -4,6 +4,7 @@ import { access, stat } from 'node:fs/promises';
 import { win32 } from 'node:path';
 import spawn from 'cross-spawn';
 import { z } from 'zod';
+import { DEFAULTS } from '../defaults.js';
 import { parseOptions } from '../validation.js';
 import { LineSplitter } from './line-splitter.js';
 import { scanProcessesSync, signalSession, signalTree, stopTree, treeAlive } from './process-tree.js';
@@ -224,7 +225,7 @@ export class ShellExecutor implements Executor {
   constructor(options: ShellExecutorOptions = {}) {
     const parsed = parseOptions(optionsSchema, options, 'ShellExecutor options');
     this.#tempDir = parsed.tempDir;
-    this.#drainMs = parsed.drainMs ?? 100;
+    this.#drainMs = parsed.drainMs ?? DEFAULTS.drainMs;
   }
 
   /** How many commands are running now (started and not yet settled). */

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
+import { DEFAULTS } from '../defaults.js';
 import { ErrorCode, JobHooksError } from '../errors.js';
 import { durationToMs, formatSeconds, type Duration } from '../duration.js';
 import { startTimer } from '../executor/timers.js';
@@ -13,23 +14,6 @@ import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext 
 
 /** Every level, in the order notifiers list them. @internal */
 export const NOTIFICATION_LEVELS = ['success', 'warning', 'error'] as const satisfies readonly NotificationLevel[];
-
-/**
- * The defaults shared by every built-in notifier.
- *
- * @example
- * ```ts
- * new WebhookNotifier({ url, timeout: NOTIFIER_DEFAULTS.timeout * 2 })
- * ```
- */
-export const NOTIFIER_DEFAULTS = {
-  /** Seconds a notifier may take, retries included. */
-  timeout: 30,
-  /** Extra attempts after a network error, a 5xx or a 429. */
-  retries: 2,
-  /** Show which tasks failed, their errors and last output lines after the body (docs/notifications.md). */
-  details: true,
-} as const;
 
 /**
  * What went wrong with a delivery, as data: branch on this, never on the message.
@@ -551,12 +535,12 @@ const durationSchema = z
 export function notifierOptionsShape(defaultName: string) {
   return {
     name: z.string().trim().min(1, 'must not be empty').default(defaultName),
-    timeout: durationSchema.default(NOTIFIER_DEFAULTS.timeout),
+    timeout: durationSchema.default(DEFAULTS.notifierTimeoutMs / 1000),
     on: z
       .array(levelSchema)
       .min(1, 'list at least one level; leave the notifier out to turn it off')
       .default([...NOTIFICATION_LEVELS]),
-    details: z.boolean().default(NOTIFIER_DEFAULTS.details),
+    details: z.boolean().default(DEFAULTS.notifierDetails),
   };
 }
 
@@ -564,7 +548,7 @@ export function notifierOptionsShape(defaultName: string) {
 export function httpNotifierOptionsShape(defaultName: string) {
   return {
     ...notifierOptionsShape(defaultName),
-    retries: z.number().int('expected a whole number').min(0).max(10).default(NOTIFIER_DEFAULTS.retries),
+    retries: z.number().int('expected a whole number').min(0).max(10).default(DEFAULTS.notifierRetries),
   };
 }
 
@@ -609,7 +593,7 @@ export function resolveCommon(parsed: {
   return {
     name: parsed.name,
     timeout: parsed.timeout,
-    timeoutMs: durationToMs(parsed.timeout) ?? NOTIFIER_DEFAULTS.timeout * 1000,
+    timeoutMs: durationToMs(parsed.timeout) ?? DEFAULTS.notifierTimeoutMs,
     on: Object.freeze([...parsed.on]),
     details: parsed.details,
   };
@@ -663,7 +647,7 @@ export abstract class HttpNotifier implements Notifier {
     this.name = common.name;
     this.timeout = common.timeout;
     this.on = common.on;
-    this.details = common.details ?? NOTIFIER_DEFAULTS.details;
+    this.details = common.details ?? DEFAULTS.notifierDetails;
     this.#timeoutMs = common.timeoutMs;
     this.#retries = retries;
   }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { borgCheck, borgCompact, borgCreate, borgPrune } from '../../src/borg/index.js';
-import { BORG_DEFAULT_TIMEOUT } from '../../src/borg/options.js';
+import { DEFAULTS } from '../../src/defaults.js';
 import { ConfigError } from '../../src/errors.js';
 import { runTask } from './helpers.js';
 import { printable } from '../helpers.js';
@@ -76,7 +76,7 @@ describe('borg task options', () => {
   });
 
   it('the docs give borg tasks the default timeout the factories use (24 h), never the hooks’ 300 s', () => {
-    expect(BORG_DEFAULT_TIMEOUT).toBe('24h');
+    expect(DEFAULTS.borg.timeout).toBe('24h');
     const migrating = readFileSync(join(DOCS, 'migrating.md'), 'utf8');
     // Every line of the migration guide that speaks of borg and a 300 s default also gives borg's 24 h.
     const wrong = migrating.split('\n').filter((line) => /borg/i.test(line) && /300 ?s\b/.test(line) && !/24 ?h/.test(line));
