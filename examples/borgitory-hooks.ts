@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, formatFlow, JobPipeline, parseHooks } from 'jobhooks';
+import { ConfigError, formatFlow, formatPath, JobPipeline, parseHooks } from 'jobhooks';
 
 const work = mkdtempSync(join(tmpdir(), 'jobhooks-example-'));
 
@@ -76,7 +76,7 @@ try {
     parseHooks('[{"name":"DB Dump","command":"pg_dump mydb","critcal":true,"timeout":0}]');
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const issue of error.issues) console.log(`config error at ${issue.path}: ${issue.message}`);
+    for (const issue of error.issues) console.log(`config error at ${formatPath(issue.path)}: ${issue.message}`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
