@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Duration } from '../src/duration.js';
+import { HttpNotifier } from '../src/notify/http.js';
+import type { NotificationMessage, NotifierContext } from '../src/types.js';
 import { borgCreate } from '../src/borg/index.js';
 import { ConfigError, formatPath } from '../src/errors.js';
 import { ShellExecutor } from '../src/executor/shell-executor.js';
@@ -68,6 +71,24 @@ describe('one validation layer (issue 11, point 1): every factory reports alike'
     expect(() => new JobPipeline({ defaults: { timeot: 5 } } as never)).toThrowErrorMatchingInlineSnapshot(`
       [ConfigError: Invalid JobPipeline options (1 problem):
         - defaults.timeot: unknown option "timeot" (did you mean "timeout"?)]
+    `);
+  });
+});
+
+describe('HttpNotifier takes one timeout (issue 11, point 6)', () => {
+  class Probe extends HttpNotifier {
+    readonly secrets: readonly string[] = [];
+    constructor(timeout: Duration) {
+      super({ name: 'probe', timeout, on: ['error'] }, 0);
+    }
+    async notify(_message: NotificationMessage, _context: NotifierContext): Promise<void> {}
+  }
+
+  it('as written (seconds or a string), converted once; an invalid one is a ConfigError', () => {
+    expect(new Probe('2s').timeout).toBe('2s');
+    expect(() => new Probe('soon')).toThrowErrorMatchingInlineSnapshot(`
+      [ConfigError: Invalid Probe options (1 problem):
+        - timeout: expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received string "soon"]
     `);
   });
 });

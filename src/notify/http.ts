@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
 import { ErrorCode, JobHooksError } from '../errors.js';
+import { durationMs, parseOptions } from '../validation.js';
 import { durationToMs, formatSeconds, type Duration } from '../duration.js';
 import { startTimer } from '../executor/timers.js';
 import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../types.js';
@@ -511,10 +512,8 @@ export interface HttpNotifierOptions extends NotifierOptions {
 /** A notifier's common options, resolved: what {@link HttpNotifier}'s constructor takes. */
 export interface ResolvedNotifierOptions {
   readonly name: string;
-  /** As given: seconds or a duration string. */
+  /** Seconds or a duration string, retries included. */
   readonly timeout: Duration;
-  /** The same, in milliseconds. */
-  readonly timeoutMs: number;
   readonly on: readonly NotificationLevel[];
   /**
    * Whether the message's details are shown after the body.
@@ -593,11 +592,13 @@ export function resolveCommon(parsed: {
   return {
     name: parsed.name,
     timeout: parsed.timeout,
-    timeoutMs: durationToMs(parsed.timeout) ?? DEFAULTS.notifierTimeoutMs,
     on: Object.freeze([...parsed.on]),
     details: parsed.details,
   };
 }
+
+// A subclass hands its timeout as written: the one conversion to milliseconds is here.
+const TIMEOUT_ONLY = z.object({ timeout: durationMs });
 
 /**
  * The base of the built-in HTTP notifiers: their common options (`name`, `timeout`, `on`,
@@ -610,7 +611,7 @@ export function resolveCommon(parsed: {
  *   readonly secrets: readonly string[]
  *   readonly #url: URL
  *   constructor(url: string) {
- *     super({ name: 'slack', timeout: 30, timeoutMs: 30_000, on: ['success', 'warning', 'error'] }, 2)
+ *     super({ name: 'slack', timeout: 30, on: ['success', 'warning', 'error'] }, 2)
  *     this.#url = new URL(url)
  *     this.secrets = [url]
  *   }
@@ -648,7 +649,7 @@ export abstract class HttpNotifier implements Notifier {
     this.timeout = common.timeout;
     this.on = common.on;
     this.details = common.details ?? DEFAULTS.notifierDetails;
-    this.#timeoutMs = common.timeoutMs;
+    this.#timeoutMs = parseOptions(TIMEOUT_ONLY, { timeout: common.timeout }, `${new.target.name} options`).timeout;
     this.#retries = retries;
   }
 
