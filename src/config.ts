@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { durationProblem, type Duration } from './duration.js';
+import { durationProblem, durationToMs, type Duration } from './duration.js';
 import { DEFAULTS } from './defaults.js';
 import { describeValue } from './errors.js';
-import { capped, durationMs, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, type EnvValue } from './validation.js';
+import { capped, duration, durationMs, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, type EnvValue } from './validation.js';
 import type { Executor } from './executor/types.js';
 import type { Notifier, Repository, Task } from './types.js';
 
@@ -50,7 +50,7 @@ const hookShape = {
   run_on_job_failure: z.boolean().optional(),
   continueOnFailure: z.boolean().optional(),
   continue_on_failure: z.boolean().optional(),
-  timeout: durationMs.optional(),
+  timeout: duration.optional(),
   shell: nonEmptyString.optional(),
   cwd: nonEmptyString.optional(),
   working_directory: nonEmptyString.nullable().optional(),
@@ -92,7 +92,7 @@ function makeHookSchema(phase: 'pre' | 'post' | 'any') {
       critical: hook.critical ?? false,
       runOnJobFailure: hook.runOnJobFailure ?? hook.run_on_job_failure ?? false,
       continueOnFailure: hook.continueOnFailure ?? hook.continue_on_failure ?? true,
-      timeoutMs: hook.timeout,
+      timeout: hook.timeout,
       shell: hook.shell,
       cwd: hook.cwd ?? hook.working_directory ?? undefined,
       env: hook.env ?? hook.environment_vars ?? {},
@@ -441,7 +441,7 @@ function resolveHook(hook: ParsedHook, defaults: ResolvedDefaults): ResolvedHook
     critical: hook.critical,
     runOnJobFailure: hook.runOnJobFailure,
     continueOnFailure: hook.continueOnFailure,
-    timeoutMs: hook.timeoutMs ?? defaults.timeoutMs,
+    timeoutMs: hook.timeout === undefined ? defaults.timeoutMs : durationToMs(hook.timeout) ?? defaults.timeoutMs,
     shell: hook.shell ?? defaults.shell,
     cwd: hook.cwd ?? defaults.cwd,
     env: { ...hook.env },
@@ -508,7 +508,7 @@ export function parseHooks(json: string): HookConfig[] {
       runOnJobFailure: hook.runOnJobFailure,
       continueOnFailure: hook.continueOnFailure,
       env: hook.env,
-      ...(hook.timeoutMs === undefined ? {} : { timeout: hook.timeoutMs / 1000 }),
+      ...(hook.timeout === undefined ? {} : { timeout: hook.timeout }),
       ...(hook.shell === undefined ? {} : { shell: hook.shell }),
       ...(hook.cwd === undefined ? {} : { cwd: hook.cwd }),
       ...(hook.keepBackground ? { keepBackground: true } : {}),

@@ -149,7 +149,7 @@ describe('parseHooks', () => {
       { name: 'DB Dump', command: 'pg_dump mydb', critical: true, runOnJobFailure: false, continueOnFailure: true, env: {} },
     ]);
     expect(parseHooks('[{"name":"Cleanup","command":"rm /tmp/*","run_on_job_failure":true,"timeout":"5m","shell":"/bin/sh"}]')).toEqual([
-      { name: 'Cleanup', command: 'rm /tmp/*', critical: false, runOnJobFailure: true, continueOnFailure: true, env: {}, timeout: 300, shell: '/bin/sh' },
+      { name: 'Cleanup', command: 'rm /tmp/*', critical: false, runOnJobFailure: true, continueOnFailure: true, env: {}, timeout: '5m', shell: '/bin/sh' },
     ]);
   });
 
