@@ -103,7 +103,7 @@ function makeHookSchema(phase: 'pre' | 'post' | 'any') {
 const hookSchema = makeHookSchema('any');
 
 /**
- * A hook as users write it: `{ name, command }` plus options (SPEC §2). The documented API's
+ * A hook as users write it: `{ name, command }` plus options (docs/hooks.md, "Every option"). The documented API's
  * snake_case names are accepted too: `run_on_job_failure`, `continue_on_failure`,
  * `working_directory`, `environment_vars` (and `log_output`, which has no effect).
  *

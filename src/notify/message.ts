@@ -10,8 +10,8 @@ export function capitalize(word: string): string {
 }
 
 /**
- * Builds the one notification message of a job, exactly as SPEC §5 says. The case is decided from
- * the non-notification tasks, `result.failure` and a `cancelled` status, so calling it on a final
+ * Builds the one notification message of a job, exactly as docs/notifications.md ("The message")
+ * says. The case is decided from the non-notification tasks, `result.failure` and a `cancelled` status, so calling it on a final
  * result gives back `result.notification`. The notification task, when there is one, counts as completed (the message
  * is written while it is being delivered).
  *
