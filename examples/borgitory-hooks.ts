@@ -64,7 +64,7 @@ try {
     repository: { id: 123, name: 'MyRepository' },
     env: { STAGING: work },
     preHooks,
-    post_job_hooks: postJobHooks, // the JSON string works directly too
+    postHooks: postJobHooks, // the JSON string works directly too
   }).run();
 
   console.log(formatFlow(result));

@@ -61,6 +61,9 @@ const hookShape = {
   log_output: z.boolean().optional(),
 };
 
+/** The snake_case names of Borgitory's stored hooks, and `log_output`, which has no effect. */
+const HOOK_ALIASES = ['run_on_job_failure', 'continue_on_failure', 'working_directory', 'environment_vars', 'log_output'] as const;
+
 const ALIASES = [
   ['runOnJobFailure', 'run_on_job_failure'],
   ['continueOnFailure', 'continue_on_failure'],
@@ -103,9 +106,10 @@ function makeHookSchema(phase: 'pre' | 'post' | 'any') {
 const hookSchema = makeHookSchema('any');
 
 /**
- * A hook as users write it: `{ name, command }` plus options (docs/hooks.md, "Every option"). The documented API's
- * snake_case names are accepted too: `run_on_job_failure`, `continue_on_failure`,
- * `working_directory`, `environment_vars` (and `log_output`, which has no effect).
+ * A hook as code writes it: `{ name, command }` plus options (docs/hooks.md, "Every option"), in
+ * camelCase. The snake_case names of Borgitory's stored hooks (`run_on_job_failure`,
+ * `continue_on_failure`, `working_directory`, `environment_vars`, `log_output`) belong to
+ * {@link parseHooks} and the config file; the pipeline still accepts them at run time.
  *
  * @example
  * ```ts
@@ -127,15 +131,11 @@ export interface HookConfig {
    * @default false
    */
   readonly runOnJobFailure?: boolean | undefined;
-  /** The documented API's name for `runOnJobFailure`. */
-  readonly run_on_job_failure?: boolean | undefined;
   /**
    * `false`: a failure of this (non-critical) hook skips the rest of its phase, not the job.
    * @default true
    */
   readonly continueOnFailure?: boolean | undefined;
-  /** The documented API's name for `continueOnFailure`. */
-  readonly continue_on_failure?: boolean | undefined;
   /**
    * Seconds or a duration string (`"90s"`, `"5m"`); then the whole process tree is killed.
    * @default 300
@@ -151,22 +151,16 @@ export interface HookConfig {
    * @default the pipeline's `defaults.cwd`
    */
   readonly cwd?: string | undefined;
-  /** The documented API's name for `cwd`. */
-  readonly working_directory?: string | null | undefined;
   /**
    * Extra environment for this hook.
    * @default {}
    */
   readonly env?: Readonly<Record<string, EnvValue>> | undefined;
-  /** The documented API's name for `env`. */
-  readonly environment_vars?: Readonly<Record<string, EnvValue>> | undefined;
   /**
    * Leave processes the hook started in the background running (daemons it starts on purpose).
    * @default false
    */
   readonly keepBackground?: boolean | undefined;
-  /** Accepted for Borgitory's stored hooks; output is always captured, so it has no effect. */
-  readonly log_output?: boolean | undefined;
 }
 
 type ParsedHook = z.output<typeof hookSchema>;
@@ -304,14 +298,10 @@ const pipelineSchema = z
 export interface JobPipelineOptions {
   /** Hooks run before the main tasks, in order: an array, or the JSON string the documented API stores. */
   readonly preHooks?: HookListInput | undefined;
-  /** The documented API's name for `preHooks`. */
-  readonly pre_job_hooks?: HookListInput | undefined;
   /** The main tasks, in order: `commandTask(...)`, the borg tasks, any {@link Task}. */
   readonly tasks?: readonly Task[] | undefined;
   /** Hooks run after the main tasks, in order. */
   readonly postHooks?: HookListInput | undefined;
-  /** The documented API's name for `postHooks`. */
-  readonly post_job_hooks?: HookListInput | undefined;
   /** Where the job's outcome is sent; with none, the job has no notification task. */
   readonly notifiers?: readonly Notifier[] | undefined;
   /**
@@ -358,8 +348,10 @@ export interface JobPipelineOptions {
 
 // The hand-written types above are what users read; these lines keep them equal to the schemas.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const hookConfigMatchesSchema: Same<Required<HookConfig>, Required<{ readonly [K in keyof z.input<typeof hookSchema>]: z.input<typeof hookSchema>[K] }>> = true;
-const optionKeysMatchSchema: Same<keyof JobPipelineOptions, keyof z.input<typeof pipelineSchema>> = true;
+// The snake_case aliases are left out of the public types: they belong to parseHooks and the config file.
+type HookInput = Omit<z.input<typeof hookSchema>, (typeof HOOK_ALIASES)[number]>;
+const hookConfigMatchesSchema: Same<Required<HookConfig>, Required<{ readonly [K in keyof HookInput]: HookInput[K] }>> = true;
+const optionKeysMatchSchema: Same<keyof JobPipelineOptions, Exclude<keyof z.input<typeof pipelineSchema>, 'pre_job_hooks' | 'post_job_hooks'>> = true;
 void hookConfigMatchesSchema;
 void optionKeysMatchSchema;
 

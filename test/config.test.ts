@@ -130,12 +130,14 @@ describe('configuration validation (SPEC §2)', () => {
 
   it('accepts durations as seconds or strings, and snake_case aliases', async () => {
     const executor = new FakeExecutor();
-    await new JobPipeline({
+    // The public types are camelCase only; the pipeline still takes the aliases at run time.
+    const options: unknown = {
       pre_job_hooks: '[{"name":"DB Dump","command":"pg_dump mydb","critical":true,"timeout":90,"working_directory":"/tmp","environment_vars":{"A":"1"},"log_output":false}]',
       postHooks: [{ name: 'a', command: 'x', timeout: '500ms', run_on_job_failure: true, continue_on_failure: false }],
       defaults: { killGrace: '2s' },
       executor,
-    }).run();
+    };
+    await new JobPipeline(options as JobPipelineOptions).run();
     expect(executor.calls.map((call) => [call.taskName, call.timeoutMs, call.cwd, call.env['A'], call.killGraceMs])).toEqual([
       ['DB Dump', 90_000, '/tmp', '1', 2_000],
       ['a', 500, process.cwd(), undefined, 2_000],
