@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
 import { ErrorCode, JobHooksError } from '../errors.js';
-import { durationMs, parseOptions } from '../validation.js';
+import { duration, durationMs, parseOptions } from '../validation.js';
 import { durationToMs, formatSeconds, type Duration } from '../duration.js';
 import { startTimer } from '../executor/timers.js';
 import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../types.js';
@@ -524,17 +524,11 @@ export interface ResolvedNotifierOptions {
 
 const levelSchema = z.enum(NOTIFICATION_LEVELS);
 
-const durationSchema = z
-  .union([z.number(), z.string()])
-  .refine((value) => durationToMs(value) !== undefined, {
-    message: 'expected a positive number of seconds or a duration string like "30s" or "500ms"',
-  });
-
 /** The zod shape of {@link NotifierOptions}, for a notifier's own strict object schema. @internal */
 export function notifierOptionsShape(defaultName: string) {
   return {
     name: z.string().trim().min(1, 'must not be empty').default(defaultName),
-    timeout: durationSchema.default(DEFAULTS.notifierTimeoutMs / 1000),
+    timeout: duration.default(DEFAULTS.notifierTimeoutMs / 1000),
     on: z
       .array(levelSchema)
       .min(1, 'list at least one level; leave the notifier out to turn it off')
