@@ -92,9 +92,9 @@ describe('borgCheck options', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       expect(printable((error as ConfigError).issues)).toEqual([
-        { path: 'archivesOnly', message: 'cannot be combined with "repositoryOnly": together they would check nothing' },
         { path: 'verifyData', message: 'cannot be combined with "repositoryOnly": verifying data is part of the archives check' },
         { path: 'lastArchives', message: 'cannot be combined with "repositoryOnly": it selects archives, which a repository-only check does not read' },
+        { path: 'archivesOnly', message: 'cannot be combined with "repositoryOnly": together they would check nothing' },
       ]);
     }
     try {

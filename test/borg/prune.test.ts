@@ -193,9 +193,9 @@ describe('borgPrune options', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       expect(printable((error as ConfigError).issues)).toEqual([
-        { path: 'keep.within', message: 'expected a number and a unit: "48H", "7d", "4w", "6m", "1y" ("S" and "M" need borg 1.4)' },
         { path: 'keep.daily', message: 'expected a number greater than 0' },
         { path: 'keep.weekly', message: 'expected a whole number, received number 1.5' },
+        { path: 'keep.within', message: 'expected a number and a unit: "48H", "7d", "4w", "6m", "1y" ("S" and "M" need borg 1.4)' },
       ]);
     }
     try {
