@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { durationProblem, durationToMs, type Duration } from './duration.js';
+import { durationProblem, type Duration } from './duration.js';
 import { DEFAULTS } from './defaults.js';
 import { describeValue } from './errors.js';
-import { capped, duration, durationMs, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, type EnvValue } from './validation.js';
+import { capped, durationMs, durationWritten, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, type EnvValue } from './validation.js';
 import type { Executor } from './executor/types.js';
 import type { Notifier, Repository, Task } from './types.js';
 
@@ -50,7 +50,7 @@ const hookShape = {
   run_on_job_failure: z.boolean().optional(),
   continueOnFailure: z.boolean().optional(),
   continue_on_failure: z.boolean().optional(),
-  timeout: duration.optional(),
+  timeout: durationWritten.optional(),
   shell: nonEmptyString.optional(),
   cwd: nonEmptyString.optional(),
   working_directory: nonEmptyString.nullable().optional(),
@@ -433,7 +433,7 @@ function resolveHook(hook: ParsedHook, defaults: ResolvedDefaults): ResolvedHook
     critical: hook.critical,
     runOnJobFailure: hook.runOnJobFailure,
     continueOnFailure: hook.continueOnFailure,
-    timeoutMs: hook.timeout === undefined ? defaults.timeoutMs : durationToMs(hook.timeout) ?? defaults.timeoutMs,
+    timeoutMs: hook.timeout?.ms ?? defaults.timeoutMs,
     shell: hook.shell ?? defaults.shell,
     cwd: hook.cwd ?? defaults.cwd,
     env: { ...hook.env },
@@ -500,7 +500,7 @@ export function parseHooks(json: string): HookConfig[] {
       runOnJobFailure: hook.runOnJobFailure,
       continueOnFailure: hook.continueOnFailure,
       env: hook.env,
-      ...(hook.timeout === undefined ? {} : { timeout: hook.timeout }),
+      ...(hook.timeout === undefined ? {} : { timeout: hook.timeout.written }),
       ...(hook.shell === undefined ? {} : { shell: hook.shell }),
       ...(hook.cwd === undefined ? {} : { cwd: hook.cwd }),
       ...(hook.keepBackground ? { keepBackground: true } : {}),

@@ -97,6 +97,16 @@ export const durationMs = z.custom<Duration>().transform((value, context) => {
   return durationToMs(value) ?? z.NEVER;
 });
 
+/** A {@link Duration} checked and kept both ways: as written (to hand back) and in milliseconds (to use). */
+export const durationWritten = z.custom<Duration>().transform((value, context) => {
+  const problem = durationProblem(value);
+  if (problem !== undefined) {
+    context.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  }
+  return { written: value, ms: durationToMs(value) ?? z.NEVER };
+});
+
 /** An array of at most `max` elements, checked before the elements are: a huge list fails fast. */
 export function capped<T extends z.ZodType>(element: T, max: number, what: string) {
   return z
