@@ -22,9 +22,6 @@ export default defineConfig([
     dts: true,
     target: 'node20',
     sourcemap: true,
-    // p-timeout is ESM-only: `require()` of it fails on Node 20 before 20.19, so the CommonJS
-    // build carries its own copy. The ESM build imports it from node_modules as usual.
-    noExternal: ['p-timeout'],
   },
   {
     // The `jobhooks` binary: ESM only, with its shebang kept by tsup.

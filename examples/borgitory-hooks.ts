@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, formatFlow, JobPipeline, parseHooks } from 'jobhooks';
+import { ConfigError, formatFlow, formatPath, JobPipeline, parseHooks } from 'jobhooks';
 
 const work = mkdtempSync(join(tmpdir(), 'jobhooks-example-'));
 
@@ -64,7 +64,7 @@ try {
     repository: { id: 123, name: 'MyRepository' },
     env: { STAGING: work },
     preHooks,
-    post_job_hooks: postJobHooks, // the JSON string works directly too
+    postHooks: postJobHooks, // the JSON string works directly too
   }).run();
 
   console.log(formatFlow(result));
@@ -76,7 +76,7 @@ try {
     parseHooks('[{"name":"DB Dump","command":"pg_dump mydb","critcal":true,"timeout":0}]');
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const issue of error.issues) console.log(`config error at ${issue.path}: ${issue.message}`);
+    for (const issue of error.issues) console.log(`config error at ${formatPath(issue.path)}: ${issue.message}`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

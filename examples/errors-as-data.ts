@@ -1,6 +1,6 @@
 // Errors are data: branch on `code`, `issues[].path` and result flags, never on message text.
 // Run: `npx tsx examples/errors-as-data.ts`. Runs only `sleep` and `exit`.
-import { ConfigError, JobHooksError, JobPipeline, type HookConfig } from 'jobhooks';
+import { ConfigError, formatPath, JobHooksError, JobPipeline, type HookConfig } from 'jobhooks';
 
 // 1. Invalid configuration: every problem at once, each with its path. Nothing runs.
 try {
@@ -14,7 +14,7 @@ try {
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.log(`code: ${error.code}`);
-  for (const issue of error.issues) console.log(`  ${issue.path}: ${issue.message}`);
+  for (const issue of error.issues) console.log(`  ${formatPath(issue.path)}: ${issue.message}`);
 }
 
 // 2. Misuse: running the same pipeline twice at once rejects; run() never rejects because a task failed.

@@ -1,35 +1,15 @@
 import { z } from 'zod';
-import { durationProblem, durationToMs, type Duration } from './duration.js';
-import { ConfigError, describeValue, type ConfigIssue } from './errors.js';
-import { suggest } from './suggest.js';
+import { durationProblem, type Duration } from './duration.js';
+import { DEFAULTS } from './defaults.js';
+import { describeValue } from './errors.js';
+import { capped, durationMs, durationWritten, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, type EnvValue } from './validation.js';
 import type { Executor } from './executor/types.js';
 import type { Notifier, Repository, Task } from './types.js';
 
-/**
- * Every default of the engine, in one place. Durations are in milliseconds here; config files
- * write them in seconds or as duration strings.
- */
-export const DEFAULTS = {
-  /** A hook's or task's timeout: 300 s, as in the documented system. */
-  timeoutMs: 300_000,
-  /** The interpreter for string commands. */
-  shell: process.platform === 'win32' ? 'cmd.exe' : '/bin/bash',
-  /** Time between SIGTERM and SIGKILL. */
-  killGraceMs: 10_000,
-  /** The output tail kept per task. */
-  maxOutputBytes: 64 * 1024,
-  /** A notifier's timeout. */
-  notifierTimeoutMs: 30_000,
-  jobType: 'manual',
-  envPrefix: 'JOBHOOKS_',
-  jobLabel: 'Backup',
-  inheritEnv: true,
-} as const;
+export { DEFAULTS };
 
 // ---------------------------------------------------------------------------------------------
-// Building blocks
-
-export { describeValue };
+// Building blocks (the shared primitives live in validation.ts)
 
 /**
  * Upper bounds on what a configuration may hold, so that a runaway or hostile file fails fast with a
@@ -46,73 +26,7 @@ export const LIMITS = {
   maxOutputBytes: 64 * 1024 * 1024,
 } as const;
 
-const NUL_MESSAGE = 'must not contain a NUL byte ("\\0"): no command, argument or environment can carry one';
-
-/**
- * A string that may reach `spawn` (a command, an argument, a working directory, an environment
- * name or value): a NUL byte in it is rejected here, with its path, instead of failing the spawn
- * after the earlier hooks ran. Every such string in every schema is built on this one.
- */
-export const spawnString = z.string().refine((value) => !value.includes('\0'), { message: NUL_MESSAGE });
-
-/** A {@link spawnString} with something in it besides spaces. */
-export const nonEmptySpawnString = spawnString.refine((value) => value.trim().length > 0, { message: 'must not be empty' });
-
 const nonEmptyString = nonEmptySpawnString;
-
-// Control characters (newline, tab, ESC, …) in a name could forge or garble lines in the plain log.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const CONTROL_MESSAGE = 'must not contain control characters (newline, tab, escape, …): a name is printed in log lines';
-
-/** The name of a hook or task: not empty, one line, no control characters. */
-export const nameString = z.string().superRefine((value, context) => {
-  const problem = nameProblem(value);
-  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
-});
-
-/** What a name check says about `value`, or `undefined` when it is a valid task name. */
-function nameProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string') return `expected a non-empty string, received ${describeValue(value)}`;
-  if (value.trim() === '') return 'must not be empty';
-  if (value.includes('\0')) return NUL_MESSAGE;
-  if (CONTROL_CHARACTERS.test(value)) return CONTROL_MESSAGE;
-  return undefined;
-}
-
-/**
- * `__proto__` as a map key would set the map's prototype instead of adding an entry: it is
- * refused in every map, with its path, rather than silently dropped.
- */
-const PROTO_KEY_MESSAGE = '"__proto__" cannot be used as a name';
-
-/** The value of an environment variable as written: a number or boolean becomes its string form. */
-export type EnvValue = string | number | boolean;
-
-const envValue = z
-  .custom<EnvValue>((value) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean', {
-    error: (issue) => `expected a string, number or boolean, received ${describeValue(issue.input)}`,
-  })
-  .refine((value) => typeof value !== 'number' || Number.isFinite(value), { message: 'expected a finite number' })
-  .transform((value) => String(value))
-  .pipe(spawnString);
-
-/**
- * A map that refuses an own `__proto__` key (as `JSON.parse` and YAML make them) instead of
- * letting zod drop it without a word.
- */
-function withoutProtoKey<Out, In>(record: z.ZodType<Out, In>) {
-  return z
-    .custom<In>(() => true)
-    .superRefine((value, context) => {
-      if (isObject(value) && Object.hasOwn(value, '__proto__')) context.addIssue({ code: 'custom', path: ['__proto__'], message: PROTO_KEY_MESSAGE });
-    })
-    .pipe(record);
-}
-
-/** An environment map: names without "=" or NUL; string, number or boolean values, given to processes as strings. */
-export const envRecord = withoutProtoKey(
-  z.record(z.string().regex(/^[^=\0]+$/, { message: 'environment variable names must not be empty or contain "=" or NUL' }), envValue),
-);
 
 /** A context key becomes the variable `<prefix><KEY>`: only characters valid in a variable name. */
 const contextKey = z.string().regex(/^[A-Za-z0-9_]+$/, {
@@ -120,23 +34,6 @@ const contextKey = z.string().regex(/^[A-Za-z0-9_]+$/, {
 });
 
 const contextRecord = withoutProtoKey(z.record(contextKey, z.union([spawnString, z.number(), z.boolean()])));
-
-const duration = z.custom<Duration>().transform((value, context) => {
-  const problem = durationProblem(value);
-  if (problem !== undefined) {
-    context.addIssue({ code: 'custom', message: problem });
-    return z.NEVER;
-  }
-  return durationToMs(value) ?? z.NEVER;
-});
-
-/** An array of at most `max` elements, checked before the elements are: a huge list fails fast. */
-function capped<T extends z.ZodType>(element: T, max: number, what: string) {
-  return z
-    .array(z.unknown())
-    .max(max, { message: `at most ${max} ${what} are allowed (the limit keeps a runaway file from exhausting memory)` })
-    .pipe(z.array(element));
-}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -153,7 +50,7 @@ const hookShape = {
   run_on_job_failure: z.boolean().optional(),
   continueOnFailure: z.boolean().optional(),
   continue_on_failure: z.boolean().optional(),
-  timeout: duration.optional(),
+  timeout: durationWritten.optional(),
   shell: nonEmptyString.optional(),
   cwd: nonEmptyString.optional(),
   working_directory: nonEmptyString.nullable().optional(),
@@ -163,6 +60,9 @@ const hookShape = {
   /** Borgitory writes this key; output is always captured here, so it is accepted and has no effect. */
   log_output: z.boolean().optional(),
 };
+
+/** The snake_case names of Borgitory's stored hooks, and `log_output`, which has no effect. */
+const HOOK_ALIASES = ['run_on_job_failure', 'continue_on_failure', 'working_directory', 'environment_vars', 'log_output'] as const;
 
 const ALIASES = [
   ['runOnJobFailure', 'run_on_job_failure'],
@@ -195,7 +95,7 @@ function makeHookSchema(phase: 'pre' | 'post' | 'any') {
       critical: hook.critical ?? false,
       runOnJobFailure: hook.runOnJobFailure ?? hook.run_on_job_failure ?? false,
       continueOnFailure: hook.continueOnFailure ?? hook.continue_on_failure ?? true,
-      timeoutMs: hook.timeout,
+      timeout: hook.timeout,
       shell: hook.shell,
       cwd: hook.cwd ?? hook.working_directory ?? undefined,
       env: hook.env ?? hook.environment_vars ?? {},
@@ -206,9 +106,10 @@ function makeHookSchema(phase: 'pre' | 'post' | 'any') {
 const hookSchema = makeHookSchema('any');
 
 /**
- * A hook as users write it: `{ name, command }` plus options (SPEC §2). The documented API's
- * snake_case names are accepted too: `run_on_job_failure`, `continue_on_failure`,
- * `working_directory`, `environment_vars` (and `log_output`, which has no effect).
+ * A hook as code writes it: `{ name, command }` plus options (docs/hooks.md, "Every option"), in
+ * camelCase. The snake_case names of Borgitory's stored hooks (`run_on_job_failure`,
+ * `continue_on_failure`, `working_directory`, `environment_vars`, `log_output`) belong to
+ * {@link parseHooks} and the config file; the pipeline still accepts them at run time.
  *
  * @example
  * ```ts
@@ -230,15 +131,11 @@ export interface HookConfig {
    * @default false
    */
   readonly runOnJobFailure?: boolean | undefined;
-  /** The documented API's name for `runOnJobFailure`. */
-  readonly run_on_job_failure?: boolean | undefined;
   /**
    * `false`: a failure of this (non-critical) hook skips the rest of its phase, not the job.
    * @default true
    */
   readonly continueOnFailure?: boolean | undefined;
-  /** The documented API's name for `continueOnFailure`. */
-  readonly continue_on_failure?: boolean | undefined;
   /**
    * Seconds or a duration string (`"90s"`, `"5m"`); then the whole process tree is killed.
    * @default 300
@@ -254,22 +151,16 @@ export interface HookConfig {
    * @default the pipeline's `defaults.cwd`
    */
   readonly cwd?: string | undefined;
-  /** The documented API's name for `cwd`. */
-  readonly working_directory?: string | null | undefined;
   /**
    * Extra environment for this hook.
    * @default {}
    */
   readonly env?: Readonly<Record<string, EnvValue>> | undefined;
-  /** The documented API's name for `env`. */
-  readonly environment_vars?: Readonly<Record<string, EnvValue>> | undefined;
   /**
    * Leave processes the hook started in the background running (daemons it starts on purpose).
    * @default false
    */
   readonly keepBackground?: boolean | undefined;
-  /** Accepted for Borgitory's stored hooks; output is always captured, so it has no effect. */
-  readonly log_output?: boolean | undefined;
 }
 
 type ParsedHook = z.output<typeof hookSchema>;
@@ -354,10 +245,10 @@ const executorSchema = z.custom<Executor>().superRefine((executor, context) => {
 // The pipeline
 
 const defaultsSchema = z.strictObject({
-  timeout: duration.optional(),
+  timeout: durationMs.optional(),
   shell: nonEmptyString.optional(),
   cwd: nonEmptyString.optional(),
-  killGrace: duration.optional(),
+  killGrace: durationMs.optional(),
   maxOutputBytes: z
     .number()
     .int()
@@ -407,14 +298,10 @@ const pipelineSchema = z
 export interface JobPipelineOptions {
   /** Hooks run before the main tasks, in order: an array, or the JSON string the documented API stores. */
   readonly preHooks?: HookListInput | undefined;
-  /** The documented API's name for `preHooks`. */
-  readonly pre_job_hooks?: HookListInput | undefined;
   /** The main tasks, in order: `commandTask(...)`, the borg tasks, any {@link Task}. */
   readonly tasks?: readonly Task[] | undefined;
   /** Hooks run after the main tasks, in order. */
   readonly postHooks?: HookListInput | undefined;
-  /** The documented API's name for `postHooks`. */
-  readonly post_job_hooks?: HookListInput | undefined;
   /** Where the job's outcome is sent; with none, the job has no notification task. */
   readonly notifiers?: readonly Notifier[] | undefined;
   /**
@@ -461,8 +348,10 @@ export interface JobPipelineOptions {
 
 // The hand-written types above are what users read; these lines keep them equal to the schemas.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const hookConfigMatchesSchema: Same<Required<HookConfig>, Required<{ readonly [K in keyof z.input<typeof hookSchema>]: z.input<typeof hookSchema>[K] }>> = true;
-const optionKeysMatchSchema: Same<keyof JobPipelineOptions, keyof z.input<typeof pipelineSchema>> = true;
+// The snake_case aliases are left out of the public types: they belong to parseHooks and the config file.
+type HookInput = Omit<z.input<typeof hookSchema>, (typeof HOOK_ALIASES)[number]>;
+const hookConfigMatchesSchema: Same<Required<HookConfig>, Required<{ readonly [K in keyof HookInput]: HookInput[K] }>> = true;
+const optionKeysMatchSchema: Same<keyof JobPipelineOptions, Exclude<keyof z.input<typeof pipelineSchema>, 'pre_job_hooks' | 'post_job_hooks'>> = true;
 void hookConfigMatchesSchema;
 void optionKeysMatchSchema;
 
@@ -544,7 +433,7 @@ function resolveHook(hook: ParsedHook, defaults: ResolvedDefaults): ResolvedHook
     critical: hook.critical,
     runOnJobFailure: hook.runOnJobFailure,
     continueOnFailure: hook.continueOnFailure,
-    timeoutMs: hook.timeoutMs ?? defaults.timeoutMs,
+    timeoutMs: hook.timeout?.ms ?? defaults.timeoutMs,
     shell: hook.shell ?? defaults.shell,
     cwd: hook.cwd ?? defaults.cwd,
     env: { ...hook.env },
@@ -557,9 +446,7 @@ function resolveHook(hook: ParsedHook, defaults: ResolvedDefaults): ResolvedHook
  * problem, each with its path, when anything is wrong; the input is never changed.
  */
 export function resolvePipelineOptions(options: unknown): ResolvedPipelineOptions {
-  const parsed = pipelineSchema.safeParse(options, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, [], options), { subject: 'JobPipeline options' });
-  const o = parsed.data;
+  const o = parseOptions(pipelineSchema, options, 'JobPipeline options');
   const defaults: ResolvedDefaults = {
     timeoutMs: o.defaults?.timeout ?? DEFAULTS.timeoutMs,
     shell: o.defaults?.shell ?? DEFAULTS.shell,
@@ -605,9 +492,7 @@ export function resolvePipelineOptions(options: unknown): ResolvedPipelineOption
  * ```
  */
 export function parseHooks(json: string): HookConfig[] {
-  const parsed = hookList.safeParse(json, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, [], json), { subject: 'hook list' });
-  return parsed.data.map(
+  return parseOptions(hookList, json, 'hook list').map(
     (hook): HookConfig => ({
       name: hook.name,
       command: hook.command,
@@ -615,112 +500,10 @@ export function parseHooks(json: string): HookConfig[] {
       runOnJobFailure: hook.runOnJobFailure,
       continueOnFailure: hook.continueOnFailure,
       env: hook.env,
-      ...(hook.timeoutMs === undefined ? {} : { timeout: hook.timeoutMs / 1000 }),
+      ...(hook.timeout === undefined ? {} : { timeout: hook.timeout.written }),
       ...(hook.shell === undefined ? {} : { shell: hook.shell }),
       ...(hook.cwd === undefined ? {} : { cwd: hook.cwd }),
       ...(hook.keepBackground ? { keepBackground: true } : {}),
     }),
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Errors as data
-
-/** Formats a path the way people write it in JavaScript: `preHooks[1].timeout`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') text += `[${segment}]`;
-    else text += text === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return text;
-}
-
-const KNOWN_OPTION_NAMES = [
-  ...Object.keys(hookShape),
-  ...Object.keys(pipelineSchema.shape ?? {}),
-  ...Object.keys(defaultsSchema.shape),
-  'id',
-];
-
-function didYouMean(key: string): string {
-  const best = suggest(key, KNOWN_OPTION_NAMES);
-  return best === undefined ? '' : ` (did you mean "${best}"?)`;
-}
-
-/**
- * Turns zod issues into {@link ConfigIssue}s that say what was expected and what was received.
- * One unknown key is one issue, with the key in its path. Given the input, issues come in the order
- * their places appear in it (zod reports unknown keys last); `basePath` is prepended to every path.
- */
-export function toConfigIssues(issues: readonly z.core.$ZodIssue[], basePath: readonly PropertyKey[] = [], input?: unknown): ConfigIssue[] {
-  const located: Array<{ path: PropertyKey[]; message: string }> = [];
-  for (const issue of issues) {
-    const path = [...issue.path];
-    switch (issue.code) {
-      case 'unrecognized_keys':
-        for (const key of issue.keys) located.push({ path: [...path, key], message: `unknown option "${key}"${didYouMean(key)}` });
-        break;
-      case 'invalid_type':
-        located.push({
-          path,
-          message:
-            issue.input === undefined
-              ? `is required (expected ${issue.expected})`
-              : `expected ${issue.expected}, received ${describeValue(issue.input)}`,
-        });
-        break;
-      case 'invalid_union':
-        located.push({ path, message: `received ${describeValue(issue.input)}, which matches none of the accepted forms` });
-        break;
-      case 'invalid_key':
-        // A map's key failed its check: say why, at the key.
-        for (const inner of issue.issues) located.push({ path, message: inner.message });
-        break;
-      default:
-        located.push({ path, message: issue.message });
-    }
-  }
-  if (input !== undefined) {
-    const keyed = located.map((entry, order) => ({ entry, order, position: positionIn(input, entry.path) }));
-    keyed.sort((a, b) => comparePositions(a.position, b.position) || a.order - b.order);
-    located.splice(0, located.length, ...keyed.map(({ entry }) => entry));
-  }
-  return located.map(({ path, message }) => ({ path: formatPath([...basePath, ...path]), message }));
-}
-
-/** Where a path points in the input: the index of each key or element along the way. */
-function positionIn(input: unknown, path: readonly PropertyKey[]): number[] {
-  const position: number[] = [];
-  let node: unknown = input;
-  for (const segment of path) {
-    if (typeof node === 'string' && node.trimStart().startsWith('[')) {
-      // A hook list given as a JSON string: its issues' paths go into the parsed array.
-      try {
-        node = JSON.parse(node) as unknown;
-      } catch {
-        node = undefined;
-      }
-    }
-    if (Array.isArray(node) && typeof segment === 'number') {
-      position.push(segment);
-      node = node[segment];
-    } else if (typeof node === 'object' && node !== null && typeof segment === 'string') {
-      const index = Object.keys(node).indexOf(segment);
-      position.push(index === -1 ? Number.MAX_SAFE_INTEGER : index);
-      node = Object.hasOwn(node, segment) ? (node as Record<string, unknown>)[segment] : undefined;
-    } else {
-      position.push(typeof segment === 'number' ? segment : Number.MAX_SAFE_INTEGER);
-      node = undefined;
-    }
-  }
-  return position;
-}
-
-function comparePositions(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
-    const difference = (a[i] ?? 0) - (b[i] ?? 0);
-    if (difference !== 0) return difference;
-  }
-  return a.length - b.length;
 }

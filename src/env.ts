@@ -1,6 +1,6 @@
 import type { JsonValue, Repository } from './types.js';
 
-/** What the engine knows about a task when it builds that task's environment (SPEC §3). */
+/** What the engine knows about a task when it builds that task's environment (docs/environment.md). */
 export interface TaskEnvContext {
   readonly prefix: string;
   /** The parent environment as {@link parentEnvironment} returned it. */
@@ -40,8 +40,8 @@ export function parentEnvironment(
 }
 
 /**
- * Builds a child's environment as a new object, in SPEC §3 order (later wins): the parent
- * environment, the job's `env`, the task's `env`, then the prefixed context variables.
+ * Builds a child's environment as a new object, in the order of docs/environment.md ("How a
+ * task's environment is built"; later wins): the parent environment, the job's `env`, the task's `env`, then the prefixed context variables.
  * Never mutates its inputs.
  */
 export function buildTaskEnv(context: TaskEnvContext): Record<string, string> {

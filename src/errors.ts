@@ -44,12 +44,46 @@ export class JobHooksError extends Error {
   }
 }
 
-/** One problem found in a configuration: where it is and what is wrong. */
+/**
+ * What kind of problem a {@link ConfigIssue} is: an option nobody knows (`unknown_option`), one
+ * that is missing (`required`), a value of the wrong type (`invalid_type`), or of the right type
+ * but not acceptable (`invalid_value`: empty, out of range, malformed).
+ */
+export type ConfigIssueCode = 'unknown_option' | 'required' | 'invalid_type' | 'invalid_value';
+
+/**
+ * One problem found in a configuration: what kind, where it is and what is wrong. The path is data
+ * (`['preHooks', 1, 'timeout']`); {@link formatPath} writes it as people read it.
+ */
 export interface ConfigIssue {
-  /** Where the problem is, as a path a person can read: `preHooks[1].timeout`. Empty for the root. */
-  readonly path: string;
+  /** What kind of problem this is; branch on it, never on `message`. */
+  readonly code: ConfigIssueCode;
+  /** Where the problem is, one key or index per step: `['preHooks', 1, 'timeout']`. Empty for the root. */
+  readonly path: readonly PropertyKey[];
   /** What was expected and what was received. */
   readonly message: string;
+}
+
+/**
+ * Writes a path the way people write it in JavaScript: `preHooks[1].timeout`; `''` for the root.
+ *
+ * @example
+ * ```ts
+ * formatPath(['preHooks', 1, 'timeout']) // 'preHooks[1].timeout'
+ * ```
+ */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else text += text === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return text;
+}
+
+/** One issue as a line: `  - preHooks[1].timeout: must be at least 1ms, …` (`(root)` for the root). */
+export function formatIssueLine(issue: ConfigIssue): string {
+  return `  - ${issue.path.length === 0 ? '(root)' : formatPath(issue.path)}: ${issue.message}`;
 }
 
 /**
@@ -62,7 +96,7 @@ export interface ConfigIssue {
  * try { parseHooks('[{"name":"dump","command":"pg_dump","critcal":true}]') }
  * catch (error) {
  *   if (error instanceof ConfigError) console.error(error.issues)
- *   // [{ path: '[0].critcal', message: 'unknown option "critcal" (did you mean "critical"?)' }]
+ *   // [{ code: 'unknown_option', path: [0, 'critcal'], message: 'unknown option "critcal" (did you mean "critical"?)' }]
  * }
  * ```
  */
@@ -72,7 +106,7 @@ export class ConfigError extends JobHooksError {
 
   constructor(issues: readonly ConfigIssue[], options?: { cause?: unknown; subject?: string }) {
     const subject = options?.subject ?? 'jobhooks configuration';
-    const lines = issues.map((issue) => `  - ${issue.path === '' ? '(root)' : issue.path}: ${issue.message}`);
+    const lines = issues.map(formatIssueLine);
     const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
     super(ErrorCode.CONFIG, `Invalid ${subject} (${count}):\n${lines.join('\n')}`, options);
     this.name = 'ConfigError';

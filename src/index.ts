@@ -7,50 +7,35 @@ export { JobPipeline, type JobEventListener, type RunOptions } from './pipeline/
 export { commandTask, type CommandTaskOptions } from './pipeline/command-task.js';
 export { SKIP_REASONS } from './pipeline/rules.js';
 export type { PlannedNotifier, PlannedTask } from './pipeline/plan.js';
+export { DEFAULTS } from './defaults.js';
 export {
-  DEFAULTS,
   parseHooks,
   type HookConfig,
   type HookListInput,
   type JobPipelineOptions,
   type PipelineDefaults,
 } from './config.js';
-export { ConfigError, ErrorCode, JobHooksError, type ConfigIssue } from './errors.js';
+export { ConfigError, ErrorCode, formatPath, JobHooksError, type ConfigIssue, type ConfigIssueCode } from './errors.js';
 export { durationToMs, type Duration } from './duration.js';
 export { ShellExecutor, type ShellExecutorOptions } from './executor/shell-executor.js';
-export { parseShebang, type Shebang } from './executor/script-file.js';
 export type { Executor, ExecRequest, ExecResult, OutputStream } from './executor/types.js';
 export { buildNotification } from './notify/message.js';
 export { ConsoleNotifier, type ConsoleNotifierOptions } from './notify/notifiers/console.js';
 export {
   WebhookNotifier,
-  webhookPayload,
   type WebhookNotifierOptions,
   type WebhookPayload,
   type WebhookJobSummary,
   type WebhookTaskSummary,
 } from './notify/notifiers/webhook.js';
+export { HealthchecksNotifier, type HealthchecksNotifierOptions } from './notify/notifiers/healthchecks.js';
+export { NtfyNotifier, type NtfyNotifierOptions, type NtfyPriority, type NtfyPublishBody } from './notify/notifiers/ntfy.js';
+export { DiscordNotifier, type DiscordNotifierOptions, type DiscordWebhookBody } from './notify/notifiers/discord.js';
+export { PushoverNotifier, type PushoverNotifierOptions, type PushoverPriority } from './notify/notifiers/pushover.js';
+export { TelegramNotifier, type TelegramNotifierOptions, type TelegramSendMessageBody } from './notify/notifiers/telegram.js';
 export {
-  HealthchecksNotifier,
-  healthchecksBody,
-  HEALTHCHECKS_MAX_BODY_BYTES,
-  type HealthchecksNotifierOptions,
-} from './notify/notifiers/healthchecks.js';
-export { NtfyNotifier, NTFY_DEFAULTS, type NtfyNotifierOptions, type NtfyPriority, type NtfyPublishBody } from './notify/notifiers/ntfy.js';
-export { DiscordNotifier, DISCORD_COLORS, type DiscordNotifierOptions, type DiscordWebhookBody } from './notify/notifiers/discord.js';
-export { PushoverNotifier, PUSHOVER_DEFAULTS, type PushoverNotifierOptions, type PushoverPriority } from './notify/notifiers/pushover.js';
-export {
-  TelegramNotifier,
-  telegramText,
-  TELEGRAM_DEFAULTS,
-  type TelegramNotifierOptions,
-  type TelegramSendMessageBody,
-} from './notify/notifiers/telegram.js';
-export {
-  deliver,
   HttpNotifier,
   NotificationDeliveryError,
-  NOTIFIER_DEFAULTS,
   type DeliveryFailureKind,
   type DeliveryOptions,
   type HttpNotifierOptions,
@@ -60,7 +45,6 @@ export {
   type ResolvedNotifierOptions,
 } from './notify/http.js';
 export { formatFlow } from './format.js';
-export { TASK_TRANSITIONS } from './status.js';
 export type { JobEvents, JobEventName } from './events.js';
 export type {
   FailureReason,

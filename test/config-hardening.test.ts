@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { borgCreate, borgPrune } from '../src/borg/index.js';
 import { ConfigError, JobPipeline, commandTask, durationToMs, type JobPipelineOptions } from '../src/index.js';
 import { FakeExecutor } from '../src/testing.js';
+import { printable } from './helpers.js';
 
 function issuesOf(make: () => unknown): readonly { path: string; message: string }[] {
   try {
     make();
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).issues;
+    return printable((error as ConfigError).issues);
   }
   throw new Error('expected a ConfigError');
 }
@@ -93,8 +94,8 @@ describe('NUL bytes in anything that reaches spawn (issue 10, point 6)', () => {
     expect(issuesOf(() => commandTask({ name: 'a', command: ['rsync', '-a\0'], cwd: '/\0', shell: 'sh\0', env: { A: '\0' } }))).toEqual([
       { path: 'command[1]', message: NUL },
       { path: 'cwd', message: NUL },
-      { path: 'env.A', message: NUL },
       { path: 'shell', message: NUL },
+      { path: 'env.A', message: NUL },
     ]);
   });
 
@@ -105,12 +106,12 @@ describe('NUL bytes in anything that reaches spawn (issue 10, point 6)', () => {
       ),
     ).toEqual([
       { path: 'repository', message: NUL },
+      { path: 'paths[0]', message: NUL },
+      { path: 'extraArgs[0]', message: NUL },
       { path: 'passcommand', message: NUL },
       { path: 'borgBinary', message: NUL },
-      { path: 'extraArgs[0]', message: NUL },
-      { path: 'paths[0]', message: NUL },
-      { path: 'exclude[0]', message: NUL },
       { path: 'comment', message: NUL },
+      { path: 'exclude[0]', message: NUL },
     ]);
   });
 });

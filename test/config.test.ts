@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, JobPipeline, parseHooks, type JobPipelineOptions } from '../src/index.js';
 import { FakeExecutor } from '../src/testing.js';
+import { printable } from './helpers.js';
 
 function issuesOf(options: unknown): unknown {
   try {
@@ -8,7 +9,7 @@ function issuesOf(options: unknown): unknown {
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).code).toBe('ERR_CONFIG');
-    return (error as ConfigError).issues;
+    return printable((error as ConfigError).issues);
   }
   throw new Error('expected a ConfigError');
 }
@@ -129,12 +130,14 @@ describe('configuration validation (SPEC §2)', () => {
 
   it('accepts durations as seconds or strings, and snake_case aliases', async () => {
     const executor = new FakeExecutor();
-    await new JobPipeline({
+    // The public types are camelCase only; the pipeline still takes the aliases at run time.
+    const options: unknown = {
       pre_job_hooks: '[{"name":"DB Dump","command":"pg_dump mydb","critical":true,"timeout":90,"working_directory":"/tmp","environment_vars":{"A":"1"},"log_output":false}]',
       postHooks: [{ name: 'a', command: 'x', timeout: '500ms', run_on_job_failure: true, continue_on_failure: false }],
       defaults: { killGrace: '2s' },
       executor,
-    }).run();
+    };
+    await new JobPipeline(options as JobPipelineOptions).run();
     expect(executor.calls.map((call) => [call.taskName, call.timeoutMs, call.cwd, call.env['A'], call.killGraceMs])).toEqual([
       ['DB Dump', 90_000, '/tmp', '1', 2_000],
       ['a', 500, process.cwd(), undefined, 2_000],
@@ -148,7 +151,7 @@ describe('parseHooks', () => {
       { name: 'DB Dump', command: 'pg_dump mydb', critical: true, runOnJobFailure: false, continueOnFailure: true, env: {} },
     ]);
     expect(parseHooks('[{"name":"Cleanup","command":"rm /tmp/*","run_on_job_failure":true,"timeout":"5m","shell":"/bin/sh"}]')).toEqual([
-      { name: 'Cleanup', command: 'rm /tmp/*', critical: false, runOnJobFailure: true, continueOnFailure: true, env: {}, timeout: 300, shell: '/bin/sh' },
+      { name: 'Cleanup', command: 'rm /tmp/*', critical: false, runOnJobFailure: true, continueOnFailure: true, env: {}, timeout: '5m', shell: '/bin/sh' },
     ]);
   });
 
@@ -164,7 +167,7 @@ describe('parseHooks', () => {
       try {
         fn();
       } catch (error) {
-        return (error as ConfigError).issues;
+        return printable((error as ConfigError).issues);
       }
       return [];
     };

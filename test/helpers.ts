@@ -1,5 +1,6 @@
 import { commandTask, type HookConfig, type JobPipelineOptions } from '../src/index.js';
 import { FakeExecutor, RecordingNotifier, type FakeScript } from '../src/testing.js';
+import { formatPath, type ConfigIssue } from '../src/errors.js';
 
 export const JOB_ID = 'job-abc-123';
 
@@ -34,4 +35,9 @@ export function documentedJob(
 /** Arrows are cosmetic (SPEC §1.5): compare flows with the padding before each arrow folded. */
 export function foldArrows(flow: string): string {
   return flow.replace(/ +→/g, ' →');
+}
+
+/** Issues as they are printed (`preHooks[1].timeout`), for assertions on where and what. */
+export function printable(issues: readonly ConfigIssue[]): Array<{ path: string; message: string }> {
+  return issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
 }

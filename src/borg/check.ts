@@ -1,5 +1,6 @@
 import type { Task } from '../types.js';
-import { checkSchema, parseOptions, resolveCommon, type BorgCheckOptions } from './options.js';
+import { checkSchema, resolveCommon, type BorgCheckOptions } from './options.js';
+import { parseOptions } from '../validation.js';
 import { buildArgv, makeTask, runBorg } from './run.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { Task } from '../types.js';
-import { compactSchema, parseOptions, resolveCommon, type BorgCompactOptions } from './options.js';
+import { compactSchema, resolveCommon, type BorgCompactOptions } from './options.js';
+import { parseOptions } from '../validation.js';
 import { buildArgv, makeTask, runBorg } from './run.js';
 
 /**

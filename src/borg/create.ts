@@ -1,5 +1,7 @@
+import { DEFAULTS } from '../defaults.js';
 import type { JsonValue, Task } from '../types.js';
-import { createSchema, DEFAULT_ARCHIVE_NAME, parseOptions, resolveCommon, type BorgCreateOptions } from './options.js';
+import { createSchema, resolveCommon, type BorgCreateOptions } from './options.js';
+import { parseOptions } from '../validation.js';
 import { buildArgv, makeTask, runBorg, type BorgDataBase } from './run.js';
 
 /**
@@ -80,7 +82,7 @@ export function borgCreate(options: BorgCreateOptions): Task {
   const argv = buildArgv(common, {
     subcommand: 'create',
     options: flags,
-    positionals: [`${common.repository}::${parsed.archive ?? DEFAULT_ARCHIVE_NAME}`, ...parsed.paths],
+    positionals: [`${common.repository}::${parsed.archive ?? DEFAULTS.borg.archive}`, ...parsed.paths],
   });
   return makeTask('backup', 'borg create', true, common, (context) =>
     runBorg(context, common, argv, { collectStdout: true, data: (parser) => parser.parseStdoutJson() }),

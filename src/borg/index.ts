@@ -12,7 +12,6 @@ export { describeBorgExitCode, type BorgExitCode, type BorgExitKind } from './ex
 export type { BorgArchiveProgress, BorgMessageProgress, BorgPercentProgress, BorgProgress } from './output.js';
 export type { BorgDataBase } from './run.js';
 export {
-  DEFAULT_ARCHIVE_NAME,
   type BorgCheckOptions,
   type BorgCommonOptions,
   type BorgCompactOptions,

@@ -1,10 +1,8 @@
+import { DEFAULTS } from '../defaults.js';
 import { z } from 'zod';
-import { durationProblem, durationToMs, type Duration } from '../duration.js';
-import { ConfigError, type ConfigIssue } from '../errors.js';
-import { envRecord as baseEnvRecord, formatPath, nameString, nonEmptySpawnString, spawnString, type EnvValue } from '../config.js';
+import { durationToMs, type Duration } from '../duration.js';
+import { duration as durationSchema, envRecord as baseEnvRecord, nameString, nonEmptySpawnString, spawnString, type EnvValue } from '../validation.js';
 
-/** The default archive name: borg expands the placeholders when it creates the archive. */
-export const DEFAULT_ARCHIVE_NAME = '{hostname}-{now:%Y-%m-%dT%H:%M:%S}';
 
 // Variables that carry the passphrase: given through `env` they would escape redaction.
 const PASSPHRASE_VARIABLES = ['BORG_PASSPHRASE', 'BORG_PASSCOMMAND', 'BORG_PASSPHRASE_FD', 'BORG_NEW_PASSPHRASE'];
@@ -25,11 +23,6 @@ const envRecord = baseEnvRecord
     }
   });
 
-const durationSchema = z.custom<Duration>().superRefine((value, context) => {
-  const problem = durationProblem(value);
-  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
-});
-
 // borg's --lock-wait takes whole seconds, and 0 (do not wait) is meaningful.
 const lockWaitSchema = z.custom<Duration>((value) => value === 0 || durationToMs(value) !== undefined, {
   message: 'expected a number of seconds (0 or more) or a duration string such as "30s", "5m"',
@@ -41,9 +34,6 @@ const lockWaitSchema = z.custom<Duration>((value) => value === 0 || durationToMs
  * fail until someone runs `borg break-lock`.
  */
 export const BORG_MIN_KILL_GRACE_MS = 5_000;
-
-/** The time borg gets between SIGTERM and SIGKILL when its options do not say. */
-export const BORG_DEFAULT_KILL_GRACE = '10s';
 
 const killGraceSchema = durationSchema.superRefine((value, context) => {
   const ms = durationToMs(value);
@@ -378,9 +368,6 @@ export interface BorgCheckOptions extends BorgCommonOptions {
   readonly glob?: string | undefined;
 }
 
-/** How long a borg task may run when its options do not say. */
-export const BORG_DEFAULT_TIMEOUT = '24h';
-
 /** Options after validation: what the tasks read. */
 export interface ResolvedCommon {
   readonly repository: string;
@@ -397,13 +384,6 @@ export interface ResolvedCommon {
   readonly warningsAreErrors: boolean;
 }
 
-/** Validates options with `schema`, throwing a {@link ConfigError} that lists every problem. */
-export function parseOptions<S extends z.ZodType>(schema: S, options: unknown, subject: string): z.output<S> {
-  const parsed = schema.safeParse(options, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(toIssues(parsed.error.issues), { subject });
-  return parsed.data;
-}
-
 /** The part of the options every borg task shares, with defaults applied. */
 export function resolveCommon(options: z.output<typeof createSchema> | z.output<typeof pruneSchema> | z.output<typeof compactSchema> | z.output<typeof checkSchema>): ResolvedCommon {
   return {
@@ -411,42 +391,13 @@ export function resolveCommon(options: z.output<typeof createSchema> | z.output<
     passphrase: options.passphrase,
     passcommand: options.passcommand,
     env: { ...options.env },
-    borgBinary: options.borgBinary ?? 'borg',
+    borgBinary: options.borgBinary ?? DEFAULTS.borg.binary,
     extraArgs: [...(options.extraArgs ?? [])],
     lockWaitSeconds: options.lockWait === undefined ? undefined : Math.ceil((durationToMs(options.lockWait) ?? 0) / 1000),
     name: options.name,
     critical: options.critical,
-    timeout: options.timeout ?? BORG_DEFAULT_TIMEOUT,
-    killGrace: options.killGrace ?? BORG_DEFAULT_KILL_GRACE,
+    timeout: options.timeout ?? DEFAULTS.borg.timeout,
+    killGrace: options.killGrace ?? DEFAULTS.borg.killGrace,
     warningsAreErrors: options.warningsAreErrors ?? false,
   };
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
-  return `an ${typeof value}`;
-}
-
-function toIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
-  const result: ConfigIssue[] = [];
-  for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) result.push({ path: formatPath([...issue.path, key]), message: `unknown option "${key}"` });
-    } else if (issue.code === 'invalid_type') {
-      result.push({
-        path: formatPath(issue.path),
-        message:
-          issue.input === undefined
-            ? `is required (expected ${issue.expected})`
-            : `expected ${issue.expected === 'int' ? 'a whole number' : issue.expected}, received ${describe(issue.input)}`,
-      });
-    } else {
-      result.push({ path: formatPath(issue.path), message: issue.message });
-    }
-  }
-  return result;
 }

@@ -123,11 +123,6 @@ export class BorgOutputParser {
     return this.#firstError;
   }
 
-  /** The last stderr line that was not JSON (an argument error, a crash before logging started). */
-  get lastPlainStderr(): string | undefined {
-    return this.#lastPlainStderr;
-  }
-
   /** WARNING-level messages, in order, at most 100 (then a line saying how many more). */
   get warnings(): string[] {
     const extra = this.#warningCount - this.#warnings.length;

@@ -1,5 +1,6 @@
 import type { Task } from '../types.js';
-import { parseOptions, pruneSchema, resolveCommon, type BorgPruneOptions } from './options.js';
+import { pruneSchema, resolveCommon, type BorgPruneOptions } from './options.js';
+import { parseOptions } from '../validation.js';
 import { buildArgv, makeTask, runBorg, type BorgDataBase } from './run.js';
 
 /**

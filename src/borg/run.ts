@@ -1,4 +1,3 @@
-import { createRedactor, redactJson } from '../env.js';
 import type { JsonValue, Task, TaskContext, TaskRunResult } from '../types.js';
 import { describeBorgExitCode } from './exit-codes.js';
 import type { ResolvedCommon } from './options.js';
@@ -100,14 +99,13 @@ export async function runBorg(context: TaskContext, common: ResolvedCommon, argv
   if (spec.collectStdout === true) parserOptions.collectStdout = true;
   if (spec.onLogLine !== undefined) parserOptions.onLogLine = spec.onLogLine;
   const parser = new BorgOutputParser(context, parserOptions);
-  const redactPassphrase = createRedactor(common.passphrase === undefined ? [] : [common.passphrase]);
   const exec = await context.exec(argv, { env: buildEnv(common, context.env), killGrace: common.killGrace, onOutput: parser.onOutput });
 
   const base = { exitCode: exec.exitCode, signal: exec.signal, timedOut: exec.timedOut, cancelled: exec.cancelled };
   const meaning = exec.exitCode === null ? undefined : describeBorgExitCode(exec.exitCode);
   const errorId = parser.lastError?.msgid ?? (meaning?.kind === 'error' ? meaning.name : null);
-  // The engine redacts secrets in output, events and errors; data is ours to keep clean.
-  const data = redactJson({ ...spec.data?.(parser), warnings: parser.warnings, errorId: null }, redactPassphrase) as { [key: string]: JsonValue };
+  // The engine redacts the task's secrets (the passphrase among them) in data as everywhere else.
+  const data: { [key: string]: JsonValue } = { ...spec.data?.(parser), warnings: parser.warnings, errorId: null };
 
   // Could not start (borg not installed, bad cwd): the executor's words say why.
   if (exec.error !== null) return { status: 'failed', ...base, error: exec.error, data };

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { resolvePipelineOptions } from '../config.js';
-import type { ConfigIssue } from '../errors.js';
+import { formatIssueLine, type ConfigIssue } from '../errors.js';
 import { removeScriptDirsSync } from '../executor/script-file.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
 import type { TaskResult } from '../types.js';
@@ -32,7 +32,7 @@ export interface SignalHost {
 /** `jobhooks: invalid config job.json (2 problems):` and one line per problem. */
 export function formatIssues(file: string, issues: readonly ConfigIssue[]): string {
   const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
-  const lines = issues.map((issue) => `  - ${issue.path === '' ? '(root)' : issue.path}: ${issue.message}`);
+  const lines = issues.map(formatIssueLine);
   return `jobhooks: invalid config ${file} (${count}); nothing was run:\n${lines.join('\n')}\n`;
 }
 

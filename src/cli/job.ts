@@ -1,6 +1,6 @@
 import { borgCheck, borgCompact, borgCreate, borgPrune } from '../borg/index.js';
-import { LIMITS, formatPath, type JobPipelineOptions } from '../config.js';
-import { ConfigError, type ConfigIssue } from '../errors.js';
+import { LIMITS, type JobPipelineOptions } from '../config.js';
+import { ConfigError, formatPath, type ConfigIssue } from '../errors.js';
 import type { Executor } from '../executor/types.js';
 import { ConsoleNotifier } from '../notify/notifiers/console.js';
 import { DiscordNotifier } from '../notify/notifiers/discord.js';
@@ -12,8 +12,8 @@ import { WebhookNotifier } from '../notify/notifiers/webhook.js';
 import { commandTask } from '../pipeline/command-task.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
 import type { Notifier, Task } from '../types.js';
-import { fileIssues, ownValue, prefixIssues, resolveUnions } from './issues.js';
 import { createConfigSchemas, type ConfigSchemas } from './schema.js';
+import { inInputOrder, ownValue, PROTO_KEY_MESSAGE, prefixIssues, resolveUnions, toConfigIssues } from '../validation.js';
 import type { z } from 'zod';
 
 /** What {@link buildJob} needs from the outside world. */
@@ -49,7 +49,7 @@ type NotifierEntry = z.output<ConfigSchemas['notifierEntry']>;
  * @example
  * ```ts
  * const built = buildJob({ tasks: [{ borg: 'prune', repository: '/srv/borg', keep: { daily: 0 } }] }, { env: process.env })
- * // { ok: false, issues: [{ path: 'tasks[0].keep.daily', message: 'expected a number greater than 0' }] }
+ * // { ok: false, issues: [{ code: 'invalid_value', path: ['tasks', 0, 'keep', 'daily'], message: 'expected a number greater than 0' }] }
  * ```
  */
 export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult {
@@ -58,7 +58,7 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
   const issues: ConfigIssue[] = [];
 
   const file = schemas.file.safeParse(raw, { reportInput: true });
-  if (!file.success) issues.push(...fileIssues(file.error.issues, schemas.file, raw));
+  if (!file.success) issues.push(...toConfigIssues(file.error.issues, schemas.file, raw));
   const rawObject = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
 
   const tasks: Task[] = [];
@@ -66,10 +66,10 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
   entries(ownValue(rawObject, 'tasks'), LIMITS.tasks).forEach((entry, index) => {
     const parsed = schemas.taskEntry.safeParse(entry, { reportInput: true });
     if (!parsed.success) {
-      taskIssues.push(...fileIssues(parsed.error.issues, schemas.taskEntry, entry, ['tasks', index]));
+      taskIssues.push(...toConfigIssues(parsed.error.issues, schemas.taskEntry, entry, ['tasks', index]));
       return;
     }
-    const task = construct(() => makeTask(parsed.data), `tasks[${index}]`, taskIssues);
+    const task = construct(() => makeTask(parsed.data), ['tasks', index], taskIssues);
     if (task !== undefined) tasks.push(task);
   });
 
@@ -79,10 +79,10 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
   entries(ownValue(rawObject, 'notifiers'), LIMITS.notifiers).forEach((entry, index) => {
     const parsed = schemas.notifierEntry.safeParse(entry, { reportInput: true });
     if (!parsed.success) {
-      notifierIssues.push(...fileIssues(parsed.error.issues, schemas.notifierEntry, entry, ['notifiers', index]));
+      notifierIssues.push(...toConfigIssues(parsed.error.issues, schemas.notifierEntry, entry, ['notifiers', index]));
       return;
     }
-    const notifier = construct(() => makeNotifier(parsed.data, options.consoleStream), `notifiers[${index}]`, notifierIssues);
+    const notifier = construct(() => makeNotifier(parsed.data, options.consoleStream), ['notifiers', index], notifierIssues);
     if (notifier === undefined) return;
     notifiers.push(notifier);
     if (parsed.data.type === 'console') consoleNotifiers.push(notifier.name);
@@ -103,20 +103,21 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
   const pipelineIssues: ConfigIssue[] = [];
   const pipeline = construct(
     () => new JobPipeline({ ...pipelineOptions, ...(options.executor === undefined ? {} : { executor: options.executor }) }),
-    '',
+    [],
     pipelineIssues,
   );
   // A required key the file lacks is reported by both; once is enough.
-  const reported = new Set(issues.map((issue) => issue.path));
-  issues.push(...pipelineIssues.filter((issue) => !reported.has(issue.path)));
+  const reported = new Set(issues.map((issue) => formatPath(issue.path)));
+  issues.push(...pipelineIssues.filter((issue) => !reported.has(formatPath(issue.path))));
 
   issues.push(...taskIssues, ...notifierIssues);
   // zod drops a map's own `__proto__` key without a word (JSON.parse and YAML both make them).
-  const located = new Set(issues.map((issue) => issue.path));
+  const located = new Set(issues.map((issue) => formatPath(issue.path)));
   for (const path of protoKeyPaths(raw)) {
-    if (!located.has(path)) issues.push({ path, message: '"__proto__" cannot be used as a name' });
+    if (!located.has(formatPath(path))) issues.push({ code: 'invalid_value', path, message: PROTO_KEY_MESSAGE });
   }
-  if (issues.length > 0 || pipeline === undefined) return { ok: false, issues: inFileOrder(issues, rawObject) };
+  // A required key the file lacks comes first: it is what the entry is missing.
+  if (issues.length > 0 || pipeline === undefined) return { ok: false, issues: inInputOrder(issues, rawObject, { missingFirst: true }) };
   return { ok: true, job: { pipeline, options: pipelineOptions, consoleNotifiers } };
 }
 
@@ -174,50 +175,19 @@ function soundParts(schemas: ConfigSchemas, raw: Record<string, unknown>, zodIss
   return sound as FileData;
 }
 
-/** Problems in the order their places appear in the file: by key, then list index, then nested key. */
-function inFileOrder(issues: readonly ConfigIssue[], raw: Record<string, unknown>): ConfigIssue[] {
-  const rank = (issue: ConfigIssue): number[] => {
-    const positions: number[] = [];
-    let value: unknown = raw;
-    for (const [, index, key] of issue.path.matchAll(/\[(\d+)\]|\.?([^.[]+)/g)) {
-      if (index !== undefined) {
-        positions.push(Number(index));
-        value = Array.isArray(value) ? value[Number(index)] : undefined;
-      } else if (key !== undefined) {
-        const keys = typeof value === 'object' && value !== null ? Object.keys(value) : [];
-        // A required key the file lacks comes first: it is what the entry is missing.
-        positions.push(keys.indexOf(key));
-        value = typeof value === 'object' && value !== null ? ownValue(value as Record<string, unknown>, key) : undefined;
-      }
-    }
-    return positions;
-  };
-  const compare = (a: readonly number[], b: readonly number[]): number => {
-    for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
-      const difference = (a[i] ?? 0) - (b[i] ?? 0);
-      if (difference !== 0) return difference;
-    }
-    return a.length - b.length;
-  };
-  return issues
-    .map((issue, order) => ({ issue, order, rank: rank(issue) }))
-    .sort((a, b) => compare(a.rank, b.rank) || a.order - b.order)
-    .map(({ issue }) => issue);
-}
-
 /**
  * The paths of every own `__proto__` key in a parsed file, down to the deepest place a map can be
  * (a few levels; a file that nests deeper is rejected by its shape anyway).
  */
 const MAX_MAP_DEPTH = 8;
 
-function protoKeyPaths(root: unknown): string[] {
-  const found: string[] = [];
+function protoKeyPaths(root: unknown): PropertyKey[][] {
+  const found: PropertyKey[][] = [];
   const pending: Array<{ value: unknown; path: readonly PropertyKey[] }> = [{ value: root, path: [] }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const { value, path } = next;
     if (typeof value !== 'object' || value === null || path.length > MAX_MAP_DEPTH) continue;
-    if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) found.push(formatPath([...path, '__proto__']));
+    if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) found.push([...path, '__proto__']);
     for (const [key, child] of Object.entries(value)) pending.push({ value: child, path: [...path, Array.isArray(value) ? Number(key) : key] });
   }
   return found;
@@ -229,12 +199,12 @@ function entries(value: unknown, max: number): readonly unknown[] {
 }
 
 /** Runs a constructor; its `ConfigError` becomes issues under `prefix`, anything else is a bug and is thrown. */
-function construct<T>(make: () => T, prefix: string, issues: ConfigIssue[]): T | undefined {
+function construct<T>(make: () => T, prefix: readonly PropertyKey[], issues: ConfigIssue[]): T | undefined {
   try {
     return make();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    issues.push(...(prefix === '' ? error.issues : prefixIssues(error.issues, prefix)));
+    issues.push(...prefixIssues(error.issues, prefix));
     return undefined;
   }
 }

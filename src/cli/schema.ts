@@ -70,7 +70,7 @@ export function createConfigSchemas(source: SecretSource) {
   const strings = (description: string) => z.array(z.string()).meta({ description });
 
   // -------------------------------------------------------------------------------------------
-  // Hooks (SPEC §2), with the documented API's snake_case aliases.
+  // Hooks (docs/hooks.md), with the documented API's snake_case aliases.
 
   const hook = z
     .strictObject({

@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { formatPath } from '../config.js';
+import { formatPath } from '../errors.js';
 
 /**
  * Something in a valid config file that will probably fail at run time: said before anything runs,

@@ -12,7 +12,7 @@ export interface Shebang {
 }
 
 /**
- * Finds the `#!` line of a command that is a script (SPEC §2): the first `#!` line, when it comes
+ * Finds the `#!` line of a command that is a script (docs/hooks.md, "Write the hook in Python, or any language"): the first `#!` line, when it comes
  * before any line that is neither blank nor a `#` comment.
  *
  * Like the kernel, the rest of the line after the interpreter is **one** argument

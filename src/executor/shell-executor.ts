@@ -4,7 +4,8 @@ import { access, stat } from 'node:fs/promises';
 import { win32 } from 'node:path';
 import spawn from 'cross-spawn';
 import { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { DEFAULTS } from '../defaults.js';
+import { parseOptions } from '../validation.js';
 import { LineSplitter } from './line-splitter.js';
 import { scanProcessesSync, signalSession, signalTree, stopTree, treeAlive } from './process-tree.js';
 import { parseShebang, removeScript, writeScript, type ScriptFile } from './script-file.js';
@@ -221,15 +222,9 @@ export class ShellExecutor implements Executor {
    * @throws ConfigError when an option is invalid.
    */
   constructor(options: ShellExecutorOptions = {}) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success) {
-      throw new ConfigError(
-        parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
-        { subject: 'ShellExecutor options' },
-      );
-    }
-    this.#tempDir = parsed.data.tempDir;
-    this.#drainMs = parsed.data.drainMs ?? 100;
+    const parsed = parseOptions(optionsSchema, options, 'ShellExecutor options');
+    this.#tempDir = parsed.tempDir;
+    this.#drainMs = parsed.drainMs ?? DEFAULTS.drainMs;
   }
 
   /** How many commands are running now (started and not yet settled). */

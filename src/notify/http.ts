@@ -1,10 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
-import { ConfigError, ErrorCode, JobHooksError, type ConfigIssue } from '../errors.js';
-import { formatPath } from '../config.js';
+import { DEFAULTS } from '../defaults.js';
+import { ErrorCode, JobHooksError } from '../errors.js';
+import { duration, durationMs, parseOptions } from '../validation.js';
 import { durationToMs, formatSeconds, type Duration } from '../duration.js';
 import { startTimer } from '../executor/timers.js';
-import { suggest } from '../suggest.js';
 import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../types.js';
 
 /*
@@ -15,23 +15,6 @@ import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext 
 
 /** Every level, in the order notifiers list them. @internal */
 export const NOTIFICATION_LEVELS = ['success', 'warning', 'error'] as const satisfies readonly NotificationLevel[];
-
-/**
- * The defaults shared by every built-in notifier.
- *
- * @example
- * ```ts
- * new WebhookNotifier({ url, timeout: NOTIFIER_DEFAULTS.timeout * 2 })
- * ```
- */
-export const NOTIFIER_DEFAULTS = {
-  /** Seconds a notifier may take, retries included. */
-  timeout: 30,
-  /** Extra attempts after a network error, a 5xx or a 429. */
-  retries: 2,
-  /** Show which tasks failed, their errors and last output lines after the body (docs/notifications.md). */
-  details: true,
-} as const;
 
 /**
  * What went wrong with a delivery, as data: branch on this, never on the message.
@@ -529,10 +512,8 @@ export interface HttpNotifierOptions extends NotifierOptions {
 /** A notifier's common options, resolved: what {@link HttpNotifier}'s constructor takes. */
 export interface ResolvedNotifierOptions {
   readonly name: string;
-  /** As given: seconds or a duration string. */
+  /** Seconds or a duration string, retries included. */
   readonly timeout: Duration;
-  /** The same, in milliseconds. */
-  readonly timeoutMs: number;
   readonly on: readonly NotificationLevel[];
   /**
    * Whether the message's details are shown after the body.
@@ -543,22 +524,16 @@ export interface ResolvedNotifierOptions {
 
 const levelSchema = z.enum(NOTIFICATION_LEVELS);
 
-const durationSchema = z
-  .union([z.number(), z.string()])
-  .refine((value) => durationToMs(value) !== undefined, {
-    message: 'expected a positive number of seconds or a duration string like "30s" or "500ms"',
-  });
-
 /** The zod shape of {@link NotifierOptions}, for a notifier's own strict object schema. @internal */
 export function notifierOptionsShape(defaultName: string) {
   return {
     name: z.string().trim().min(1, 'must not be empty').default(defaultName),
-    timeout: durationSchema.default(NOTIFIER_DEFAULTS.timeout),
+    timeout: duration.default(DEFAULTS.notifierTimeoutMs / 1000),
     on: z
       .array(levelSchema)
       .min(1, 'list at least one level; leave the notifier out to turn it off')
       .default([...NOTIFICATION_LEVELS]),
-    details: z.boolean().default(NOTIFIER_DEFAULTS.details),
+    details: z.boolean().default(DEFAULTS.notifierDetails),
   };
 }
 
@@ -566,7 +541,7 @@ export function notifierOptionsShape(defaultName: string) {
 export function httpNotifierOptionsShape(defaultName: string) {
   return {
     ...notifierOptionsShape(defaultName),
-    retries: z.number().int('expected a whole number').min(0).max(10).default(NOTIFIER_DEFAULTS.retries),
+    retries: z.number().int('expected a whole number').min(0).max(10).default(DEFAULTS.notifierRetries),
   };
 }
 
@@ -601,42 +576,6 @@ export function resolvePerLevel<T>(
   };
 }
 
-/**
- * Validates a notifier's options against its strict zod schema, or throws {@link ConfigError}
- * listing every problem with its path (`token`, `on[1]`, `headers.X-Key`).
- * @internal
- */
-export function parseOptions<S extends z.ZodObject>(schema: S, input: unknown, subject: string): z.output<S> {
-  const parsed = schema.safeParse(input, {
-    error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined),
-  });
-  if (parsed.success) return parsed.data;
-  const known = Object.keys(schema.shape);
-  const issues: ConfigIssue[] = [];
-  for (const issue of parsed.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        const hint = issue.path.length === 0 ? suggest(key, known) : undefined;
-        issues.push({
-          path: formatPath([...issue.path, key]),
-          message: `unknown option "${key}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`,
-        });
-      }
-    } else {
-      issues.push({ path: formatPath(issue.path), message: issue.message });
-    }
-  }
-  // ConfigError lists problems in the order they appear in the input, not in the schema's order.
-  const order = typeof input === 'object' && input !== null ? Object.keys(input) : [];
-  const position = (issue: ConfigIssue): number => {
-    const key = /^[^.[]*/.exec(issue.path)?.[0] ?? '';
-    const index = order.indexOf(key);
-    return index === -1 ? order.length : index;
-  };
-  issues.sort((a, b) => position(a) - position(b));
-  throw new ConfigError(issues, { subject });
-}
-
 /** Resolves the common options once parsed (the duration is known to be valid by then). @internal */
 export function resolveCommon(parsed: {
   name: string;
@@ -647,11 +586,13 @@ export function resolveCommon(parsed: {
   return {
     name: parsed.name,
     timeout: parsed.timeout,
-    timeoutMs: durationToMs(parsed.timeout) ?? NOTIFIER_DEFAULTS.timeout * 1000,
     on: Object.freeze([...parsed.on]),
     details: parsed.details,
   };
 }
+
+// A subclass hands its timeout as written: the one conversion to milliseconds is here.
+const TIMEOUT_ONLY = z.object({ timeout: durationMs });
 
 /**
  * The base of the built-in HTTP notifiers: their common options (`name`, `timeout`, `on`,
@@ -664,7 +605,7 @@ export function resolveCommon(parsed: {
  *   readonly secrets: readonly string[]
  *   readonly #url: URL
  *   constructor(url: string) {
- *     super({ name: 'slack', timeout: 30, timeoutMs: 30_000, on: ['success', 'warning', 'error'] }, 2)
+ *     super({ name: 'slack', timeout: 30, on: ['success', 'warning', 'error'] }, 2)
  *     this.#url = new URL(url)
  *     this.secrets = [url]
  *   }
@@ -701,8 +642,8 @@ export abstract class HttpNotifier implements Notifier {
     this.name = common.name;
     this.timeout = common.timeout;
     this.on = common.on;
-    this.details = common.details ?? NOTIFIER_DEFAULTS.details;
-    this.#timeoutMs = common.timeoutMs;
+    this.details = common.details ?? DEFAULTS.notifierDetails;
+    this.#timeoutMs = parseOptions(TIMEOUT_ONLY, { timeout: common.timeout }, `${new.target.name} options`).timeout;
     this.#retries = retries;
   }
 

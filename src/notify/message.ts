@@ -10,9 +10,9 @@ export function capitalize(word: string): string {
 }
 
 /**
- * Builds the one notification message of a job, exactly as SPEC §5 says. The case is the job's
- * `status` (`cancelled`, `failed` with `result.failure` naming the cause), else the non-notification
- * tasks (failed or warned ones make it a warning), so calling it on a final
+ * Builds the one notification message of a job, exactly as docs/notifications.md ("The message")
+ * says. The case is the job's `status` (`cancelled`, `failed` with `result.failure` naming the cause),
+ * else the non-notification tasks (failed or warned ones make it a warning), so calling it on a final
  * result gives back `result.notification`. The notification task, when there is one, counts as completed (the message
  * is written while it is being delivered).
  *

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { envRecord, nameString, nonEmptySpawnString, spawnString, toConfigIssues, type EnvValue } from '../config.js';
-import { durationProblem, type Duration } from '../duration.js';
-import { ConfigError } from '../errors.js';
+import type { Duration } from '../duration.js';
+import { duration, envRecord, nameString, nonEmptySpawnString, parseOptions, spawnString, type EnvValue } from '../validation.js';
 import type { Task } from '../types.js';
 import { execSucceeded } from './outcome.js';
 
@@ -36,13 +35,7 @@ const commandTaskSchema = z.strictObject({
   name: nameString,
   command: z.union([nonEmptySpawnString, z.array(spawnString).min(1, { message: 'an argv array needs at least the program' })]),
   critical: z.boolean().optional(),
-  timeout: z
-    .custom<Duration>()
-    .superRefine((value, context) => {
-      const problem = durationProblem(value);
-      if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
-    })
-    .optional(),
+  timeout: duration.optional(),
   cwd: nonEmptySpawnString.optional(),
   env: envRecord.optional(),
   shell: nonEmptySpawnString.optional(),
@@ -59,9 +52,7 @@ const commandTaskSchema = z.strictObject({
  * ```
  */
 export function commandTask(options: CommandTaskOptions): Task {
-  const parsed = commandTaskSchema.safeParse(options, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues), { subject: 'commandTask options' });
-  const { type = 'command', name, command, critical = true, timeout, cwd, env, shell } = parsed.data;
+  const { type = 'command', name, command, critical = true, timeout, cwd, env, shell } = parseOptions(commandTaskSchema, options, 'commandTask options');
   return {
     type,
     name,

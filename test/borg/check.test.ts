@@ -5,6 +5,7 @@ import { ConfigError } from '../../src/errors.js';
 import { borgCheck } from '../../src/borg/index.js';
 import { makeSandbox, makeSourceTree, runTask, type BorgSandbox } from './helpers.js';
 import { BORG_TAG, borgInstalled } from '../support/borg.js';
+import { printable } from '../helpers.js';
 
 const PASSPHRASE = 'check-me';
 
@@ -90,17 +91,17 @@ describe('borgCheck options', () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).issues).toEqual([
-        { path: 'archivesOnly', message: 'cannot be combined with "repositoryOnly": together they would check nothing' },
+      expect(printable((error as ConfigError).issues)).toEqual([
         { path: 'verifyData', message: 'cannot be combined with "repositoryOnly": verifying data is part of the archives check' },
         { path: 'lastArchives', message: 'cannot be combined with "repositoryOnly": it selects archives, which a repository-only check does not read' },
+        { path: 'archivesOnly', message: 'cannot be combined with "repositoryOnly": together they would check nothing' },
       ]);
     }
     try {
       borgCheck({ repository: '/r', repair: true } as never);
       expect.unreachable();
     } catch (error) {
-      expect((error as ConfigError).issues).toEqual([{ path: 'repair', message: 'unknown option "repair"' }]);
+      expect(printable((error as ConfigError).issues)).toEqual([{ path: 'repair', message: 'unknown option "repair"' }]);
     }
   });
 });

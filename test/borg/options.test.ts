@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { borgCheck, borgCompact, borgCreate, borgPrune } from '../../src/borg/index.js';
-import { BORG_DEFAULT_TIMEOUT } from '../../src/borg/options.js';
+import { DEFAULTS } from '../../src/defaults.js';
 import { ConfigError } from '../../src/errors.js';
 import { runTask } from './helpers.js';
+import { printable } from '../helpers.js';
 
 function issuesOf(make: () => unknown): { subject: string; issues: readonly { path: string; message: string }[] } {
   try {
@@ -13,7 +14,7 @@ function issuesOf(make: () => unknown): { subject: string; issues: readonly { pa
     expect(error).toBeInstanceOf(ConfigError);
     const configError = error as ConfigError;
     expect(configError.code).toBe('ERR_CONFIG');
-    return { subject: configError.message.split(' (')[0] ?? '', issues: configError.issues };
+    return { subject: configError.message.split(' (')[0] ?? '', issues: printable(configError.issues) };
   }
   throw new Error('expected a ConfigError');
 }
@@ -37,13 +38,13 @@ describe('borg task options', () => {
     expect(subject).toBe('Invalid borgCreate options');
     expect(issues).toEqual([
       { path: 'repository', message: 'must not be empty' },
-      { path: 'env.BORG_PASSPHRASE', message: 'give the passphrase with the "passphrase" or "passcommand" option instead, so it is redacted everywhere' },
-      { path: 'lockWait', message: 'expected a number of seconds (0 or more) or a duration string such as "30s", "5m"' },
-      { path: 'timeout', message: 'expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received string "soon"' },
       { path: 'paths[1]', message: 'must not be empty' },
       { path: 'archive', message: 'an archive name must not contain "/"' },
       { path: 'compression', message: 'expected string, received number 5' },
-      { path: 'critcal', message: 'unknown option "critcal"' },
+      { path: 'critcal', message: 'unknown option "critcal" (did you mean "critical"?)' },
+      { path: 'lockWait', message: 'expected a number of seconds (0 or more) or a duration string such as "30s", "5m"' },
+      { path: 'timeout', message: 'expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received string "soon"' },
+      { path: 'env.BORG_PASSPHRASE', message: 'give the passphrase with the "passphrase" or "passcommand" option instead, so it is redacted everywhere' },
     ]);
   });
 
@@ -75,7 +76,7 @@ describe('borg task options', () => {
   });
 
   it('the docs give borg tasks the default timeout the factories use (24 h), never the hooks’ 300 s', () => {
-    expect(BORG_DEFAULT_TIMEOUT).toBe('24h');
+    expect(DEFAULTS.borg.timeout).toBe('24h');
     const migrating = readFileSync(join(DOCS, 'migrating.md'), 'utf8');
     // Every line of the migration guide that speaks of borg and a 300 s default also gives borg's 24 h.
     const wrong = migrating.split('\n').filter((line) => /borg/i.test(line) && /300 ?s\b/.test(line) && !/24 ?h/.test(line));

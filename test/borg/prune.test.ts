@@ -4,6 +4,7 @@ import { borgPrune } from '../../src/borg/index.js';
 import { parsePruneLine } from '../../src/borg/prune.js';
 import { makeSandbox, makeSourceTree, runTask, type BorgSandbox } from './helpers.js';
 import { BORG_TAG, borgInstalled } from '../support/borg.js';
+import { printable } from '../helpers.js';
 
 let sandbox: BorgSandbox;
 let source: string;
@@ -191,17 +192,17 @@ describe('borgPrune options', () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).issues).toEqual([
-        { path: 'keep.within', message: 'expected a number and a unit: "48H", "7d", "4w", "6m", "1y" ("S" and "M" need borg 1.4)' },
+      expect(printable((error as ConfigError).issues)).toEqual([
         { path: 'keep.daily', message: 'expected a number greater than 0' },
         { path: 'keep.weekly', message: 'expected a whole number, received number 1.5' },
+        { path: 'keep.within', message: 'expected a number and a unit: "48H", "7d", "4w", "6m", "1y" ("S" and "M" need borg 1.4)' },
       ]);
     }
     try {
       borgPrune({ repository: '/r', keep: { last: 3, secondly: 2 } });
       expect.unreachable();
     } catch (error) {
-      expect((error as ConfigError).issues).toEqual([
+      expect(printable((error as ConfigError).issues)).toEqual([
         { path: 'keep.last', message: 'cannot be combined with "secondly": borg treats --keep-last as another name for --keep-secondly' },
       ]);
     }
@@ -209,7 +210,7 @@ describe('borgPrune options', () => {
       borgPrune({ repository: '/r', keep: {} });
       expect.unreachable();
     } catch (error) {
-      expect((error as ConfigError).issues).toEqual([
+      expect(printable((error as ConfigError).issues)).toEqual([
         { path: 'keep', message: 'give at least one rule: within, last, secondly, minutely, hourly, daily, weekly, monthly or yearly' },
       ]);
     }

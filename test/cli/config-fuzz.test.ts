@@ -109,7 +109,8 @@ function load(text: string, name: string): { ok: boolean; executor: FakeExecutor
   if (!built.ok) {
     expect(built.issues.length).toBeGreaterThan(0);
     for (const issue of built.issues) {
-      expect(typeof issue.path).toBe('string');
+      expect(Array.isArray(issue.path)).toBe(true);
+      expect(['unknown_option', 'required', 'invalid_type', 'invalid_value']).toContain(issue.code);
       expect(issue.message).toMatch(/\S/);
     }
     return { ok: false, executor };

@@ -24,8 +24,10 @@ describe('the config file schema follows the API it maps onto', () => {
   type Notifier<T> = Entry<z.input<S['notifierEntry']>, T>;
 
   it('has exactly the keys of every options type (a new option fails this typecheck until the file accepts it)', () => {
-    expectTypeOf<keyof z.input<S['hook']>>().toEqualTypeOf<keyof HookConfig>();
-    expectTypeOf<Exclude<keyof z.input<S['file']>, '$schema'>>().toEqualTypeOf<Exclude<keyof JobPipelineOptions, 'executor'>>();
+    // The file takes the snake_case aliases too; the public types are camelCase only.
+    type HookAlias = 'run_on_job_failure' | 'continue_on_failure' | 'working_directory' | 'environment_vars' | 'log_output';
+    expectTypeOf<Exclude<keyof z.input<S['hook']>, HookAlias>>().toEqualTypeOf<keyof HookConfig>();
+    expectTypeOf<Exclude<keyof z.input<S['file']>, '$schema' | 'pre_job_hooks' | 'post_job_hooks'>>().toEqualTypeOf<Exclude<keyof JobPipelineOptions, 'executor'>>();
     expectTypeOf<keyof NonNullable<z.input<S['file']>['defaults']>>().toEqualTypeOf<keyof PipelineDefaults>();
     expectTypeOf<keyof NonNullable<z.input<S['file']>['repository']>>().toEqualTypeOf<keyof Repository>();
     expectTypeOf<keyof z.input<S['commandEntry']>>().toEqualTypeOf<keyof CommandTaskOptions>();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildJob, type BuildJobResult } from '../../src/cli/job.js';
+import { printable } from '../helpers.js';
 import { configJsonSchema } from '../../src/cli/schema.js';
 
 const ENV = {
@@ -24,7 +25,7 @@ function build(raw: unknown): BuildJobResult {
 
 function issuesOf(raw: unknown): readonly { path: string; message: string }[] {
   const built = build(raw);
-  return built.ok ? [] : built.issues;
+  return built.ok ? [] : printable(built.issues);
 }
 
 describe('buildJob: a config file to a pipeline', () => {

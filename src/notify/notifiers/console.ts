@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { Duration } from '../../duration.js';
 import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../../types.js';
 import { formatDetails } from '../message.js';
-import { notifierOptionsShape, parseOptions, resolveCommon, type NotifierOptions } from '../http.js';
+import { notifierOptionsShape, resolveCommon, type NotifierOptions } from '../http.js';
+import { parseOptions } from '../../validation.js';
 
 /**
  * Options of {@link ConsoleNotifier}.

@@ -5,12 +5,12 @@ import {
   httpNotifierOptionsShape,
   httpUrlSchema,
   jsonField,
-  parseOptions,
   resolveCommon,
   truncate,
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
+import { parseOptions } from '../../validation.js';
 import {
   CODE_POINTS,
   allDetails,

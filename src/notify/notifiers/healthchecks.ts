@@ -4,12 +4,12 @@ import {
   HttpNotifier,
   httpNotifierOptionsShape,
   httpUrlSchema,
-  parseOptions,
   resolveCommon,
   truncate,
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
+import { parseOptions } from '../../validation.js';
 import { firstUtf8Bytes, lastUtf8Bytes } from '../../utf8.js';
 import { onAbort } from '../../executor/timers.js';
 

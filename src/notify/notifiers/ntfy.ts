@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../defaults.js';
 import { z } from 'zod';
 import type { NotificationLevel, NotificationMessage, NotifierContext } from '../../types.js';
 import {
@@ -5,13 +6,13 @@ import {
   httpNotifierOptionsShape,
   httpUrlSchema,
   jsonField,
-  parseOptions,
   perLevelSchema,
   resolveCommon,
   resolvePerLevel,
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
+import { parseOptions } from '../../validation.js';
 import { UTF8_BYTES, bodyWithDetails } from '../details.js';
 
 /**
@@ -55,20 +56,6 @@ export interface NtfyNotifierOptions extends HttpNotifierOptions {
 }
 
 /**
- * The defaults of {@link NtfyNotifier}: priorities as numbers, tags as emoji short codes.
- *
- * @example
- * ```ts
- * new NtfyNotifier({ topic: 'backups', tags: { error: [...NTFY_DEFAULTS.tags.error, 'nas'] } })
- * ```
- */
-export const NTFY_DEFAULTS = {
-  url: 'https://ntfy.sh',
-  priority: { success: 3, warning: 4, error: 5 },
-  tags: { success: ['white_check_mark'], warning: ['warning'], error: ['rotating_light'] },
-} as const;
-
-/**
  * ntfy's limit on a message, in UTF-8 bytes: a longer one becomes an attachment, or is refused where
  * attachments are off. The details are cut to fit it.
  */
@@ -83,7 +70,7 @@ const prioritySchema = z.union([
 
 const schema = z.strictObject({
   ...httpNotifierOptionsShape('ntfy'),
-  url: httpUrlSchema().default(new URL(NTFY_DEFAULTS.url)),
+  url: httpUrlSchema().default(new URL(DEFAULTS.ntfy.url)),
   topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'expected 1 to 64 letters, digits, "-" or "_"'),
   token: z.string().min(1, 'must not be empty').optional(),
   priority: perLevelSchema(prioritySchema).optional(),
@@ -141,13 +128,13 @@ export class NtfyNotifier extends HttpNotifier {
     // The JSON API lives at the server's root, which is the URL's path when a proxy adds a prefix.
     if (!this.#url.pathname.endsWith('/')) this.#url.pathname += '/';
     this.#topic = parsed.topic;
-    const priority = resolvePerLevel(parsed.priority, NTFY_DEFAULTS.priority);
+    const priority = resolvePerLevel(parsed.priority, DEFAULTS.ntfy.priority);
     this.#priority = {
       success: toNumber(priority.success),
       warning: toNumber(priority.warning),
       error: toNumber(priority.error),
     };
-    this.#tags = resolvePerLevel<readonly string[]>(parsed.tags, NTFY_DEFAULTS.tags);
+    this.#tags = resolvePerLevel<readonly string[]>(parsed.tags, DEFAULTS.ntfy.tags);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'jobhooks' };
     const secrets = urlSecrets(parsed.url).filter((secret) => secret !== parsed.url.href);
     if (parsed.token !== undefined) {

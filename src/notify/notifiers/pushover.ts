@@ -1,10 +1,10 @@
+import { DEFAULTS } from '../../defaults.js';
 import { z } from 'zod';
 import type { NotificationLevel, NotificationMessage, NotifierContext } from '../../types.js';
 import {
   HttpNotifier,
   httpNotifierOptionsShape,
   httpUrlSchema,
-  parseOptions,
   perLevelSchema,
   rejected,
   resolveCommon,
@@ -12,6 +12,7 @@ import {
   truncate,
   type HttpNotifierOptions,
 } from '../http.js';
+import { parseOptions } from '../../validation.js';
 import { CODE_POINTS, bodyWithDetails } from '../details.js';
 
 /**
@@ -59,21 +60,6 @@ export interface PushoverNotifierOptions extends HttpNotifierOptions {
   readonly baseUrl?: string | undefined;
 }
 
-/**
- * The defaults of {@link PushoverNotifier}.
- *
- * @example
- * ```ts
- * PUSHOVER_DEFAULTS.sound.error // 'siren'
- * ```
- */
-export const PUSHOVER_DEFAULTS = {
-  baseUrl: 'https://api.pushover.net',
-  // A nightly success at 3 a.m. should not buzz a phone: low priority shows it without a sound.
-  priority: { success: -1, warning: 0, error: 1 },
-  sound: { success: undefined, warning: 'intermission', error: 'siren' },
-} as const;
-
 const key = (what: string) =>
   z.string().regex(/^[A-Za-z0-9]{30}$/, `expected the 30-letter-and-digit ${what} from pushover.net`);
 
@@ -91,7 +77,7 @@ const schema = z.strictObject({
   priority: perLevelSchema(
     z.literal([-2, -1, 0, 1], { error: 'expected -2, -1, 0 or 1 (emergency priority 2 is not supported)' }),
   ).optional(),
-  baseUrl: httpUrlSchema().default(new URL(PUSHOVER_DEFAULTS.baseUrl)),
+  baseUrl: httpUrlSchema().default(new URL(DEFAULTS.pushover.baseUrl)),
 });
 
 /** Pushover's limits on a title and a message, in characters. */
@@ -133,12 +119,12 @@ export class PushoverNotifier extends HttpNotifier {
     this.#token = parsed.token;
     this.#user = parsed.user;
     this.#device = parsed.device;
-    this.#priority = resolvePerLevel<PushoverPriority>(parsed.priority, PUSHOVER_DEFAULTS.priority);
+    this.#priority = resolvePerLevel<PushoverPriority>(parsed.priority, DEFAULTS.pushover.priority);
     const sound = parsed.sound;
     this.#sound =
       typeof sound === 'string'
         ? { success: sound, warning: sound, error: sound }
-        : resolvePerLevel<string | undefined>(sound, PUSHOVER_DEFAULTS.sound);
+        : resolvePerLevel<string | undefined>(sound, DEFAULTS.pushover.sound);
     this.secrets = Object.freeze([parsed.token, parsed.user]);
   }
 

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../defaults.js';
 import { z } from 'zod';
 import type { NotificationMessage, NotifierContext } from '../../types.js';
 import {
@@ -6,12 +7,12 @@ import {
   httpNotifierOptionsShape,
   httpUrlSchema,
   jsonField,
-  parseOptions,
   rejected,
   resolveCommon,
   truncate,
   type HttpNotifierOptions,
 } from '../http.js';
+import { parseOptions } from '../../validation.js';
 import {
   UTF16_UNITS,
   allDetails,
@@ -65,16 +66,6 @@ export interface TelegramSendMessageBody {
   readonly disable_notification: boolean;
 }
 
-/**
- * The defaults of {@link TelegramNotifier}.
- *
- * @example
- * ```ts
- * TELEGRAM_DEFAULTS.baseUrl // 'https://api.telegram.org'
- * ```
- */
-export const TELEGRAM_DEFAULTS = { baseUrl: 'https://api.telegram.org', disableNotification: false } as const;
-
 const CHAT_ID_MESSAGE = 'expected a numeric chat id or "@channelname"';
 
 const schema = z.strictObject({
@@ -87,8 +78,8 @@ const schema = z.strictObject({
     ],
     { error: CHAT_ID_MESSAGE },
   ),
-  disableNotification: z.boolean().default(TELEGRAM_DEFAULTS.disableNotification),
-  baseUrl: httpUrlSchema().default(new URL(TELEGRAM_DEFAULTS.baseUrl)),
+  disableNotification: z.boolean().default(DEFAULTS.telegram.disableNotification),
+  baseUrl: httpUrlSchema().default(new URL(DEFAULTS.telegram.baseUrl)),
 });
 
 /** Telegram's limit on a message's text, in characters, once the HTML is parsed. */

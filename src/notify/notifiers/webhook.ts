@@ -11,11 +11,11 @@ import {
   HttpNotifier,
   httpNotifierOptionsShape,
   httpUrlSchema,
-  parseOptions,
   resolveCommon,
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
+import { parseOptions } from '../../validation.js';
 
 /**
  * One task in a {@link WebhookPayload}.

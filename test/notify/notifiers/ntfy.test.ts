@@ -91,7 +91,7 @@ describe('NtfyNotifier', () => {
     ).toThrowErrorMatchingInlineSnapshot(`
       [ConfigError: Invalid NtfyNotifier options (4 problems):
         - topic: expected 1 to 64 letters, digits, "-" or "_"
-        - priority.error: expected 1 to 5, or "min", "low", "default", "high", "max" or "urgent"
+        - priority.error: expected 1 to 5, or "min", "low", "default", "high", "max" or "urgent", received number 9
         - priority.info: unknown option "info"
         - tags.success[0]: must not be empty]
     `);

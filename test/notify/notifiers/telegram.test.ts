@@ -137,7 +137,7 @@ describe('TelegramNotifier', () => {
       [ConfigError: Invalid TelegramNotifier options (3 problems):
         - botToken: expected a bot token from @BotFather, like "123456789:AA…"
         - chatId: expected a numeric chat id or "@channelname"
-        - disableNotification: Invalid input: expected boolean, received string]
+        - disableNotification: expected boolean, received string "yes"]
     `);
   });
 

@@ -1,0 +1,358 @@
+import { z } from 'zod';
+import { durationProblem, durationToMs, type Duration } from './duration.js';
+import { ConfigError, describeValue, type ConfigIssue, type ConfigIssueCode } from './errors.js';
+import { suggest } from './suggest.js';
+
+/*
+ * The one validation layer: the schema primitives every option schema is built from (the pipeline's,
+ * commandTask's, the borg factories', the notifiers', ShellExecutor's and the config file's), and the
+ * one conversion of zod's issues into ConfigIssues, so that every ConfigError reads alike
+ * (docs/embedding.md, "Errors are data").
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Primitives
+
+const NUL_MESSAGE = 'must not contain a NUL byte ("\\0"): no command, argument or environment can carry one';
+
+/**
+ * A string that may reach `spawn` (a command, an argument, a working directory, an environment
+ * name or value): a NUL byte in it is rejected here, with its path, instead of failing the spawn
+ * after the earlier hooks ran. Every such string in every schema is built on this one.
+ */
+export const spawnString = z.string().refine((value) => !value.includes('\0'), { message: NUL_MESSAGE });
+
+/** A {@link spawnString} with something in it besides spaces. */
+export const nonEmptySpawnString = spawnString.refine((value) => value.trim().length > 0, { message: 'must not be empty' });
+
+// Control characters (newline, tab, ESC, …) in a name could forge or garble lines in the plain log.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROL_MESSAGE = 'must not contain control characters (newline, tab, escape, …): a name is printed in log lines';
+
+/** What a name check says about `value`, or `undefined` when it is a valid task name. */
+export function nameProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return `expected a non-empty string, received ${describeValue(value)}`;
+  if (value.trim() === '') return 'must not be empty';
+  if (value.includes('\0')) return NUL_MESSAGE;
+  if (CONTROL_CHARACTERS.test(value)) return CONTROL_MESSAGE;
+  return undefined;
+}
+
+/** The name of a hook or task: not empty, one line, no control characters. */
+export const nameString = z.string().superRefine((value, context) => {
+  const problem = nameProblem(value);
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+});
+
+/**
+ * `__proto__` as a map key would set the map's prototype instead of adding an entry: it is
+ * refused in every map, with its path, rather than silently dropped.
+ */
+export const PROTO_KEY_MESSAGE = '"__proto__" cannot be used as a name';
+
+/**
+ * A map that refuses an own `__proto__` key (as `JSON.parse` and YAML make them) instead of
+ * letting zod drop it without a word.
+ */
+export function withoutProtoKey<Out, In>(record: z.ZodType<Out, In>) {
+  return z
+    .custom<In>(() => true)
+    .superRefine((value, context) => {
+      if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
+        context.addIssue({ code: 'custom', path: ['__proto__'], message: PROTO_KEY_MESSAGE });
+      }
+    })
+    .pipe(record);
+}
+
+/** The value of an environment variable as written: a number or boolean becomes its string form. */
+export type EnvValue = string | number | boolean;
+
+const envValue = z
+  .custom<EnvValue>((value) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean', {
+    error: (issue) => `expected a string, number or boolean, received ${describeValue(issue.input)}`,
+  })
+  .refine((value) => typeof value !== 'number' || Number.isFinite(value), { message: 'expected a finite number' })
+  .transform((value) => String(value))
+  .pipe(spawnString);
+
+/** An environment map: names without "=" or NUL; string, number or boolean values, given to processes as strings. */
+export const envRecord = withoutProtoKey(
+  z.record(z.string().regex(/^[^=\0]+$/, { message: 'environment variable names must not be empty or contain "=" or NUL' }), envValue),
+);
+
+/** A {@link Duration} as written (seconds or `"90s"`), checked and kept as it is. */
+export const duration = z.custom<Duration>().superRefine((value, context) => {
+  const problem = durationProblem(value);
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+});
+
+/** A {@link Duration} checked and turned into milliseconds. */
+export const durationMs = z.custom<Duration>().transform((value, context) => {
+  const problem = durationProblem(value);
+  if (problem !== undefined) {
+    context.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  }
+  return durationToMs(value) ?? z.NEVER;
+});
+
+/** A {@link Duration} checked and kept both ways: as written (to hand back) and in milliseconds (to use). */
+export const durationWritten = z.custom<Duration>().transform((value, context) => {
+  const problem = durationProblem(value);
+  if (problem !== undefined) {
+    context.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  }
+  return { written: value, ms: durationToMs(value) ?? z.NEVER };
+});
+
+/** An array of at most `max` elements, checked before the elements are: a huge list fails fast. */
+export function capped<T extends z.ZodType>(element: T, max: number, what: string) {
+  return z
+    .array(z.unknown())
+    .max(max, { message: `at most ${max} ${what} are allowed (the limit keeps a runaway file from exhausting memory)` })
+    .pipe(z.array(element));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+/**
+ * Validates `input` against `schema` and returns what it parses to, or throws a {@link ConfigError}
+ * (`Invalid <subject> (N problems): …`) listing every problem in the order it appears in the input.
+ *
+ * @example
+ * ```ts
+ * const options = parseOptions(createSchema, input, 'borgCreate options')
+ * ```
+ */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, subject: string): z.output<S> {
+  const parsed = schema.safeParse(input, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, schema, input), { subject });
+  return parsed.data;
+}
+
+/**
+ * Turns zod issues into {@link ConfigIssue}s that say what was expected and what was received.
+ * One unknown key is one issue, with the key in its path and a "did you mean" taken from the keys
+ * valid *at that place* in `schema`; a union reports the one branch the value was meant for; an
+ * unknown discriminator names the accepted values. Issues come in the order their places appear in
+ * `input` (zod reports unknown keys last); `basePath` is prepended to every path.
+ */
+export function toConfigIssues(
+  issues: readonly z.core.$ZodIssue[],
+  schema: z.ZodType,
+  input: unknown,
+  basePath: readonly PropertyKey[] = [],
+): ConfigIssue[] {
+  const located: ConfigIssue[] = [];
+  const add = (code: ConfigIssueCode, path: readonly PropertyKey[], message: string): void => {
+    located.push({ code, path, message });
+  };
+  for (const issue of resolveUnions(issues)) {
+    const path = [...issue.path];
+    switch (issue.code) {
+      case 'unrecognized_keys': {
+        const known = keysAt(schema, input, issue.path);
+        for (const key of issue.keys) {
+          const hint = suggest(key, known);
+          add('unknown_option', [...path, key], `unknown option "${key}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`);
+        }
+        break;
+      }
+      case 'invalid_type':
+        if (issue.input === undefined) add('required', path, `is required (expected ${issue.expected})`);
+        else add('invalid_type', path, `expected ${issue.expected === 'int' ? 'a whole number' : issue.expected}, received ${describeValue(issue.input)}`);
+        break;
+      case 'invalid_union': {
+        if ('note' in issue && issue.note === 'No matching discriminator') {
+          located.push(discriminatorIssue(issue, path));
+          break;
+        }
+        const value = valueAt(input, issue.path);
+        const own = issue.message !== 'Invalid input';
+        if (value === undefined) add('required', path, own ? `is required (${issue.message})` : 'is required');
+        else add('invalid_type', path, own ? `${issue.message}, received ${describeValue(value)}` : `received ${describeValue(value)}, which matches none of the accepted forms`);
+        break;
+      }
+      case 'invalid_key':
+        // A map's key failed its check: say why, at the key.
+        for (const inner of issue.issues) add('invalid_value', path, inner.message);
+        break;
+      default:
+        add('invalid_value', path, issue.message);
+    }
+  }
+  return prefixIssues(inInputOrder(located, input), basePath);
+}
+
+/**
+ * Replaces each union's issue by the issues of the one branch the value was meant for — the only
+ * branch whose type matched, the others having failed at the value itself — with paths from the
+ * root. A union where no single branch stands out keeps its own issue.
+ */
+export function resolveUnions(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const result: z.core.$ZodIssue[] = [];
+  for (const issue of issues) {
+    if (issue.code !== 'invalid_union' || ('note' in issue && issue.note !== undefined)) {
+      result.push(issue);
+      continue;
+    }
+    const meant = issue.errors.filter((branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+    const branch = meant.length === 1 ? meant[0] : undefined;
+    if (branch === undefined) result.push(issue);
+    else result.push(...resolveUnions(branch.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }))));
+  }
+  return result;
+}
+
+function discriminatorIssue(issue: z.core.$ZodIssueInvalidUnion & { options?: unknown; discriminator?: unknown }, path: readonly PropertyKey[]): ConfigIssue {
+  const options = (Array.isArray(issue.options) ? issue.options : []).filter((option): option is string => typeof option === 'string');
+  const accepted = options.map((option) => JSON.stringify(option)).join(', ');
+  const discriminator = typeof issue.discriminator === 'string' ? issue.discriminator : String(path.at(-1));
+  const received = typeof issue.input === 'object' && issue.input !== null ? ownValue(issue.input as Record<string, unknown>, discriminator) : undefined;
+  if (received === undefined) return { code: 'required', path, message: `is required: one of ${accepted}` };
+  const hint = typeof received === 'string' ? suggest(received, options) : undefined;
+  return {
+    code: 'invalid_value',
+    path,
+    message: `expected one of ${accepted}, received ${describeValue(received)}${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`,
+  };
+}
+
+/**
+ * A key's value when the object itself holds it: a config key is never looked up on the prototype
+ * chain, so `constructor` or `__proto__` in a file is just an unknown key.
+ */
+export function ownValue<T>(object: Readonly<Record<PropertyKey, T>>, key: PropertyKey): T | undefined {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
+/** The input at `path`, reading hook lists given as JSON strings as the arrays they hold. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const segment of path) {
+    value = parsedList(value);
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = ownValue(value as Record<PropertyKey, unknown>, segment);
+  }
+  return value;
+}
+
+/** A hook list given as a JSON string: its issues' paths go into the parsed array. */
+function parsedList(value: unknown): unknown {
+  if (typeof value !== 'string' || !value.trimStart().startsWith('[')) return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The keys an object schema accepts at `path`, following the input through arrays and unions. */
+function keysAt(schema: z.ZodType, input: unknown, path: readonly PropertyKey[]): string[] {
+  let current: z.ZodType | undefined = schema;
+  let value = parsedList(input);
+  for (const segment of [...path, undefined]) {
+    current = unwrap(current, value);
+    if (current === undefined) return [];
+    if (segment === undefined) break;
+    if (current instanceof z.ZodObject) current = ownValue(current.shape as Record<string, z.ZodType>, String(segment));
+    else if (current instanceof z.ZodArray) current = current.element as z.ZodType;
+    else if (current instanceof z.ZodRecord) current = current.valueType as z.ZodType;
+    else return [];
+    value = typeof value === 'object' && value !== null ? parsedList(ownValue(value as Record<PropertyKey, unknown>, segment)) : undefined;
+  }
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+}
+
+function isStructural(schema: z.ZodType): boolean {
+  return schema instanceof z.ZodObject || schema instanceof z.ZodArray || schema instanceof z.ZodRecord;
+}
+
+/**
+ * Sees through optional/nullable/default wrappers and pipes (a pipe's structural side: the input of
+ * `object.transform()`, the output of `preprocess` or `custom.pipe(record)`), and picks the union
+ * member meant for `value`.
+ */
+function unwrap(schema: z.ZodType | undefined, value: unknown): z.ZodType | undefined {
+  let current = schema;
+  for (let depth = 0; depth < 20 && current !== undefined; depth += 1) {
+    if (current instanceof z.ZodOptional || current instanceof z.ZodNullable || current instanceof z.ZodDefault) {
+      current = current.unwrap() as z.ZodType;
+    } else if (current instanceof z.ZodPipe) {
+      const input = unwrap(current.in as z.ZodType, value);
+      // `z.array(z.unknown()).pipe(z.array(element))`: the output side knows the elements.
+      const vague = input instanceof z.ZodArray && !(input.element instanceof z.ZodObject) && !(input.element instanceof z.ZodPipe);
+      if (input !== undefined && isStructural(input) && !vague) return input;
+      current = current.out as z.ZodType;
+    } else if (current instanceof z.ZodDiscriminatedUnion) {
+      const key = current.def.discriminator;
+      const tag = typeof value === 'object' && value !== null ? ownValue(value as Record<string, unknown>, key) : undefined;
+      current = (current.options as z.ZodType[]).find(
+        (option) => option instanceof z.ZodObject && ownValue(option.shape as Record<string, z.ZodType>, key)?.safeParse(tag).success === true,
+      );
+    } else if (current instanceof z.ZodUnion) {
+      const options = current.options as z.ZodType[];
+      current = options.find((option) => {
+        const inner = unwrap(option, value);
+        return inner !== undefined && (Array.isArray(value) ? inner instanceof z.ZodArray : inner instanceof z.ZodObject || inner instanceof z.ZodRecord);
+      });
+    } else {
+      return current;
+    }
+  }
+  return current;
+}
+
+/**
+ * Where a path points in the input: the index of each key or element along the way. A key the input
+ * lacks (a required option) ranks `missing`: last among its siblings by default.
+ */
+function positionIn(input: unknown, path: readonly PropertyKey[], missing = Number.MAX_SAFE_INTEGER): number[] {
+  const position: number[] = [];
+  let node: unknown = input;
+  for (const segment of path) {
+    node = parsedList(node);
+    if (Array.isArray(node) && typeof segment === 'number') {
+      position.push(segment);
+      node = node[segment];
+    } else if (typeof node === 'object' && node !== null && typeof segment === 'string') {
+      const index = Object.keys(node).indexOf(segment);
+      position.push(index === -1 ? missing : index);
+      node = Object.hasOwn(node, segment) ? (node as Record<string, unknown>)[segment] : undefined;
+    } else {
+      position.push(typeof segment === 'number' ? segment : missing);
+      node = undefined;
+    }
+  }
+  return position;
+}
+
+/** Compares two {@link positionIn} results: earlier in the input first, a parent before its children. */
+export function comparePositions(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
+    const difference = (a[i] ?? 0) - (b[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return a.length - b.length;
+}
+
+/** Puts issues under `prefix`: a constructor's issues under the place its options came from in a file. */
+export function prefixIssues(issues: readonly ConfigIssue[], prefix: readonly PropertyKey[]): ConfigIssue[] {
+  return issues.map((issue) => ({ ...issue, path: [...prefix, ...issue.path] }));
+}
+
+/**
+ * Sorts issues into the order their places appear in `input`; issues at one place keep their order.
+ * `missingFirst`: a key the input lacks comes before its siblings (what a file's entry is missing
+ * is said first).
+ */
+export function inInputOrder(issues: readonly ConfigIssue[], input: unknown, { missingFirst = false } = {}): ConfigIssue[] {
+  const missing = missingFirst ? -1 : Number.MAX_SAFE_INTEGER;
+  return issues
+    .map((issue, order) => ({ issue, order, position: positionIn(input, issue.path, missing) }))
+    .sort((a, b) => comparePositions(a.position, b.position) || a.order - b.order)
+    .map(({ issue }) => issue);
+}
