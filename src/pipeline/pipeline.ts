@@ -128,7 +128,7 @@ export class JobPipeline {
    * definition, matched by name) with the env of a failed job, sends the `Interrupted` notification, and
    * marks the run finished `interrupted`. Resolves with one `interrupted` {@link JobResult} per run it
    * recovered (empty when nothing was left to do); emits `jobRecovered` for each. Needs no lock: it
-   * touches only dead runs.
+   * touches only dead runs. The dead run's `recoveredBy` is this pipeline's `jobId` (else a random UUID).
    *
    * @throws JobHooksError `ERR_JOURNAL` when the pipeline has no `journal` option or the journal cannot be written.
    * @example
@@ -142,7 +142,7 @@ export class JobPipeline {
     if (journal === null) throw new JobHooksError(ErrorCode.JOURNAL, 'recover() needs the journal option ({ dir, key }): this JobPipeline has none');
     const keyDir = keyDirectory(journal);
     try {
-      return await this.#recoverDeadRuns(keyDir, randomUUID(), this.#options.executor ?? new ShellExecutor());
+      return await this.#recoverDeadRuns(keyDir, this.#options.jobId ?? randomUUID(), this.#options.executor ?? new ShellExecutor());
     } catch (error) {
       throw error instanceof JobHooksError ? error : journalError('recover dead runs in', keyDir, error);
     }
