@@ -64,7 +64,9 @@ describe('run() with a journal', () => {
     const marker = join(base, 'marker');
     const dir = join(base, 'file', 'state');
     const run = new JobPipeline({ journal: { dir, key: 'k' }, preHooks: [{ name: 'touch', command: `touch '${marker}'` }] }).run();
-    await expect(run).rejects.toMatchObject({ code: 'ERR_JOURNAL', message: `Cannot create the journal at ${keyDirectory({ dir, key: 'k' })} (ENOTDIR: not a directory, mkdir '${keyDirectory({ dir, key: 'k' })}')` });
+    const error = (await run.catch((caught: unknown) => caught)) as { code?: string; message?: string };
+    const keyDir = keyDirectory({ dir, key: 'k' });
+    expect({ code: error.code, message: error.message }).toEqual({ code: 'ERR_JOURNAL', message: `Cannot create the journal at ${keyDir} (ENOTDIR: not a directory, mkdir '${keyDir}')` });
     expect(existsSync(marker)).toBe(false);
   });
 
