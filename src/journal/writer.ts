@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   FILE_MODE,
   journalError,
+  osReason,
   runFileName,
   syncDirectory,
   type JournalJobStatus,
@@ -125,8 +126,7 @@ class RunFileWriter implements JournalWriter {
   #fail(error: unknown): void {
     if (this.#incomplete) return;
     this.#incomplete = true;
-    const err = error as NodeJS.ErrnoException;
-    const reason = err.code !== undefined ? `${err.code}: ${err.message}` : String(error);
+    const reason = osReason(error);
     try {
       this.#onWarning?.(`jobhooks: cannot write the journal ${this.path} (${reason}); the run goes on without it`);
     } catch {
