@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AlreadyRunningError, commandTask, JobPipeline, readHistory } from '../../src/index.js';
+import { AlreadyRunningError, commandTask, JobPipeline, readHistory, type Task } from '../../src/index.js';
 import { keyDirectory } from '../../src/journal/files.js';
 import { RecordingNotifier } from '../../src/testing.js';
 
@@ -51,6 +51,36 @@ describe('run() with a journal', () => {
     expect(records.at(-1)?.failedTask).toBe(0);
     expect(await readHistory({ dir, key: 'nightly' })).toMatchObject([{ jobId: 'j1', status: 'failed', failedTask: 'Dump', pid: process.pid }]);
     expect(result.tasks.map((task) => task.index)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('a journal write failing mid-run never fails the job: one journalWarning, and the result says incomplete', async () => {
+    const dir = join(scratch(), 'state');
+    const keyDir = keyDirectory({ dir, key: 'k' });
+    // As a full disk would: the journal's descriptor is pulled from under it while a task runs.
+    const breakJournal: Task = {
+      type: 'breaker',
+      name: 'break the journal',
+      async run() {
+        const fd = readdirSync('/proc/self/fd').find((entry) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${entry}`).startsWith(`${keyDir}/`) && readlinkSync(`/proc/self/fd/${entry}`).endsWith('.jsonl');
+          } catch {
+            return false;
+          }
+        });
+        closeSync(Number(fd));
+        return { status: 'completed' };
+      },
+    };
+    const pipeline = new JobPipeline({ journal: { dir, key: 'k' }, tasks: [breakJournal], postHooks: [{ name: 'after', command: 'true' }] });
+    const warnings: string[] = [];
+    pipeline.on('journalWarning', ({ message }) => warnings.push(message));
+    const result = await pipeline.run();
+    expect(result.status).toBe('completed');
+    expect(result.tasks.map((task) => task.status)).toEqual(['completed', 'completed']);
+    expect(result.journal).toEqual({ incomplete: true });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^jobhooks: cannot write the journal .*\.jsonl \(EBADF: .*\); the run goes on without it$/);
   });
 
   it('without a journal the result says so: journal null', async () => {
