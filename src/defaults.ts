@@ -28,6 +28,8 @@ export const DEFAULTS = {
   envPrefix: 'JOBHOOKS_',
   jobLabel: 'Backup',
   inheritEnv: true,
+  /** Finished runs kept per journal key (docs/journal.md). */
+  journalKeep: 100,
   /** ShellExecutor: how long to read what is left in the pipes after the main process exited. */
   drainMs: 100,
   /** The borg tasks (docs/borg.md). */

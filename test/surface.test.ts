@@ -7,6 +7,7 @@ import { WebhookNotifier } from '../src/notify/notifiers/webhook.js';
 describe('the public surface (issue 11, point 8)', () => {
   it('jobhooks exports what the docs name, and nothing only the internals use', () => {
     expect(Object.keys(root).sort()).toEqual([
+      'AlreadyRunningError',
       'ConfigError',
       'ConsoleNotifier',
       'DEFAULTS',
@@ -29,6 +30,7 @@ describe('the public surface (issue 11, point 8)', () => {
       'formatFlow',
       'formatPath',
       'parseHooks',
+      'readHistory',
     ]);
     expect(Object.keys(borg).sort()).toEqual(['borgCheck', 'borgCompact', 'borgCreate', 'borgPrune', 'describeBorgExitCode']);
   });

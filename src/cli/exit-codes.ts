@@ -38,6 +38,7 @@ export function exitCodeFor(status: JobStatus, cancelledBy: CancelSignal | undef
     case 'cancelled':
       return signalExitCode(cancelledBy ?? 'SIGINT');
     case 'failed':
+    case 'interrupted':
       return EXIT.failed;
   }
 }

@@ -98,14 +98,16 @@ export function runFileName(startedAt: string, jobId: string): string {
   return `${compactTime(startedAt)}-${safeId}${RUN_SUFFIX}`;
 }
 
-function reason(error: unknown): string {
+/** `ENOTDIR: not a directory, mkdir '/x'`: Node's own message already begins with the code. */
+export function osReason(error: unknown): string {
   const err = error as NodeJS.ErrnoException;
-  return err.code !== undefined ? `${err.code}: ${err.message}` : String(error);
+  if (err.code === undefined) return error instanceof Error ? error.message : String(error);
+  return err.message.startsWith(`${err.code}:`) ? err.message : `${err.code}: ${err.message}`;
 }
 
 /** The ERR_JOURNAL error: the path and the operating system's reason. */
 export function journalError(action: string, path: string, error: unknown): JobHooksError {
-  return new JobHooksError(ErrorCode.JOURNAL, `Cannot ${action} the journal at ${path} (${reason(error)})`, { cause: error });
+  return new JobHooksError(ErrorCode.JOURNAL, `Cannot ${action} the journal at ${path} (${osReason(error)})`, { cause: error });
 }
 
 /**

@@ -62,8 +62,21 @@ describe('openJournal', () => {
     const error = await prepareKeyDirectory({ dir: file, key: 'k' }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ name: 'JobHooksError', code: 'ERR_JOURNAL' });
     expect((error as Error).message).toBe(
-      `Cannot create the journal at ${keyDirectory({ dir: file, key: 'k' })} (ENOTDIR: ENOTDIR: not a directory, mkdir '${keyDirectory({ dir: file, key: 'k' })}')`,
+      `Cannot create the journal at ${keyDirectory({ dir: file, key: 'k' })} (ENOTDIR: not a directory, mkdir '${keyDirectory({ dir: file, key: 'k' })}')`,
     );
+  });
+
+  it('writes each record before the call returns (a kill -9 right after keeps it); the fdatasync runs behind, flush() awaits it', async () => {
+    const keyDir = await prepareKeyDirectory({ dir: stateDir(), key: 'k' });
+    const journal = await openJournal(keyDir, { jobId: 'j', key: 'k', startedAt: '2026-11-30T02:15:00.000Z', tasks: TASKS });
+    // Not awaited: the record is already in the file (the kernel has it) when the call returns.
+    void journal.taskStart(0, { pgid: process.pid });
+    expect((lines(journal.path) as { type: string; pgid?: number }[]).map((record) => [record.type, record.pgid ?? null])).toEqual([['run', null], ['taskStart', process.pid]]);
+    for (let index = 0; index < 50; index += 1) void journal.taskEnd(0, 'completed');
+    expect(lines(journal.path)).toHaveLength(52);
+    await journal.flush();
+    await journal.runEnd('completed');
+    expect((lines(journal.path) as { type: string }[]).at(-1)?.type).toBe('runEnd');
   });
 
   it('a write error mid-run never throws: it warns once, writes nothing more, and says incomplete', async () => {

@@ -1,0 +1,170 @@
+import { closeSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AlreadyRunningError, commandTask, JobPipeline, readHistory, type Task } from '../../src/index.js';
+import { keyDirectory } from '../../src/journal/files.js';
+import { RecordingNotifier } from '../../src/testing.js';
+
+// The journal wired into run(), with real shell hooks (docs/journal.md).
+
+function scratch(): string {
+  return mkdtempSync(join(tmpdir(), 'jobhooks-journal-run-'));
+}
+
+function journalText(dir: string): string {
+  const walk = (path: string): string[] =>
+    readdirSync(path, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? walk(join(path, entry.name)) : [readFileSync(join(path, entry.name), 'utf8')]));
+  return walk(dir).join('\n');
+}
+
+describe('run() with a journal', () => {
+  it('records every task, skipped ones too, and the run end; the result says the journal is complete', async () => {
+    const dir = join(scratch(), 'state');
+    const result = await new JobPipeline({
+      jobId: 'j1',
+      journal: { dir, key: 'nightly' },
+      preHooks: [{ name: 'Dump', command: 'exit 3', critical: true }],
+      tasks: [commandTask({ type: 'backup', name: 'backup', command: 'true' })],
+      postHooks: [{ name: 'Cleanup', command: 'true', runOnJobFailure: true }],
+      notifiers: [new RecordingNotifier()],
+    }).run();
+    expect(result.journal).toEqual({ incomplete: false });
+    const [file] = readdirSync(keyDirectory({ dir, key: 'nightly' })).filter((name) => name.endsWith('.jsonl'));
+    const records = readFileSync(join(keyDirectory({ dir, key: 'nightly' }), file ?? ''), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; index?: number; status?: string; pgid?: number; failedTask?: number });
+    expect(records.map((record) => [record.type, record.index ?? null, record.status ?? null, record.pgid === undefined ? null : 'pgid'])).toEqual([
+      ['run', null, null, null],
+      ['taskStart', 0, null, null],
+      ['taskStart', 0, null, 'pgid'],
+      ['taskEnd', 0, 'failed', null],
+      ['taskEnd', 1, 'skipped', null],
+      ['taskStart', 2, null, null],
+      ['taskStart', 2, null, 'pgid'],
+      ['taskEnd', 2, 'completed', null],
+      ['taskStart', 3, null, null],
+      ['taskEnd', 3, 'completed', null],
+      ['runEnd', null, 'failed', null],
+    ]);
+    expect(records.at(-1)?.failedTask).toBe(0);
+    expect(await readHistory({ dir, key: 'nightly' })).toMatchObject([{ jobId: 'j1', status: 'failed', failedTask: 'Dump', pid: process.pid }]);
+    expect(result.tasks.map((task) => task.index)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('a journal write failing mid-run never fails the job: one journalWarning, and the result says incomplete', async () => {
+    const dir = join(scratch(), 'state');
+    const keyDir = keyDirectory({ dir, key: 'k' });
+    // As a full disk would: the journal's descriptor is pulled from under it while a task runs.
+    const breakJournal: Task = {
+      type: 'breaker',
+      name: 'break the journal',
+      async run() {
+        const fd = readdirSync('/proc/self/fd').find((entry) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${entry}`).startsWith(`${keyDir}/`) && readlinkSync(`/proc/self/fd/${entry}`).endsWith('.jsonl');
+          } catch {
+            return false;
+          }
+        });
+        closeSync(Number(fd));
+        return { status: 'completed' };
+      },
+    };
+    const pipeline = new JobPipeline({ journal: { dir, key: 'k' }, tasks: [breakJournal], postHooks: [{ name: 'after', command: 'true' }] });
+    const warnings: string[] = [];
+    pipeline.on('journalWarning', ({ message }) => warnings.push(message));
+    const result = await pipeline.run();
+    expect(result.status).toBe('completed');
+    expect(result.tasks.map((task) => task.status)).toEqual(['completed', 'completed']);
+    expect(result.journal).toEqual({ incomplete: true });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^jobhooks: cannot write the journal .*\.jsonl \(EBADF: .*\); the run goes on without it$/);
+  });
+
+  it('without a journal the result says so: journal null', async () => {
+    const result = await new JobPipeline({ preHooks: [{ name: 'a', command: 'true' }] }).run();
+    expect(result.journal).toBeNull();
+  });
+
+  it('an unwritable state directory rejects with ERR_JOURNAL, the path and the reason, before any hook runs', async () => {
+    const base = scratch();
+    writeFileSync(join(base, 'file'), '');
+    const marker = join(base, 'marker');
+    const dir = join(base, 'file', 'state');
+    const run = new JobPipeline({ journal: { dir, key: 'k' }, preHooks: [{ name: 'touch', command: `touch '${marker}'` }] }).run();
+    const error = (await run.catch((caught: unknown) => caught)) as { code?: string; message?: string };
+    const keyDir = keyDirectory({ dir, key: 'k' });
+    expect({ code: error.code, message: error.message }).toEqual({ code: 'ERR_JOURNAL', message: `Cannot create the journal at ${keyDir} (ENOTDIR: not a directory, mkdir '${keyDir}')` });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('refuses a second run of the key while the first runs, naming its pid and start; with lockWait it starts when the first ends', async () => {
+    const base = scratch();
+    const release = join(base, 'release');
+    const started = join(base, 'started');
+    const options = { journal: { dir: join(base, 'state'), key: 'k' }, preHooks: [{ name: 'hold', command: `touch '${started}'; while [ ! -e '${release}' ]; do sleep 0.02; done` }] };
+    const first = new JobPipeline({ ...options, jobId: 'first' }).run();
+    while (!existsSync(started)) await new Promise((resolve) => setTimeout(resolve, 10));
+    const refused = await new JobPipeline({ preHooks: [{ name: 'x', command: 'true' }], journal: options.journal }).run().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(AlreadyRunningError);
+    const owner = (refused as AlreadyRunningError).owner;
+    expect(owner.pid).toBe(process.pid);
+    expect((refused as AlreadyRunningError).code).toBe('ERR_ALREADY_RUNNING');
+    expect((refused as AlreadyRunningError).message).toContain(`(pid ${process.pid} since ${owner.startedAt}`);
+    const waiting = new JobPipeline({ preHooks: [{ name: 'x', command: 'true' }], journal: options.journal, lockWait: '30s' }).run();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    writeFileSync(release, '');
+    expect((await first).status).toBe('completed');
+    expect((await waiting).status).toBe('completed');
+  });
+
+  it('holds no secret value, env value or output line', async () => {
+    const dir = join(scratch(), 'state');
+    const values = ['JOBENV-S3CRET', 'HOOKENV-S3CRET', 'CONTEXT-S3CRET', 'SECRETS-S3CRET', 'OUTPUT-LINE-S3CRET', 'TASKENV-S3CRET'];
+    await new JobPipeline({
+      journal: { dir, key: 'k' },
+      env: { JOB_TOKEN: values[0] ?? '' },
+      context: { token: values[2] ?? '' },
+      secrets: [values[3] ?? ''],
+      preHooks: [{ name: 'hook', command: `echo ${values[4]}; echo ${values[3]}`, env: { HOOK_TOKEN: values[1] ?? '' } }],
+      tasks: [commandTask({ name: 'task', command: 'echo "$TASK_TOKEN"', env: { TASK_TOKEN: values[5] ?? '' } })],
+      notifiers: [new RecordingNotifier()],
+    }).run();
+    const text = journalText(dir);
+    expect(text).toContain('"type":"runEnd"');
+    for (const value of values) expect(text).not.toContain(value);
+  });
+
+  it('maxRunTime cancels a long hook and still runs the cleanup, with the exact error', async () => {
+    const base = scratch();
+    const log = join(base, 'log');
+    const result = await new JobPipeline({
+      maxRunTime: '300ms',
+      preHooks: [{ name: 'Long', command: 'sleep 30' }],
+      tasks: [commandTask({ type: 'backup', name: 'backup', command: 'true' })],
+      postHooks: [{ name: 'Cleanup', command: `echo "cleanup $JOBHOOKS_JOB_STATUS" >> '${log}'`, runOnJobFailure: true }],
+      defaults: { killGrace: '1s' },
+    }).run();
+    expect(result.status).toBe('cancelled');
+    expect(result.failure).toEqual({ taskIndex: 0, taskName: 'Long', type: 'hook', reason: 'cancelled', error: 'Job exceeded maxRunTime (300ms)' });
+    expect(result.tasks.map((task) => [task.name, task.status, task.cancelled])).toEqual([
+      ['Long', 'failed', true],
+      ['backup', 'skipped', false],
+      ['Cleanup', 'completed', false],
+    ]);
+    expect(readFileSync(log, 'utf8')).toBe('cleanup cancelled\n');
+  });
+
+  it('maxRunTime as seconds is named in seconds; a job that ends in time is not touched', async () => {
+    const result = await new JobPipeline({ maxRunTime: 30, preHooks: [{ name: 'quick', command: 'true' }] }).run();
+    expect(result.status).toBe('completed');
+    const late = await new JobPipeline({ maxRunTime: 0.2, preHooks: [{ name: 'Long', command: 'sleep 30' }], defaults: { killGrace: '1s' } }).run();
+    expect(late.failure?.error).toBe('Job exceeded maxRunTime (0.2s)');
+  });
+
+  it('recover() without a journal option rejects with ERR_JOURNAL', async () => {
+    await expect(new JobPipeline({}).recover()).rejects.toMatchObject({ code: 'ERR_JOURNAL' });
+  });
+});
