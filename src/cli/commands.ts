@@ -13,12 +13,54 @@ import { JsonView, PlainView, QuietView } from './plain.js';
 import { configJsonSchema } from './schema.js';
 import { notificationFailuresOf, subscribe, type Listeners, type RunView, type TextSink } from './view.js';
 import { configWarnings, formatWarnings } from './warnings.js';
+import { readHistory } from '../journal/index.js';
+import { formatHistory, historyJson } from './history.js';
+import { journalKey, stateDirectory } from './state-dir.js';
 
 /** What a command reads and writes: the process's, or a test's. */
 export interface CliIo {
   readonly stdout: Terminal & { readonly isTTY?: boolean | undefined };
   readonly stderr: TextSink;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The directory relative paths are read against. @default process.cwd() */
+  readonly cwd?: string | undefined;
+  /** The effective user id, for the default state directory. @default process.getuid?.() */
+  readonly uid?: number | undefined;
+}
+
+/** Where the journal of `file` is (docs/cli.md, "The state directory"), or the exit code after saying why not. */
+async function journalLocation(file: string, stateDir: string | undefined, io: CliIo): Promise<{ dir: string; key: string } | number> {
+  const cwd = io.cwd ?? process.cwd();
+  try {
+    return { dir: stateDirectory(stateDir, { env: io.env, uid: 'uid' in io ? io.uid : process.getuid?.(), cwd }), key: await journalKey(file, cwd) };
+  } catch (error) {
+    io.stderr.write(`jobhooks: cannot read ${file}: ${osReason(error)}\n`);
+    return EXIT.usage;
+  }
+}
+
+/**
+ * `permission denied (EACCES)`: an operating system error's reason, from its `code` and its message
+ * without the `code: ` before and the `, syscall 'path'` after.
+ */
+export function osReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  if (code === undefined) return error.message;
+  let text = error.message.startsWith(`${code}: `) ? error.message.slice(code.length + 2) : error.message;
+  if (syscall !== undefined && text.includes(`, ${syscall}`)) text = text.slice(0, text.lastIndexOf(`, ${syscall}`));
+  return `${text} (${code})`;
+}
+
+/** `jobhooks history <config>`: the past runs of the config file, newest first; `--json`: as an array. */
+export async function historyCommand(file: string, options: { stateDir: string | undefined; json: boolean; limit: number | undefined }, io: CliIo): Promise<number> {
+  const location = await journalLocation(file, options.stateDir, io);
+  if (typeof location === 'number') return location;
+  const entries = await readHistory(location, options.limit === undefined ? {} : { limit: options.limit });
+  if (options.json) io.stdout.write(`${JSON.stringify(entries.map(historyJson), null, 2)}\n`);
+  else if (entries.length === 0) io.stdout.write(`No run of ${file} is recorded in ${location.dir}.\n`);
+  else io.stdout.write(formatHistory(entries));
+  return EXIT.completed;
 }
 
 /** Signals in and out, so `run` can be driven without a real process. */

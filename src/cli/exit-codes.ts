@@ -12,6 +12,10 @@ export const EXIT = {
   usage: 64,
   /** An unexpected error inside jobhooks: a bug (sysexits' EX_SOFTWARE). */
   internal: 70,
+  /** The journal cannot be written (sysexits' EX_CANTCREAT): the state directory is missing its permissions or its disk; nothing ran. */
+  cantCreate: 73,
+  /** The job is already running from this config file (sysexits' EX_TEMPFAIL: try again later); nothing ran. */
+  alreadyRunning: 75,
   /** Cancelled by SIGHUP: the terminal or ssh session went away (128 + 1). */
   sighup: 129,
   /** Cancelled by SIGINT (128 + 2, as shells report it). */
