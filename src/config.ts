@@ -24,6 +24,8 @@ export const DEFAULTS = {
   envPrefix: 'JOBHOOKS_',
   jobLabel: 'Backup',
   inheritEnv: true,
+  /** Finished runs kept per journal key. */
+  journalKeep: 100,
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -390,6 +392,13 @@ const pipelineSchema = z
     secrets: z.array(z.string()).optional(),
     jobLabel: nonEmptyString.optional(),
     defaults: defaultsSchema.optional(),
+    // Crash-safe runs (docs/journal.md): the journal, the lock wait, the job deadline.
+    journal: z.strictObject({ dir: nonEmptyString, key: nonEmptyString, keep: z.number().int().min(1).optional() }).optional(),
+    lockWait: z.union([z.literal(0), duration]).optional(),
+    maxRunTime: z.custom<Duration>().superRefine((value, context) => {
+      const problem = durationProblem(value);
+      if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+    }).optional(),
   })
   .superRefine((options, context) => {
     if (typeof options !== 'object' || options === null) return;
@@ -457,6 +466,19 @@ export interface JobPipelineOptions {
   readonly jobLabel?: string | undefined;
   /** Defaults for every hook and command. */
   readonly defaults?: PipelineDefaults | undefined;
+  /**
+   * Crash-safe runs (docs/journal.md): each run writes a journal under `dir`, one run of `key` at a time,
+   * and a run recovers the runs of `key` whose jobhooks died. Off when absent.
+   * `keep`: finished runs kept per key (default 100).
+   */
+  readonly journal?: { readonly dir: string; readonly key: string; readonly keep?: number | undefined } | undefined;
+  /**
+   * With a journal: how long `run()` waits for a running owner of the key before refusing (seconds or a duration string).
+   * @default 0
+   */
+  readonly lockWait?: Duration | undefined;
+  /** The job's deadline (seconds or a duration string): when it passes, the job is cancelled (docs/journal.md). */
+  readonly maxRunTime?: Duration | undefined;
 }
 
 // The hand-written types above are what users read; these lines keep them equal to the schemas.
@@ -535,6 +557,12 @@ export interface ResolvedPipelineOptions {
   readonly secrets: readonly string[];
   readonly jobLabel: string;
   readonly defaults: ResolvedDefaults;
+  /** The journal (`keep` resolved), or `null` when off. */
+  readonly journal: { readonly dir: string; readonly key: string; readonly keep: number } | null;
+  /** How long to wait for the run lock, in ms (0: refuse at once). */
+  readonly lockWaitMs: number;
+  /** The job's deadline: milliseconds and the text it is named by in errors (`2h`), or `null`. */
+  readonly maxRunTime: { readonly ms: number; readonly text: string } | null;
 }
 
 function resolveHook(hook: ParsedHook, defaults: ResolvedDefaults): ResolvedHook {
@@ -589,6 +617,12 @@ export function resolvePipelineOptions(options: unknown): ResolvedPipelineOption
     secrets: [...(o.secrets ?? [])],
     jobLabel: o.jobLabel ?? DEFAULTS.jobLabel,
     defaults,
+    journal: o.journal === undefined ? null : { dir: o.journal.dir, key: o.journal.key, keep: o.journal.keep ?? DEFAULTS.journalKeep },
+    lockWaitMs: o.lockWait ?? 0,
+    maxRunTime:
+      o.maxRunTime === undefined
+        ? null
+        : { ms: durationToMs(o.maxRunTime) ?? 0, text: typeof o.maxRunTime === 'number' ? `${o.maxRunTime}s` : o.maxRunTime.trim() },
   };
 }
 
