@@ -25,7 +25,7 @@ describe('the config file schema follows the API it maps onto', () => {
 
   it('has exactly the keys of every options type (a new option fails this typecheck until the file accepts it)', () => {
     expectTypeOf<keyof z.input<S['hook']>>().toEqualTypeOf<keyof HookConfig>();
-    expectTypeOf<Exclude<keyof z.input<S['file']>, '$schema'>>().toEqualTypeOf<Exclude<keyof JobPipelineOptions, 'executor' | 'journal' | 'lockWait' | 'maxRunTime'>>(); // journal options: the CLI maps its flags (docs/journal.md)
+    expectTypeOf<Exclude<keyof z.input<S['file']>, '$schema'>>().toEqualTypeOf<Exclude<keyof JobPipelineOptions, 'executor' | 'journal' | 'lockWait'>>(); // the journal and the lock wait: the CLI maps its flags (docs/cli.md)
     expectTypeOf<keyof NonNullable<z.input<S['file']>['defaults']>>().toEqualTypeOf<keyof PipelineDefaults>();
     expectTypeOf<keyof NonNullable<z.input<S['file']>['repository']>>().toEqualTypeOf<keyof Repository>();
     expectTypeOf<keyof z.input<S['commandEntry']>>().toEqualTypeOf<keyof CommandTaskOptions>();
