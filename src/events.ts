@@ -20,6 +20,10 @@ export interface JobEvents {
   /** `error` is the whole sentence (`Notifier 'ntfy' failed: connection refused`); `reason` the part after the name. */
   notificationFailed: [event: { readonly jobId: string; readonly notifier: string; readonly error: string; readonly reason: string }];
   jobEnd: [event: { readonly result: JobResult }];
+  /** With a journal: a dead run of the key was recovered before this run's first task (docs/journal.md); `result.status` is `interrupted`. */
+  jobRecovered: [event: { readonly result: JobResult }];
+  /** With a journal: a journal write failed in the middle of the run; the run goes on (once per run). */
+  journalWarning: [event: { readonly jobId: string; readonly message: string }];
   /** A listener of another event threw; the job went on unchanged. */
   listenerError: [event: { readonly event: Exclude<keyof JobEvents, 'listenerError'>; readonly error: unknown }];
 }

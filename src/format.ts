@@ -90,6 +90,8 @@ export function flowResultLine(result: JobResult): string {
       return 'Result: ⚠️  Job Completed with Warnings';
     case 'cancelled':
       return 'Result: 🛑 Job Cancelled';
+    case 'interrupted':
+      return 'Result: ❌ Job Interrupted';
     case 'failed': {
       const failure = result.failure;
       if (failure?.reason === 'critical_hook_failure') return 'Result: ❌ Job Failed - Critical Hook Error';

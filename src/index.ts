@@ -60,6 +60,8 @@ export {
   type ResolvedNotifierOptions,
 } from './notify/http.js';
 export { formatFlow } from './format.js';
+export { readHistory, type HistoryEntry, type JournalLocation, type ReadHistoryOptions } from './journal/index.js';
+export { AlreadyRunningError } from './journal/lock.js';
 export { TASK_TRANSITIONS } from './status.js';
 export type { JobEvents, JobEventName } from './events.js';
 export type {

@@ -9,15 +9,16 @@ export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipp
 
 /**
  * How a job ended: the statuses a {@link JobResult} can have. A job still running has no status of
- * its own; its tasks' statuses say how far it got.
+ * its own; its tasks' statuses say how far it got. `interrupted`: a run whose jobhooks died, as its
+ * recovery reports it (docs/journal.md); a run never ends so by itself.
  */
-export type JobStatus = 'completed' | 'completed_with_warnings' | 'failed' | 'cancelled';
+export type JobStatus = 'completed' | 'completed_with_warnings' | 'failed' | 'cancelled' | 'interrupted';
 
 /** Where a task sits in the job. */
 export type TaskPhase = 'pre' | 'main' | 'post' | 'notification';
 
 /** Why a job failed or stopped early. */
-export type FailureReason = 'critical_hook_failure' | 'critical_task_failure' | 'critical_task_exception' | 'cancelled';
+export type FailureReason = 'critical_hook_failure' | 'critical_task_failure' | 'critical_task_exception' | 'cancelled' | 'interrupted';
 
 /**
  * Why a task failed, as a code to branch on (docs/execution-flow.md#why-a-task-failed):
@@ -113,6 +114,11 @@ export interface JobResult {
   readonly failure: JobFailure | null;
   /** The message sent to the notifiers, or `null` when there are none. */
   readonly notification: NotificationMessage | null;
+  /**
+   * With a journal: `incomplete` is `true` when a journal write failed during the run (the run went on
+   * without it, docs/journal.md). `null` without a journal; always present in what `run()` and `recover()` resolve with.
+   */
+  readonly journal?: { readonly incomplete: boolean } | null;
 }
 
 /** How serious a notification is: `error` covers both failed and cancelled jobs. */

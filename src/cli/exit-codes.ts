@@ -42,6 +42,7 @@ export function exitCodeFor(status: JobStatus, cancelledBy: CancelSignal | undef
     case 'cancelled':
       return signalExitCode(cancelledBy ?? 'SIGINT');
     case 'failed':
+    case 'interrupted':
       return EXIT.failed;
   }
 }

@@ -325,6 +325,11 @@ export class ShellExecutor implements Executor {
       child.on('error', () => {
         // After a successful spawn Node reports only failures of child.kill(), which is not used.
       });
+      try {
+        request.onSpawn?.(pid);
+      } catch {
+        // A caller's callback never changes how the command runs.
+      }
       let killReason: KillReason | null = null;
       let exited = false;
       let settled = false;

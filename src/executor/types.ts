@@ -40,6 +40,12 @@ export interface ExecRequest {
   readonly taskIndex?: number;
   /** The job's id (metadata, as `taskName`). */
   readonly jobId?: string;
+  /**
+   * Called once, right after the command's process was spawned, with its pid; on POSIX the
+   * {@link ShellExecutor} makes that process lead its own process group, so the pid is the group id.
+   * The engine records it in the journal so that a recovery can kill what a dead run left (docs/journal.md).
+   */
+  readonly onSpawn?: (pid: number) => void;
 }
 
 /**

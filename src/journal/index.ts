@@ -60,6 +60,6 @@ export {
   type ProcessIdentity,
   type RecordedGroupState,
 } from './liveness.js';
-export { acquireRunLock, type AcquireRunLockOptions, type LockOwner, type RunLock } from './lock.js';
+export { acquireRunLock, AlreadyRunningError, type AcquireRunLockOptions, type LockOwner, type RunLock } from './lock.js';
 export { claimDeadRun, findDeadRuns, type Claimant, type DeadRun, type DeadRunClaim, type DeadRunTask } from './recovery.js';
 export { DEFAULT_KEEP, openJournal, type JournalRunInfo, type JournalWriter, type OpenJournalOptions } from './writer.js';

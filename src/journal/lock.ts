@@ -40,15 +40,36 @@ function sameOwnerText(a: string, b: string): boolean {
   return a === b;
 }
 
-/** The message of ERR_ALREADY_RUNNING: pid and start time of the process that holds the key. */
+/**
+ * A run refused because another live process runs the same journal key (docs/journal.md): a
+ * `JobHooksError` with code `ERR_ALREADY_RUNNING`; `owner` names that process as data.
+ *
+ * @example
+ * ```ts
+ * try { await pipeline.run() } catch (error) {
+ *   if (error instanceof AlreadyRunningError) console.error(`busy: pid ${error.owner.pid} since ${error.owner.startedAt}`)
+ * }
+ * ```
+ */
+export class AlreadyRunningError extends JobHooksError {
+  /** The process holding the key: its pid and the start of its run (ISO time; empty when its lock does not say). */
+  readonly owner: { readonly pid: number; readonly startedAt: string };
+  /** The lock file's content, as read. */
+  readonly holder: ProcessIdentity & Record<string, unknown>;
+
+  constructor(holder: ProcessIdentity & Record<string, unknown>) {
+    const since = typeof holder.startedAt === 'string' ? holder.startedAt : 'an unknown time';
+    const started = holder.startTime === null ? '' : `, process start time ${holder.startTime}`;
+    super(ErrorCode.ALREADY_RUNNING, `This job is already running (pid ${holder.pid} since ${since}${started}); not started`);
+    this.name = 'AlreadyRunningError';
+    this.owner = { pid: holder.pid, startedAt: typeof holder.startedAt === 'string' ? holder.startedAt : '' };
+    this.holder = holder;
+  }
+}
+
+/** The error of ERR_ALREADY_RUNNING: pid and start time of the process that holds the key. */
 function alreadyRunning(holder: ProcessIdentity & Record<string, unknown>): JobHooksError {
-  const since = typeof holder.startedAt === 'string' ? holder.startedAt : 'an unknown time';
-  const started = holder.startTime === null ? '' : `, process start time ${holder.startTime}`;
-  const error = new JobHooksError(
-    ErrorCode.ALREADY_RUNNING,
-    `This job is already running (pid ${holder.pid} since ${since}${started}); not started`,
-  );
-  return Object.assign(error, { holder });
+  return new AlreadyRunningError(holder);
 }
 
 type Attempt =

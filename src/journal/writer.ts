@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, writeSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -39,7 +39,10 @@ export interface OpenJournalOptions {
 }
 
 /**
- * An open run file. Each method appends one record and fsyncs it before it resolves; none rejects: after
+ * An open run file. Each method writes its record with one write(2) before it returns (so it survives a
+ * `kill -9` of this process: the kernel holds it) and starts an fdatasync that overlaps what follows
+ * instead of delaying it; syncs run one after another, and `runEnd`/`flush` await the last one
+ * (docs/journal.md, "What survives what"). None rejects: after
  * the first failed write (ENOSPC, EIO, …) the journal warns once, writes nothing more, and
  * `incomplete` is `true` (the run goes on).
  */
@@ -54,6 +57,8 @@ export interface JournalWriter {
   taskEnd(index: number, status: TaskEndRecord['status'], options?: { readonly archive?: string }): Promise<void>;
   /** After the run ended (the notification included): the last record; then old runs are pruned and the file closed. */
   runEnd(status: JournalJobStatus, options?: { readonly failedTask?: number }): Promise<void>;
+  /** Resolves when every record written so far is on disk (its fdatasync ended). Never rejects. */
+  flush(): Promise<void>;
   /** Closes the file without a `runEnd` (a run that could not start after all). Never rejects. */
   close(): Promise<void>;
 }
@@ -83,22 +88,57 @@ class RunFileWriter implements JournalWriter {
     return this.#incomplete;
   }
 
-  async #append(record: JournalRecord): Promise<void> {
+  /** The fdatasync in flight (or chained), covering every record written before it started. */
+  #syncing: Promise<void> = Promise.resolve();
+  /** A record was written after the last sync started: another sync is due. */
+  #dirty = false;
+  #syncQueued = false;
+
+  /**
+   * Writes the record at once (synchronously: nothing else of this process runs before it is in the
+   * kernel), then makes sure an fdatasync follows. Syncs never overlap each other: records written while
+   * one runs are covered by the next, so under a burst of records one sync covers many.
+   */
+  #append(record: JournalRecord): Promise<void> {
     const handle = this.#handle;
-    if (handle === null || this.#incomplete) return;
+    if (handle === null || this.#incomplete) return Promise.resolve();
     try {
-      await handle.write(serialize(record));
-      // fdatasync: the data and the size that reaches it; timestamps are not worth a journal commit.
-      await handle.datasync();
+      writeSync(handle.fd, serialize(record));
     } catch (error) {
-      this.#incomplete = true;
-      const err = error as NodeJS.ErrnoException;
-      const reason = err.code !== undefined ? `${err.code}: ${err.message}` : String(error);
-      try {
-        this.#onWarning?.(`jobhooks: cannot write the journal ${this.path} (${reason}); the run goes on without it`);
-      } catch {
-        // A warning listener never changes the run.
-      }
+      this.#fail(error);
+      return Promise.resolve();
+    }
+    this.#dirty = true;
+    if (!this.#syncQueued) {
+      this.#syncQueued = true;
+      this.#syncing = this.#syncing.then(async () => {
+        this.#syncQueued = false;
+        if (!this.#dirty || this.#handle === null || this.#incomplete) return;
+        this.#dirty = false;
+        // fdatasync: the data and the size that reaches it; timestamps are not worth a journal commit.
+        await handle.datasync().catch((error: unknown) => this.#fail(error));
+      });
+    }
+    return Promise.resolve();
+  }
+
+  #fail(error: unknown): void {
+    if (this.#incomplete) return;
+    this.#incomplete = true;
+    const err = error as NodeJS.ErrnoException;
+    const reason = err.code !== undefined ? `${err.code}: ${err.message}` : String(error);
+    try {
+      this.#onWarning?.(`jobhooks: cannot write the journal ${this.path} (${reason}); the run goes on without it`);
+    } catch {
+      // A warning listener never changes the run.
+    }
+  }
+
+  async flush(): Promise<void> {
+    // A sync queued while this one ran is chained onto #syncing: wait until nothing is left.
+    for (let pending = this.#syncing; ; pending = this.#syncing) {
+      await pending;
+      if (pending === this.#syncing) return;
     }
   }
 
@@ -136,6 +176,7 @@ class RunFileWriter implements JournalWriter {
   }
 
   async close(): Promise<void> {
+    await this.flush();
     const handle = this.#handle;
     this.#handle = null;
     await handle?.close().catch(() => {});

@@ -46,6 +46,16 @@ export function buildNotification(result: JobResult): NotificationMessage {
   });
 
   // The case is the status the engine decided (jobStatusOf); a cancellation after a critical failure still ends the job `cancelled`.
+  if (result.status === 'interrupted') {
+    // A recovery's result (docs/journal.md): its post-hooks are the cleanups it ran for the dead run.
+    const cleanups = work.filter((task) => task.phase === 'post' && (task.status === 'completed' || task.status === 'failed')).map((task) => task.name);
+    return message(
+      `❌ ${label} Job Interrupted`,
+      [`${label} job for '${repo}' was interrupted: ${failure?.error ?? 'jobhooks died'}.`, '', `Cleanup run: ${cleanups.length === 0 ? 'none' : cleanups.join(', ')}`, jobIdLine],
+      'error',
+      'interrupted',
+    );
+  }
   if (result.status === 'cancelled') {
     return message(
       `🛑 ${label} Job Cancelled`,

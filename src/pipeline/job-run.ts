@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { ResolvedHook, ResolvedPipelineOptions } from '../config.js';
 import { durationToMs } from '../duration.js';
 import { buildTaskEnv, CODE_KEYS, createRedactor, parentEnvironment, redactJson, type Redactor } from '../env.js';
 import type { JobEvents } from '../events.js';
-import { onAbort } from '../executor/timers.js';
+import { onAbort, startTimer } from '../executor/timers.js';
+import type { JournalJobStatus } from '../journal/files.js';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from '../executor/types.js';
 import { buildNotification } from '../notify/message.js';
 import { OutputTail } from '../output-tail.js';
@@ -33,6 +33,29 @@ export type Emit = <E extends keyof JobEvents>(event: E, ...args: JobEvents[E]) 
 /** Whether anyone listens to an event: lets the per-line path skip building payloads nobody reads. */
 export type Listening = (event: keyof JobEvents) => boolean;
 
+/**
+ * Where a run writes its journal (docs/journal.md): a run's own file, or — for a recovery — the dead run's
+ * file through its claim. Methods never reject (a failed write only makes `incomplete` true).
+ */
+export interface RunJournal {
+  readonly incomplete: boolean;
+  taskStart(index: number, options?: { readonly pgid?: number }): Promise<void>;
+  taskEnd(index: number, status: 'completed' | 'failed' | 'skipped'): Promise<void>;
+  /** After the notification. Absent for a recovery: its claim ends the dead run. */
+  runEnd?(status: JournalJobStatus, options?: { readonly failedTask?: number }): Promise<void>;
+}
+
+/** What a run is besides its options: its id, its journal, and whether it is a recovery. */
+export interface RunSetup {
+  readonly jobId: string;
+  readonly journal: RunJournal | null;
+  /**
+   * A recovery of a dead run (docs/journal.md): the job starts failed with `failure` (reason
+   * `interrupted`), and its tasks carry the dead run's indexes, in order.
+   */
+  readonly recovery: { readonly failure: JobFailure; readonly indexes: readonly number[] } | null;
+}
+
 interface TaskRecord {
   readonly result: MutableTaskResult;
   readonly source: TaskSource;
@@ -54,6 +77,11 @@ export class JobRun {
   readonly #externalSignal: AbortSignal | undefined;
   /** Aborted when the run's signal fires; the signal of every task that runs while the job is healthy. */
   readonly #jobAbort = new AbortController();
+  readonly #journal: RunJournal | null;
+  /** Journal calls in order: a record of a spawn lands before the task's end record. */
+  #journalQueue: Promise<unknown> = Promise.resolve();
+  /** The failure text of a cancellation that was not the caller's signal (`maxRunTime`). */
+  #cancelError: string | null = null;
   #failure: JobFailure | null = null;
   #cancelled = false;
   #notifying = false;
@@ -66,19 +94,21 @@ export class JobRun {
   /** What children inherit, copied from `process.env` once when the run starts. */
   #parentEnv: Readonly<Record<string, string>> = {};
 
-  constructor(options: ResolvedPipelineOptions, emit: Emit, listening: Listening, executor: Executor, signal: AbortSignal | undefined) {
+  constructor(options: ResolvedPipelineOptions, emit: Emit, listening: Listening, executor: Executor, signal: AbortSignal | undefined, setup: RunSetup) {
     this.#options = options;
     this.#emit = emit;
     this.#listening = listening;
     this.#executor = executor;
     this.#externalSignal = signal;
-    this.#jobId = options.jobId ?? randomUUID();
+    this.#jobId = setup.jobId;
+    this.#journal = setup.journal;
+    this.#failure = setup.recovery === null ? null : { ...setup.recovery.failure };
     this.#redact = createRedactor([
       ...options.secrets,
       ...options.tasks.flatMap((task) => task.secrets ?? []),
       ...options.notifiers.flatMap((notifier) => notifier.secrets ?? []),
     ]);
-    this.#records = this.#buildRecords();
+    this.#records = this.#buildRecords(setup.recovery?.indexes);
   }
 
   /** Runs every task in order and resolves with the result; never rejects because a task failed. */
@@ -96,6 +126,16 @@ export class JobRun {
     let unsubscribe: (() => void) | undefined;
     if (this.#externalSignal?.aborted === true) cancel();
     else if (this.#externalSignal !== undefined) unsubscribe = onAbort(this.#externalSignal, cancel);
+    // The job's deadline cancels it as its signal would: cleanups and the notification still run.
+    const maxRunTime = this.#options.maxRunTime;
+    const cancelDeadline =
+      maxRunTime === null
+        ? () => {}
+        : startTimer(maxRunTime.ms, () => {
+            if (this.#notifying || this.#cancelled) return;
+            this.#cancelError = `Job exceeded maxRunTime (${maxRunTime.text})`;
+            cancel();
+          });
 
     try {
       this.#emit('jobStart', { jobId: this.#jobId, tasks: this.#taskSnapshots() });
@@ -107,10 +147,16 @@ export class JobRun {
         await this.#step(record);
       }
       await starts;
-      const result = this.#result(jobStatusOf(this.#taskSnapshots(), this.#failure, this.#cancelled), true);
+      cancelDeadline();
+      const status = jobStatusOf(this.#taskSnapshots(), this.#failure, this.#cancelled);
+      await this.#journalQueue;
+      const failedTask = this.#failure?.taskIndex;
+      await this.#journal?.runEnd?.(status, failedTask == null ? {} : { failedTask });
+      const result = this.#result(status, true);
       this.#emit('jobEnd', { result });
       return result;
     } finally {
+      cancelDeadline();
       unsubscribe?.();
     }
   }
@@ -118,13 +164,13 @@ export class JobRun {
   // -------------------------------------------------------------------------------------------
   // Building
 
-  #buildRecords(): TaskRecord[] {
+  #buildRecords(indexes: readonly number[] | undefined): TaskRecord[] {
     const o = this.#options;
-    return planEntries(o).map(({ planned, source }) => ({
+    return planEntries(o).map(({ planned, source }, position) => ({
       source,
       tail: new OutputTail(o.defaults.maxOutputBytes),
       result: {
-        index: planned.index,
+        index: indexes?.[position] ?? planned.index,
         type: planned.type,
         name: planned.name,
         phase: planned.phase,
@@ -155,13 +201,16 @@ export class JobRun {
   async #step(record: TaskRecord): Promise<void> {
     if (record.source.kind === 'notification') this.#notifying = true;
     if (this.#cancelled && this.#failure === null) {
-      this.#failure = { taskIndex: null, taskName: null, type: null, reason: 'cancelled', error: 'Job cancelled' };
+      this.#failure = { taskIndex: null, taskName: null, type: null, reason: 'cancelled', error: this.#cancelError ?? 'Job cancelled' };
     }
     const decision = decide(record.result, { failure: this.#failure, cancelled: this.#cancelled, haltedPhases: this.#haltedPhases });
     if (!decision.run) {
       this.#move(record, 'skipped', { skipReason: decision.skipReason });
+      await this.#journalEnd(record, 'skipped');
       return;
     }
+    // Written before the task starts (docs/journal.md); its process group follows from onSpawn.
+    await this.#journalWrite((journal) => journal.taskStart(record.result.index));
     // Cleanup hooks that run after a failure or cancellation, and the notification, get a live
     // signal of their own (bounded by their timeouts): cleanup must happen even after Ctrl-C.
     const jobHealthy = this.#failure === null && !this.#cancelled;
@@ -193,7 +242,33 @@ export class JobRun {
       output: record.tail.text,
       outputTruncated: record.tail.truncated,
     });
+    await this.#journalEnd(record, outcome.status);
     this.#afterTask(record, outcome);
+  }
+
+  /** Queues a journal call after those before it; resolves when it is written (the writer: at once). */
+  #journalWrite(call: (journal: RunJournal) => Promise<void>): Promise<unknown> {
+    const journal = this.#journal;
+    if (journal === null) return Promise.resolve();
+    this.#journalQueue = this.#journalQueue.then(() => call(journal));
+    return this.#journalQueue;
+  }
+
+  #journalEnd(record: TaskRecord, status: 'completed' | 'failed' | 'skipped'): Promise<unknown> {
+    return this.#journalWrite((journal) => journal.taskEnd(record.result.index, status));
+  }
+
+  /**
+   * The executor's `onSpawn`: records the command's process group at once — the run file's writer writes
+   * synchronously here, so no orphan can be left unrecorded by a `kill -9` after this returns.
+   */
+  #onSpawn(record: TaskRecord): ((pid: number) => void) | undefined {
+    const journal = this.#journal;
+    if (journal === null) return undefined;
+    return (pid) => {
+      const written = journal.taskStart(record.result.index, { pgid: pid });
+      this.#journalQueue = Promise.all([this.#journalQueue, written]);
+    };
   }
 
   #afterTask(record: TaskRecord, outcome: Outcome): void {
@@ -208,7 +283,7 @@ export class JobRun {
       error: result.error,
     });
     if (outcome.cancelled && this.#cancelled) {
-      this.#failure ??= failure('cancelled');
+      this.#failure ??= this.#cancelError === null ? failure('cancelled') : { ...failure('cancelled'), error: this.#cancelError };
     } else if (result.critical) {
       const reason = source.kind === 'hook' ? 'critical_hook_failure' : outcome.exception ? 'critical_task_exception' : 'critical_task_failure';
       this.#failure ??= failure(reason);
@@ -263,6 +338,7 @@ export class JobRun {
       maxOutputBytes: o.defaults.maxOutputBytes,
       keepBackground: hook.keepBackground,
       onOutput: (line, stream) => this.#output(record, line, stream),
+      ...optionalOnSpawn(this.#onSpawn(record)),
       taskName: hook.name,
       taskIndex: record.result.index,
       jobId: this.#jobId,
@@ -322,6 +398,7 @@ export class JobRun {
       maxOutputBytes: options.maxOutputBytes ?? d.maxOutputBytes,
       signal,
       onOutput: options.onOutput ?? ((line, stream) => this.#output(record, line, stream)),
+      ...optionalOnSpawn(this.#onSpawn(record)),
       taskName: task.name,
       taskIndex: record.result.index,
       jobId: this.#jobId,
@@ -373,7 +450,13 @@ export class JobRun {
       tasks: this.#taskSnapshots(),
       failure: this.#failure === null ? null : { ...this.#failure },
       notification: this.#notification,
+      journal: this.#journal === null ? null : { incomplete: this.#journal.incomplete },
     };
   }
+}
+
+/** `{ onSpawn }` when there is one (exactOptionalPropertyTypes: no `onSpawn: undefined`). */
+function optionalOnSpawn(onSpawn: ((pid: number) => void) | undefined): { onSpawn?: (pid: number) => void } {
+  return onSpawn === undefined ? {} : { onSpawn };
 }
 

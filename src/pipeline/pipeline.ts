@@ -1,10 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import { unlink } from 'node:fs/promises';
 import { EventEmitter } from 'eventemitter3';
 import { resolvePipelineOptions, type JobPipelineOptions, type ResolvedPipelineOptions } from '../config.js';
 import { ErrorCode, JobHooksError } from '../errors.js';
 import type { JobEvents } from '../events.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
-import type { JobResult } from '../types.js';
-import { JobRun, type Emit, type Listening } from './job-run.js';
+import type { Executor } from '../executor/types.js';
+import { journalError, keyDirectory, prepareKeyDirectory } from '../journal/files.js';
+import { currentProcess, killRecordedGroup } from '../journal/liveness.js';
+import { acquireRunLock } from '../journal/lock.js';
+import { claimDeadRun, findDeadRuns, type DeadRunClaim } from '../journal/recovery.js';
+import { openJournal } from '../journal/writer.js';
+import type { JobFailure, JobResult } from '../types.js';
+import { JobRun, type Emit, type Listening, type RunJournal } from './job-run.js';
 import { planJob, type PlannedTask } from './plan.js';
 
 /** Options of one {@link JobPipeline.run}. */
@@ -76,11 +84,116 @@ export class JobPipeline {
     }
     this.#running = true;
     try {
-      const executor = this.#options.executor ?? new ShellExecutor();
-      return await new JobRun(this.#options, this.#emit, this.#listening, executor, options.signal).execute();
+      const o = this.#options;
+      const executor = o.executor ?? new ShellExecutor();
+      const jobId = o.jobId ?? randomUUID();
+      const journal = o.journal;
+      if (journal === null) {
+        return await new JobRun(o, this.#emit, this.#listening, executor, options.signal, { jobId, journal: null, recovery: null }).execute();
+      }
+      // docs/journal.md, "A run with a journal": every step before the first task may reject; nothing ran then.
+      const keyDir = await prepareKeyDirectory(journal);
+      const startedAt = new Date().toISOString();
+      const lock = await acquireRunLock(keyDir, { ...currentProcess(), jobId, startedAt }, {
+        waitMs: o.lockWaitMs,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      try {
+        const tasks = this.plan().map(({ index, name, phase, type, runOnJobFailure }) => ({ index, name, phase, type, runOnJobFailure }));
+        const writer = await openJournal(keyDir, { jobId, key: journal.key, startedAt, tasks }, {
+          keep: journal.keep,
+          onWarning: (message) => this.#emit('journalWarning', { jobId, message }),
+        });
+        try {
+          await this.#recoverDeadRuns(keyDir, jobId, executor);
+        } catch (error) {
+          // This run never started: leave no file that a later recovery would take for a dead run.
+          await writer.close();
+          await unlink(writer.path).catch(() => {});
+          throw error instanceof JobHooksError ? error : journalError('recover dead runs in', keyDir, error);
+        }
+        return await new JobRun(o, this.#emit, this.#listening, executor, options.signal, { jobId, journal: writer, recovery: null }).execute();
+      } finally {
+        await lock.release();
+      }
     } finally {
       this.#running = false;
     }
+  }
+
+  /**
+   * Recovers the runs of this pipeline's journal key whose jobhooks died (docs/journal.md, "When jobhooks
+   * itself dies"), and only that: for each, exactly once even when recoveries race, it kills the process
+   * groups the dead run left, runs its `runOnJobFailure` post-hooks that had not ended (from this
+   * definition, matched by name) with the env of a failed job, sends the `Interrupted` notification, and
+   * marks the run finished `interrupted`. Resolves with one `interrupted` {@link JobResult} per run it
+   * recovered (empty when nothing was left to do); emits `jobRecovered` for each. Needs no lock: it
+   * touches only dead runs.
+   *
+   * @throws JobHooksError `ERR_JOURNAL` when the pipeline has no `journal` option or the journal cannot be written.
+   * @example
+   * ```ts
+   * const recovered = await new JobPipeline({ ...options, journal: { dir, key } }).recover()
+   * recovered.map((result) => result.failure?.error) // ["jobhooks (pid 4242) died during 'Create archive'"]
+   * ```
+   */
+  async recover(): Promise<JobResult[]> {
+    const journal = this.#options.journal;
+    if (journal === null) throw new JobHooksError(ErrorCode.JOURNAL, 'recover() needs the journal option ({ dir, key }): this JobPipeline has none');
+    const keyDir = keyDirectory(journal);
+    try {
+      return await this.#recoverDeadRuns(keyDir, randomUUID(), this.#options.executor ?? new ShellExecutor());
+    } catch (error) {
+      throw error instanceof JobHooksError ? error : journalError('recover dead runs in', keyDir, error);
+    }
+  }
+
+  async #recoverDeadRuns(keyDir: string, claimantJobId: string, executor: Executor): Promise<JobResult[]> {
+    const results: JobResult[] = [];
+    for (const dead of await findDeadRuns(keyDir)) {
+      const claim = await claimDeadRun(dead, { jobId: claimantJobId });
+      if (claim === null) continue;
+      try {
+        for (const task of claim.run.running) {
+          if (task.pgid !== null) await killRecordedGroup(task.pgid, task.leaderStartTime, this.#options.defaults.killGraceMs);
+        }
+        const result = await this.#recoveryRun(claim, executor);
+        await claim.finish('interrupted');
+        this.#emit('jobRecovered', { result });
+        results.push(result);
+      } catch (error) {
+        await claim.release();
+        throw error;
+      }
+    }
+    return results;
+  }
+
+  /**
+   * The cleanups and the notification of one dead run, run through the engine's own loop: a job that
+   * starts failed (`interrupted`), whose tasks are the dead run's `runOnJobFailure` post-hooks that had not
+   * ended, from the current definition, with the dead run's indexes and job id. Its events are not emitted
+   * (they are not this pipeline's job): `jobRecovered` reports the result.
+   */
+  #recoveryRun(claim: DeadRunClaim, executor: Executor): Promise<JobResult> {
+    const o = this.#options;
+    const run = claim.run;
+    const ended = new Set(run.ended.map((entry) => entry.index));
+    // The task running when it died; when it died between tasks, the next one.
+    const dying = run.running.at(-1) ?? run.tasks.find((task) => !ended.has(task.index)) ?? null;
+    const cleanups = run.tasks
+      .filter((task) => task.phase === 'post' && task.runOnJobFailure && !ended.has(task.index))
+      .flatMap((task) => {
+        const hook = o.postHooks.find((candidate) => candidate.name === task.name);
+        return hook === undefined ? [] : [{ index: task.index, hook: { ...hook, runOnJobFailure: true } }];
+      });
+    const notificationIndex = run.tasks.find((task) => task.phase === 'notification')?.index ?? run.tasks.length;
+    const error = dying === null ? `jobhooks (pid ${run.owner.pid}) died` : `jobhooks (pid ${run.owner.pid}) died during '${dying.name}'`;
+    const failure: JobFailure = { taskIndex: dying?.index ?? null, taskName: dying?.name ?? null, type: dying?.type ?? null, reason: 'interrupted', error };
+    const options = { ...o, preHooks: [], tasks: [], postHooks: cleanups.map((cleanup) => cleanup.hook), jobId: run.jobId, maxRunTime: null, journal: null };
+    const indexes = [...cleanups.map((cleanup) => cleanup.index), ...(o.notifiers.length > 0 ? [notificationIndex] : [])];
+    const silent: Emit = () => {};
+    return new JobRun(options, silent, () => false, executor, undefined, { jobId: run.jobId, journal: claimJournal(claim), recovery: { failure, indexes } }).execute();
   }
 
   /** Adds a listener. A listener that throws (or rejects) never changes the job; it emits `listenerError`. */
@@ -131,4 +244,24 @@ export class JobPipeline {
     guards.set(listener, guarded);
     return guarded;
   }
+}
+
+/** A recovery writes into the dead run's own file through its claim; a failed write only makes it incomplete. */
+function claimJournal(claim: DeadRunClaim): RunJournal {
+  let incomplete = false;
+  const guard = async (write: () => Promise<void>): Promise<void> => {
+    if (incomplete) return;
+    try {
+      await write();
+    } catch {
+      incomplete = true;
+    }
+  };
+  return {
+    get incomplete() {
+      return incomplete;
+    },
+    taskStart: (index, options) => guard(() => claim.taskStart(index, options)),
+    taskEnd: (index, status) => guard(() => claim.taskEnd(index, status)),
+  };
 }

@@ -7,6 +7,8 @@ export const SKIP_REASONS = {
   critical_task_exception: 'Task skipped due to critical task exception',
   cancelled: 'Task skipped due to job cancellation',
   hook_failure: 'Task skipped due to hook failure',
+  // Only a recovery has this cause, and it runs nothing but cleanups and the notification (docs/journal.md).
+  interrupted: 'Task skipped due to job interruption',
 } as const satisfies Record<FailureReason | 'hook_failure', string>;
 
 /** What the rules need to know about the job so far. */
@@ -49,11 +51,13 @@ export function decide(task: RuleTask, state: RuleState): Decision {
 }
 
 /**
- * The job's status from its tasks (SPEC §1.4): `cancelled` when the signal fired, `failed` on a
+ * The job's status from its tasks (SPEC §1.4): `interrupted` for a recovery, `cancelled` when the signal fired, `failed` on a
  * critical failure, `completed_with_warnings` when any task failed or completed with a warning,
  * `completed` otherwise.
  */
 export function jobStatusOf(tasks: readonly TaskResult[], failure: JobFailure | null, cancelled: boolean): JobStatus {
+  // A recovery of a run whose jobhooks died (docs/journal.md).
+  if (failure?.reason === 'interrupted') return 'interrupted';
   if (cancelled) return 'cancelled';
   if (failure !== null) return 'failed';
   if (tasks.some((task) => task.status === 'failed' || (task.status === 'completed' && task.warning))) {

@@ -12,6 +12,7 @@ describe('execution rules (SPEC §1.2) and skip reasons (§1.3)', () => {
       critical_task_exception: 'Task skipped due to critical task exception',
       cancelled: 'Task skipped due to job cancellation',
       hook_failure: 'Task skipped due to hook failure',
+      interrupted: 'Task skipped due to job interruption',
     });
   });
 
