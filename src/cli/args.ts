@@ -1,5 +1,16 @@
 import { parseArgs } from 'node:util';
+import { durationProblem, type Duration } from '../duration.js';
 import { suggest } from '../suggest.js';
+
+/** How `run` uses the journal (docs/cli.md, "The state directory"). */
+export interface JournalFlags {
+  /** `--state-dir DIR`, when given. */
+  readonly stateDir: string | undefined;
+  /** `false` with `--no-journal`. */
+  readonly journal: boolean;
+  /** `--wait <duration>`: how long to wait for a running job of the same config (seconds or `"30s"`). */
+  readonly wait: Duration | undefined;
+}
 
 /** What the command line asks for. */
 export type CliCommand =
@@ -8,43 +19,78 @@ export type CliCommand =
   | { readonly kind: 'schema' }
   | { readonly kind: 'validate'; readonly file: string }
   | { readonly kind: 'plan'; readonly file: string }
-  | { readonly kind: 'run'; readonly file: string; readonly mode: 'auto' | 'json' | 'quiet' }
+  | ({ readonly kind: 'run'; readonly file: string; readonly mode: 'auto' | 'json' | 'quiet' } & JournalFlags)
+  | { readonly kind: 'recover'; readonly file: string; readonly stateDir: string | undefined }
+  | { readonly kind: 'history'; readonly file: string; readonly stateDir: string | undefined; readonly json: boolean; readonly limit: number | undefined }
   | { readonly kind: 'usage-error'; readonly message: string };
 
 /** The text of `jobhooks --help`. */
 export const HELP = `jobhooks: run a job as pre-job hooks, main tasks, post-job hooks and a notification
 
 Usage:
-  jobhooks run <config> [--json | --quiet]   run the job
+  jobhooks run <config> [--json | --quiet] [--wait <duration>] [--state-dir <dir> | --no-journal]
+                                             run the job
+  jobhooks recover <config> [--state-dir <dir>]
+                                             finish what a killed run left: its cleanup and
+                                             the "Interrupted" notification; runs no task
+  jobhooks history <config> [--json] [--limit <n>] [--state-dir <dir>]
+                                             past runs, newest first
   jobhooks validate <config>                 check the config file; runs nothing
   jobhooks plan <config>                     show every task in order; runs nothing
   jobhooks schema                            print the config file's JSON Schema
   jobhooks --help | --version
 
 Options:
-  --json         print only the JobResult, as JSON, on standard output
-  -q, --quiet    for cron: print nothing if the job completed; else the flow,
-                 the message with its details, and the failed tasks' output
-  -h, --help     show this help
-  -v, --version  show the version
+  --json             run: print only the JobResult, as JSON, on standard output;
+                     history: print the runs as a JSON array
+  -q, --quiet        for cron: print nothing if the job completed; else the flow,
+                     the message with its details, and the failed tasks' output
+  --wait <duration>  if the job is already running, wait up to this long ("30s",
+                     "10m") for it to end instead of exiting 75 at once
+  --state-dir <dir>  where the journal is kept; default $JOBHOOKS_STATE_DIR, else
+                     /var/lib/jobhooks for root, else $XDG_STATE_HOME/jobhooks or
+                     ~/.local/state/jobhooks
+  --no-journal       run without the journal: no recovery, no lock, no history
+  --limit <n>        history: only the newest n runs
+  -h, --help         show this help
+  -v, --version      show the version
 
 The config file is JSON (*.json) or YAML (any other name). A secret can be written
 { "env": "NAME" } to read it from the environment; it is then redacted everywhere.
 
-Exit codes: 0 completed, 1 completed with warnings, 2 failed, 64 invalid config or
-usage (nothing runs), 129/130/131/143 cancelled by SIGHUP/SIGINT/SIGQUIT/SIGTERM.
+Exit codes: 0 completed, 1 completed with warnings, 2 failed (recover: a cleanup
+failed), 64 invalid config or usage (nothing runs), 73 the journal cannot be written
+(nothing runs), 75 already running (nothing runs), 129/130/131/143 cancelled by
+SIGHUP/SIGINT/SIGQUIT/SIGTERM.
 The first SIGINT/SIGTERM/SIGHUP/SIGQUIT cancels: cleanup post-hooks and the notification
-still run. A second one kills everything at once.
+still run. A second one kills everything at once. If jobhooks itself is killed (kill -9,
+a reboot), the next run or "jobhooks recover" runs the cleanup it left.
 `;
 
-const COMMANDS = ['run', 'validate', 'plan', 'schema', 'help'] as const;
+const COMMANDS = ['run', 'recover', 'history', 'validate', 'plan', 'schema', 'help'] as const;
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  wait: { type: 'string' },
+  'state-dir': { type: 'string' },
+  'no-journal': { type: 'boolean' },
+  limit: { type: 'string' },
 } as const;
+
+type OptionName = Exclude<keyof typeof OPTIONS, 'help' | 'version'>;
+
+/** The commands each option applies to (the first is named in the error). */
+const OPTION_COMMANDS: Readonly<Record<OptionName, readonly string[]>> = {
+  json: ['run', 'history'],
+  quiet: ['run'],
+  wait: ['run'],
+  'state-dir': ['run', 'recover', 'history'],
+  'no-journal': ['run'],
+  limit: ['history'],
+};
 
 /** ` (did you mean "--json"?)`, or nothing when no known name is close. */
 function didYouMean(name: string, known: readonly string[], prefix = ''): string {
@@ -69,7 +115,7 @@ function unknownOption(argv: readonly string[]): CliCommand | undefined {
  *
  * @example
  * ```ts
- * parseCommandLine(['run', 'nightly.yaml', '--json']) // { kind: 'run', file: 'nightly.yaml', mode: 'json' }
+ * parseCommandLine(['history', 'nightly.yaml', '--limit', '5']) // { kind: 'history', file: 'nightly.yaml', stateDir: undefined, json: false, limit: 5 }
  * ```
  */
 export function parseCommandLine(argv: readonly string[]): CliCommand {
@@ -91,9 +137,11 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (!(COMMANDS as readonly string[]).includes(command)) return { kind: 'usage-error', message: `unknown command "${command}"${didYouMean(command, COMMANDS)}` };
   if (command === 'help') return { kind: 'help' };
 
-  if (command !== 'run') {
-    const flag = values.json === true ? '--json' : values.quiet === true ? '--quiet' : undefined;
-    if (flag !== undefined) return { kind: 'usage-error', message: `${flag} applies to "run" only` };
+  for (const [name, commands] of Object.entries(OPTION_COMMANDS)) {
+    if (values[name as OptionName] === undefined || commands.includes(command)) continue;
+    const quoted = commands.map((other) => `"${other}"`);
+    const where = quoted.length === 1 ? `${quoted[0] ?? ''} only` : `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1) ?? ''}`;
+    return { kind: 'usage-error', message: `--${name} applies to ${where}` };
   }
   if (command === 'schema') {
     return rest.length === 0 ? { kind: 'schema' } : { kind: 'usage-error', message: `"schema" takes no arguments, received "${rest.join(' ')}"` };
@@ -101,9 +149,39 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   const [file, ...extra] = rest;
   if (file === undefined) return { kind: 'usage-error', message: `"${command}" needs a config file: jobhooks ${command} <config>` };
   if (extra.length > 0) return { kind: 'usage-error', message: `"${command}" takes one config file, received also "${extra.join(' ')}"` };
-  if (command === 'run') {
-    if (values.json === true && values.quiet === true) return { kind: 'usage-error', message: '--json and --quiet cannot be used together' };
-    return { kind: 'run', file, mode: values.json === true ? 'json' : values.quiet === true ? 'quiet' : 'auto' };
+  const stateDir = values['state-dir'];
+  if (stateDir === '') return { kind: 'usage-error', message: '--state-dir needs a directory' };
+  switch (command) {
+    case 'run': {
+      if (values.json === true && values.quiet === true) return { kind: 'usage-error', message: '--json and --quiet cannot be used together' };
+      const noJournal = values['no-journal'] === true;
+      if (noJournal && stateDir !== undefined) return { kind: 'usage-error', message: '--state-dir and --no-journal cannot be used together' };
+      if (noJournal && values.wait !== undefined) return { kind: 'usage-error', message: '--wait needs the journal: it cannot be used with --no-journal' };
+      const wait = values.wait === undefined ? undefined : parseWait(values.wait);
+      if (typeof wait === 'object') return wait;
+      return { kind: 'run', file, mode: values.json === true ? 'json' : values.quiet === true ? 'quiet' : 'auto', stateDir, journal: !noJournal, wait };
+    }
+    case 'recover':
+      return { kind: 'recover', file, stateDir };
+    case 'history': {
+      const limit = values.limit === undefined ? undefined : /^[1-9]\d{0,8}$/.test(values.limit) ? Number(values.limit) : null;
+      if (limit === null) return { kind: 'usage-error', message: `--limit expects a whole number of runs, at least 1, received "${values.limit ?? ''}"` };
+      return { kind: 'history', file, stateDir, json: values.json === true, limit };
+    }
+    case 'plan':
+      return { kind: 'plan', file };
+    default:
+      return { kind: 'validate', file };
   }
-  return command === 'plan' ? { kind: 'plan', file } : { kind: 'validate', file };
+}
+
+/**
+ * `--wait`'s value as a duration: `"30s"`, `"10m"`, or a bare number of seconds; `0` is the default,
+ * not waiting. A usage error when it is neither.
+ */
+function parseWait(text: string): Duration | undefined | { readonly kind: 'usage-error'; readonly message: string } {
+  if (/^0+(?:\.0*)?$/.test(text.trim())) return undefined;
+  const value: Duration = /^\s*\d+(?:\.\d+)?\s*$/.test(text) ? Number(text) : text;
+  const problem = durationProblem(value);
+  return problem === undefined ? value : { kind: 'usage-error', message: `--wait ${problem}` };
 }

@@ -3,7 +3,9 @@ import { resolvePipelineOptions } from '../config.js';
 import { formatIssueLine, type ConfigIssue } from '../errors.js';
 import { removeScriptDirsSync } from '../executor/script-file.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
-import type { TaskResult } from '../types.js';
+import { JobHooksError, ErrorCode } from '../errors.js';
+import { JobPipeline } from '../pipeline/pipeline.js';
+import type { JobResult, TaskResult } from '../types.js';
 import { CANCEL_SIGNALS, EXIT, exitCodeFor, signalExitCode, type CancelSignal } from './exit-codes.js';
 import { buildJob, type BuildJobOptions, type BuiltJob } from './job.js';
 import { LiveView, type Terminal } from './live.js';
@@ -11,14 +13,57 @@ import { loadConfigFile } from './load.js';
 import { formatPlan } from './plan.js';
 import { JsonView, PlainView, QuietView } from './plain.js';
 import { configJsonSchema } from './schema.js';
-import { notificationFailuresOf, subscribe, type Listeners, type RunView, type TextSink } from './view.js';
+import { notificationFailuresOf, recoveredText, subscribe, type Listeners, type RunView, type TextSink } from './view.js';
 import { configWarnings, formatWarnings } from './warnings.js';
+import { readHistory } from '../journal/index.js';
+import { formatHistory, historyJson, localDateTime } from './history.js';
+import type { JournalFlags } from './args.js';
+import { journalKey, stateDirectory } from './state-dir.js';
 
 /** What a command reads and writes: the process's, or a test's. */
 export interface CliIo {
   readonly stdout: Terminal & { readonly isTTY?: boolean | undefined };
   readonly stderr: TextSink;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The directory relative paths are read against. @default process.cwd() */
+  readonly cwd?: string | undefined;
+  /** The effective user id, for the default state directory. @default process.getuid?.() */
+  readonly uid?: number | undefined;
+}
+
+/** Where the journal of `file` is (docs/cli.md, "The state directory"), or the exit code after saying why not. */
+async function journalLocation(file: string, stateDir: string | undefined, io: CliIo): Promise<{ dir: string; key: string } | number> {
+  const cwd = io.cwd ?? process.cwd();
+  try {
+    return { dir: stateDirectory(stateDir, { env: io.env, uid: 'uid' in io ? io.uid : process.getuid?.(), cwd }), key: await journalKey(file, cwd) };
+  } catch (error) {
+    io.stderr.write(`jobhooks: cannot read ${file}: ${osReason(error)}\n`);
+    return EXIT.usage;
+  }
+}
+
+/**
+ * `permission denied (EACCES)`: an operating system error's reason, from its `code` and its message
+ * without the `code: ` before and the `, syscall 'path'` after.
+ */
+export function osReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  if (code === undefined) return error.message;
+  let text = error.message.startsWith(`${code}: `) ? error.message.slice(code.length + 2) : error.message;
+  if (syscall !== undefined && text.includes(`, ${syscall}`)) text = text.slice(0, text.lastIndexOf(`, ${syscall}`));
+  return `${text} (${code})`;
+}
+
+/** `jobhooks history <config>`: the past runs of the config file, newest first; `--json`: as an array. */
+export async function historyCommand(file: string, options: { stateDir: string | undefined; json: boolean; limit: number | undefined }, io: CliIo): Promise<number> {
+  const location = await journalLocation(file, options.stateDir, io);
+  if (typeof location === 'number') return location;
+  const entries = await readHistory(location, options.limit === undefined ? {} : { limit: options.limit });
+  if (options.json) io.stdout.write(`${JSON.stringify(entries.map(historyJson), null, 2)}\n`);
+  else if (entries.length === 0) io.stdout.write(`No run of ${file} is recorded in ${location.dir}.\n`);
+  else io.stdout.write(formatHistory(entries));
+  return EXIT.completed;
 }
 
 /** Signals in and out, so `run` can be driven without a real process. */
@@ -88,7 +133,13 @@ export type RunMode = 'auto' | 'json' | 'quiet';
  * SIGHUP or SIGQUIT cancels gracefully (cleanup hooks and the notification still run); a second
  * one kills every process the job started, says which cleanup it abandoned, and exits at once.
  */
-export async function runCommand(file: string, mode: RunMode, io: CliIo, signals: SignalHost): Promise<number> {
+export async function runCommand(
+  file: string,
+  mode: RunMode,
+  io: CliIo,
+  signals: SignalHost,
+  flags: JournalFlags = { stateDir: undefined, journal: true, wait: undefined },
+): Promise<number> {
   const view: RunView =
     mode === 'json'
       ? new JsonView(io.stdout, io.stderr)
@@ -105,8 +156,23 @@ export async function runCommand(file: string, mode: RunMode, io: CliIo, signals
       callback();
     },
   });
-  const job = await load(file, io, { executor, consoleStream });
-  if (typeof job === 'number') return job;
+  const built = await load(file, io, { executor, consoleStream });
+  if (typeof built === 'number') return built;
+  let job = built;
+  let journalDir: string | undefined;
+  if (flags.journal) {
+    const location = await journalLocation(file, flags.stateDir, io);
+    if (typeof location === 'number') return location;
+    journalDir = location.dir;
+    // The file's options plus the journal: the pipeline is made again, as the file's own was (docs/cli.md, "The state directory").
+    const pipeline = new JobPipeline({
+      ...built.options,
+      executor,
+      journal: location,
+      ...(flags.wait === undefined ? {} : { lockWait: flags.wait }),
+    });
+    job = { ...built, pipeline };
+  }
   const { pipeline } = job;
 
   const controller = new AbortController();
@@ -153,7 +219,16 @@ export async function runCommand(file: string, mode: RunMode, io: CliIo, signals
   const untrack = subscribe(pipeline, tracking);
   view.attach(pipeline);
   try {
-    const result = await pipeline.run({ signal: controller.signal });
+    let result: JobResult;
+    try {
+      result = await pipeline.run({ signal: controller.signal });
+    } catch (error) {
+      const refused = refusal(error, file, journalDir);
+      if (refused === undefined) throw error;
+      view.close();
+      io.stderr.write(refused.line);
+      return refused.code;
+    }
     // From the notification task's data: job-start ping failures are the views' to say (plain.ts).
     view.finish(result, { notificationPrinted, notificationFailures: notificationFailuresOf(result) });
     return exitCodeFor(result.status, cancelledBy);
@@ -162,6 +237,68 @@ export async function runCommand(file: string, mode: RunMode, io: CliIo, signals
     untrack();
     for (const [signal, listener] of listeners) signals.off(signal, listener);
   }
+}
+
+/**
+ * What `run` says and exits with when the journal refuses to start the job (nothing ran):
+ * 73 when it cannot be written, 75 when the job is already running (docs/cli.md, "Exit codes").
+ */
+function refusal(error: unknown, file: string, dir: string | undefined): { readonly code: number; readonly line: string } | undefined {
+  if (!(error instanceof JobHooksError)) return undefined;
+  if (error.code === ErrorCode.JOURNAL) {
+    const cause = error.cause as NodeJS.ErrnoException | undefined;
+    const path = typeof cause?.path === 'string' ? cause.path : undefined;
+    const reason = cause === undefined ? error.message : osReason(cause);
+    return { code: EXIT.cantCreate, line: `jobhooks: cannot write the journal: ${path ?? dir ?? 'the state directory'}: ${reason}\n` };
+  }
+  if (error.code === ErrorCode.ALREADY_RUNNING) {
+    const owner = (error as { readonly owner?: { readonly pid: number; readonly startedAt: string } }).owner;
+    if (owner === undefined) return undefined;
+    return {
+      code: EXIT.alreadyRunning,
+      line: `jobhooks: ${file} is already running (pid ${owner.pid} since ${localDateTime(new Date(owner.startedAt))}); not started\n`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * `jobhooks recover <config>`: only the recovery of runs of the config whose jobhooks died — their
+ * cleanup and the "Interrupted" notification (docs/when-jobhooks-dies.md). Exit 0 when there was
+ * nothing to do or every cleanup succeeded, 2 when a cleanup failed.
+ */
+export async function recoverCommand(file: string, stateDir: string | undefined, io: CliIo): Promise<number> {
+  const consoleStream = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      io.stdout.write(String(chunk));
+      callback();
+    },
+  });
+  const built = await load(file, io, { consoleStream });
+  if (typeof built === 'number') return built;
+  const location = await journalLocation(file, stateDir, io);
+  if (typeof location === 'number') return location;
+  const pipeline = new JobPipeline({ ...built.options, journal: location });
+  let recovered: JobResult[];
+  try {
+    recovered = await pipeline.recover();
+  } catch (error) {
+    const refused = refusal(error, file, location.dir);
+    if (refused === undefined) throw error;
+    io.stderr.write(refused.line);
+    return refused.code;
+  }
+  if (recovered.length === 0) {
+    io.stdout.write(`Nothing to recover: no run of ${file} was left unfinished by a jobhooks that died.\n`);
+    return EXIT.completed;
+  }
+  for (const result of recovered) io.stdout.write(recoveredText(result));
+  return recovered.some(cleanupFailed) ? EXIT.failed : EXIT.completed;
+}
+
+/** A cleanup the recovery ran failed (the notification is not a cleanup). */
+function cleanupFailed(result: JobResult): boolean {
+  return result.tasks.some((task) => task.status === 'failed' && task.phase !== 'notification');
 }
 
 /**

@@ -12,6 +12,10 @@ export const EXIT = {
   usage: 64,
   /** An unexpected error inside jobhooks: a bug (sysexits' EX_SOFTWARE). */
   internal: 70,
+  /** The journal cannot be written (sysexits' EX_CANTCREAT): the state directory is missing its permissions or its disk; nothing ran. */
+  cantCreate: 73,
+  /** The job is already running from this config file (sysexits' EX_TEMPFAIL: try again later); nothing ran. */
+  alreadyRunning: 75,
   /** Cancelled by SIGHUP: the terminal or ssh session went away (128 + 1). */
   sighup: 129,
   /** Cancelled by SIGINT (128 + 2, as shells report it). */
@@ -28,7 +32,7 @@ export const CANCEL_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM'] as cons
 /** One of {@link CANCEL_SIGNALS}. */
 export type CancelSignal = (typeof CANCEL_SIGNALS)[number];
 
-/** The exit code for a job's final status; a cancelled job exits with the code of the signal that cancelled it. */
+/** The exit code for a job's final status; a cancelled job exits with the code of the signal that cancelled it, or 2 when `maxRunTime` did. */
 export function exitCodeFor(status: JobStatus, cancelledBy: CancelSignal | undefined): number {
   switch (status) {
     case 'completed':
@@ -36,7 +40,8 @@ export function exitCodeFor(status: JobStatus, cancelledBy: CancelSignal | undef
     case 'completed_with_warnings':
       return EXIT.warnings;
     case 'cancelled':
-      return signalExitCode(cancelledBy ?? 'SIGINT');
+      // Without a signal, the job's own deadline (maxRunTime) cancelled it: it failed (docs/cli.md).
+      return cancelledBy === undefined ? EXIT.failed : signalExitCode(cancelledBy);
     case 'failed':
     case 'interrupted':
       return EXIT.failed;

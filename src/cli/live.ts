@@ -3,7 +3,7 @@ import { flowOutcome, formatDuration, type FlowJob } from '../format.js';
 import { labelTasks } from '../pipeline/plan.js';
 import type { JobResult, TaskResult } from '../types.js';
 import { nextProgress, progressText, type ProgressView } from './progress.js';
-import { subscribe, summaryText, type EventSource, type RunEnd, type RunView, type TextSink } from './view.js';
+import { recoveredText, subscribe, summaryText, type EventSource, type RunEnd, type RunView, type TextSink } from './view.js';
 
 /** What the live view knows about the job, built from its events. */
 export interface LiveState {
@@ -162,6 +162,7 @@ export class LiveView implements RunView {
         if (name === 'jobStart' || name === 'taskStart') this.draw();
       };
     this.#detach = subscribe(pipeline, {
+      jobRecovered: ({ result }) => this.consoleText(recoveredText(result)),
       jobStart: on('jobStart'),
       taskStart: on('taskStart'),
       taskOutput: on('taskOutput'),

@@ -6,7 +6,7 @@
  */
 import packageJson from '../../package.json' with { type: 'json' };
 import { HELP, parseCommandLine } from './args.js';
-import { planCommand, runCommand, schemaCommand, validateCommand, type CliIo, type SignalHost } from './commands.js';
+import { historyCommand, planCommand, recoverCommand, runCommand, schemaCommand, validateCommand, type CliIo, type SignalHost } from './commands.js';
 import { EXIT } from './exit-codes.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -28,13 +28,17 @@ async function main(argv: readonly string[]): Promise<number> {
       return validateCommand(command.file, io);
     case 'plan':
       return planCommand(command.file, io);
+    case 'history':
+      return historyCommand(command.file, command, io);
+    case 'recover':
+      return recoverCommand(command.file, command.stateDir, io);
     case 'run': {
       const signals: SignalHost = {
         on: (signal, listener) => process.on(signal, listener),
         off: (signal, listener) => process.off(signal, listener),
         exit: (code) => process.exit(code),
       };
-      return runCommand(command.file, command.mode, io, signals);
+      return runCommand(command.file, command.mode, io, signals, command);
     }
   }
 }

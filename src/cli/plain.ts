@@ -2,7 +2,7 @@ import { formatDuration } from '../format.js';
 import { DETAIL_OUTPUT_LINES, lastLines } from '../notify/message.js';
 import type { JobResult, JsonValue, TaskResult } from '../types.js';
 import { formatBytes } from './progress.js';
-import { subscribe, summaryText, type EventSource, type RunEnd, type RunView, type TextSink } from './view.js';
+import { recoveredText, subscribe, summaryText, type EventSource, type RunEnd, type RunView, type TextSink } from './view.js';
 
 /** `[Database Dump] failed: Hook 'Database Dump' exited with code 1`, and the like, for one finished task. */
 export function taskEndLine(task: TaskResult): string {
@@ -149,6 +149,10 @@ export class PlainView implements RunView {
   attach(pipeline: EventSource): void {
     const line = (text: string): void => this.#lines.write(this.#timed(text));
     this.#detach = subscribe(pipeline, {
+      jobRecovered: ({ result }) => {
+        this.#lines.flush();
+        this.#out.write(recoveredText(result));
+      },
       jobStart: ({ tasks }) => {
         for (const task of tasks) this.#names.set(task.index, task.name);
       },
@@ -234,7 +238,12 @@ export class QuietView implements RunView {
     this.#err = err;
   }
 
-  attach(): void {}
+  #detach: (() => void) | undefined;
+
+  /** Only a recovery is said at once: a run whose jobhooks died is worth a mail even when this one completes. */
+  attach(pipeline: EventSource): void {
+    this.#detach = subscribe(pipeline, { jobRecovered: ({ result }) => this.#out.write(recoveredText(result)) });
+  }
 
   notice(text: string): void {
     this.#err.write(`${text}\n`);
@@ -243,24 +252,35 @@ export class QuietView implements RunView {
   consoleText(): void {}
 
   finish(result: JobResult, end: RunEnd): void {
+    this.close();
     if (result.status === 'completed') return;
     this.#out.write(summaryText(result, { ...end, notificationPrinted: false }) + failedOutputText(result));
   }
 
-  close(): void {}
+  close(): void {
+    this.#detach?.();
+    this.#detach = undefined;
+  }
 }
 
-/** `--json`: standard output holds the `JobResult` and nothing else; the rest goes to standard error. */
+/**
+ * `--json`: standard output holds the `JobResult` and nothing else, with one key added, `recovered`:
+ * the results of the runs recovered first (docs/cli.md), `[]` when none. The rest goes to standard error.
+ */
 export class JsonView implements RunView {
   readonly #out: TextSink;
   readonly #err: TextSink;
+  readonly #recovered: JobResult[] = [];
+  #detach: (() => void) | undefined;
 
   constructor(out: TextSink, err: TextSink) {
     this.#out = out;
     this.#err = err;
   }
 
-  attach(): void {}
+  attach(pipeline: EventSource): void {
+    this.#detach = subscribe(pipeline, { jobRecovered: ({ result }) => this.#recovered.push(result) });
+  }
 
   notice(text: string): void {
     this.#err.write(`${text}\n`);
@@ -271,8 +291,12 @@ export class JsonView implements RunView {
   }
 
   finish(result: JobResult): void {
-    this.#out.write(`${JSON.stringify(result, null, 2)}\n`);
+    this.close();
+    this.#out.write(`${JSON.stringify({ ...result, recovered: this.#recovered }, null, 2)}\n`);
   }
 
-  close(): void {}
+  close(): void {
+    this.#detach?.();
+    this.#detach = undefined;
+  }
 }

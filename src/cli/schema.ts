@@ -312,6 +312,7 @@ export function createConfigSchemas(source: SecretSource) {
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
       .meta({ description: 'Extra context variables: each key, upper-cased and prefixed.' })
       .optional(),
+    maxRunTime: duration('The job\'s deadline: when it passes, the job is cancelled and its cleanup runs (docs/cli.md).').optional(),
     secrets: z.array(secret('A value to redact.')).meta({ description: 'Values replaced by *** in output, events, results and notifications.' }).optional(),
     defaults: z
       .strictObject({

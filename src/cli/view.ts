@@ -75,6 +75,21 @@ export function summaryText(result: JobResult, end: RunEnd): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * A run recovered before this one (its jobhooks died; docs/when-jobhooks-dies.md), as every view but
+ * `--json` prints it before the job's own lines: the "Interrupted" message with its details, then one
+ * line per notifier that failed to deliver it, then a blank line.
+ */
+export function recoveredText(result: JobResult): string {
+  const message = result.notification ?? buildNotification(result);
+  const lines = [message.title, '', message.body];
+  const details = formatDetails(message.details);
+  if (details.length > 0) lines.push('', ...details);
+  const failures = notificationFailuresOf(result);
+  if (failures.length > 0) lines.push('', ...failures.map(notificationFailureLine));
+  return `${lines.join('\n')}\n\n`;
+}
+
 /** Listeners by event name. */
 export type Listeners = { readonly [E in keyof JobEvents]?: (...args: JobEvents[E]) => void };
 

@@ -3,9 +3,9 @@ import { parseCommandLine } from '../../src/cli/args.js';
 
 describe('the command line', () => {
   it('reads each command', () => {
-    expect(parseCommandLine(['run', 'job.yaml'])).toEqual({ kind: 'run', file: 'job.yaml', mode: 'auto' });
-    expect(parseCommandLine(['run', '--json', 'job.yaml'])).toEqual({ kind: 'run', file: 'job.yaml', mode: 'json' });
-    expect(parseCommandLine(['run', 'job.yaml', '-q'])).toEqual({ kind: 'run', file: 'job.yaml', mode: 'quiet' });
+    expect(parseCommandLine(['run', 'job.yaml'])).toEqual({ kind: 'run', file: 'job.yaml', mode: 'auto', stateDir: undefined, journal: true, wait: undefined });
+    expect(parseCommandLine(['run', '--json', 'job.yaml'])).toEqual({ kind: 'run', file: 'job.yaml', mode: 'json', stateDir: undefined, journal: true, wait: undefined });
+    expect(parseCommandLine(['run', 'job.yaml', '-q'])).toEqual({ kind: 'run', file: 'job.yaml', mode: 'quiet', stateDir: undefined, journal: true, wait: undefined });
     expect(parseCommandLine(['validate', 'job.yaml'])).toEqual({ kind: 'validate', file: 'job.yaml' });
     expect(parseCommandLine(['plan', 'job.yaml'])).toEqual({ kind: 'plan', file: 'job.yaml' });
     expect(parseCommandLine(['schema'])).toEqual({ kind: 'schema' });
@@ -14,7 +14,7 @@ describe('the command line', () => {
     expect(parseCommandLine(['help'])).toEqual({ kind: 'help' });
     expect(parseCommandLine(['-v'])).toEqual({ kind: 'version' });
     // A file whose name starts with a dash, after `--`.
-    expect(parseCommandLine(['run', '--', '-job.yaml'])).toEqual({ kind: 'run', file: '-job.yaml', mode: 'auto' });
+    expect(parseCommandLine(['run', '--', '-job.yaml'])).toEqual({ kind: 'run', file: '-job.yaml', mode: 'auto', stateDir: undefined, journal: true, wait: undefined });
   });
 
   it('says what is wrong with a bad command line', () => {
@@ -26,7 +26,7 @@ describe('the command line', () => {
     expect(error(['run'])).toEqual({ kind: 'usage-error', message: '"run" needs a config file: jobhooks run <config>' });
     expect(error(['run', 'a.yaml', 'b.yaml'])).toEqual({ kind: 'usage-error', message: '"run" takes one config file, received also "b.yaml"' });
     expect(error(['run', 'a.yaml', '--json', '--quiet'])).toEqual({ kind: 'usage-error', message: '--json and --quiet cannot be used together' });
-    expect(error(['plan', 'a.yaml', '--json'])).toEqual({ kind: 'usage-error', message: '--json applies to "run" only' });
+    expect(error(['plan', 'a.yaml', '--json'])).toEqual({ kind: 'usage-error', message: '--json applies to "run" and "history"' });
     expect(error(['schema', 'a.yaml'])).toEqual({ kind: 'usage-error', message: '"schema" takes no arguments, received "a.yaml"' });
     expect(error(['run', 'a.yaml', '--jsn'])).toEqual({ kind: 'usage-error', message: 'unknown option "--jsn" (did you mean "--json"?)' });
     expect(error(['run', 'a.yaml', '--qiuet'])).toEqual({ kind: 'usage-error', message: 'unknown option "--qiuet" (did you mean "--quiet"?)' });
@@ -34,7 +34,7 @@ describe('the command line', () => {
     expect(error(['run', 'a.yaml', '--frobnicate'])).toEqual({ kind: 'usage-error', message: 'unknown option "--frobnicate"' });
     expect(error(['run', 'a.yaml', '-x'])).toEqual({ kind: 'usage-error', message: 'unknown option "-x"' });
     // After `--`, everything is a file name.
-    expect(error(['run', '--', '--jsn'])).toEqual({ kind: 'run', file: '--jsn', mode: 'auto' });
+    expect(error(['run', '--', '--jsn'])).toEqual({ kind: 'run', file: '--jsn', mode: 'auto', stateDir: undefined, journal: true, wait: undefined });
     // A known flag given a value is still parseArgs' error.
     expect(error(['run', 'a.yaml', '--json=yes'])).toEqual({ kind: 'usage-error', message: "Option '--json' does not take an argument" });
   });

@@ -44,7 +44,15 @@ export function startCli(args: readonly string[], options: { cwd: string; env?: 
   const marker = randomUUID();
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: options.cwd, LANG: 'C.UTF-8', ...options.env, [MARKER_VAR]: marker },
+    env: {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: options.cwd,
+      LANG: 'C.UTF-8',
+      // The journal of a test's runs stays in its own directory, also when the tests run as root.
+      JOBHOOKS_STATE_DIR: join(options.cwd, '.jobhooks-state'),
+      ...options.env,
+      [MARKER_VAR]: marker,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

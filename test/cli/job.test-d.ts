@@ -28,7 +28,7 @@ describe('the config file schema follows the API it maps onto', () => {
     type HookAlias = 'run_on_job_failure' | 'continue_on_failure' | 'working_directory' | 'environment_vars' | 'log_output';
     expectTypeOf<Exclude<keyof z.input<S['hook']>, HookAlias>>().toEqualTypeOf<keyof HookConfig>();
     // journal and lockWait: the CLI maps its flags to them (docs/cli.md).
-    expectTypeOf<Exclude<keyof z.input<S['file']>, '$schema' | 'pre_job_hooks' | 'post_job_hooks'>>().toEqualTypeOf<Exclude<keyof JobPipelineOptions, 'executor' | 'journal' | 'lockWait' | 'maxRunTime'>>();
+    expectTypeOf<Exclude<keyof z.input<S['file']>, '$schema' | 'pre_job_hooks' | 'post_job_hooks'>>().toEqualTypeOf<Exclude<keyof JobPipelineOptions, 'executor' | 'journal' | 'lockWait'>>();
     expectTypeOf<keyof NonNullable<z.input<S['file']>['defaults']>>().toEqualTypeOf<keyof PipelineDefaults>();
     expectTypeOf<keyof NonNullable<z.input<S['file']>['repository']>>().toEqualTypeOf<keyof Repository>();
     expectTypeOf<keyof z.input<S['commandEntry']>>().toEqualTypeOf<keyof CommandTaskOptions>();

@@ -237,7 +237,7 @@ describe('--quiet', () => {
     const out = sink();
     const err = sink();
     const quiet = new QuietView(out, err);
-    quiet.attach();
+    quiet.attach(new FakePipeline());
     // A console notifier's text: dropped, the message is printed by the view only when something went wrong.
     quiet.consoleText();
     quiet.finish(jobResult({ tasks: [task({ status: 'completed', durationMs: 5 })] }), { notificationPrinted: true, notificationFailures: [] });
@@ -279,7 +279,7 @@ describe('--json', () => {
     const jsonOut = sink();
     const jsonErr = sink();
     const json = new JsonView(jsonOut, jsonErr);
-    json.attach();
+    json.attach(new FakePipeline());
     json.consoleText('✅ Backup Job Completed Successfully\n\nbody\n');
     json.notice('jobhooks: received SIGINT');
     expect(jsonOut.text).toBe('');
