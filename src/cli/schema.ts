@@ -77,10 +77,16 @@ function fileSchema() {
     ...Object.entries(BORG_TASKS).map(([kind, schema]) => tagged('borg', kind, schema, TITLES.borg[kind as keyof typeof BORG_TASKS])),
   ]);
   const notifiers = z.union(Object.entries(NOTIFIERS).map(([kind, schema]) => tagged('type', kind, schema, TITLES.notifiers[kind as keyof typeof NOTIFIERS])));
+  // A hook list may be the JSON string the documented API stores: the library parses it (docs/hooks.md).
+  const hookList = (key: 'preHooks' | 'pre_job_hooks' | 'postHooks' | 'post_job_hooks') => z.union([pipelineShape[key].unwrap(), z.string()]).optional();
   return z
     .strictObject({
-      ...FILE_ONLY,
+      $schema: FILE_ONLY.$schema.optional(),
       ...pipelineShape,
+      preHooks: hookList('preHooks'),
+      pre_job_hooks: hookList('pre_job_hooks'),
+      postHooks: hookList('postHooks'),
+      post_job_hooks: hookList('post_job_hooks'),
       tasks: z.array(tasks).max(LIMITS.tasks).meta({ description: 'The main tasks, in order.' }).optional(),
       notifiers: z.array(notifiers).max(LIMITS.notifiers).meta({ description: 'Where the notification goes.' }).optional(),
     })
