@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationProblem, type Duration } from './duration.js';
 import { DEFAULTS } from './defaults.js';
 import { describeValue } from './errors.js';
-import { capped, durationMs, durationWritten, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, type EnvValue } from './validation.js';
+import { capped, secret, durationMs, durationWritten, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, type EnvValue } from './validation.js';
 import type { Executor } from './executor/types.js';
 import type { Notifier, Repository, Task } from './types.js';
 
@@ -278,7 +278,7 @@ const pipelineSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be letters, digits and underscores, not starting with a digit' })
       .optional(),
     context: contextRecord.optional(),
-    secrets: z.array(z.string()).optional(),
+    secrets: z.array(secret(z.string())).optional(),
     jobLabel: nonEmptyString.optional(),
     defaults: defaultsSchema.optional(),
     // Crash-safe runs (docs/journal.md): the journal, the lock wait, the job deadline.
@@ -294,6 +294,9 @@ const pipelineSchema = z
       }
     }
   }, ALWAYS);
+
+/** The options {@link resolvePipelineOptions} validates (the config file's top level is derived from it). */
+export const pipelineOptionsSchema = pipelineSchema;
 
 /**
  * The options of a {@link JobPipeline}, as users write them. Durations are seconds or strings

@@ -7,7 +7,8 @@ import { describeValue } from './errors.js';
 export type Duration = number | string;
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)\s*$/;
+/** A duration string: a number and a unit. */
+export const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)\s*$/;
 
 /**
  * The shortest duration accepted: 1 ms. A timeout below it (`1e-300`) is a typo, not a wish.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationProblem, durationToMs, type Duration } from './duration.js';
+import { DURATION_PATTERN, durationProblem, durationToMs, type Duration } from './duration.js';
 import { ConfigError, describeValue, type ConfigIssue, type ConfigIssueCode } from './errors.js';
 import { suggest } from './suggest.js';
 
@@ -54,41 +54,104 @@ export const PROTO_KEY_MESSAGE = '"__proto__" cannot be used as a name';
  * A map that refuses an own `__proto__` key (as `JSON.parse` and YAML make them) instead of
  * letting zod drop it without a word.
  */
-export function withoutProtoKey<Out, In>(record: z.ZodType<Out, In>) {
-  return z
-    .custom<In>(() => true)
-    .superRefine((value, context) => {
-      if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
-        context.addIssue({ code: 'custom', path: ['__proto__'], message: PROTO_KEY_MESSAGE });
-      }
-    })
-    .pipe(record);
+export function withoutProtoKey<T extends z.ZodType>(record: T) {
+  // A preprocess, not a custom type: the JSON Schema of the config file describes the record itself.
+  const checked = z.preprocess((value, context) => {
+    if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
+      context.addIssue({ code: 'custom', path: ['__proto__'], message: PROTO_KEY_MESSAGE, input: value });
+    }
+    return value;
+  }, record);
+  // preprocess types its input as unknown; what it accepts is what the record accepts.
+  return checked as unknown as z.ZodPipe<z.ZodTransform<z.input<T>, z.input<T>>, T>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets and JSON forms: what the config file's schema is derived with (docs/architecture.md)
+
+const SECRET_FIELDS = z.registry();
+
+/**
+ * Marks `schema` as a secret field (a token, a passphrase, a URL that carries a token, an
+ * environment value): the config file also accepts `{ "env": "NAME" }` there, read from the
+ * environment and redacted (docs/cli.md, "Secrets"). Mark the field's whole schema; `.meta()`,
+ * `.refine()` and `.optional()` applied afterwards keep the mark.
+ */
+export function secret<T extends z.ZodType>(schema: T): T {
+  SECRET_FIELDS.add(schema);
+  return schema;
+}
+
+/** Whether `schema` (or the schema it was derived from by `.meta()` or a check) is a {@link secret} field. */
+export function isSecret(schema: z.ZodType): boolean {
+  for (let current: z.core.$ZodType | undefined = schema; current !== undefined; current = current._zod.parent) {
+    if (SECRET_FIELDS.has(current)) return true;
+  }
+  return false;
+}
+
+/** The one secret-string primitive: a token or passphrase, not empty. */
+export const secretString = secret(z.string().min(1, { message: 'must not be empty' }));
+
+const JSON_FORMS = z.registry<Record<string, unknown>>();
+
+/**
+ * The JSON Schema of a custom type (which zod cannot describe), for `z.toJSONSchema`'s
+ * `unrepresentable` option: the form registered for the schema or the one it was derived from.
+ */
+export function jsonFormOf(schema: z.core.$ZodType): Record<string, unknown> | undefined {
+  for (let current: z.core.$ZodType | undefined = schema; current !== undefined; current = current._zod.parent) {
+    const form = JSON_FORMS.get(current);
+    if (form !== undefined) return form;
+  }
+  return undefined;
 }
 
 /** The value of an environment variable as written: a number or boolean becomes its string form. */
 export type EnvValue = string | number | boolean;
 
-const envValue = z
-  .custom<EnvValue>((value) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean', {
-    error: (issue) => `expected a string, number or boolean, received ${describeValue(issue.input)}`,
-  })
-  .refine((value) => typeof value !== 'number' || Number.isFinite(value), { message: 'expected a finite number' })
-  .transform((value) => String(value))
-  .pipe(spawnString);
+const envValueInput = z.custom<EnvValue>((value) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean', {
+  error: (issue) => `expected a string, number or boolean, received ${describeValue(issue.input)}`,
+});
+JSON_FORMS.add(envValueInput, { type: ['string', 'number', 'boolean'] });
+
+// A secret field: the config file may read an environment value from its own environment.
+const envValue = secret(
+  envValueInput
+    .refine((value) => typeof value !== 'number' || Number.isFinite(value), { message: 'expected a finite number' })
+    .transform((value) => String(value))
+    .pipe(spawnString),
+);
 
 /** An environment map: names without "=" or NUL; string, number or boolean values, given to processes as strings. */
 export const envRecord = withoutProtoKey(
   z.record(z.string().regex(/^[^=\0]+$/, { message: 'environment variable names must not be empty or contain "=" or NUL' }), envValue),
 );
 
+/** A {@link Duration} as written, before any check: what every duration schema starts from. */
+const durationInput = z.custom<Duration>();
+JSON_FORMS.add(durationInput, {
+  anyOf: [
+    { type: 'number', exclusiveMinimum: 0, description: 'Seconds.' },
+    { type: 'string', pattern: DURATION_PATTERN.source, description: 'A number and a unit: "500ms", "90s", "5m", "1h".' },
+  ],
+});
+
 /** A {@link Duration} as written (seconds or `"90s"`), checked and kept as it is. */
-export const duration = z.custom<Duration>().superRefine((value, context) => {
+export const duration = durationInput.superRefine((value, context) => {
   const problem = durationProblem(value);
   if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
 });
 
+/**
+ * A duration that may also be 0 (borg's `--lock-wait 0`: do not wait), with its own message.
+ */
+export function durationOrZero(message: string) {
+  return durationInput.refine((value) => value === 0 || durationToMs(value) !== undefined, { message });
+}
+
 /** A {@link Duration} checked and turned into milliseconds. */
-export const durationMs = z.custom<Duration>().transform((value, context) => {
+export const durationMs = durationInput.transform((value, context) => {
   const problem = durationProblem(value);
   if (problem !== undefined) {
     context.addIssue({ code: 'custom', message: problem });
@@ -98,7 +161,7 @@ export const durationMs = z.custom<Duration>().transform((value, context) => {
 });
 
 /** A {@link Duration} checked and kept both ways: as written (to hand back) and in milliseconds (to use). */
-export const durationWritten = z.custom<Duration>().transform((value, context) => {
+export const durationWritten = durationInput.transform((value, context) => {
   const problem = durationProblem(value);
   if (problem !== undefined) {
     context.addIssue({ code: 'custom', message: problem });
@@ -109,10 +172,13 @@ export const durationWritten = z.custom<Duration>().transform((value, context) =
 
 /** An array of at most `max` elements, checked before the elements are: a huge list fails fast. */
 export function capped<T extends z.ZodType>(element: T, max: number, what: string) {
-  return z
-    .array(z.unknown())
-    .max(max, { message: `at most ${max} ${what} are allowed (the limit keeps a runaway file from exhausting memory)` })
-    .pipe(z.array(element));
+  const message = `at most ${max} ${what} are allowed (the limit keeps a runaway file from exhausting memory)`;
+  // A preprocess rather than a pipe from z.array(z.unknown()): the JSON Schema describes the elements.
+  const checked = z.preprocess((value, context) => {
+    if (Array.isArray(value) && value.length > max) context.addIssue({ code: 'too_big', origin: 'array', maximum: max, inclusive: true, message, input: value });
+    return value;
+  }, z.array(element).max(max, { message }));
+  return checked as unknown as z.ZodPipe<z.ZodTransform<z.input<T>[], z.input<T>[]>, z.ZodArray<T>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,6 +333,37 @@ function keysAt(schema: z.ZodType, input: unknown, path: readonly PropertyKey[])
   return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
 }
 
+/**
+ * Returns `input` with every value at a {@link secret} field of `schema` replaced by what `resolve`
+ * makes of it, when it is an object (`{ "env": "NAME" }`); `resolve` gets the value's path. The
+ * input is never changed: objects and arrays on the way are copied.
+ */
+export function mapSecrets(schema: z.ZodType, input: unknown, resolve: (ref: object, path: readonly PropertyKey[]) => unknown, path: readonly PropertyKey[] = []): unknown {
+  let current: z.ZodType | undefined = schema;
+  for (let depth = 0; depth < 20 && current !== undefined; depth += 1) {
+    if (isSecret(current)) return typeof input === 'object' && input !== null && !Array.isArray(input) ? resolve(input, path) : input;
+    const inner = unwrapOnce(current, input);
+    if (inner === current) break;
+    current = inner;
+  }
+  if (typeof input !== 'object' || input === null || current === undefined) return input;
+  if (Array.isArray(input)) {
+    if (!(current instanceof z.ZodArray)) return input;
+    const element = current.element as z.ZodType;
+    return input.map((value, index) => mapSecrets(element, value, resolve, [...path, index]));
+  }
+  const entries = Object.entries(input);
+  if (current instanceof z.ZodObject) {
+    const shape = current.shape as Record<string, z.ZodType>;
+    return Object.fromEntries(entries.map(([key, value]) => [key, Object.hasOwn(shape, key) ? mapSecrets(shape[key] as z.ZodType, value, resolve, [...path, key]) : value]));
+  }
+  if (current instanceof z.ZodRecord) {
+    const valueType = current.valueType as z.ZodType;
+    return Object.fromEntries(entries.map(([key, value]) => [key, mapSecrets(valueType, value, resolve, [...path, key])]));
+  }
+  return input;
+}
+
 function isStructural(schema: z.ZodType): boolean {
   return schema instanceof z.ZodObject || schema instanceof z.ZodArray || schema instanceof z.ZodRecord;
 }
@@ -279,29 +376,38 @@ function isStructural(schema: z.ZodType): boolean {
 function unwrap(schema: z.ZodType | undefined, value: unknown): z.ZodType | undefined {
   let current = schema;
   for (let depth = 0; depth < 20 && current !== undefined; depth += 1) {
-    if (current instanceof z.ZodOptional || current instanceof z.ZodNullable || current instanceof z.ZodDefault) {
-      current = current.unwrap() as z.ZodType;
-    } else if (current instanceof z.ZodPipe) {
-      const input = unwrap(current.in as z.ZodType, value);
-      // `z.array(z.unknown()).pipe(z.array(element))`: the output side knows the elements.
-      const vague = input instanceof z.ZodArray && !(input.element instanceof z.ZodObject) && !(input.element instanceof z.ZodPipe);
-      if (input !== undefined && isStructural(input) && !vague) return input;
-      current = current.out as z.ZodType;
-    } else if (current instanceof z.ZodDiscriminatedUnion) {
-      const key = current.def.discriminator;
-      const tag = typeof value === 'object' && value !== null ? ownValue(value as Record<string, unknown>, key) : undefined;
-      current = (current.options as z.ZodType[]).find(
-        (option) => option instanceof z.ZodObject && ownValue(option.shape as Record<string, z.ZodType>, key)?.safeParse(tag).success === true,
-      );
-    } else if (current instanceof z.ZodUnion) {
-      const options = current.options as z.ZodType[];
-      current = options.find((option) => {
-        const inner = unwrap(option, value);
-        return inner !== undefined && (Array.isArray(value) ? inner instanceof z.ZodArray : inner instanceof z.ZodObject || inner instanceof z.ZodRecord);
-      });
-    } else {
-      return current;
-    }
+    const inner = unwrapOnce(current, value);
+    if (inner === current) return current;
+    current = inner;
+  }
+  return current;
+}
+
+/** One step of {@link unwrap}: the schema inside `schema` meant for `value`, or `schema` itself at a leaf. */
+function unwrapOnce(current: z.ZodType, value: unknown): z.ZodType | undefined {
+  if (current instanceof z.ZodOptional || current instanceof z.ZodNullable || current instanceof z.ZodDefault) {
+    return current.unwrap() as z.ZodType;
+  }
+  if (current instanceof z.ZodPipe) {
+    const input = unwrap(current.in as z.ZodType, value);
+    // `z.array(z.unknown()).pipe(z.array(element))`: the output side knows the elements.
+    const vague = input instanceof z.ZodArray && !(input.element instanceof z.ZodObject) && !(input.element instanceof z.ZodPipe);
+    if (input !== undefined && isStructural(input) && !vague) return input;
+    return current.out as z.ZodType;
+  }
+  if (current instanceof z.ZodDiscriminatedUnion) {
+    const key = current.def.discriminator;
+    const tag = typeof value === 'object' && value !== null ? ownValue(value as Record<string, unknown>, key) : undefined;
+    return (current.options as z.ZodType[]).find(
+      (option) => option instanceof z.ZodObject && ownValue(option.shape as Record<string, z.ZodType>, key)?.safeParse(tag).success === true,
+    );
+  }
+  if (current instanceof z.ZodUnion) {
+    const options = current.options as z.ZodType[];
+    return options.find((option) => {
+      const inner = unwrap(option, value);
+      return inner !== undefined && (Array.isArray(value) ? inner instanceof z.ZodArray : inner instanceof z.ZodObject || inner instanceof z.ZodRecord);
+    });
   }
   return current;
 }

@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../defaults.js';
 import { z } from 'zod';
 import { durationToMs, type Duration } from '../duration.js';
-import { duration as durationSchema, envRecord as baseEnvRecord, nameString, nonEmptySpawnString, spawnString, type EnvValue } from '../validation.js';
+import { secret, durationOrZero, duration as durationSchema, envRecord as baseEnvRecord, nameString, nonEmptySpawnString, spawnString, type EnvValue } from '../validation.js';
 
 
 // Variables that carry the passphrase: given through `env` they would escape redaction.
@@ -24,9 +24,7 @@ const envRecord = baseEnvRecord
   });
 
 // borg's --lock-wait takes whole seconds, and 0 (do not wait) is meaningful.
-const lockWaitSchema = z.custom<Duration>((value) => value === 0 || durationToMs(value) !== undefined, {
-  message: 'expected a number of seconds (0 or more) or a duration string such as "30s", "5m"',
-});
+const lockWaitSchema = durationOrZero('expected a number of seconds (0 or more) or a duration string such as "30s", "5m"');
 
 /**
  * The shortest time borg gets between SIGTERM and SIGKILL. On SIGTERM borg stops cleanly and
@@ -47,7 +45,7 @@ const killGraceSchema = durationSchema.superRefine((value, context) => {
 
 const commonShape = {
   repository: nonEmptyString,
-  passphrase: spawnString.min(1, { message: 'must not be empty' }).optional(),
+  passphrase: secret(spawnString.min(1, { message: 'must not be empty' })).optional(),
   passcommand: nonEmptyString.optional(),
   env: envRecord.optional(),
   borgBinary: nonEmptyString.optional(),

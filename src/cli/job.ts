@@ -1,20 +1,21 @@
-import { borgCheck, borgCompact, borgCreate, borgPrune } from '../borg/index.js';
-import { LIMITS, type JobPipelineOptions } from '../config.js';
+import { z } from 'zod';
+import { borgCheck, borgCompact, borgCreate, borgPrune, type BorgCheckOptions, type BorgCompactOptions, type BorgCreateOptions, type BorgPruneOptions } from '../borg/index.js';
+import { LIMITS, pipelineOptionsSchema, type JobPipelineOptions } from '../config.js';
 import { ConfigError, formatPath, type ConfigIssue } from '../errors.js';
 import type { Executor } from '../executor/types.js';
-import { ConsoleNotifier } from '../notify/notifiers/console.js';
-import { DiscordNotifier } from '../notify/notifiers/discord.js';
-import { HealthchecksNotifier } from '../notify/notifiers/healthchecks.js';
-import { NtfyNotifier } from '../notify/notifiers/ntfy.js';
-import { PushoverNotifier } from '../notify/notifiers/pushover.js';
-import { TelegramNotifier } from '../notify/notifiers/telegram.js';
-import { WebhookNotifier } from '../notify/notifiers/webhook.js';
-import { commandTask } from '../pipeline/command-task.js';
+import { ConsoleNotifier, type ConsoleNotifierOptions } from '../notify/notifiers/console.js';
+import { DiscordNotifier, type DiscordNotifierOptions } from '../notify/notifiers/discord.js';
+import { HealthchecksNotifier, type HealthchecksNotifierOptions } from '../notify/notifiers/healthchecks.js';
+import { NtfyNotifier, type NtfyNotifierOptions } from '../notify/notifiers/ntfy.js';
+import { PushoverNotifier, type PushoverNotifierOptions } from '../notify/notifiers/pushover.js';
+import { TelegramNotifier, type TelegramNotifierOptions } from '../notify/notifiers/telegram.js';
+import { WebhookNotifier, type WebhookNotifierOptions } from '../notify/notifiers/webhook.js';
+import { commandTask, commandTaskOptionsSchema, type CommandTaskOptions } from '../pipeline/command-task.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
+import { suggest } from '../suggest.js';
 import type { Notifier, Task } from '../types.js';
-import { createConfigSchemas, type ConfigSchemas } from './schema.js';
-import { inInputOrder, ownValue, PROTO_KEY_MESSAGE, prefixIssues, resolveUnions, toConfigIssues } from '../validation.js';
-import type { z } from 'zod';
+import { BORG_TASKS, envRef, FILE_ONLY, NOTIFIERS, PIPELINE_KEYS } from './schema.js';
+import { inInputOrder, mapSecrets, ownValue, PROTO_KEY_MESSAGE, prefixIssues, toConfigIssues } from '../validation.js';
 
 /** What {@link buildJob} needs from the outside world. */
 export interface BuildJobOptions {
@@ -38,13 +39,12 @@ export interface BuiltJob {
 /** The outcome of {@link buildJob}: a job, or every problem found. */
 export type BuildJobResult = { readonly ok: true; readonly job: BuiltJob } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
-type TaskEntry = z.output<ConfigSchemas['taskEntry']>;
-type NotifierEntry = z.output<ConfigSchemas['notifierEntry']>;
-
 /**
  * Validates a parsed config file and constructs everything it describes — tasks, notifiers and
- * the pipeline — without running anything. Every problem is collected, from the file's shape and
- * from every constructor, each under its path in the file (`tasks[2].keep.daily`).
+ * the pipeline — without running anything. The file is checked by the library's own schemas (each
+ * entry by its factory or constructor, the rest by `JobPipeline`), after `{ "env": "NAME" }`
+ * secrets are read (docs/cli.md). Every problem is collected, each under its path in the file
+ * (`tasks[2].keep.daily`).
  *
  * @example
  * ```ts
@@ -53,127 +53,127 @@ type NotifierEntry = z.output<ConfigSchemas['notifierEntry']>;
  * ```
  */
 export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult {
-  const source = { env: options.env, resolved: [] as string[] };
-  const schemas = createConfigSchemas(source);
+  const resolved: string[] = [];
+  const secretIssues: ConfigIssue[] = [];
   const issues: ConfigIssue[] = [];
-
-  const file = schemas.file.safeParse(raw, { reportInput: true });
-  if (!file.success) issues.push(...toConfigIssues(file.error.issues, schemas.file, raw));
+  // Reads `{ "env": "NAME" }` at a secret field; a problem is an issue at the secret's path.
+  const readSecret = (ref: object, path: readonly PropertyKey[]): unknown => {
+    const parsed = envRef.safeParse(ref, { reportInput: true });
+    if (!parsed.success) {
+      secretIssues.push(...toConfigIssues(parsed.error.issues, envRef, ref, path));
+      return undefined;
+    }
+    const name = parsed.data.env;
+    // Own variables only: `{ "env": "constructor" }` must not find Object's method.
+    const value = Object.hasOwn(options.env, name) ? options.env[name] : undefined;
+    if (value === undefined || value === '') {
+      secretIssues.push({ code: 'invalid_value', path, message: `environment variable ${name} is ${value === undefined ? 'not set' : 'empty'}` });
+      return undefined;
+    }
+    resolved.push(value);
+    return value;
+  };
   const rawObject = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
 
   const tasks: Task[] = [];
-  const taskIssues: ConfigIssue[] = [];
   entries(ownValue(rawObject, 'tasks'), LIMITS.tasks).forEach((entry, index) => {
-    const parsed = schemas.taskEntry.safeParse(entry, { reportInput: true });
-    if (!parsed.success) {
-      taskIssues.push(...toConfigIssues(parsed.error.issues, schemas.taskEntry, entry, ['tasks', index]));
+    const path = ['tasks', index];
+    const kind = TASK_KIND.safeParse(entry, { reportInput: true });
+    if (!kind.success) {
+      issues.push(...toConfigIssues(kind.error.issues, TASK_KIND, entry, path));
       return;
     }
-    const task = construct(() => makeTask(parsed.data), ['tasks', index], taskIssues);
+    const { borg, ...rest } = entry as Record<string, unknown>;
+    const schema = borg === undefined ? commandTaskOptionsSchema : BORG_TASKS[kind.data.borg ?? 'create'];
+    const input = mapSecrets(schema, rest, readSecret, path);
+    const task = construct(() => makeTask(kind.data.borg, input), path, issues);
     if (task !== undefined) tasks.push(task);
   });
 
   const notifiers: Notifier[] = [];
   const consoleNotifiers: string[] = [];
-  const notifierIssues: ConfigIssue[] = [];
   entries(ownValue(rawObject, 'notifiers'), LIMITS.notifiers).forEach((entry, index) => {
-    const parsed = schemas.notifierEntry.safeParse(entry, { reportInput: true });
-    if (!parsed.success) {
-      notifierIssues.push(...toConfigIssues(parsed.error.issues, schemas.notifierEntry, entry, ['notifiers', index]));
+    const path = ['notifiers', index];
+    const kind = NOTIFIER_KIND.safeParse(entry, { reportInput: true });
+    if (!kind.success) {
+      issues.push(...toConfigIssues(kind.error.issues, NOTIFIER_KIND, entry, path));
       return;
     }
-    const notifier = construct(() => makeNotifier(parsed.data, options.consoleStream), ['notifiers', index], notifierIssues);
+    const { type, ...rest } = entry as Record<string, unknown>;
+    const input = mapSecrets(NOTIFIERS[kind.data.type], rest, readSecret, path);
+    const notifier = construct(() => makeNotifier(kind.data.type, input, options.consoleStream), path, issues);
     if (notifier === undefined) return;
     notifiers.push(notifier);
-    if (parsed.data.type === 'console') consoleNotifiers.push(notifier.name);
+    if (type === 'console') consoleNotifiers.push(notifier.name);
   });
 
-  // The pipeline checks the hooks' values and the options between them. When the file's shape is
-  // wrong somewhere, it is still made from the parts that are right (a hook that failed is stood
-  // in for, so the others keep their index): every problem is reported at once, none twice.
-  const fileData = file.success ? file.data : soundParts(schemas, rawObject, file.error.issues);
-  const { $schema: _schema, tasks: _tasks, notifiers: _notifiers, secrets = [], ...rest } = fileData;
-  const pipelineOptions: JobPipelineOptions = {
-    ...rest,
-    tasks,
-    notifiers,
+  // The rest of the file is JobPipeline's options: the pipeline checks them all, hooks included.
+  const fileOptions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(rawObject)) {
+    if (key === '$schema') {
+      const parsed = FILE_ONLY.$schema.safeParse(value, { reportInput: true });
+      if (!parsed.success) issues.push(...toConfigIssues(parsed.error.issues, FILE_ONLY.$schema, value, [key]));
+    } else if (key === '__proto__') {
+      issues.push({ code: 'unknown_option', path: [key], message: `unknown option "${key}"` });
+    } else if (key === 'journal' || key === 'lockWait') {
+      const flags = key === 'journal' ? '--state-dir DIR or --no-journal' : '--wait DURATION';
+      issues.push({ code: 'unknown_option', path: [key], message: `unknown option "${key}": the command line sets it (${flags})` });
+    } else if (key === 'executor') {
+      const hint = suggest(key, FILE_KEYS);
+      issues.push({ code: 'unknown_option', path: [key], message: `unknown option "${key}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}` });
+    } else {
+      fileOptions[key] = value;
+    }
+  }
+  const pipelineInput = mapSecrets(pipelineOptionsSchema, fileOptions, readSecret) as Record<string, unknown>;
+  const { secrets } = pipelineInput;
+  const pipelineOptions = {
+    ...pipelineInput,
+    // A list that is not one, or is over its limit, goes to the pipeline as written: it says why.
+    ...(Object.hasOwn(pipelineInput, 'tasks') ? { tasks: entries(pipelineInput.tasks, LIMITS.tasks) === EMPTY ? pipelineInput.tasks : tasks } : {}),
+    ...(Object.hasOwn(pipelineInput, 'notifiers') ? { notifiers: entries(pipelineInput.notifiers, LIMITS.notifiers) === EMPTY ? pipelineInput.notifiers : notifiers } : {}),
     // Values read from the environment are secrets wherever they were used.
-    secrets: [...new Set([...secrets, ...source.resolved])],
-  };
-  const pipelineIssues: ConfigIssue[] = [];
+    secrets: Array.isArray(secrets) ? [...new Set([...(secrets as unknown[]), ...resolved])] : secrets === undefined ? [...new Set(resolved)] : secrets,
+  } as JobPipelineOptions;
   const pipeline = construct(
     () => new JobPipeline({ ...pipelineOptions, ...(options.executor === undefined ? {} : { executor: options.executor }) }),
     [],
-    pipelineIssues,
+    issues,
   );
-  // A required key the file lacks is reported by both; once is enough.
-  const reported = new Set(issues.map((issue) => formatPath(issue.path)));
-  issues.push(...pipelineIssues.filter((issue) => !reported.has(formatPath(issue.path))));
 
-  issues.push(...taskIssues, ...notifierIssues);
+  // A secret that could not be read is said once, at its path: not again as a missing value.
+  const secretPaths = secretIssues.map((issue) => formatPath(issue.path));
+  const said = (issue: ConfigIssue): boolean => {
+    const path = formatPath(issue.path);
+    return secretPaths.some((secretPath) => secretPath === path || secretPath.startsWith(`${path}.`) || secretPath.startsWith(`${path}[`));
+  };
+  const all = [...secretIssues, ...issues.filter((issue) => !said(issue))];
   // zod drops a map's own `__proto__` key without a word (JSON.parse and YAML both make them).
-  const located = new Set(issues.map((issue) => formatPath(issue.path)));
+  const located = new Set(all.map((issue) => formatPath(issue.path)));
   for (const path of protoKeyPaths(raw)) {
-    if (!located.has(formatPath(path))) issues.push({ code: 'invalid_value', path, message: PROTO_KEY_MESSAGE });
+    if (!located.has(formatPath(path))) all.push({ code: 'invalid_value', path, message: PROTO_KEY_MESSAGE });
   }
   // A required key the file lacks comes first: it is what the entry is missing.
-  if (issues.length > 0 || pipeline === undefined) return { ok: false, issues: inInputOrder(issues, rawObject, { missingFirst: true }) };
+  if (all.length > 0 || pipeline === undefined) return { ok: false, issues: inInputOrder(all, rawObject, { missingFirst: true }) };
   return { ok: true, job: { pipeline, options: pipelineOptions, consoleNotifiers } };
 }
 
-type FileData = z.output<ConfigSchemas['file']>;
+/** Which task an entry is: no `borg` key for a command, else the borg factory's name. */
+const TASK_KIND = z.discriminatedUnion('borg', [
+  z.object({ borg: z.undefined().optional() }),
+  z.object({ borg: z.literal('create') }),
+  z.object({ borg: z.literal('prune') }),
+  z.object({ borg: z.literal('compact') }),
+  z.object({ borg: z.literal('check') }),
+]);
 
-const HOOK_LISTS = new Set(['preHooks', 'pre_job_hooks', 'postHooks', 'post_job_hooks']);
-/** Stands in for a hook that is not even an object; never run, since the file is invalid. */
-const STAND_IN_HOOK = { name: 'stand-in', command: 'true' };
+/** Which notifier an entry is. */
+const NOTIFIER_KIND = z.discriminatedUnion(
+  'type',
+  (Object.keys(NOTIFIERS) as (keyof typeof NOTIFIERS)[]).map((type) => z.object({ type: z.literal(type) })) as [z.ZodObject<{ type: z.ZodLiteral<keyof typeof NOTIFIERS> }>],
+);
 
-/**
- * The options of a file whose shape is wrong somewhere, without the wrong parts: a top-level key
- * with a problem is left out; a hook keeps its sound keys (and its index), so the pipeline still
- * checks their values.
- */
-function soundParts(schemas: ConfigSchemas, raw: Record<string, unknown>, zodIssues: readonly z.core.$ZodIssue[]): FileData {
-  const badKeys = new Set<string>();
-  // list → hook index → the hook's keys with a problem ('*': the hook as a whole)
-  const badHookKeys = new Map<string, Map<number, Set<string>>>();
-  for (const issue of resolveUnions(zodIssues)) {
-    const [key, index, hookKey] = issue.path;
-    if (typeof key !== 'string') continue; // unknown keys at the top: never read below
-    if (!HOOK_LISTS.has(key) || typeof index !== 'number') {
-      badKeys.add(key);
-      continue;
-    }
-    const hooks = badHookKeys.get(key) ?? new Map<number, Set<string>>();
-    badHookKeys.set(key, hooks);
-    const keys = hooks.get(index) ?? new Set<string>();
-    hooks.set(index, keys);
-    if (typeof hookKey === 'string') keys.add(hookKey);
-    else if (issue.code === 'unrecognized_keys') for (const unknown of issue.keys) keys.add(unknown);
-    else keys.add('*');
-  }
-  const shape = schemas.file.shape as Record<string, z.ZodType>;
-  const lenient = schemas.hook.partial();
-  const sound: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    // Own keys only: `constructor` or `toString` in a file is an unknown key, not Object's method.
-    const schema = Object.hasOwn(shape, key) ? shape[key] : undefined;
-    if (schema === undefined || badKeys.has(key)) continue;
-    const hooks = badHookKeys.get(key);
-    if (hooks !== undefined && Array.isArray(value)) {
-      sound[key] = value.map((hook: unknown, index) => {
-        const bad = hooks.get(index);
-        if (bad === undefined) return schemas.hook.parse(hook);
-        if (bad.has('*') || typeof hook !== 'object' || hook === null) return STAND_IN_HOOK;
-        const kept = lenient.safeParse(Object.fromEntries(Object.entries(hook).filter(([hookKey]) => !bad.has(hookKey))));
-        return kept.success ? kept.data : STAND_IN_HOOK;
-      });
-    } else {
-      const parsed = schema.safeParse(value);
-      if (parsed.success) sound[key] = parsed.data;
-    }
-  }
-  return sound as FileData;
-}
+const FILE_KEYS = ['$schema', ...PIPELINE_KEYS];
 
 /**
  * The paths of every own `__proto__` key in a parsed file, down to the deepest place a map can be
@@ -193,9 +193,11 @@ function protoKeyPaths(root: unknown): PropertyKey[][] {
   return found;
 }
 
+const EMPTY: readonly unknown[] = [];
+
 /** A list's entries, or none when it is over its limit (the file schema reports that, once). */
 function entries(value: unknown, max: number): readonly unknown[] {
-  return Array.isArray(value) && value.length <= max ? value : [];
+  return Array.isArray(value) && value.length <= max ? value : EMPTY;
 }
 
 /** Runs a constructor; its `ConfigError` becomes issues under `prefix`, anything else is a bug and is thrown. */
@@ -209,60 +211,37 @@ function construct<T>(make: () => T, prefix: readonly PropertyKey[], issues: Con
   }
 }
 
-function makeTask(entry: TaskEntry): Task {
-  switch (entry.borg) {
-    case undefined: {
-      const { borg: _borg, ...options } = entry;
-      return commandTask(options);
-    }
-    case 'create': {
-      const { borg: _borg, ...options } = entry;
-      return borgCreate(options);
-    }
-    case 'prune': {
-      const { borg: _borg, ...options } = entry;
-      return borgPrune(options);
-    }
-    case 'compact': {
-      const { borg: _borg, ...options } = entry;
-      return borgCompact(options);
-    }
-    case 'check': {
-      const { borg: _borg, ...options } = entry;
-      return borgCheck(options);
-    }
+// The factories validate what they are given: the entry, secrets read, `borg` / `type` taken out.
+function makeTask(kind: keyof typeof BORG_TASKS | undefined, options: unknown): Task {
+  switch (kind) {
+    case undefined:
+      return commandTask(options as CommandTaskOptions);
+    case 'create':
+      return borgCreate(options as BorgCreateOptions);
+    case 'prune':
+      return borgPrune(options as BorgPruneOptions);
+    case 'compact':
+      return borgCompact(options as BorgCompactOptions);
+    case 'check':
+      return borgCheck(options as BorgCheckOptions);
   }
 }
 
-function makeNotifier(entry: NotifierEntry, consoleStream: NodeJS.WritableStream | undefined): Notifier {
-  switch (entry.type) {
-    case 'console': {
-      const { type: _type, ...options } = entry;
-      return new ConsoleNotifier({ ...options, ...(consoleStream === undefined ? {} : { stream: consoleStream }) });
-    }
-    case 'webhook': {
-      const { type: _type, ...options } = entry;
-      return new WebhookNotifier(options);
-    }
-    case 'healthchecks': {
-      const { type: _type, ...options } = entry;
-      return new HealthchecksNotifier(options);
-    }
-    case 'ntfy': {
-      const { type: _type, ...options } = entry;
-      return new NtfyNotifier(options);
-    }
-    case 'discord': {
-      const { type: _type, ...options } = entry;
-      return new DiscordNotifier(options);
-    }
-    case 'pushover': {
-      const { type: _type, ...options } = entry;
-      return new PushoverNotifier(options);
-    }
-    case 'telegram': {
-      const { type: _type, ...options } = entry;
-      return new TelegramNotifier(options);
-    }
+function makeNotifier(kind: keyof typeof NOTIFIERS, options: unknown, consoleStream: NodeJS.WritableStream | undefined): Notifier {
+  switch (kind) {
+    case 'console':
+      return new ConsoleNotifier({ ...(options as ConsoleNotifierOptions), ...(consoleStream === undefined ? {} : { stream: consoleStream }) });
+    case 'webhook':
+      return new WebhookNotifier(options as WebhookNotifierOptions);
+    case 'healthchecks':
+      return new HealthchecksNotifier(options as HealthchecksNotifierOptions);
+    case 'ntfy':
+      return new NtfyNotifier(options as NtfyNotifierOptions);
+    case 'discord':
+      return new DiscordNotifier(options as DiscordNotifierOptions);
+    case 'pushover':
+      return new PushoverNotifier(options as PushoverNotifierOptions);
+    case 'telegram':
+      return new TelegramNotifier(options as TelegramNotifierOptions);
   }
 }

@@ -30,10 +30,13 @@ export interface CommandTaskOptions {
 }
 
 // Every string here may reach spawn: the shared schema primitives reject NUL bytes (docs/hooks.md).
-const commandTaskSchema = z.strictObject({
+/** The options {@link commandTask} validates (the config file's command entries are derived from it). */
+export const commandTaskOptionsSchema = z.strictObject({
   type: nameString.optional(),
   name: nameString,
-  command: z.union([nonEmptySpawnString, z.array(spawnString).min(1, { message: 'an argv array needs at least the program' })]),
+  command: z.union([nonEmptySpawnString, z.array(spawnString).min(1, { message: 'an argv array needs at least the program' })], {
+    error: 'expected shell text or an argv array of strings',
+  }),
   critical: z.boolean().optional(),
   timeout: duration.optional(),
   cwd: nonEmptySpawnString.optional(),
@@ -52,7 +55,7 @@ const commandTaskSchema = z.strictObject({
  * ```
  */
 export function commandTask(options: CommandTaskOptions): Task {
-  const { type = 'command', name, command, critical = true, timeout, cwd, env, shell } = parseOptions(commandTaskSchema, options, 'commandTask options');
+  const { type = 'command', name, command, critical = true, timeout, cwd, env, shell } = parseOptions(commandTaskOptionsSchema, options, 'commandTask options');
   return {
     type,
     name,

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { configJsonSchema } from '../../src/cli/schema.js';
 import { CLI_FIXTURES, runCli, tempDir } from './helpers.js';
 
 // Every config example in docs/cli.md is a file `jobhooks validate` accepts: the docs cannot rot.
@@ -44,4 +47,32 @@ describe('docs/cli.md', () => {
       expect(run.code).toBe(0);
     });
   }
+});
+
+// `jobhooks schema` describes the same file: an editor using it accepts every example and flags a typo.
+describe('docs/cli.md against the printed JSON Schema', () => {
+  const fileSchema = z.fromJSONSchema(configJsonSchema() as Parameters<typeof z.fromJSONSchema>[0]);
+
+  for (const example of EXAMPLES) {
+    it(`${example.name} matches the JSON Schema`, () => {
+      const value: unknown = example.name.endsWith('.json') ? JSON.parse(example.text) : parse(example.text);
+      expect(fileSchema.safeParse(value).error?.issues ?? []).toEqual([]);
+    });
+  }
+
+  it('rejects an unknown key, at the top and in an entry; takes { env } where secrets go, and the snake_case aliases', () => {
+    expect(fileSchema.safeParse({ preHook: [] }).success).toBe(false);
+    expect(fileSchema.safeParse({ tasks: [{ borg: 'prune', repository: '/srv/borg', keep: { dayly: 7 } }] }).success).toBe(false);
+    expect(fileSchema.safeParse({ notifiers: [{ type: 'webhook', url: 'https://example.com/hook', tokn: 'x' }] }).success).toBe(false);
+    const file = {
+      $schema: './jobhooks.schema.json',
+      pre_job_hooks: [{ name: 'Dump', command: 'pg_dump app', run_on_job_failure: false, environment_vars: { PGPASSWORD: { env: 'PGPASSWORD' } } }],
+      tasks: [{ borg: 'create', repository: '/srv/borg', paths: ['/srv'], passphrase: { env: 'BORG_PASSPHRASE' } }],
+      notifiers: [{ type: 'telegram', botToken: { env: 'TELEGRAM_BOT_TOKEN' }, chatId: 42 }],
+      secrets: [{ env: 'EXTRA' }],
+    };
+    expect(fileSchema.safeParse(file).error?.issues ?? []).toEqual([]);
+    // Not a secret field: { env } is not accepted there.
+    expect(fileSchema.safeParse({ jobLabel: { env: 'LABEL' } }).success).toBe(false);
+  });
 });

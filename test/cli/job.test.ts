@@ -106,13 +106,17 @@ describe('buildJob: a config file to a pipeline', () => {
       { path: 'preHooks[0].critcal', message: 'unknown option "critcal" (did you mean "critical"?)' },
       { path: 'preHooks[1].name', message: 'must not be empty' },
       { path: 'preHooks[1].runOnJobFailure', message: 'applies to post-hooks only: a pre-hook cannot run after the job failed' },
+      // Each entry is checked once, by its factory: a wrong key no longer hides the entry's other problems.
+      { path: 'tasks[0].keep', message: 'give at least one rule: within, last, secondly, minutely, hourly, daily, weekly, monthly or yearly' },
       { path: 'tasks[0].keep.dayly', message: 'unknown option "dayly" (did you mean "daily"?)' },
       { path: 'tasks[1].keep.daily', message: 'expected a number greater than 0' },
       { path: 'tasks[2].repository', message: 'must not be empty' },
       { path: 'tasks[2].paths', message: 'give at least one path to back up' },
       { path: 'tasks[3].command', message: 'is required (expected shell text or an argv array of strings)' },
       { path: 'tasks[3].comand', message: 'unknown option "comand" (did you mean "command"?)' },
+      { path: 'notifiers[0].url', message: 'expected an absolute http:// or https:// URL' },
       { path: 'notifiers[0].tokn', message: 'unknown option "tokn" (did you mean "token"?)' },
+      { path: 'notifiers[1].token', message: 'expected the 30-letter-and-digit application API token from pushover.net' },
       { path: 'notifiers[1].user', message: 'environment variable EMPTY is empty' },
       { path: 'notifiers[2].type', message: 'is required: one of "console", "webhook", "healthchecks", "ntfy", "discord", "pushover", "telegram"' },
       { path: 'preHook', message: 'unknown option "preHook" (did you mean "preHooks"?)' },
@@ -151,6 +155,19 @@ describe('buildJob: a config file to a pipeline', () => {
     ]);
     const built = build({ pre_job_hooks: '[{"name":"DB Dump","command":"pg_dump","critical":true}]' });
     expect(built.ok).toBe(true);
+  });
+
+  it('journal and lockWait belong to the command line, maxRunTime to the file', () => {
+    expect(issuesOf({ journal: { dir: '/tmp/x', key: 'k' }, lockWait: '1m', maxRunTime: '2h' })).toEqual([
+      { path: 'journal', message: 'unknown option "journal": the command line sets it (--state-dir DIR or --no-journal)' },
+      { path: 'lockWait', message: 'unknown option "lockWait": the command line sets it (--wait DURATION)' },
+    ]);
+    const built = build({ maxRunTime: '2h' });
+    expect(built.ok && built.job.options.maxRunTime).toBe('2h');
+    const schema = configJsonSchema() as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toContain('maxRunTime');
+    expect(Object.keys(schema.properties)).not.toContain('journal');
+    expect(Object.keys(schema.properties)).not.toContain('lockWait');
   });
 
   it('an empty file object is a valid job of nothing', () => {

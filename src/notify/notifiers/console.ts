@@ -21,7 +21,8 @@ export interface ConsoleNotifierOptions extends NotifierOptions {
   readonly stream?: NodeJS.WritableStream | undefined;
 }
 
-const schema = z.strictObject({
+/** The options {@link ConsoleNotifier} validates (the config file's `console` entries are derived from it). */
+export const consoleNotifierOptionsSchema = z.strictObject({
   ...notifierOptionsShape('console'),
   stream: z
     .custom<NodeJS.WritableStream>(
@@ -58,7 +59,7 @@ export class ConsoleNotifier implements Notifier {
   readonly #stream: NodeJS.WritableStream | undefined;
 
   constructor(options: ConsoleNotifierOptions = {}) {
-    const parsed = parseOptions(schema, options, 'ConsoleNotifier options');
+    const parsed = parseOptions(consoleNotifierOptionsSchema, options, 'ConsoleNotifier options');
     const common = resolveCommon(parsed);
     this.name = common.name;
     this.timeout = common.timeout;

@@ -10,7 +10,7 @@ import {
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
-import { parseOptions } from '../../validation.js';
+import { parseOptions, secret } from '../../validation.js';
 import {
   CODE_POINTS,
   allDetails,
@@ -99,9 +99,10 @@ export interface DiscordEmbedField {
   readonly value: string;
 }
 
-const schema = z.strictObject({
+/** The options {@link DiscordNotifier} validates (the config file's `discord` entries are derived from it). */
+export const discordNotifierOptionsSchema = z.strictObject({
   ...httpNotifierOptionsShape('discord'),
-  webhookUrl: httpUrlSchema(),
+  webhookUrl: secret(httpUrlSchema()),
   username: z
     .string()
     .trim()
@@ -146,7 +147,7 @@ export class DiscordNotifier extends HttpNotifier {
   readonly #avatarUrl: string | undefined;
 
   constructor(options: DiscordNotifierOptions) {
-    const parsed = parseOptions(schema, options, 'DiscordNotifier options');
+    const parsed = parseOptions(discordNotifierOptionsSchema, options, 'DiscordNotifier options');
     const common = resolveCommon(parsed);
     super(common, parsed.retries);
     this.#url = parsed.webhookUrl;

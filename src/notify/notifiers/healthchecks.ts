@@ -9,7 +9,7 @@ import {
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
-import { parseOptions } from '../../validation.js';
+import { parseOptions, secret } from '../../validation.js';
 import { firstUtf8Bytes, lastUtf8Bytes } from '../../utf8.js';
 import { onAbort } from '../../executor/timers.js';
 
@@ -47,9 +47,10 @@ export interface HealthchecksNotifierOptions extends HttpNotifierOptions {
 
 const PING_SUFFIX = /\/(start|fail|log|\d{1,3})$/;
 
-const schema = z.strictObject({
+/** The options {@link HealthchecksNotifier} validates (the config file's `healthchecks` entries are derived from it). */
+export const healthchecksNotifierOptionsSchema = z.strictObject({
   ...httpNotifierOptionsShape('healthchecks'),
-  url: httpUrlSchema().refine((url) => !PING_SUFFIX.test(url.pathname.replace(/\/+$/, '')), {
+  url: secret(httpUrlSchema()).refine((url) => !PING_SUFFIX.test(url.pathname.replace(/\/+$/, '')), {
     message: 'give the check\'s ping URL itself, without /start, /fail, /log or an exit status',
   }),
   maxBodyBytes: z
@@ -90,7 +91,7 @@ export class HealthchecksNotifier extends HttpNotifier {
   readonly #starts = new Map<string, Promise<void>>();
 
   constructor(options: HealthchecksNotifierOptions) {
-    const parsed = parseOptions(schema, options, 'HealthchecksNotifier options');
+    const parsed = parseOptions(healthchecksNotifierOptionsSchema, options, 'HealthchecksNotifier options');
     const common = resolveCommon(parsed);
     super(common, parsed.retries);
     this.#maxBodyBytes = parsed.maxBodyBytes;

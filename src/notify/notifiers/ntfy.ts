@@ -12,7 +12,7 @@ import {
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
-import { parseOptions } from '../../validation.js';
+import { parseOptions, secret, secretString } from '../../validation.js';
 import { UTF8_BYTES, bodyWithDetails } from '../details.js';
 
 /**
@@ -68,11 +68,12 @@ const prioritySchema = z.union([
   z.enum(['min', 'low', 'default', 'high', 'max', 'urgent']),
 ], { error: 'expected 1 to 5, or "min", "low", "default", "high", "max" or "urgent"' });
 
-const schema = z.strictObject({
+/** The options {@link NtfyNotifier} validates (the config file's `ntfy` entries are derived from it). */
+export const ntfyNotifierOptionsSchema = z.strictObject({
   ...httpNotifierOptionsShape('ntfy'),
-  url: httpUrlSchema().default(new URL(DEFAULTS.ntfy.url)),
+  url: secret(httpUrlSchema()).default(new URL(DEFAULTS.ntfy.url)),
   topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'expected 1 to 64 letters, digits, "-" or "_"'),
-  token: z.string().min(1, 'must not be empty').optional(),
+  token: secretString.optional(),
   priority: perLevelSchema(prioritySchema).optional(),
   tags: perLevelSchema(z.array(z.string().trim().min(1, 'must not be empty').max(64))).optional(),
 });
@@ -121,7 +122,7 @@ export class NtfyNotifier extends HttpNotifier {
   readonly #tags: Readonly<Record<NotificationLevel, readonly string[]>>;
 
   constructor(options: NtfyNotifierOptions) {
-    const parsed = parseOptions(schema, options, 'NtfyNotifier options');
+    const parsed = parseOptions(ntfyNotifierOptionsSchema, options, 'NtfyNotifier options');
     const common = resolveCommon(parsed);
     super(common, parsed.retries);
     this.#url = new URL(parsed.url);

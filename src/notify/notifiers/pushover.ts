@@ -12,7 +12,7 @@ import {
   truncate,
   type HttpNotifierOptions,
 } from '../http.js';
-import { parseOptions } from '../../validation.js';
+import { parseOptions, secret } from '../../validation.js';
 import { CODE_POINTS, bodyWithDetails } from '../details.js';
 
 /**
@@ -65,10 +65,11 @@ const key = (what: string) =>
 
 const soundSchema = z.string().regex(/^[a-z0-9_-]{1,40}$/i, 'expected a Pushover sound name like "siren" or "none"');
 
-const schema = z.strictObject({
+/** The options {@link PushoverNotifier} validates (the config file's `pushover` entries are derived from it). */
+export const pushoverNotifierOptionsSchema = z.strictObject({
   ...httpNotifierOptionsShape('pushover'),
-  token: key('application API token'),
-  user: key('user or group key'),
+  token: secret(key('application API token')),
+  user: secret(key('user or group key')),
   device: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,25}(,[A-Za-z0-9_-]{1,25})*$/, 'expected device names (letters, digits, "_", "-") separated by commas')
@@ -111,7 +112,7 @@ export class PushoverNotifier extends HttpNotifier {
   readonly #sound: Readonly<Record<NotificationLevel, string | undefined>>;
 
   constructor(options: PushoverNotifierOptions) {
-    const parsed = parseOptions(schema, options, 'PushoverNotifier options');
+    const parsed = parseOptions(pushoverNotifierOptionsSchema, options, 'PushoverNotifier options');
     const common = resolveCommon(parsed);
     super(common, parsed.retries);
     this.#url = new URL(parsed.baseUrl);

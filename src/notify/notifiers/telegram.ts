@@ -12,7 +12,7 @@ import {
   truncate,
   type HttpNotifierOptions,
 } from '../http.js';
-import { parseOptions } from '../../validation.js';
+import { parseOptions, secret } from '../../validation.js';
 import {
   UTF16_UNITS,
   allDetails,
@@ -68,9 +68,10 @@ export interface TelegramSendMessageBody {
 
 const CHAT_ID_MESSAGE = 'expected a numeric chat id or "@channelname"';
 
-const schema = z.strictObject({
+/** The options {@link TelegramNotifier} validates (the config file's `telegram` entries are derived from it). */
+export const telegramNotifierOptionsSchema = z.strictObject({
   ...httpNotifierOptionsShape('telegram'),
-  botToken: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'expected a bot token from @BotFather, like "123456789:AA…"'),
+  botToken: secret(z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'expected a bot token from @BotFather, like "123456789:AA…"')),
   chatId: z.union(
     [
       z.number().int(CHAT_ID_MESSAGE),
@@ -109,7 +110,7 @@ export class TelegramNotifier extends HttpNotifier {
   readonly #disableNotification: boolean;
 
   constructor(options: TelegramNotifierOptions) {
-    const parsed = parseOptions(schema, options, 'TelegramNotifier options');
+    const parsed = parseOptions(telegramNotifierOptionsSchema, options, 'TelegramNotifier options');
     const common = resolveCommon(parsed);
     super(common, parsed.retries);
     this.#url = new URL(parsed.baseUrl);

@@ -15,7 +15,7 @@ import {
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
-import { parseOptions } from '../../validation.js';
+import { parseOptions, secret, secretString } from '../../validation.js';
 
 /**
  * One task in a {@link WebhookPayload}.
@@ -101,12 +101,13 @@ export interface WebhookNotifierOptions extends HttpNotifierOptions {
 
 const SENSITIVE_HEADER = /auth|token|key|secret|password|cookie|signature|session/i;
 
-const schema = z
+/** The options {@link WebhookNotifier} validates (the config file's `webhook` entries are derived from it). */
+export const webhookNotifierOptionsSchema = z
   .strictObject({
     ...httpNotifierOptionsShape('webhook'),
-    url: httpUrlSchema(),
+    url: secret(httpUrlSchema()),
     headers: z
-      .record(z.string(), z.string())
+      .record(z.string(), secret(z.string()))
       .superRefine((headers, context) => {
         for (const [name, value] of Object.entries(headers)) {
           try {
@@ -121,7 +122,7 @@ const schema = z
         }
       })
       .default({}),
-    token: z.string().min(1, 'must not be empty').optional(),
+    token: secretString.optional(),
   })
   .superRefine((options, context) => {
     const hasAuthorization = Object.keys(options.headers).some((name) => name.toLowerCase() === 'authorization');
@@ -149,7 +150,7 @@ export class WebhookNotifier extends HttpNotifier {
   readonly #headers: Readonly<Record<string, string>>;
 
   constructor(options: WebhookNotifierOptions) {
-    const parsed = parseOptions(schema, options, 'WebhookNotifier options');
+    const parsed = parseOptions(webhookNotifierOptionsSchema, options, 'WebhookNotifier options');
     const common = resolveCommon(parsed);
     super(common, parsed.retries);
     this.#url = parsed.url;
