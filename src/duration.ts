@@ -24,8 +24,8 @@ export const MAX_DURATION_MS = 366 * 24 * 3_600_000;
 
 /**
  * What is wrong with a duration, in words, or `undefined` when it is a valid one: not a duration
- * at all (`"soon"`, `-1`, `true`), shorter than {@link MIN_DURATION_MS} or longer than
- * {@link MAX_DURATION_MS}.
+ * at all (`"soon"`, `-1`, `true`), shorter than 1 ms or longer than
+ * 366 days.
  *
  * @example
  * ```ts
@@ -47,7 +47,7 @@ export function durationProblem(value: unknown): string | undefined {
 /**
  * Converts a {@link Duration} to milliseconds, or returns `undefined` when it is not a positive,
  * finite duration (zero, negative, `NaN`, a boolean, an unknown unit) or lies outside
- * {@link MIN_DURATION_MS}…{@link MAX_DURATION_MS}.
+ * 1 ms … 366 days.
  *
  * @example
  * ```ts

@@ -17,6 +17,7 @@ export {
 } from './config.js';
 export { ConfigError, ErrorCode, formatPath, JobHooksError, type ConfigIssue, type ConfigIssueCode } from './errors.js';
 export { durationToMs, type Duration } from './duration.js';
+export type { EnvValue } from './validation.js';
 export { ShellExecutor, type ShellExecutorOptions } from './executor/shell-executor.js';
 export type { Executor, ExecRequest, ExecResult, OutputStream } from './executor/types.js';
 export { buildNotification } from './notify/message.js';
@@ -30,7 +31,7 @@ export {
 } from './notify/notifiers/webhook.js';
 export { HealthchecksNotifier, type HealthchecksNotifierOptions } from './notify/notifiers/healthchecks.js';
 export { NtfyNotifier, type NtfyNotifierOptions, type NtfyPriority, type NtfyPublishBody } from './notify/notifiers/ntfy.js';
-export { DiscordNotifier, type DiscordNotifierOptions, type DiscordWebhookBody } from './notify/notifiers/discord.js';
+export { DiscordNotifier, type DiscordEmbedField, type DiscordNotifierOptions, type DiscordWebhookBody } from './notify/notifiers/discord.js';
 export { PushoverNotifier, type PushoverNotifierOptions, type PushoverPriority } from './notify/notifiers/pushover.js';
 export { TelegramNotifier, type TelegramNotifierOptions, type TelegramSendMessageBody } from './notify/notifiers/telegram.js';
 export {
@@ -44,8 +45,8 @@ export {
   type NotifierOptions,
   type ResolvedNotifierOptions,
 } from './notify/http.js';
-export { formatFlow } from './format.js';
-export { readHistory, type HistoryEntry, type JournalLocation, type ReadHistoryOptions } from './journal/index.js';
+export { formatFlow, type FlowOptions } from './format.js';
+export { readHistory, type HistoryEntry, type JournalJobStatus, type JournalLocation, type ProcessIdentity, type ReadHistoryOptions } from './journal/index.js';
 export { AlreadyRunningError } from './journal/lock.js';
 export type { JobEvents, JobEventName } from './events.js';
 export type {
@@ -55,6 +56,7 @@ export type {
   JobStatus,
   JsonValue,
   NotificationLevel,
+  NotificationDetail,
   NotificationMessage,
   Notifier,
   NotifierContext,

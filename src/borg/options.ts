@@ -205,7 +205,7 @@ export interface BorgCommonOptions {
   readonly timeout?: Duration | undefined;
   /**
    * Time between SIGTERM and SIGKILL when the task times out or the job is cancelled: at least 5 s
-   * ({@link BORG_MIN_KILL_GRACE_MS}), since borg killed sooner leaves a stale repository lock. The
+   * (5 s), since borg killed sooner leaves a stale repository lock. The
    * pipeline's `defaults.killGrace` does not apply to borg tasks.
    * @default '10s'
    */

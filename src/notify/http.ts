@@ -96,7 +96,7 @@ export interface HttpResponse {
 }
 
 /**
- * How {@link deliver} sends one request.
+ * How `deliver` sends one request.
  *
  * @example
  * ```ts
