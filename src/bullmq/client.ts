@@ -2,6 +2,7 @@ import type { Job, QueueEvents } from 'bullmq';
 import { buildJob } from '../cli/job.js';
 import { ConfigError, ErrorCode, JobHooksError } from '../errors.js';
 import type { JobEvents, JobEventName } from '../events.js';
+import { startTimer } from '../executor/timers.js';
 import type { JobResult } from '../types.js';
 import { openBackend, type QueueTarget } from './connection.js';
 
@@ -13,6 +14,9 @@ export const EVENT_NAME = 'jobhooks:event';
 export const CANCEL_NAME = 'jobhooks:cancel';
 /** How many events the queue's event stream keeps (older ones are trimmed). */
 export const MAX_EVENTS = 10_000;
+
+/** How long a watch of a finished job waits for its replayed events before it yields the stored jobEnd alone. */
+const FINISHED_REPLAY_MS = 2_000;
 
 /** What a queued job carries: the definition as written (secrets stay `{ "env": "NAME" }` references). */
 export interface QueuedJobData {
@@ -109,8 +113,9 @@ export async function cancel(target: QueueTarget, jobId: string): Promise<'remov
 
 /**
  * The live events of one job, from any process: each {@link JobEvents} event the worker's pipeline
- * emits, in order, ending with `jobEnd` (then the iterator is done). A job that has already finished
- * yields only its `jobEnd`. Throws `JobHooksError` `ERR_QUEUE` when the job does
+ * emits, in order, ending with `jobEnd` (then the iterator is done). Events published before the call
+ * are replayed from the queue's event stream (it keeps the last 10,000 events of the queue), so a
+ * finished job yields its events again — or, once they were trimmed, its stored `jobEnd` alone. Throws `JobHooksError` `ERR_QUEUE` when the job does
  * not exist, or when it failed in BullMQ without a result (its reason in the message).
  *
  * @example
@@ -133,10 +138,11 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
     wake?.();
   };
   let sawEnd = false;
+  let stopReplayTimer = (): void => {};
   events.on(EVENT_NAME as 'progress', (args: unknown) => {
     const fields = args as Record<string, string>;
     if (fields['jobId'] !== jobId || sawEnd) return;
-    const item = { name: fields['name'], event: JSON.parse(fields['event'] ?? 'null') } as WatchedEvent;
+    const item = { name: fields['name'], event: JSON.parse(fields['payload'] ?? 'null') } as WatchedEvent;
     if (item.name === 'jobEnd') sawEnd = true;
     push(item);
   });
@@ -153,11 +159,16 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
     const job: Job | undefined | null = await queue.getJob(jobId);
     if (job === undefined || job === null) throw new JobHooksError(ErrorCode.QUEUE, `No job ${jobId} in queue ${target.queue}`);
     const state = await job.getState();
-    if (state === 'completed') {
-      yield { name: 'jobEnd', event: { result: job.returnvalue as JobResult } };
-      return;
-    }
     if (state === 'failed') throw new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} failed in the queue: ${job.failedReason}`);
+    if (state === 'completed') {
+      // Its events are replayed from the stream while it holds them; else its jobEnd alone.
+      const finished = job.returnvalue as JobResult;
+      stopReplayTimer = startTimer(FINISHED_REPLAY_MS, () => {
+        if (sawEnd) return;
+        sawEnd = true;
+        push({ name: 'jobEnd', event: { result: finished } });
+      });
+    }
     for (;;) {
       const item = pending.shift();
       if (item === undefined) {
@@ -170,6 +181,7 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
       if (item.name === 'jobEnd') return;
     }
   } finally {
+    stopReplayTimer();
     await Promise.all([closeEvents(events), queue.close()]);
   }
 }

@@ -88,7 +88,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
     // Events go out one after another: a pool (PostgreSQL) would otherwise reorder them.
     let chain: Promise<unknown> = Promise.resolve();
     const publish = (name: WatchedEventName, event: unknown): void => {
-      const fields = { eventName: EVENT_NAME, jobId, name, event: JSON.stringify(event) };
+      const fields = { eventName: EVENT_NAME, jobId, name, payload: JSON.stringify(event) };
       chain = chain.then(() => producer.publishEvent(fields, MAX_EVENTS)).catch(() => {});
     };
 

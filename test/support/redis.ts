@@ -1,17 +1,31 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createConnection } from 'node:net';
 import { findExecutable, freePort } from './servers.js';
 
 /** The `redis-server` binary the queue tests start, if installed. */
 export const redisServer = findExecutable('redis-server') ?? findExecutable('redis-server', ['/usr/bin', '/usr/sbin']);
 
-/** `true` when a private redis-server can be started; the Redis half of the queue suites is skipped otherwise. */
-export const redisInstalled = redisServer !== undefined;
+/** BullMQ's Redis client, an optional peer dependency of bullmq: without it BullMQ cannot reach Redis. */
+export const ioredisInstalled = ((): boolean => {
+  try {
+    createRequire(import.meta.url).resolve('ioredis');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** `true` when a private redis-server can be started and BullMQ can reach it; the Redis half of the queue suites is skipped otherwise. */
+export const redisInstalled = redisServer !== undefined && ioredisInstalled;
+
+/** What the skip line says is missing. */
+export const REDIS_MISSING = redisServer === undefined ? 'redis-server not installed' : 'ioredis (bullmq\'s Redis client) not installed';
 
 /** The tag of every suite that needs redis-server (counted by the skip reporter, docs/testing.md). */
 export const REDIS_TAG = 'redis';
 
-export const REDIS_INSTALL_HINT = 'apt-get install redis-server';
+export const REDIS_INSTALL_HINT = redisServer === undefined ? 'apt-get install redis-server' : 'npm install -D ioredis';
 
 /** A private redis-server: no persistence, on a free port of 127.0.0.1. */
 export interface RedisServer {
