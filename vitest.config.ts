@@ -24,7 +24,11 @@ export default defineConfig({
     // Suites that drive the real borg binary carry this tag and are skipped without borg; the borg
     // reporter then prints one line saying how many, and JOBHOOKS_REQUIRE_BORG=1 (CI) makes a missing
     // borg fail the run instead (docs/testing.md).
-    tags: [{ name: 'borg', description: 'needs the borg binary on PATH (apt-get install borgbackup)' }],
+    tags: [
+      { name: 'borg', description: 'needs the borg binary on PATH (apt-get install borgbackup)' },
+      { name: 'redis', description: 'starts a private redis-server (apt-get install redis-server); JOBHOOKS_REQUIRE_QUEUES=1 makes it required' },
+      { name: 'postgres', description: 'starts a private PostgreSQL cluster (apt-get install postgresql); JOBHOOKS_REQUIRE_QUEUES=1 makes it required' },
+    ],
     globalSetup: ['test/support/borg-setup.ts'],
     reporters: ['default', './test/support/borg-reporter.ts'],
   },

@@ -18,6 +18,8 @@ export const ErrorCode = {
   JOURNAL: 'ERR_JOURNAL',
   /** A notifier could not deliver its message (the notification task fails; nothing else changes). */
   NOTIFICATION: 'ERR_NOTIFICATION',
+  /** jobhooks/bullmq: the job is not in the queue, or BullMQ failed it without a result (docs/bullmq-api.md). */
+  QUEUE: 'ERR_QUEUE',
 } as const;
 
 /** One of the {@link ErrorCode} values. */

@@ -1,0 +1,226 @@
+import type { Job, QueueEvents } from 'bullmq';
+import { buildJob } from '../cli/job.js';
+import { ConfigError, ErrorCode, JobHooksError } from '../errors.js';
+import type { JobEvents, JobEventName } from '../events.js';
+import { startTimer } from '../executor/timers.js';
+import type { JobResult } from '../types.js';
+import { openBackend, type QueueTarget } from './connection.js';
+
+/** The BullMQ job name of every jobhooks job. */
+export const JOB_NAME = 'jobhooks';
+/** The custom QueueEvents event carrying one JobEvent (docs/bullmq-api.md#live-events). */
+export const EVENT_NAME = 'jobhooks:event';
+/** The custom QueueEvents event asking the worker that runs a job to cancel it. */
+export const CANCEL_NAME = 'jobhooks:cancel';
+/** How many events the queue's event stream keeps (older ones are trimmed). */
+export const MAX_EVENTS = 10_000;
+
+/** How long a watch of a finished job waits for its replayed events before it yields the stored jobEnd alone. */
+const FINISHED_REPLAY_MS = 2_000;
+
+/** What a queued job carries: the definition as written (secrets stay `{ "env": "NAME" }` references). */
+export interface QueuedJobData {
+  readonly definition: unknown;
+}
+
+/** The JobEvents a watcher receives: every event of the pipeline except `listenerError`. */
+export type WatchedEventName = Exclude<JobEventName, 'listenerError'>;
+
+/** One event of a watched job: its name and its payload, exactly as the pipeline emitted it (as JSON). */
+export type WatchedEvent = { [E in WatchedEventName]: { readonly name: E; readonly event: JobEvents[E][0] } }[WatchedEventName];
+
+/** Options of {@link enqueue}. */
+export interface EnqueueOptions {
+  /** The job's id: enqueueing the same id again while the job exists adds nothing and returns it (idempotent). @default a new id from BullMQ */
+  readonly jobId?: string | undefined;
+  /** Milliseconds to wait before the job may run. @default 0 */
+  readonly delay?: number | undefined;
+  /** BullMQ priority: 1 is the highest; a job without one goes before prioritized ones. */
+  readonly priority?: number | undefined;
+  /**
+   * Where `{ "env": "NAME" }` secrets are read from to validate the definition here; the worker reads
+   * them again from its own environment, and only the reference travels through the queue.
+   * @default process.env
+   */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/**
+ * Validates a job definition exactly as `jobhooks validate` does, and throws a `ConfigError`
+ * listing every problem (the definition never reaches a queue).
+ */
+export function validateDefinition(definition: unknown, env: Readonly<Record<string, string | undefined>> = process.env): void {
+  const built = buildJob(definition, { env });
+  if (!built.ok) throw new ConfigError(built.issues, { subject: 'job definition' });
+}
+
+/**
+ * Puts a job on the queue and resolves with its id. The definition is the CLI config file's shape
+ * (docs/cli.md), validated first: a bad one throws `ConfigError` and is never enqueued.
+ *
+ * @example
+ * ```ts
+ * const id = await enqueue({ connection: { redis: 'redis://127.0.0.1:6379' }, queue: 'backups' },
+ *   { repository: { name: 'nas' }, tasks: [{ name: 'Backup', command: 'borg create ::{now} /srv' }] },
+ *   { jobId: 'nas-2026-11-30' })
+ * ```
+ */
+export async function enqueue(target: QueueTarget, definition: unknown, options: EnqueueOptions = {}): Promise<string> {
+  validateDefinition(definition, options.env);
+  const queue = openBackend(target).queue();
+  try {
+    const data: QueuedJobData = { definition };
+    const job = await queue.add(JOB_NAME, data, {
+      ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
+      ...(options.delay === undefined ? {} : { delay: options.delay }),
+      ...(options.priority === undefined ? {} : { priority: options.priority }),
+    });
+    if (job.id === undefined) throw new JobHooksError(ErrorCode.QUEUE, 'BullMQ gave the job no id');
+    return job.id;
+  } finally {
+    await queue.close();
+  }
+}
+
+/**
+ * Cancels a job: a waiting or delayed job is removed (resolves `'removed'`); a running one gets its
+ * pipeline's signal fired on its worker, so its cleanup runs and its result says `cancelled`
+ * (resolves `'signalled'`); a finished or unknown job is left alone (`'finished'`, `'unknown'`).
+ */
+export async function cancel(target: QueueTarget, jobId: string): Promise<'removed' | 'signalled' | 'finished' | 'unknown'> {
+  const backend = openBackend(target);
+  const queue = backend.queue();
+  const producer = backend.producer();
+  try {
+    const job = await queue.getJob(jobId);
+    if (job === undefined || job === null) return 'unknown';
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed') return 'finished';
+    if (state !== 'active') {
+      try {
+        await job.remove();
+        return 'removed';
+      } catch {
+        // It became active meanwhile (a running job is locked): signal it instead.
+      }
+    }
+    await producer.publishEvent({ eventName: CANCEL_NAME, jobId }, MAX_EVENTS);
+    return 'signalled';
+  } finally {
+    await Promise.all([producer.close(), queue.close()]);
+  }
+}
+
+/**
+ * The live events of one job, from any process: each {@link JobEvents} event the worker's pipeline
+ * emits, in order, ending with `jobEnd` (then the iterator is done). Events published before the call
+ * are replayed from the queue's event stream (it keeps the last 10,000 events of the queue), so a
+ * finished job yields its events again — or, once they were trimmed, its stored `jobEnd` alone. Throws `JobHooksError` `ERR_QUEUE` when the job does
+ * not exist, or when it failed in BullMQ without a result (its reason in the message).
+ *
+ * @example
+ * ```ts
+ * for await (const { name, event } of watch(target, id)) {
+ *   if (name === 'taskOutput') console.log(event.line)
+ *   if (name === 'jobEnd') console.log(event.result.status)
+ * }
+ * ```
+ */
+export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator<WatchedEvent, void, undefined> {
+  const backend = openBackend(target);
+  // From the start of the stream: events published before this call are replayed (docs/bullmq-api.md).
+  const events = backend.events('0');
+  const queue = backend.queue();
+  const pending: Array<WatchedEvent | Error> = [];
+  let wake: (() => void) | undefined;
+  const push = (item: WatchedEvent | Error): void => {
+    pending.push(item);
+    wake?.();
+  };
+  let sawEnd = false;
+  let stopReplayTimer = (): void => {};
+  events.on(EVENT_NAME as 'progress', (args: unknown) => {
+    const fields = args as Record<string, string>;
+    if (fields['jobId'] !== jobId || sawEnd) return;
+    const item = { name: fields['name'], event: JSON.parse(fields['payload'] ?? 'null') } as WatchedEvent;
+    if (item.name === 'jobEnd') sawEnd = true;
+    push(item);
+  });
+  events.on('completed', ({ jobId: id, returnvalue }) => {
+    if (id !== jobId || sawEnd) return;
+    sawEnd = true;
+    push({ name: 'jobEnd', event: { result: parseResult(returnvalue) } });
+  });
+  events.on('failed', ({ jobId: id, failedReason }) => {
+    if (id === jobId && !sawEnd) push(new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} failed in the queue: ${failedReason}`));
+  });
+  try {
+    await events.waitUntilReady();
+    const job: Job | undefined | null = await queue.getJob(jobId);
+    if (job === undefined || job === null) throw new JobHooksError(ErrorCode.QUEUE, `No job ${jobId} in queue ${target.queue}`);
+    const state = await job.getState();
+    if (state === 'failed') throw new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} failed in the queue: ${job.failedReason}`);
+    if (state === 'completed') {
+      // Its events are replayed from the stream while it holds them; else its jobEnd alone.
+      const finished = job.returnvalue as JobResult;
+      stopReplayTimer = startTimer(FINISHED_REPLAY_MS, () => {
+        if (sawEnd) return;
+        sawEnd = true;
+        push({ name: 'jobEnd', event: { result: finished } });
+      });
+    }
+    for (;;) {
+      const item = pending.shift();
+      if (item === undefined) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        continue;
+      }
+      if (item instanceof Error) throw item;
+      yield item;
+      if (item.name === 'jobEnd') return;
+    }
+  } finally {
+    stopReplayTimer();
+    await Promise.all([closeEvents(events), queue.close()]);
+  }
+}
+
+async function closeEvents(events: QueueEvents): Promise<void> {
+  events.removeAllListeners();
+  await events.close();
+}
+
+function parseResult(value: unknown): JobResult {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as JobResult;
+}
+
+/**
+ * Runs a definition on a cron schedule through BullMQ's job schedulers: each time `cron` fires, a
+ * job is enqueued (validated here, once). Calling it again with the same `id` replaces the schedule.
+ *
+ * @example
+ * ```ts
+ * await schedule(target, 'nas-nightly', '15 2 * * *', definition)
+ * ```
+ */
+export async function schedule(target: QueueTarget, id: string, cron: string, definition: unknown, options: { readonly env?: Readonly<Record<string, string | undefined>> | undefined } = {}): Promise<void> {
+  validateDefinition(definition, options.env);
+  const queue = openBackend(target).queue();
+  try {
+    const data: QueuedJobData = { definition };
+    await queue.upsertJobScheduler(id, { pattern: cron }, { name: JOB_NAME, data });
+  } finally {
+    await queue.close();
+  }
+}
+
+/** Removes a schedule made by {@link schedule}; resolves `false` when there was none. Jobs it already enqueued stay. */
+export async function unschedule(target: QueueTarget, id: string): Promise<boolean> {
+  const queue = openBackend(target).queue();
+  try {
+    return await queue.removeJobScheduler(id);
+  } finally {
+    await queue.close();
+  }
+}

@@ -1,0 +1,69 @@
+import { createPostgresBackend, Queue, QueueEvents, QueueEventsProducer, withBackend, Worker, type ConnectionOptions, type Processor, type WorkerOptions } from 'bullmq';
+
+/**
+ * Which server the queue lives on (docs/bullmq-api.md#connection): `{ redis: 'redis://host:6379/0' }`
+ * (a `rediss://` URL for TLS; user and password in the URL), or
+ * `{ postgres: 'postgres://user:password@host:5432/db' }` (BullMQ's PostgreSQL backend; its schema
+ * `bullmq` is created or migrated on first connect).
+ */
+export type QueueConnection = { readonly redis: string } | { readonly postgres: string };
+
+/** A queue: the server and the queue's name. Every enqueuer, worker and watcher of a job names the same one. */
+export interface QueueTarget {
+  readonly connection: QueueConnection;
+  /** The BullMQ queue's name. */
+  readonly queue: string;
+}
+
+/** What the custom events and leases are built on: BullMQ's classes bound to one backend. */
+export interface Backend {
+  readonly kind: 'redis' | 'postgres';
+  queue(): Queue;
+  events(lastEventId: string): QueueEvents;
+  producer(): QueueEventsProducer;
+  worker(processor: Processor, options: Omit<WorkerOptions, 'connection'>): Worker;
+}
+
+const postgresClasses = withBackend(createPostgresBackend);
+
+/** Binds BullMQ to the target's backend; each call of its methods makes one new BullMQ object. */
+export function openBackend(target: QueueTarget): Backend {
+  const { connection, queue: name } = target;
+  if ('postgres' in connection && typeof connection.postgres === 'string') {
+    const pg = { connectionString: connection.postgres, migrate: true };
+    return {
+      kind: 'postgres',
+      queue: () => new postgresClasses.Queue(name, { connection: pg }) as unknown as Queue,
+      events: (lastEventId) => new postgresClasses.QueueEvents(name, { connection: pg, lastEventId }) as unknown as QueueEvents,
+      producer: () => new postgresClasses.QueueEventsProducer(name, { connection: pg }) as unknown as QueueEventsProducer,
+      worker: (processor, options) => new postgresClasses.Worker(name, processor, { ...options, connection: pg }) as unknown as Worker,
+    };
+  }
+  if ('redis' in connection && typeof connection.redis === 'string') {
+    const redis = redisOptions(connection.redis);
+    return {
+      kind: 'redis',
+      queue: () => new Queue(name, { connection: redis }),
+      events: (lastEventId) => new QueueEvents(name, { connection: redis, lastEventId }),
+      producer: () => new QueueEventsProducer(name, { connection: redis }),
+      worker: (processor, options) => new Worker(name, processor, { ...options, connection: redis }),
+    };
+  }
+  throw new TypeError('connection must be { redis: URL } or { postgres: URL }');
+}
+
+/** `redis://[user:password@]host[:port][/db]` (or `rediss://`) as ioredis options. */
+function redisOptions(url: string): ConnectionOptions {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new TypeError(`connection.redis must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`);
+  const db = parsed.pathname.replace(/^\//, '');
+  return {
+    host: parsed.hostname === '' ? '127.0.0.1' : parsed.hostname.replace(/^\[|\]$/g, ''),
+    port: parsed.port === '' ? 6379 : Number(parsed.port),
+    ...(parsed.username === '' ? {} : { username: decodeURIComponent(parsed.username) }),
+    ...(parsed.password === '' ? {} : { password: decodeURIComponent(parsed.password) }),
+    ...(db === '' ? {} : { db: Number(db) }),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+  };
+}

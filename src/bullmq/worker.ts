@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Job } from 'bullmq';
+import { buildJob } from '../cli/job.js';
+import { resolvePipelineOptions } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { startTimer } from '../executor/timers.js';
+import { ShellExecutor } from '../executor/shell-executor.js';
+import { JobPipeline } from '../pipeline/pipeline.js';
+import type { JobResult } from '../types.js';
+import { CANCEL_NAME, EVENT_NAME, MAX_EVENTS, type QueuedJobData, type WatchedEventName } from './client.js';
+import { openBackend, type QueueTarget } from './connection.js';
+import { leaseStore, repositoryKey } from './lease.js';
+
+/** Options of {@link createWorker}. */
+export interface WorkerOptions extends QueueTarget {
+  /** How many jobs this worker runs at once (jobs of one repository still run one at a time). @default 1 */
+  readonly concurrency?: number | undefined;
+  /**
+   * The state directory of the journal (docs/journal.md): each job runs with a journal under it, keyed
+   * `bullmq:<queue>:<job id>`, and a worker started again with the same directory first recovers the
+   * jobs a killed worker left (their cleanup, the "Interrupted" notification). Without it, no journal.
+   */
+  readonly stateDir?: string | undefined;
+  /** Re-run a job whose worker died (a stalled job) instead of ending it `interrupted`. Hooks are not idempotent. @default false */
+  readonly retryOnStall?: boolean | undefined;
+  /**
+   * How long a worker's hold on a job lasts without renewal (BullMQ's `lockDuration`): a dead worker's
+   * job is seen stalled about this long after it died, and so is its repository lease. @default 30000
+   */
+  readonly lockDurationMs?: number | undefined;
+  /** How long a job waits for its repository's lease before it fails in BullMQ. @default 21600000 (6 h) */
+  readonly leaseWaitMs?: number | undefined;
+  /** Where `{ "env": "NAME" }` secrets of the definitions are read from. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/** A running worker: {@link createWorker} resolves with it once it takes jobs. */
+export interface JobhooksWorker {
+  /** The results of the jobs a previous worker with the same `stateDir` left, recovered before this one started. */
+  readonly recovered: readonly JobResult[];
+  /** Stops taking jobs, waits for the running ones to end, and closes the connections. */
+  close(): Promise<void>;
+}
+
+const FORWARDED: readonly WatchedEventName[] = ['jobStart', 'taskStart', 'taskOutput', 'taskProgress', 'taskEnd', 'notificationSent', 'notificationFailed', 'jobEnd', 'jobRecovered', 'journalWarning'];
+const LEASE_POLL_MS = 250;
+
+/**
+ * Starts a worker that runs the queue's jobs on this host: each job's definition becomes a
+ * `JobPipeline` with the `ShellExecutor`, whose events are published for {@link watch}, and whose
+ * `JobResult` is the BullMQ job's return value — a failed or cancelled pipeline is a *completed*
+ * BullMQ job whose result says so (docs/bullmq-api.md#workers).
+ *
+ * @example
+ * ```ts
+ * const worker = await createWorker({ connection: { redis: 'redis://10.0.0.5:6379' }, queue: 'backups', stateDir: '/var/lib/jobhooks' })
+ * process.on('SIGTERM', () => void worker.close())
+ * ```
+ */
+export async function createWorker(options: WorkerOptions): Promise<JobhooksWorker> {
+  const env = options.env ?? process.env;
+  const lockDuration = options.lockDurationMs ?? 30_000;
+  const leaseWaitMs = options.leaseWaitMs ?? 6 * 3_600_000;
+  const backend = openBackend(options);
+  const recovered = options.stateDir === undefined ? [] : await recoverLeftJobs(options.stateDir, options.queue, env);
+
+  const queue = backend.queue();
+  const producer = backend.producer();
+  const leases = await leaseStore(backend, queue);
+  const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  // Cancellations asked before the job reached this worker's processor (docs/bullmq-api.md#cancel).
+  const cancelled = new Set<string>();
+  const control = backend.events('$');
+
+  const processor = async (job: Job<QueuedJobData>, _token?: string, signal?: AbortSignal): Promise<JobResult> => {
+    const jobId = job.id ?? randomUUID();
+    const built = buildJob(job.data.definition, { env });
+    // The enqueuer validated it; only this host's environment (a secret not set here) can differ.
+    if (!built.ok) throw new ConfigError(built.issues, { subject: 'job definition' });
+    const controller = new AbortController();
+    const forward = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', forward, { once: true });
+    if (cancelled.delete(jobId)) controller.abort(new Error('cancelled'));
+
+    // Events go out one after another: a pool (PostgreSQL) would otherwise reorder them.
+    let chain: Promise<unknown> = Promise.resolve();
+    const publish = (name: WatchedEventName, event: unknown): void => {
+      const fields = { eventName: EVENT_NAME, jobId, name, payload: JSON.stringify(event) };
+      chain = chain.then(() => producer.publishEvent(fields, MAX_EVENTS)).catch(() => {});
+    };
+
+    const key = repositoryKey(job.data.definition);
+    let stopRenewing = (): void => {};
+    try {
+      // A job that was already started by a worker that died: hooks are not idempotent (docs/bullmq-api.md#a-worker-that-dies).
+      if (job.stalledCounter > 0 && options.retryOnStall !== true) {
+        const result = interruptedResult(built.job.options, jobId, job);
+        publish('jobEnd', { result });
+        return result;
+      }
+      if (key !== undefined && !controller.signal.aborted) {
+        await acquireLease(leases, key, owner, lockDuration, leaseWaitMs, controller.signal);
+        stopRenewing = renewLease(leases, key, owner, lockDuration);
+      }
+      const pipeline = new JobPipeline({
+        ...built.job.options,
+        jobId,
+        executor: new ShellExecutor(),
+        ...(options.stateDir === undefined ? {} : { journal: { dir: options.stateDir, key: journalKey(options.queue, jobId) } }),
+      });
+      for (const name of FORWARDED) pipeline.on(name, ((event: unknown) => publish(name, event)) as never);
+      const pending = options.stateDir === undefined ? undefined : join(options.stateDir, PENDING_DIR, `${encodeURIComponent(options.queue)}.${encodeURIComponent(jobId)}.json`);
+      if (pending !== undefined) {
+        await mkdir(join(options.stateDir as string, PENDING_DIR), { recursive: true, mode: 0o700 });
+        await writeFile(pending, JSON.stringify({ queue: options.queue, jobId, definition: job.data.definition }), { mode: 0o600 });
+      }
+      const result = await pipeline.run({ signal: controller.signal });
+      if (pending !== undefined) await rm(pending, { force: true });
+      return result;
+    } finally {
+      stopRenewing();
+      if (key !== undefined) await leases.release(key, owner).catch(() => {});
+      signal?.removeEventListener('abort', forward);
+      await chain;
+    }
+  };
+
+  const worker = backend.worker(processor as never, {
+    concurrency: options.concurrency ?? 1,
+    autorun: false,
+    lockDuration,
+    stalledInterval: lockDuration,
+    // A stalled job comes back once, and the processor ends it `interrupted` (or re-runs it with retryOnStall).
+    maxStalledCount: 1,
+  });
+  control.on(CANCEL_NAME as 'progress', (args: unknown) => {
+    const jobId = (args as Record<string, string>)['jobId'];
+    if (jobId === undefined) return;
+    if (!worker.cancelJob(jobId, 'cancelled')) {
+      cancelled.add(jobId);
+      // Forget it after a while: the job runs elsewhere, or was removed.
+      startTimer(lockDuration * 2, () => cancelled.delete(jobId));
+    }
+  });
+  await control.waitUntilReady();
+  void worker.run();
+  await worker.waitUntilReady();
+  return {
+    recovered,
+    async close() {
+      await worker.close();
+      control.removeAllListeners();
+      await Promise.all([control.close(), producer.close(), queue.close()]);
+    },
+  };
+}
+
+/** Under the state directory: the definition of each job this host is running, until its run ends. */
+const PENDING_DIR = 'bullmq-running';
+
+function journalKey(queue: string, jobId: string): string {
+  return `bullmq:${queue}:${jobId}`;
+}
+
+/** Recovers, with the journal, every job a dead worker of this queue left under `stateDir` (docs/journal.md). */
+async function recoverLeftJobs(stateDir: string, queue: string, env: Readonly<Record<string, string | undefined>>): Promise<JobResult[]> {
+  const dir = join(stateDir, PENDING_DIR);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const results: JobResult[] = [];
+  for (const name of names.filter((entry) => entry.startsWith(`${encodeURIComponent(queue)}.`) && entry.endsWith('.json'))) {
+    const file = join(dir, name);
+    const left = JSON.parse(await readFile(file, 'utf8')) as { jobId: string; definition: unknown };
+    const built = buildJob(left.definition, { env });
+    if (built.ok) {
+      const pipeline = new JobPipeline({ ...built.job.options, journal: { dir: stateDir, key: journalKey(queue, left.jobId) } });
+      results.push(...(await pipeline.recover()));
+    }
+    await rm(file, { force: true });
+  }
+  return results;
+}
+
+function interruptedResult(options: unknown, jobId: string, job: Job): JobResult {
+  const o = resolvePipelineOptions(options);
+  const at = new Date(job.processedOn ?? Date.now()).toISOString();
+  return {
+    jobId,
+    jobType: o.jobType,
+    ...(o.repository === undefined ? {} : { repository: o.repository }),
+    jobLabel: o.jobLabel,
+    status: 'interrupted',
+    startedAt: at,
+    finishedAt: new Date().toISOString(),
+    durationMs: 0,
+    tasks: [],
+    failure: { taskIndex: null, taskName: null, type: null, reason: 'interrupted', error: 'the worker running this job died (the job stalled); not run again (retryOnStall is off)' },
+    notification: null,
+    journal: null,
+  };
+}
+
+async function acquireLease(leases: Awaited<ReturnType<typeof leaseStore>>, key: string, owner: string, ttlMs: number, waitMs: number, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  while (!(await leases.tryAcquire(key, owner, ttlMs))) {
+    if (signal.aborted) return;
+    if (Date.now() > deadline) throw new Error(`repository ${key} stayed busy for ${waitMs} ms (another job holds its lease)`);
+    await new Promise<void>((resolve) => {
+      const stop = startTimer(LEASE_POLL_MS, resolve);
+      signal.addEventListener('abort', () => { stop(); resolve(); }, { once: true });
+    });
+  }
+}
+
+/** Renews the lease every third of its lifetime while the job runs. */
+function renewLease(leases: Awaited<ReturnType<typeof leaseStore>>, key: string, owner: string, ttlMs: number): () => void {
+  const timer = setInterval(() => void leases.renew(key, owner, ttlMs).catch(() => {}), Math.max(100, Math.floor(ttlMs / 3)));
+  return () => clearInterval(timer);
+}

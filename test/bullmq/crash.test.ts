@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { JobResult } from '../../src/index.js';
+import { enqueue, type QueueConnection } from '../../src/bullmq/index.js';
+import { openBackend } from '../../src/bullmq/connection.js';
+import { BACKENDS, lines, startWorker, waitFor, type WorkerProcess } from './helpers.js';
+
+describe.each(BACKENDS)('a worker killed with kill -9 on $name', (backend) => {
+  describe.skipIf(!backend.installed)('crash', { tags: [backend.tag] }, () => {
+    let server: { connection: QueueConnection; stop(): Promise<void> };
+    let dir: string;
+    let queue: Queue;
+    const started: WorkerProcess[] = [];
+    const target = (): { connection: QueueConnection; queue: string } => ({ connection: server.connection, queue: 'crash' });
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'jobhooks-bullmq-crash-'));
+      server = await backend.start();
+      queue = openBackend(target()).queue();
+    });
+    afterAll(async () => {
+      await Promise.all(started.map((worker) => worker.stop()));
+      await queue?.close().catch(() => {});
+      await server?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('its job ends interrupted (not re-run), the cleanup runs once when it restarts with its stateDir, every other job completes', async () => {
+      const stateDir = join(dir, 'state');
+      const marks = join(dir, 'marks.txt');
+      const victim = await startWorker({ ...target(), stateDir, lockMs: 1500 });
+      started.push(victim);
+      const id = await enqueue(target(), {
+        repository: { name: 'nas' },
+        preHooks: [{ name: 'Stop Services', command: `echo "stop $JOBHOOKS_JOB_ID" >> ${marks}; sleep 30` }],
+        tasks: [{ name: 'Backup', command: `echo "backup $JOBHOOKS_JOB_ID" >> ${marks}` }],
+        postHooks: [{ name: 'Restart Services', command: `echo "cleanup $JOBHOOKS_JOB_ID $JOBHOOKS_JOB_STATUS" >> ${marks}`, runOnJobFailure: true }],
+      }, { jobId: 'victim' });
+      await waitFor(() => (lines(marks).includes('stop victim') ? true : undefined), 'the long hook to start');
+      victim.child.kill('SIGKILL');
+      // Another worker (its own state directory) sees the job stalled, and the jobs after it.
+      const other = await startWorker({ ...target(), stateDir: join(dir, 'other-state'), lockMs: 1500 });
+      started.push(other);
+      const others = await Promise.all([0, 1, 2].map((n) => enqueue(target(), { repository: { name: 'nas' }, tasks: [{ name: 'Work', command: `echo "other $JOBHOOKS_JOB_ID" >> ${marks}` }] }, { jobId: `other-${n}` })));
+      const finished = await waitFor(async () => {
+        const jobs = await Promise.all([id, ...others].map((jobId) => queue.getJob(jobId)));
+        return jobs.every((job) => job?.finishedOn !== undefined) ? jobs.map((job) => job?.returnvalue as JobResult) : undefined;
+      }, 'every job to finish', 60_000);
+      expect(finished.map((result) => [result.jobId, result.status, result.failure?.reason ?? null])).toEqual([
+        ['victim', 'interrupted', 'interrupted'],
+        ['other-0', 'completed', null],
+        ['other-1', 'completed', null],
+        ['other-2', 'completed', null],
+      ]);
+      // Not re-run: its hook started once, its task never.
+      expect(lines(marks).filter((line) => line.endsWith('victim') || line.includes(' victim'))).toEqual(['stop victim']);
+
+      const back = await startWorker({ ...target(), stateDir, lockMs: 1500 });
+      started.push(back);
+      expect(back.recovered.map((result) => [result.jobId, result.status, result.failure?.taskName])).toEqual([['victim', 'interrupted', 'Stop Services']]);
+      expect(lines(marks).filter((line) => line.startsWith('cleanup'))).toEqual(['cleanup victim failure']);
+      await back.stop();
+      // Started again: nothing is left to recover, the cleanup does not run twice.
+      const again = await startWorker({ ...target(), stateDir, lockMs: 1500 });
+      started.push(again);
+      expect(again.recovered).toEqual([]);
+      expect(lines(marks).filter((line) => line.startsWith('cleanup'))).toEqual(['cleanup victim failure']);
+    });
+  });
+});
