@@ -92,6 +92,8 @@ export function flowResultLine(result: JobResult): string {
       return 'Result: 🛑 Job Cancelled';
     case 'interrupted':
       return 'Result: ❌ Job Interrupted';
+    case 'skipped':
+      return 'Result: ⏭️  Job Skipped';
     case 'failed': {
       const failure = result.failure;
       if (failure?.reason === 'critical_hook_failure') return 'Result: ❌ Job Failed - Critical Hook Error';

@@ -115,6 +115,7 @@ export function notificationDetails(tasks: readonly TaskResult[]): NotificationD
       exitCode: task.exitCode,
       error: task.error,
       output: lastLines(task.output, DETAIL_OUTPUT_LINES),
+      attempts: task.attempts,
     }));
 }
 

@@ -191,6 +191,7 @@ export class JobRun {
         finishedAt: null,
         durationMs: null,
         data: null,
+        attempts: 0,
       },
     }));
   }

@@ -86,9 +86,9 @@ describe('NotificationMessage.details: which task, what error, its last lines', 
   it('formats as plain text lines: mark, name, kind, reason, then the output indented', () => {
     expect(
       formatDetails([
-        { index: 0, name: 'Database Dump', type: 'hook', phase: 'pre', status: 'failed', warning: false, exitCode: 1, error: "Hook 'Database Dump' exited with code 1", output: 'pg_dump: connection refused\nbye' },
-        { index: 2, name: 'Create archive', type: 'backup', phase: 'main', status: 'completed', warning: true, exitCode: 1, error: null, output: '' },
-        { index: 3, name: 'Rotate', type: 'hook', phase: 'post', status: 'failed', warning: false, exitCode: 3, error: null, output: '' },
+        { index: 0, name: 'Database Dump', type: 'hook', phase: 'pre', status: 'failed', warning: false, exitCode: 1, error: "Hook 'Database Dump' exited with code 1", output: 'pg_dump: connection refused\nbye', attempts: 1 },
+        { index: 2, name: 'Create archive', type: 'backup', phase: 'main', status: 'completed', warning: true, exitCode: 1, error: null, output: '', attempts: 1 },
+        { index: 3, name: 'Rotate', type: 'hook', phase: 'post', status: 'failed', warning: false, exitCode: 3, error: null, output: '', attempts: 1 },
       ]),
     ).toEqual([
       "❌ Database Dump (pre-hook): Hook 'Database Dump' exited with code 1",
