@@ -50,6 +50,7 @@ describe('NotificationMessage.details: which task, what error, its last lines', 
         exitCode: 1,
         error: result.tasks[0]?.error,
         output: lines.slice(5).map((line) => line.replace('hunter2', '***')).join('\n'),
+        attempts: 1,
       },
       {
         index: 2,
@@ -61,8 +62,9 @@ describe('NotificationMessage.details: which task, what error, its last lines', 
         exitCode: 1,
         error: null,
         output: 'file changed while we backed it up: /srv/db',
+        attempts: 1,
       },
-      { index: 3, name: 'Rotate logs', type: 'hook', phase: 'post', status: 'failed', warning: false, exitCode: 3, error: result.tasks[3]?.error, output: '' },
+      { index: 3, name: 'Rotate logs', type: 'hook', phase: 'post', status: 'failed', warning: false, exitCode: 3, error: result.tasks[3]?.error, output: '', attempts: 1 },
     ]);
     expect(result.tasks[0]?.error).toMatch(/exit/);
     expect(notifier.messages[0]?.details).toEqual(message?.details);
