@@ -357,9 +357,11 @@ const pipelineSchema = z
       const preNames = pre.map((hook) => hook.name);
       const postKey = options.postHooks === undefined ? 'post_job_hooks' : 'postHooks';
       post.forEach((hook, index) => {
-        if (hook.cleanupFor === null || preNames.includes(hook.cleanupFor)) return;
+        // A hook list with other issues reaches here unparsed: check only a name that is there.
+        const target: unknown = hook.cleanupFor;
+        if (typeof target !== 'string' || preNames.includes(target)) return;
         const known = preNames.length === 0 ? 'this job has no pre-hooks' : `the pre-hooks are ${preNames.map((name) => `"${name}"`).join(', ')}`;
-        context.addIssue({ code: 'custom', path: [postKey, index, 'cleanupFor'], message: `names no pre-hook: "${hook.cleanupFor}" (${known})` });
+        context.addIssue({ code: 'custom', path: [postKey, index, 'cleanupFor'], message: `names no pre-hook: "${target}" (${known})` });
       });
     }
   }, ALWAYS);
