@@ -354,11 +354,11 @@ const pipelineSchema = z
     const pre = options.preHooks ?? options.pre_job_hooks;
     const post = options.postHooks ?? options.post_job_hooks;
     if (Array.isArray(pre) && Array.isArray(post)) {
-      const preNames = pre.map((hook) => hook.name);
+      const preNames: unknown[] = pre.map((hook: unknown) => (typeof hook === 'object' && hook !== null ? (hook as { name?: unknown }).name : undefined));
       const postKey = options.postHooks === undefined ? 'post_job_hooks' : 'postHooks';
       post.forEach((hook, index) => {
         // A hook list with other issues reaches here unparsed: check only a name that is there.
-        const target: unknown = hook.cleanupFor;
+        const target: unknown = typeof hook === 'object' && hook !== null ? (hook as { cleanupFor?: unknown }).cleanupFor : undefined;
         if (typeof target !== 'string' || preNames.includes(target)) return;
         const known = preNames.length === 0 ? 'this job has no pre-hooks' : `the pre-hooks are ${preNames.map((name) => `"${name}"`).join(', ')}`;
         context.addIssue({ code: 'custom', path: [postKey, index, 'cleanupFor'], message: `names no pre-hook: "${target}" (${known})` });
