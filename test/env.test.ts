@@ -23,6 +23,7 @@ describe('environment injection (SPEC §3)', () => {
       jobType: 'scheduled',
       repository: { id: 123, name: 'MyRepository' },
       env: { SHARED: 'job', OVERRIDE: 'job' },
+      // `attempt` collides with the engine's own JOBHOOKS_ATTEMPT, which wins (docs/environment.md).
       context: { host: 'db01', attempt: 2 },
       preHooks: [{ name: 'Database Dump', command: 'dump', env: { OVERRIDE: 'hook' } }],
       tasks: [commandTask({ type: 'backup', name: 'backup', command: 'b' })],
@@ -34,7 +35,7 @@ describe('environment injection (SPEC §3)', () => {
 
     expect(contextVars(executor.calls[0]?.env ?? {}, 'JOBHOOKS_')).toEqual({
       JOBHOOKS_HOST: 'db01',
-      JOBHOOKS_ATTEMPT: '2',
+      JOBHOOKS_ATTEMPT: '1',
       JOBHOOKS_REPOSITORY_ID: '123',
       JOBHOOKS_REPOSITORY_NAME: 'MyRepository',
       JOBHOOKS_TASK_INDEX: '0',
@@ -49,7 +50,7 @@ describe('environment injection (SPEC §3)', () => {
     expect(executor.calls[1]?.env).not.toHaveProperty('JOBHOOKS_HOOK_NAME');
     expect(contextVars(executor.calls[2]?.env ?? {}, 'JOBHOOKS_')).toEqual({
       JOBHOOKS_HOST: 'db01',
-      JOBHOOKS_ATTEMPT: '2',
+      JOBHOOKS_ATTEMPT: '1',
       JOBHOOKS_REPOSITORY_ID: '123',
       JOBHOOKS_REPOSITORY_NAME: 'MyRepository',
       JOBHOOKS_TASK_INDEX: '2',

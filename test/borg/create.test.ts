@@ -161,6 +161,7 @@ describe.skipIf(!borgInstalled)('borgCreate against the real borg', { tags: [BOR
       error:
         'passcommand is set, but BORG_PASSPHRASE is also in the job environment and borg would use it instead; remove BORG_PASSPHRASE from the environment (or use inheritEnv: false)',
       data: { warnings: [], errorId: null },
+      retryable: false,
     });
     expect(recorded.execs).toHaveLength(0);
   });
