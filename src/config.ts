@@ -43,22 +43,22 @@ function isObject(value: unknown): value is Record<string, unknown> {
 // Hooks
 
 const hookShape = {
-  name: nameString,
-  command: nonEmptyString,
-  critical: z.boolean().optional(),
-  runOnJobFailure: z.boolean().optional(),
-  run_on_job_failure: z.boolean().optional(),
-  continueOnFailure: z.boolean().optional(),
-  continue_on_failure: z.boolean().optional(),
-  timeout: durationWritten.optional(),
-  shell: nonEmptyString.optional(),
-  cwd: nonEmptyString.optional(),
-  working_directory: nonEmptyString.nullable().optional(),
-  env: envRecord.optional(),
-  environment_vars: envRecord.optional(),
-  keepBackground: z.boolean().optional(),
+  name: nameString.meta({ description: 'Shown in results, events and notifications; not empty.' }),
+  command: nonEmptyString.meta({ description: 'Shell text, multi-line allowed; a first #! line makes it a script for that interpreter.' }),
+  critical: z.boolean().optional().meta({ description: 'Its failure fails the job: later tasks are skipped (cleanup post-hooks still run). Default false.' }),
+  runOnJobFailure: z.boolean().optional().meta({ description: 'Post-hooks only: run even after a critical failure or a cancellation. Default false.' }),
+  run_on_job_failure: z.boolean().optional().meta({ description: 'Alias of runOnJobFailure.' }),
+  continueOnFailure: z.boolean().optional().meta({ description: 'false: a failure of this (non-critical) hook skips the rest of its phase, not the job. Default true.' }),
+  continue_on_failure: z.boolean().optional().meta({ description: 'Alias of continueOnFailure.' }),
+  timeout: durationWritten.optional().meta({ description: 'Seconds or a duration string ("500ms", "90s", "5m", "1h"); then the whole process tree is killed. Default 300.' }),
+  shell: nonEmptyString.optional().meta({ description: 'The interpreter for the command. Default /bin/bash (cmd.exe on Windows).' }),
+  cwd: nonEmptyString.optional().meta({ description: 'Working directory; must exist. Default: the pipeline\'s defaults.cwd.' }),
+  working_directory: nonEmptyString.nullable().optional().meta({ description: 'Alias of cwd.' }),
+  env: envRecord.optional().meta({ description: 'Extra environment for this hook.' }),
+  environment_vars: envRecord.optional().meta({ description: 'Alias of env.' }),
+  keepBackground: z.boolean().optional().meta({ description: 'Leave processes the hook started in the background running (daemons it starts on purpose). Default false.' }),
   /** Borgitory writes this key; output is always captured here, so it is accepted and has no effect. */
-  log_output: z.boolean().optional(),
+  log_output: z.boolean().optional().meta({ description: 'Accepted for compatibility with Borgitory; output is always captured, so it has no effect.' }),
 };
 
 /** The snake_case names of Borgitory's stored hooks, and `log_output`, which has no effect. */
@@ -78,9 +78,10 @@ const ALWAYS = { when: () => true } as const;
 
 function makeHookSchema(phase: 'pre' | 'post' | 'any') {
   const runOnJobFailure =
-    phase === 'pre' ? z.boolean().refine((value) => !value, { message: PRE_HOOK_RUN_ON_FAILURE }).optional() : z.boolean().optional();
+    phase === 'pre' ? z.boolean().refine((value) => !value, { message: PRE_HOOK_RUN_ON_FAILURE }).optional() : z.boolean().optional()
+  const runOnJobFailureField = runOnJobFailure.meta({ description: 'Post-hooks only: run even after a critical failure or a cancellation. Default false.' });
   return z
-    .strictObject({ ...hookShape, runOnJobFailure, run_on_job_failure: runOnJobFailure })
+    .strictObject({ ...hookShape, runOnJobFailure: runOnJobFailureField, run_on_job_failure: runOnJobFailure.meta({ description: 'Alias of runOnJobFailure.' }) })
     .superRefine((hook, context) => {
       if (typeof hook !== 'object' || hook === null) return;
       for (const [camel, snake] of ALIASES) {
@@ -245,46 +246,49 @@ const executorSchema = z.custom<Executor>().superRefine((executor, context) => {
 // The pipeline
 
 const defaultsSchema = z.strictObject({
-  timeout: durationMs.optional(),
-  shell: nonEmptyString.optional(),
-  cwd: nonEmptyString.optional(),
-  killGrace: durationMs.optional(),
+  timeout: durationMs.optional().meta({ description: 'Default timeout of hooks and tasks: seconds or a duration string ("500ms", "90s", "5m", "1h"). Default 300.' }),
+  shell: nonEmptyString.optional().meta({ description: 'Interpreter for string commands. Default /bin/bash (cmd.exe on Windows).' }),
+  cwd: nonEmptyString.optional().meta({ description: 'Working directory. Default: the current directory when the pipeline is made.' }),
+  killGrace: durationMs.optional().meta({ description: 'Time between SIGTERM and SIGKILL: seconds or a duration string. Default 10.' }),
   maxOutputBytes: z
     .number()
     .int()
     .min(1024, { message: 'must be at least 1024 bytes' })
     .max(LIMITS.maxOutputBytes, { message: `must be at most ${LIMITS.maxOutputBytes} bytes (64 MiB): every task's tail is held in memory` })
-    .optional(),
+    .optional().meta({ description: 'Output tail kept per task, in bytes. Default 65536.' }),
 });
 
 const pipelineSchema = z
   .strictObject({
-    preHooks: preHookList.optional(),
-    pre_job_hooks: preHookList.optional(),
-    tasks: capped(taskSchema, LIMITS.tasks, 'tasks').optional(),
-    postHooks: postHookList.optional(),
-    post_job_hooks: postHookList.optional(),
-    notifiers: capped(notifierSchema, LIMITS.notifiers, 'notifiers').optional(),
-    executor: executorSchema.optional(),
-    jobId: nonEmptyString.optional(),
-    jobType: nonEmptyString.optional(),
+    preHooks: preHookList.optional().meta({ description: 'Hooks run before the main tasks, in order: a list, or the JSON string the documented API stores.' }),
+    pre_job_hooks: preHookList.optional().meta({ description: 'Alias of preHooks.' }),
+    tasks: capped(taskSchema, LIMITS.tasks, 'tasks').optional().meta({ description: 'The main tasks, in order.' }),
+    postHooks: postHookList.optional().meta({ description: 'Hooks run after the main tasks, in order.' }),
+    post_job_hooks: postHookList.optional().meta({ description: 'Alias of postHooks.' }),
+    notifiers: capped(notifierSchema, LIMITS.notifiers, 'notifiers').optional().meta({ description: 'Where the notification goes; with none, the job has no notification task.' }),
+    executor: executorSchema.optional().meta({ description: 'Runs every command. Default: a new ShellExecutor.' }),
+    jobId: nonEmptyString.optional().meta({ description: 'The job id, given to hooks and notifications. Default: a random UUID per run.' }),
+    jobType: nonEmptyString.optional().meta({ description: 'scheduled, manual, …: given to hooks as <P>JOB_TYPE. Default "manual".' }),
     repository: z
-      .strictObject({ id: z.union([spawnString, z.number()]).optional(), name: spawnString.optional() })
-      .optional(),
-    env: envRecord.optional(),
-    inheritEnv: z.boolean().optional(),
+      .strictObject({
+        id: z.union([spawnString, z.number()]).optional().meta({ description: "The repository's id, given to hooks." }),
+        name: spawnString.optional().meta({ description: "The repository's name: shown in notifications, given to hooks." }),
+      })
+      .optional().meta({ description: 'The repository the job works on: shown in notifications, given to hooks.' }),
+    env: envRecord.optional().meta({ description: 'Extra environment for every hook and command.' }),
+    inheritEnv: z.boolean().optional().meta({ description: 'false: children get only PATH, HOME, LANG, TZ from the parent. Default true.' }),
     envPrefix: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be letters, digits and underscores, not starting with a digit' })
-      .optional(),
-    context: contextRecord.optional(),
-    secrets: z.array(secret(z.string())).optional(),
-    jobLabel: nonEmptyString.optional(),
-    defaults: defaultsSchema.optional(),
+      .optional().meta({ description: 'The prefix of the context variables; "BORGITORY_" runs the documented scripts unchanged. Default "JOBHOOKS_".' }),
+    context: contextRecord.optional().meta({ description: 'More context for hooks: each entry becomes <P><KEY> (key upper-cased).' }),
+    secrets: z.array(secret(z.string())).optional().meta({ description: 'Values replaced by *** in output, events, errors, results and notifications.' }),
+    jobLabel: nonEmptyString.optional().meta({ description: 'The word for the job in notifications ("Backup Job Completed Successfully"). Default "Backup".' }),
+    defaults: defaultsSchema.optional().meta({ description: 'Defaults for every hook and command.' }),
     // Crash-safe runs (docs/journal.md): the journal, the lock wait, the job deadline.
-    journal: z.strictObject({ dir: nonEmptyString, key: nonEmptyString, keep: z.number().int().min(1).optional() }).optional(),
-    lockWait: z.union([z.literal(0), durationMs]).optional(),
-    maxRunTime: durationWritten.optional(),
+    journal: z.strictObject({ dir: nonEmptyString, key: nonEmptyString, keep: z.number().int().min(1).optional() }).optional().meta({ description: 'Crash-safe runs (docs/journal.md): a journal under dir, one run of key at a time; keep: finished runs kept per key (default 100). Off when absent.' }),
+    lockWait: z.union([z.literal(0), durationMs]).optional().meta({ description: 'With a journal: how long a run waits for a running owner of the key before refusing (seconds or a duration string). Default 0.' }),
+    maxRunTime: durationWritten.optional().meta({ description: 'The job\'s deadline (seconds or a duration string): when it passes, the job is cancelled and its cleanup runs.' }),
   })
   .superRefine((options, context) => {
     if (typeof options !== 'object' || options === null) return;

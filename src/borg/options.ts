@@ -44,18 +44,18 @@ const killGraceSchema = durationSchema.superRefine((value, context) => {
 });
 
 const commonShape = {
-  repository: nonEmptyString,
-  passphrase: secret(spawnString.min(1, { message: 'must not be empty' })).optional(),
-  passcommand: nonEmptyString.optional(),
-  env: envRecord.optional(),
-  borgBinary: nonEmptyString.optional(),
-  extraArgs: z.array(spawnString).optional(),
-  lockWait: lockWaitSchema.optional(),
-  name: nameString.optional(),
-  critical: z.boolean().optional(),
-  timeout: durationSchema.optional(),
-  killGrace: killGraceSchema.optional(),
-  warningsAreErrors: z.boolean().optional(),
+  repository: nonEmptyString.meta({ description: 'The repository: a path, or a URL such as ssh://user@host/./repo.' }),
+  passphrase: secret(spawnString.min(1, { message: 'must not be empty' })).optional().meta({ description: 'The repository passphrase, given to borg as BORG_PASSPHRASE (never on the command line) and redacted everywhere.' }),
+  passcommand: nonEmptyString.optional().meta({ description: 'A command that prints the passphrase, given to borg as BORG_PASSCOMMAND.' }),
+  env: envRecord.optional().meta({ description: 'Extra environment for borg (BORG_CACHE_DIR, BORG_RSH, BORG_BASE_DIR, …), over the job\'s.' }),
+  borgBinary: nonEmptyString.optional().meta({ description: 'The borg executable. Default "borg".' }),
+  extraArgs: z.array(spawnString).optional().meta({ description: 'More borg options, placed after jobhooks\' own options and before the repository.' }),
+  lockWait: lockWaitSchema.optional().meta({ description: 'How long borg waits for the repository lock: seconds (0: do not wait) or a duration string. Default: borg\'s own, 1 second.' }),
+  name: nameString.optional().meta({ description: 'The task name in results, events and notifications.' }),
+  critical: z.boolean().optional().meta({ description: 'Its failure fails the job. Default: true for create, false otherwise.' }),
+  timeout: durationSchema.optional().meta({ description: 'Seconds or a duration string. Default 24h (borg tasks do not use defaults.timeout).' }),
+  killGrace: killGraceSchema.optional().meta({ description: 'Time between SIGTERM and SIGKILL; at least 5 s, so borg can release the repository lock. Default 10s.' }),
+  warningsAreErrors: z.boolean().optional().meta({ description: 'Treat borg\'s warnings (exit code 1, or 100–127 with borg ≥ 1.4) as a failure. Default false.' }),
 };
 
 const positiveInt = z.number().int({ message: 'expected a whole number' }).positive({ message: 'expected a number greater than 0' });
@@ -76,24 +76,24 @@ const passphrasePair = ['passphrase', 'passcommand', 'borg would use only one of
 export const createSchema = z
   .strictObject({
     ...commonShape,
-    paths: z.array(nonEmptyString).min(1, { message: 'give at least one path to back up' }),
+    paths: z.array(nonEmptyString).min(1, { message: 'give at least one path to back up' }).meta({ description: 'What to back up: files and directories.' }),
     archive: nonEmptyString
       .refine((value) => !value.includes('/'), { message: 'an archive name must not contain "/"' })
-      .optional(),
-    exclude: z.array(nonEmptyString).optional(),
-    excludeFrom: z.array(nonEmptyString).optional(),
-    patterns: z.array(nonEmptyString).optional(),
-    patternsFrom: z.array(nonEmptyString).optional(),
-    compression: nonEmptyString.optional(),
-    excludeCaches: z.boolean().optional(),
-    excludeIfPresent: z.array(nonEmptyString).optional(),
-    oneFileSystem: z.boolean().optional(),
-    comment: spawnString.optional(),
-    list: z.boolean().optional(),
+      .optional().meta({ description: 'The archive name; borg expands placeholders such as {hostname} and {now}. Default "{hostname}-{now:%Y-%m-%dT%H:%M:%S}".' }),
+    exclude: z.array(nonEmptyString).optional().meta({ description: 'Exclude patterns (--exclude), passed untouched.' }),
+    excludeFrom: z.array(nonEmptyString).optional().meta({ description: 'Files of exclude patterns (--exclude-from).' }),
+    patterns: z.array(nonEmptyString).optional().meta({ description: 'Include/exclude patterns (--pattern), passed untouched.' }),
+    patternsFrom: z.array(nonEmptyString).optional().meta({ description: 'Files of patterns (--patterns-from).' }),
+    compression: nonEmptyString.optional().meta({ description: 'Compression (--compression): lz4, zstd,10, auto,zstd, none, … Default: borg\'s, lz4.' }),
+    excludeCaches: z.boolean().optional().meta({ description: 'Skip directories holding a CACHEDIR.TAG (--exclude-caches). Default false.' }),
+    excludeIfPresent: z.array(nonEmptyString).optional().meta({ description: 'Skip directories holding a file of one of these names (--exclude-if-present).' }),
+    oneFileSystem: z.boolean().optional().meta({ description: 'Stay on one file system (--one-file-system). Default false.' }),
+    comment: spawnString.optional().meta({ description: 'The archive\'s comment (--comment).' }),
+    list: z.boolean().optional().meta({ description: 'List each file in the output as borg handles it (--list). Default false.' }),
     listFilter: z
       .string()
       .regex(/^[A-Za-z-?]+$/, { message: 'expected borg status characters such as "AME"' })
-      .optional(),
+      .optional().meta({ description: 'With list, only these status characters (--filter), e.g. "AME".' }),
   })
   .superRefine(exclusive([passphrasePair]));
 
@@ -102,15 +102,15 @@ const keepSchema = z
     within: z
       .string()
       .regex(/^[1-9]\d*[SMHdwmy]$/, { message: 'expected a number and a unit: "48H", "7d", "4w", "6m", "1y" ("S" and "M" need borg 1.4)' })
-      .optional(),
-    last: positiveInt.optional(),
-    secondly: positiveInt.optional(),
-    minutely: positiveInt.optional(),
-    hourly: positiveInt.optional(),
-    daily: positiveInt.optional(),
-    weekly: positiveInt.optional(),
-    monthly: positiveInt.optional(),
-    yearly: positiveInt.optional(),
+      .optional().meta({ description: 'Keep everything within this interval: "48H", "7d", "4w", "6m", "1y".' }),
+    last: positiveInt.optional().meta({ description: 'Keep the last N archives (--keep-last, which borg treats as --keep-secondly).' }),
+    secondly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N seconds that have one.' }),
+    minutely: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N minutes that have one.' }),
+    hourly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N hours that have one.' }),
+    daily: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N days that have one.' }),
+    weekly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N weeks that have one.' }),
+    monthly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N months that have one.' }),
+    yearly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N years that have one.' }),
   })
   .superRefine(exclusive([['secondly', 'last', 'borg treats --keep-last as another name for --keep-secondly']]))
   .refine((keep) => Object.values(keep).some((value) => value !== undefined), {
@@ -121,9 +121,9 @@ const keepSchema = z
 export const pruneSchema = z
   .strictObject({
     ...commonShape,
-    keep: keepSchema,
-    glob: nonEmptyString.optional(),
-    dryRun: z.boolean().optional(),
+    keep: keepSchema.meta({ description: 'The retention policy (borg --keep-*); at least one rule.' }),
+    glob: nonEmptyString.optional().meta({ description: 'Only consider archives whose names match this glob (--glob-archives), e.g. "web-*".' }),
+    dryRun: z.boolean().optional().meta({ description: 'Only report what would be pruned (--dry-run). Default false.' }),
   })
   .superRefine(exclusive([passphrasePair]));
 
@@ -131,7 +131,7 @@ export const pruneSchema = z
 export const compactSchema = z
   .strictObject({
     ...commonShape,
-    threshold: z.number().min(0).max(99, { message: 'expected a percentage from 0 to 99' }).optional(),
+    threshold: z.number().min(0).max(99, { message: 'expected a percentage from 0 to 99' }).optional().meta({ description: 'Compact segments with at least this percentage of freeable space (--threshold). Default: borg\'s, 10.' }),
   })
   .superRefine(exclusive([passphrasePair]));
 
@@ -139,11 +139,11 @@ export const compactSchema = z
 export const checkSchema = z
   .strictObject({
     ...commonShape,
-    repositoryOnly: z.boolean().optional(),
-    archivesOnly: z.boolean().optional(),
-    verifyData: z.boolean().optional(),
-    lastArchives: positiveInt.optional(),
-    glob: nonEmptyString.optional(),
+    repositoryOnly: z.boolean().optional().meta({ description: 'Only check the repository (--repository-only). Default false.' }),
+    archivesOnly: z.boolean().optional().meta({ description: 'Only check the archives (--archives-only). Default false.' }),
+    verifyData: z.boolean().optional().meta({ description: 'Read, decrypt and verify all archive data (--verify-data): slow, thorough. Default false.' }),
+    lastArchives: positiveInt.optional().meta({ description: 'Only check the last N archives (--last).' }),
+    glob: nonEmptyString.optional().meta({ description: 'Only check archives whose names match this glob (--glob-archives).' }),
   })
   .superRefine(
     exclusive([

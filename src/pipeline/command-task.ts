@@ -32,16 +32,16 @@ export interface CommandTaskOptions {
 // Every string here may reach spawn: the shared schema primitives reject NUL bytes (docs/hooks.md).
 /** The options {@link commandTask} validates (the config file's command entries are derived from it). */
 export const commandTaskOptionsSchema = z.strictObject({
-  type: nameString.optional(),
-  name: nameString,
+  type: nameString.optional().meta({ description: 'The task type, shown in flows and notifications ("backup" → "Backup Task"). Default "command".' }),
+  name: nameString.meta({ description: 'Shown in results, events and notifications.' }),
   command: z.union([nonEmptySpawnString, z.array(spawnString).min(1, { message: 'an argv array needs at least the program' })], {
     error: 'expected shell text or an argv array of strings',
-  }),
-  critical: z.boolean().optional(),
-  timeout: duration.optional(),
-  cwd: nonEmptySpawnString.optional(),
-  env: envRecord.optional(),
-  shell: nonEmptySpawnString.optional(),
+  }).meta({ description: 'Shell text (run with shell -c) or an argv array (run directly, no shell).' }),
+  critical: z.boolean().optional().meta({ description: 'Its failure fails the job. Default true.' }),
+  timeout: duration.optional().meta({ description: 'Seconds or a duration string. Default: the pipeline\'s defaults.timeout.' }),
+  cwd: nonEmptySpawnString.optional().meta({ description: 'Working directory. Default: the pipeline\'s defaults.cwd.' }),
+  env: envRecord.optional().meta({ description: 'Extra environment for this command; numbers and booleans become their string form.' }),
+  shell: nonEmptySpawnString.optional().meta({ description: 'Interpreter for string commands. Default: the pipeline\'s defaults.shell.' }),
 });
 
 /**
