@@ -58,6 +58,7 @@ describe('WebhookNotifier', () => {
           ['Health Check', 'hook', 'completed', 0, 1500, null],
           ['Notification', 'notification', 'running', null, null, null],
         ]),
+        rehearsal: null,
       },
     });
   });
@@ -105,6 +106,14 @@ describe('WebhookNotifier', () => {
     expect(payload.job.repository).toBeNull();
     expect(payload.job.durationMs).toBe(1234);
     expect(server.requests[0]?.path).toBe('/');
+  });
+
+  test('a rehearsal says so in job.rehearsal, so a receiver can tell it from an outage', async () => {
+    const { message, result } = scenario('backupFailure');
+    const rehearsed = { ...result, rehearsal: { task: 'Create archive', index: 2, outcome: 'fail' as const } };
+    await new WebhookNotifier({ url: server.url }).notify(message, { result: rehearsed, signal: AbortSignal.timeout(5000) });
+    const payload = JSON.parse(server.requests[0]?.body ?? '') as WebhookPayload;
+    expect(payload.job.rehearsal).toEqual({ task: 'Create archive', index: 2, outcome: 'fail' });
   });
 
   test('user:password in the URL is sent as Basic authentication, not in the URL', async () => {
