@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationProblem, type Duration } from './duration.js';
 import { DEFAULTS } from './defaults.js';
 import { describeValue } from './errors.js';
-import { capped, secret, durationMs, durationWritten, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, type EnvValue } from './validation.js';
+import { capped, secret, durationMs, durationWritten, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, outcomeShape, exitCodeList, retryDelayToMs, type EnvValue } from './validation.js';
 import type { Executor } from './executor/types.js';
 import type { Notifier, Repository, Task } from './types.js';
 
@@ -59,19 +59,25 @@ const hookShape = {
   keepBackground: z.boolean().optional().meta({ description: 'Leave processes the hook started in the background running (daemons it starts on purpose). Default false.' }),
   /** Borgitory writes this key; output is always captured here, so it is accepted and has no effect. */
   log_output: z.boolean().optional().meta({ description: 'Accepted for compatibility with Borgitory; output is always captured, so it has no effect.' }),
+  // Outcomes (docs/hooks.md): retries, warning exit codes, paired cleanup.
+  ...outcomeShape,
+  warning_exit_codes: exitCodeList.optional().meta({ description: 'Alias of warningExitCodes.' }),
 };
 
 /** The snake_case names of Borgitory's stored hooks, and `log_output`, which has no effect. */
-const HOOK_ALIASES = ['run_on_job_failure', 'continue_on_failure', 'working_directory', 'environment_vars', 'log_output'] as const;
+const HOOK_ALIASES = ['run_on_job_failure', 'continue_on_failure', 'working_directory', 'environment_vars', 'log_output', 'warning_exit_codes', 'cleanup_for'] as const;
 
 const ALIASES = [
   ['runOnJobFailure', 'run_on_job_failure'],
   ['continueOnFailure', 'continue_on_failure'],
   ['cwd', 'working_directory'],
   ['env', 'environment_vars'],
+  ['warningExitCodes', 'warning_exit_codes'],
+  ['cleanupFor', 'cleanup_for'],
 ] as const;
 
 const PRE_HOOK_RUN_ON_FAILURE = 'applies to post-hooks only: a pre-hook cannot run after the job failed';
+const PRE_HOOK_CLEANUP_FOR = 'applies to post-hooks only: a post-hook names the pre-hook it undoes';
 
 /** Every issue at once: checks that compare fields run even when another field is wrong. */
 const ALWAYS = { when: () => true } as const;
@@ -80,8 +86,15 @@ function makeHookSchema(phase: 'pre' | 'post' | 'any') {
   const runOnJobFailure =
     phase === 'pre' ? z.boolean().refine((value) => !value, { message: PRE_HOOK_RUN_ON_FAILURE }).optional() : z.boolean().optional()
   const runOnJobFailureField = runOnJobFailure.meta({ description: 'Post-hooks only: run even after a critical failure or a cancellation. Default false.' });
+  const cleanupFor = phase === 'pre' ? nameString.refine(() => false, { message: PRE_HOOK_CLEANUP_FOR }).optional() : nameString.optional();
   return z
-    .strictObject({ ...hookShape, runOnJobFailure: runOnJobFailureField, run_on_job_failure: runOnJobFailure.meta({ description: 'Alias of runOnJobFailure.' }) })
+    .strictObject({
+      ...hookShape,
+      runOnJobFailure: runOnJobFailureField,
+      run_on_job_failure: runOnJobFailure.meta({ description: 'Alias of runOnJobFailure.' }),
+      cleanupFor: cleanupFor.meta({ description: 'Post-hooks only: the name of the pre-hook this one undoes; it runs if and only if that pre-hook started, whatever the job\'s outcome.' }),
+      cleanup_for: cleanupFor.meta({ description: 'Alias of cleanupFor.' }),
+    })
     .superRefine((hook, context) => {
       if (typeof hook !== 'object' || hook === null) return;
       for (const [camel, snake] of ALIASES) {
@@ -101,6 +114,11 @@ function makeHookSchema(phase: 'pre' | 'post' | 'any') {
       cwd: hook.cwd ?? hook.working_directory ?? undefined,
       env: hook.env ?? hook.environment_vars ?? {},
       keepBackground: hook.keepBackground ?? false,
+      retries: hook.retries ?? DEFAULTS.retries,
+      retryDelay: hook.retryDelay,
+      retryDelayMax: hook.retryDelayMax,
+      warningExitCodes: hook.warningExitCodes ?? hook.warning_exit_codes ?? [],
+      cleanupFor: hook.cleanupFor ?? hook.cleanup_for ?? null,
     }));
 }
 
@@ -162,6 +180,28 @@ export interface HookConfig {
    * @default false
    */
   readonly keepBackground?: boolean | undefined;
+  /**
+   * Extra attempts after a failed one (not after a cancellation; docs/hooks.md#retries).
+   * @default 0
+   */
+  readonly retries?: number | undefined;
+  /**
+   * The wait before the second attempt (0, seconds or a duration string); it doubles for each one after, ±20 %.
+   * @default '10s'
+   */
+  readonly retryDelay?: Duration | undefined;
+  /**
+   * The longest wait between two attempts.
+   * @default '5m'
+   */
+  readonly retryDelayMax?: Duration | undefined;
+  /** Exit codes that end the hook `completed` with `warning: true` instead of failed (docs/hooks.md#warning-exit-codes). */
+  readonly warningExitCodes?: readonly number[] | undefined;
+  /**
+   * Post-hooks only: the name of the pre-hook this one undoes. It runs if and only if that pre-hook
+   * started, whatever the job's outcome (docs/hooks.md#paired-cleanup).
+   */
+  readonly cleanupFor?: string | undefined;
 }
 
 type ParsedHook = z.output<typeof hookSchema>;
@@ -214,9 +254,14 @@ const taskSchema = z.custom<Task>().superRefine((task, context) => {
   if (task.secrets !== undefined && !(Array.isArray(task.secrets) && task.secrets.every((s) => typeof s === 'string'))) {
     context.addIssue({ code: 'custom', path: ['secrets'], message: `expected an array of strings, received ${describeValue(task.secrets)}` });
   }
+  // The same outcome options as a hook's, checked by the same schemas (docs/hooks.md#retries).
+  for (const key of Object.keys(outcomeShape) as (keyof typeof outcomeShape)[]) {
+    const parsed = outcomeShape[key].safeParse(task[key]);
+    if (!parsed.success) for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', path: [key, ...issue.path], message: issue.message });
+  }
 });
 
-const LEVELS = ['success', 'warning', 'error'];
+const LEVELS = ['info', 'success', 'warning', 'error'];
 
 const notifierSchema = z.custom<Notifier>().superRefine((notifier, context) => {
   if (!isObject(notifier)) {
@@ -232,7 +277,7 @@ const notifierSchema = z.custom<Notifier>().superRefine((notifier, context) => {
   const timeoutProblem = notifier.timeout === undefined ? undefined : durationProblem(notifier.timeout);
   if (timeoutProblem !== undefined) context.addIssue({ code: 'custom', path: ['timeout'], message: timeoutProblem });
   if (notifier.on !== undefined && !(Array.isArray(notifier.on) && notifier.on.every((level) => LEVELS.includes(level)))) {
-    context.addIssue({ code: 'custom', path: ['on'], message: `expected an array of "success", "warning", "error", received ${describeValue(notifier.on)}` });
+    context.addIssue({ code: 'custom', path: ['on'], message: `expected an array of "info", "success", "warning", "error", received ${describeValue(notifier.on)}` });
   }
 });
 
@@ -288,6 +333,14 @@ const pipelineSchema = z
     // Crash-safe runs (docs/journal.md): the journal, the lock wait, the job deadline.
     journal: z.strictObject({ dir: nonEmptyString, key: nonEmptyString, keep: z.number().int().min(1).optional() }).optional().meta({ description: 'Crash-safe runs (docs/journal.md): a journal under dir, one run of key at a time; keep: finished runs kept per key (default 100). Off when absent.' }),
     lockWait: z.union([z.literal(0), durationMs]).optional().meta({ description: 'With a journal: how long a run waits for a running owner of the key before refusing (seconds or a duration string). Default 0.' }),
+    skipExitCode: z
+      .number()
+      .int()
+      .min(1)
+      .max(255, { message: 'an exit code is 1–255' })
+      .nullable()
+      .optional()
+      .meta({ description: 'A pre-hook exiting with this code asks to skip the job (status skipped, level info); null turns it off. Default 75.' }),
     maxRunTime: durationWritten.optional().meta({ description: 'The job\'s deadline (seconds or a duration string): when it passes, the job is cancelled and its cleanup runs.' }),
   })
   .superRefine((options, context) => {
@@ -296,6 +349,20 @@ const pipelineSchema = z
       if (options[camel] !== undefined && options[snake] !== undefined) {
         context.addIssue({ code: 'custom', path: [snake], message: `give either "${camel}" or "${snake}", not both` });
       }
+    }
+    // A paired cleanup names a pre-hook of this job (docs/hooks.md#paired-cleanup).
+    const pre = options.preHooks ?? options.pre_job_hooks;
+    const post = options.postHooks ?? options.post_job_hooks;
+    if (Array.isArray(pre) && Array.isArray(post)) {
+      const preNames = pre.map((hook) => hook.name);
+      const postKey = options.postHooks === undefined ? 'post_job_hooks' : 'postHooks';
+      post.forEach((hook, index) => {
+        // A hook list with other issues reaches here unparsed: check only a name that is there.
+        const target: unknown = hook.cleanupFor;
+        if (typeof target !== 'string' || preNames.includes(target)) return;
+        const known = preNames.length === 0 ? 'this job has no pre-hooks' : `the pre-hooks are ${preNames.map((name) => `"${name}"`).join(', ')}`;
+        context.addIssue({ code: 'custom', path: [postKey, index, 'cleanupFor'], message: `names no pre-hook: "${target}" (${known})` });
+      });
     }
   }, ALWAYS);
 
@@ -368,6 +435,12 @@ export interface JobPipelineOptions {
   readonly lockWait?: Duration | undefined;
   /** The job's deadline (seconds or a duration string): when it passes, the job is cancelled (docs/journal.md). */
   readonly maxRunTime?: Duration | undefined;
+  /**
+   * A pre-hook exiting with this code asks to skip the job: the job ends `skipped`, its cleanups still run
+   * (docs/hooks.md#skip-the-job). `null` turns it off.
+   * @default 75
+   */
+  readonly skipExitCode?: number | null | undefined;
 }
 
 // The hand-written types above are what users read; these lines keep them equal to the schemas.
@@ -420,6 +493,15 @@ export interface ResolvedHook {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly keepBackground: boolean;
+  /** Extra attempts after a failed one. */
+  readonly retries: number;
+  /** The wait before the second attempt, in ms (doubled for each after, ±20 %). */
+  readonly retryDelayMs: number;
+  /** The longest wait between two attempts, in ms. */
+  readonly retryDelayMaxMs: number;
+  readonly warningExitCodes: readonly number[];
+  /** Post-hooks: the pre-hook this one undoes, or `null`. */
+  readonly cleanupFor: string | null;
 }
 
 /** Resolved defaults: no field left undefined. */
@@ -454,6 +536,8 @@ export interface ResolvedPipelineOptions {
   readonly lockWaitMs: number;
   /** The job's deadline: milliseconds and the text it is named by in errors (`2h`), or `null`. */
   readonly maxRunTime: { readonly ms: number; readonly text: string } | null;
+  /** The exit code with which a pre-hook asks to skip the job, or `null` (off). */
+  readonly skipExitCode: number | null;
 }
 
 function resolveHook(hook: ParsedHook, defaults: ResolvedDefaults): ResolvedHook {
@@ -468,6 +552,11 @@ function resolveHook(hook: ParsedHook, defaults: ResolvedDefaults): ResolvedHook
     cwd: hook.cwd ?? defaults.cwd,
     env: { ...hook.env },
     keepBackground: hook.keepBackground,
+    retries: hook.retries,
+    retryDelayMs: retryDelayToMs(hook.retryDelay, DEFAULTS.retryDelayMs),
+    retryDelayMaxMs: retryDelayToMs(hook.retryDelayMax, DEFAULTS.retryDelayMaxMs),
+    warningExitCodes: [...hook.warningExitCodes],
+    cleanupFor: hook.cleanupFor,
   };
 }
 
@@ -508,6 +597,7 @@ export function resolvePipelineOptions(options: unknown): ResolvedPipelineOption
     defaults,
     journal: o.journal === undefined ? null : { dir: o.journal.dir, key: o.journal.key, keep: o.journal.keep ?? DEFAULTS.journalKeep },
     lockWaitMs: o.lockWait ?? 0,
+    skipExitCode: o.skipExitCode === undefined ? DEFAULTS.skipExitCode : o.skipExitCode,
     maxRunTime:
       o.maxRunTime === undefined
         ? null
@@ -540,6 +630,11 @@ export function parseHooks(json: string): HookConfig[] {
       ...(hook.shell === undefined ? {} : { shell: hook.shell }),
       ...(hook.cwd === undefined ? {} : { cwd: hook.cwd }),
       ...(hook.keepBackground ? { keepBackground: true } : {}),
+      ...(hook.retries === 0 ? {} : { retries: hook.retries }),
+      ...(hook.retryDelay === undefined ? {} : { retryDelay: hook.retryDelay }),
+      ...(hook.retryDelayMax === undefined ? {} : { retryDelayMax: hook.retryDelayMax }),
+      ...(hook.warningExitCodes.length === 0 ? {} : { warningExitCodes: hook.warningExitCodes }),
+      ...(hook.cleanupFor === null ? {} : { cleanupFor: hook.cleanupFor }),
     }),
   );
 }

@@ -24,6 +24,14 @@ export const DEFAULTS = {
   notifierRetries: 2,
   /** Whether a built-in notifier shows the failed tasks, their errors and last output lines (docs/notifications.md). */
   notifierDetails: true,
+  /** Extra attempts of a hook or task after a failed one (docs/hooks.md#retries). */
+  retries: 0,
+  /** The wait before the second attempt; it doubles for each one after, ±20 %. */
+  retryDelayMs: 10_000,
+  /** The longest wait between two attempts. */
+  retryDelayMaxMs: 300_000,
+  /** A pre-hook exiting with this asks to skip the job (EX_TEMPFAIL, as borgmatic; docs/hooks.md#skip-the-job). */
+  skipExitCode: 75,
   jobType: 'manual',
   envPrefix: 'JOBHOOKS_',
   jobLabel: 'Backup',
@@ -45,15 +53,15 @@ export const DEFAULTS = {
   /** NtfyNotifier: priorities as numbers, tags as emoji short codes. */
   ntfy: {
     url: 'https://ntfy.sh',
-    priority: { success: 3, warning: 4, error: 5 },
-    tags: { success: ['white_check_mark'], warning: ['warning'], error: ['rotating_light'] },
+    priority: { info: 2, success: 3, warning: 4, error: 5 },
+    tags: { info: ['information_source'], success: ['white_check_mark'], warning: ['warning'], error: ['rotating_light'] },
   },
   /** PushoverNotifier. */
   pushover: {
     baseUrl: 'https://api.pushover.net',
     // A nightly success at 3 a.m. should not buzz a phone: low priority shows it without a sound.
-    priority: { success: -1, warning: 0, error: 1 },
-    sound: { success: undefined, warning: 'intermission', error: 'siren' },
+    priority: { info: -1, success: -1, warning: 0, error: 1 },
+    sound: { info: undefined, success: undefined, warning: 'intermission', error: 'siren' },
   },
   /** TelegramNotifier. */
   telegram: { baseUrl: 'https://api.telegram.org', disableNotification: false },

@@ -13,7 +13,9 @@ export interface TaskEnvContext {
   readonly jobType: string;
   readonly jobId: string;
   readonly hook: { readonly name: string; readonly phase: 'pre' | 'post' } | undefined;
-  readonly jobStatus: 'success' | 'warning' | 'failure' | 'cancelled';
+  readonly jobStatus: 'success' | 'warning' | 'failure' | 'cancelled' | 'skipped';
+  /** The attempt this environment is for, 1-based (docs/hooks.md#retries); absent: no `<P>ATTEMPT`. */
+  readonly attempt?: number | undefined;
   readonly failedTask: { readonly name: string; readonly error: string | null } | undefined;
 }
 
@@ -58,6 +60,7 @@ export function buildTaskEnv(context: TaskEnvContext): Record<string, string> {
     env[`${p}HOOK_PHASE`] = context.hook.phase;
   }
   env[`${p}JOB_STATUS`] = context.jobStatus;
+  if (context.attempt !== undefined) env[`${p}ATTEMPT`] = String(context.attempt);
   if (context.failedTask !== undefined) {
     env[`${p}FAILED_TASK`] = context.failedTask.name;
     env[`${p}ERROR`] = context.failedTask.error ?? '';

@@ -15,6 +15,11 @@ export interface JobEvents {
   taskStart: [event: { readonly jobId: string; readonly task: TaskResult }];
   taskOutput: [event: { readonly jobId: string; readonly taskIndex: number; readonly stream: OutputStream; readonly line: string }];
   taskProgress: [event: { readonly jobId: string; readonly taskIndex: number } & TaskProgress];
+  /**
+   * A task's attempt failed and it will be tried again after `delayMs` (docs/hooks.md#retries): `attempt` is
+   * the attempt about to start (2 for the first retry), `error` why the one before failed (redacted).
+   */
+  taskRetry: [event: { readonly jobId: string; readonly taskIndex: number; readonly attempt: number; readonly delayMs: number; readonly error: string }];
   taskEnd: [event: { readonly jobId: string; readonly task: TaskResult }];
   notificationSent: [event: { readonly jobId: string; readonly notifier: string }];
   /** `error` is the whole sentence (`Notifier 'ntfy' failed: connection refused`); `reason` the part after the name. */

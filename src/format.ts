@@ -72,13 +72,19 @@ export function flowOutcome(task: TaskResult, result: FlowJob, options: FlowOpti
       const notes = [];
       if (ranOnFailure(task, result)) notes.push('Run on Failure');
       if (task.warning) notes.push('with warnings');
-      return withNotes('✅ Success', notes);
+      return withNotes('✅ Success', [...notes, ...attemptNote(task)]);
     }
     case 'failed': {
       const why = task.cancelled ? 'Cancelled' : task.timedOut ? 'Timed Out' : task.critical ? 'Critical' : 'Non-Critical';
-      return withNotes('❌ Failed', [why]);
+      return withNotes('❌ Failed', [why, ...attemptNote(task)]);
     }
   }
+}
+
+/** `attempt 3` for a task that needed retries (docs/hooks.md#retries); nothing for one attempt. */
+function attemptNote(task: TaskResult): string[] {
+  // `?? 1`: a result read from JSON written before retries existed has no `attempts`.
+  return (task.attempts ?? 1) > 1 ? [`attempt ${task.attempts}`] : [];
 }
 
 /** The closing line of a flow: `Result: ✅ Job Completed Successfully`, … */
@@ -92,6 +98,8 @@ export function flowResultLine(result: JobResult): string {
       return 'Result: 🛑 Job Cancelled';
     case 'interrupted':
       return 'Result: ❌ Job Interrupted';
+    case 'skipped':
+      return 'Result: ⏭️  Job Skipped';
     case 'failed': {
       const failure = result.failure;
       if (failure?.reason === 'critical_hook_failure') return 'Result: ❌ Job Failed - Critical Hook Error';

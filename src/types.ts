@@ -10,9 +10,10 @@ export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipp
 /**
  * How a job ended: the statuses a {@link JobResult} can have. A job still running has no status of
  * its own; its tasks' statuses say how far it got. `interrupted`: a run whose jobhooks died, as its
- * recovery reports it (docs/journal.md); a run never ends so by itself.
+ * recovery reports it (docs/journal.md); a run never ends so by itself. `skipped`: a pre-hook exited with the
+job's `skipExitCode` and nothing failed (docs/hooks.md#skip-the-job).
  */
-export type JobStatus = 'completed' | 'completed_with_warnings' | 'failed' | 'cancelled' | 'interrupted';
+export type JobStatus = 'completed' | 'completed_with_warnings' | 'failed' | 'cancelled' | 'interrupted' | 'skipped';
 
 /** Where a task sits in the job. */
 export type TaskPhase = 'pre' | 'main' | 'post' | 'notification';
@@ -80,6 +81,11 @@ export interface TaskResult {
   readonly durationMs: number | null;
   /** What the task returned as data (e.g. borg archive stats), or `null`. */
   readonly data: JsonValue | null;
+  /**
+   * How many times the task's command (or `run()`) was started: 1 without retries, up to `retries + 1`
+   * with them, 0 for a task that never ran (skipped or pending) (docs/hooks.md#retries).
+   */
+  readonly attempts: number;
 }
 
 /** Which task ended the job early, and why. */
@@ -139,8 +145,8 @@ export interface RehearsalResult {
   readonly outcome: RehearsalOutcome;
 }
 
-/** How serious a notification is: `error` covers both failed and cancelled jobs. */
-export type NotificationLevel = 'success' | 'warning' | 'error';
+/** How serious a notification is: `error` covers both failed and cancelled jobs; `info` a skipped job. */
+export type NotificationLevel = 'info' | 'success' | 'warning' | 'error';
 
 /** The one message a job sends to all its notifiers. */
 export interface NotificationMessage {
@@ -170,6 +176,8 @@ export interface NotificationDetail {
   readonly error: string | null;
   /** The last lines of the task's output (at most 10), joined with `\n`; redacted. */
   readonly output: string;
+  /** How many attempts were made (1 without retries; docs/hooks.md#retries). */
+  readonly attempts: number;
 }
 
 /** What a notifier gets besides the message. */
@@ -289,6 +297,12 @@ export interface TaskRunResult {
   readonly failureCode?: TaskFailureCode;
   /** Any JSON value, kept in `TaskResult.data`. */
   readonly data?: JsonValue;
+  /**
+   * `false`: this failure is not worth another attempt even when the task has `retries` (borg fails
+   * this way unless its lock timed out or its connection dropped: docs/borg.md).
+   * @default true
+   */
+  readonly retryable?: boolean;
 }
 
 /**
@@ -318,6 +332,23 @@ export interface Task {
   readonly timeout?: Duration | undefined;
   /** Values to redact from output, events, errors and results (a passphrase). */
   readonly secrets?: readonly string[] | undefined;
+  /**
+   * Extra attempts after a failed one (not after a cancellation); `run()` is called again (docs/hooks.md#retries).
+   * @default 0
+   */
+  readonly retries?: number | undefined;
+  /**
+   * The wait before the second attempt (seconds, a duration string, or 0); it doubles each time, ±20 %.
+   * @default '10s'
+   */
+  readonly retryDelay?: Duration | undefined;
+  /**
+   * The longest wait between attempts.
+   * @default '5m'
+   */
+  readonly retryDelayMax?: Duration | undefined;
+  /** Exit codes that end the task `completed` with `warning: true` instead of failed (docs/hooks.md#warning-exit-codes). */
+  readonly warningExitCodes?: readonly number[] | undefined;
   run(context: TaskContext): Promise<TaskRunResult>;
 }
 

@@ -462,3 +462,32 @@ export function inInputOrder(issues: readonly ConfigIssue[], input: unknown, { m
     .sort((a, b) => comparePositions(a.position, b.position) || a.order - b.order)
     .map(({ issue }) => issue);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Outcome options shared by hooks and tasks (docs/hooks.md#retries, #warning-exit-codes)
+
+/** At most this many retries: a typo of `1000` should not keep a failing job going for days. */
+export const MAX_RETRIES = 100;
+
+/** `retries`: extra attempts after a failed one. */
+export const retryCount = z.number().int().min(0).max(MAX_RETRIES, { message: `must be at most ${MAX_RETRIES}` });
+
+/** `retryDelay`, `retryDelayMax`: 0 (no wait) or a duration, kept as written. */
+export const retryDelay = durationOrZero('expected 0, seconds (a number > 0) or a duration string ("500ms", "90s", "5m", "1h")');
+
+/** A delay written as {@link retryDelay} in milliseconds (0 stays 0). */
+export function retryDelayToMs(value: Duration | undefined, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs;
+  return value === 0 ? 0 : (durationToMs(value) ?? fallbackMs);
+}
+
+/** `warningExitCodes`: exit codes (0–255) that end a task completed with a warning. */
+export const exitCodeList = z.array(z.number().int().min(1).max(255, { message: 'an exit code is 1–255' })).readonly();
+
+/** The outcome options every hook and task takes, each described for the JSON Schema. */
+export const outcomeShape = {
+  retries: retryCount.optional().meta({ description: 'Extra attempts after a failed one (not after a cancellation). Default 0.' }),
+  retryDelay: retryDelay.optional().meta({ description: 'The wait before the second attempt: 0, seconds or a duration string; it doubles for each attempt after, ±20 %. Default "10s".' }),
+  retryDelayMax: retryDelay.optional().meta({ description: 'The longest wait between two attempts. Default "5m".' }),
+  warningExitCodes: exitCodeList.optional().meta({ description: 'Exit codes that end the task completed with a warning instead of failed (as borg\'s exit 1).' }),
+};

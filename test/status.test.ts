@@ -10,7 +10,7 @@ function task(status: TaskStatus): MutableTaskResult {
     index: 2, type: 'hook', name: 'Stop Services', phase: 'pre', status, critical: false, runOnJobFailure: false,
     exitCode: null, signal: null, timedOut: false, cancelled: false, warning: false, error: null, failure: null, skipReason: null,
     output: '', outputTruncated: false, startedAt: status === 'running' ? '2026-01-01T00:00:00.000Z' : null,
-    finishedAt: null, durationMs: null, data: null,
+    finishedAt: null, durationMs: null, data: null, attempts: 0,
   };
 }
 

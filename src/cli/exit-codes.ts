@@ -36,6 +36,8 @@ export type CancelSignal = (typeof CANCEL_SIGNALS)[number];
 export function exitCodeFor(status: JobStatus, cancelledBy: CancelSignal | undefined): number {
   switch (status) {
     case 'completed':
+    case 'skipped':
+      // A pre-hook asked to skip the job: not an outage (docs/hooks.md#skip-the-job).
       return EXIT.completed;
     case 'completed_with_warnings':
       return EXIT.warnings;

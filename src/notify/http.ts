@@ -570,6 +570,7 @@ export function resolvePerLevel<T>(
   defaults: Readonly<Record<NotificationLevel, T>>,
 ): Readonly<Record<NotificationLevel, T>> {
   return {
+    info: given?.info ?? defaults.info,
     success: given?.success ?? defaults.success,
     warning: given?.warning ?? defaults.warning,
     error: given?.error ?? defaults.error,

@@ -86,6 +86,11 @@ export function buildNotification(result: JobResult): NotificationMessage {
       'failed',
     );
   }
+  if (result.status === 'skipped') {
+    // Every pre-hook after the one that asked to skip was skipped: it is the last pre-hook that ran (docs/hooks.md#skip-the-job).
+    const by = work.findLast((task) => task.phase === 'pre' && task.status === 'completed')?.name ?? 'unknown';
+    return message(`⏭️ ${label} Job Skipped`, [`${label} job for '${repo}' was skipped by hook '${by}'.`, '', counts, jobIdLine], 'info', 'skipped');
+  }
   const failed = work.filter((task) => task.status === 'failed');
   const warned = work.filter((task) => task.status === 'completed' && task.warning);
   if (failed.length > 0 || warned.length > 0) {
@@ -120,6 +125,7 @@ export function notificationDetails(tasks: readonly TaskResult[]): NotificationD
       exitCode: task.exitCode,
       error: task.error,
       output: lastLines(task.output, DETAIL_OUTPUT_LINES),
+      attempts: task.attempts,
     }));
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Duration } from '../duration.js';
-import { duration, envRecord, nameString, nonEmptySpawnString, parseOptions, spawnString, type EnvValue } from '../validation.js';
+import { duration, envRecord, nameString, nonEmptySpawnString, outcomeShape, parseOptions, spawnString, type EnvValue } from '../validation.js';
 import type { Task } from '../types.js';
 import { execSucceeded } from './outcome.js';
 
@@ -27,6 +27,23 @@ export interface CommandTaskOptions {
   readonly env?: Readonly<Record<string, EnvValue>> | undefined;
   /** Interpreter for string commands; defaults to the pipeline's `defaults.shell`. */
   readonly shell?: string | undefined;
+  /**
+   * Extra attempts after a failed one (not after a cancellation; docs/hooks.md#retries).
+   * @default 0
+   */
+  readonly retries?: number | undefined;
+  /**
+   * The wait before the second attempt (0, seconds or a duration string); it doubles for each one after, ±20 %.
+   * @default '10s'
+   */
+  readonly retryDelay?: Duration | undefined;
+  /**
+   * The longest wait between two attempts.
+   * @default '5m'
+   */
+  readonly retryDelayMax?: Duration | undefined;
+  /** Exit codes that end the task `completed` with `warning: true` instead of failed. */
+  readonly warningExitCodes?: readonly number[] | undefined;
 }
 
 // Every string here may reach spawn: the shared schema primitives reject NUL bytes (docs/hooks.md).
@@ -42,6 +59,7 @@ export const commandTaskOptionsSchema = z.strictObject({
   cwd: nonEmptySpawnString.optional().meta({ description: 'Working directory. Default: the pipeline\'s defaults.cwd.' }),
   env: envRecord.optional().meta({ description: 'Extra environment for this command; numbers and booleans become their string form.' }),
   shell: nonEmptySpawnString.optional().meta({ description: 'Interpreter for string commands. Default: the pipeline\'s defaults.shell.' }),
+  ...outcomeShape,
 });
 
 /**
@@ -55,12 +73,21 @@ export const commandTaskOptionsSchema = z.strictObject({
  * ```
  */
 export function commandTask(options: CommandTaskOptions): Task {
-  const { type = 'command', name, command, critical = true, timeout, cwd, env, shell } = parseOptions(commandTaskOptionsSchema, options, 'commandTask options');
+  const { type = 'command', name, command, critical = true, timeout, cwd, env, shell, retries, retryDelay, retryDelayMax, warningExitCodes } = parseOptions(
+    commandTaskOptionsSchema,
+    options,
+    'commandTask options',
+  );
   return {
     type,
     name,
     critical,
     timeout,
+    // The engine retries and maps warning exit codes for every task alike (docs/hooks.md#retries).
+    retries,
+    retryDelay,
+    retryDelayMax,
+    warningExitCodes,
     async run(context) {
       const result = await context.exec(command, {
         ...(cwd === undefined ? {} : { cwd }),

@@ -24,10 +24,10 @@ import type {
 } from '../types.js';
 import { runBounded } from './bounded.js';
 import { announceStart, deliverNotification, type DeliveryContext } from './notification.js';
-import { execOutcome, taskOutcome, type Outcome } from './outcome.js';
-import { planEntries, type TaskSource } from './plan.js';
+import { execOutcome, makeOutcome, taskOutcome, withWarningCodes, type Outcome } from './outcome.js';
+import { planEntries, type PlannedTask, type RetryPolicy, type TaskSource } from './plan.js';
 import { REHEARSED_CANCELLATION, rehearsedOutcome } from './rehearsal.js';
-import { decide, jobStatusOf, jobStatusSoFar } from './rules.js';
+import { decide, jobStatusOf, jobStatusSoFar, retryDelayMs } from './rules.js';
 
 /** Emits one of the pipeline's events; never throws (listeners are guarded by the pipeline). */
 export type Emit = <E extends keyof JobEvents>(event: E, ...args: JobEvents[E]) => void;
@@ -62,6 +62,7 @@ export interface RunSetup {
 
 interface TaskRecord {
   readonly result: MutableTaskResult;
+  readonly planned: PlannedTask;
   readonly source: TaskSource;
   readonly tail: OutputTail;
 }
@@ -93,6 +94,10 @@ export class JobRun {
   /** Some task so far failed or completed with a warning (kept as it happens: cheaper than a scan per task). */
   #anyFailedOrWarned = false;
   readonly #haltedPhases = new Set<TaskPhase>();
+  /** The pre-hook that asked to skip the job (docs/hooks.md#skip-the-job), or `null`. */
+  #skippedBy: string | null = null;
+  /** Pre-hooks that started: their paired cleanups run (docs/hooks.md#paired-cleanup). */
+  readonly #startedPreHooks = new Set<string>();
   #notification: NotificationMessage | null = null;
   #startedAt = new Date();
   #startedMono = 0;
@@ -154,7 +159,7 @@ export class JobRun {
       }
       await starts;
       cancelDeadline();
-      const status = jobStatusOf(this.#taskSnapshots(), this.#failure, this.#cancelled);
+      const status = jobStatusOf(this.#taskSnapshots(), this.#failure, this.#cancelled, this.#skippedBy !== null);
       await this.#journalQueue;
       const failedTask = this.#failure?.taskIndex;
       await this.#journal?.runEnd?.(status, failedTask == null ? {} : { failedTask });
@@ -174,6 +179,7 @@ export class JobRun {
     const o = this.#options;
     return planEntries(o).map(({ planned, source }, position) => ({
       source,
+      planned,
       tail: new OutputTail(o.defaults.maxOutputBytes),
       result: {
         index: indexes?.[position] ?? planned.index,
@@ -197,6 +203,7 @@ export class JobRun {
         finishedAt: null,
         durationMs: null,
         data: null,
+        attempts: 0,
       },
     }));
   }
@@ -209,7 +216,10 @@ export class JobRun {
     if (this.#cancelled && this.#failure === null) {
       this.#failure = { taskIndex: null, taskName: null, type: null, reason: 'cancelled', error: this.#cancelError ?? 'Job cancelled' };
     }
-    const decision = decide(record.result, { failure: this.#failure, cancelled: this.#cancelled, haltedPhases: this.#haltedPhases });
+    const decision = decide(
+      { phase: record.result.phase, runOnJobFailure: record.result.runOnJobFailure, cleanupFor: record.planned.cleanupFor },
+      { failure: this.#failure, cancelled: this.#cancelled, haltedPhases: this.#haltedPhases, skippedBy: this.#skippedBy, startedPreHooks: this.#startedPreHooks },
+    );
     if (!decision.run) {
       this.#move(record, 'skipped', { skipReason: decision.skipReason });
       await this.#journalEnd(record, 'skipped');
@@ -223,17 +233,23 @@ export class JobRun {
     const signal = jobHealthy && record.source.kind !== 'notification' ? this.#jobAbort.signal : new AbortController().signal;
 
     this.#move(record, 'running');
+    if (record.result.phase === 'pre') this.#startedPreHooks.add(record.result.name);
     let outcome: Outcome;
     const rehearsed = this.#rehearsed(record);
     if (rehearsed !== null) outcome = rehearsed;
     else switch (record.source.kind) {
-      case 'hook':
-        outcome = await this.#runHook(record, record.source.hook, signal);
+      case 'hook': {
+        const hook = record.source.hook;
+        outcome = await this.#attempts(record, signal, (attempt) => this.#runHook(record, hook, signal, attempt));
         break;
-      case 'task':
-        outcome = await this.#runTask(record, record.source.task, record.source.timeoutMs, signal);
+      }
+      case 'task': {
+        const { task, timeoutMs } = record.source;
+        outcome = await this.#attempts(record, signal, (attempt) => this.#runTask(record, task, timeoutMs, signal, attempt));
         break;
+      }
       case 'notification':
+        record.result.attempts = 1;
         outcome = await this.#runNotification(record);
         break;
     }
@@ -252,6 +268,40 @@ export class JobRun {
     });
     await this.#journalEnd(record, outcome.status);
     this.#afterTask(record, outcome);
+  }
+
+  /**
+   * Runs a task's attempts (docs/hooks.md#retries): a failed attempt is tried again, after a growing wait,
+   * until one succeeds or `retries` are used up; a cancellation is never retried, and cancelling the job
+   * ends the wait at once. Each attempt's outcome has the warning exit codes applied; a pre-hook exiting
+   * with the job's `skipExitCode` asks to skip the job and ends `completed`.
+   */
+  async #attempts(record: TaskRecord, signal: AbortSignal, attempt: (attempt: number) => Promise<Outcome>): Promise<Outcome> {
+    const policy: RetryPolicy = record.planned.retry;
+    const total = policy.retries + 1;
+    for (let n = 1; ; n++) {
+      if (n > 1) this.#output(record, `--- attempt ${n} of ${total} ---`, 'stdout');
+      record.result.attempts = n;
+      const raw = await attempt(n);
+      if (this.#asksToSkip(record, raw)) {
+        this.#skippedBy ??= record.result.name;
+        return { ...raw, status: 'completed', warning: false, error: null, code: null };
+      }
+      const outcome = withWarningCodes(raw, policy.warningExitCodes);
+      if (outcome.status === 'completed' || outcome.cancelled || !outcome.retryable || n >= total || signal.aborted) return outcome;
+      const delayMs = retryDelayMs(n, policy);
+      this.#emit('taskRetry', { jobId: this.#jobId, taskIndex: record.result.index, attempt: n + 1, delayMs, error: this.#redact(outcome.error ?? '') });
+      if (!(await waitUnlessAborted(delayMs, signal))) {
+        // Cancelled while the task waited to try again: it ends as a running task does when cancelled (docs/execution-flow.md#cancellation).
+        return makeOutcome({ exitCode: outcome.exitCode, signal: outcome.signal, cancelled: true, error: 'Task cancelled', code: 'cancelled' });
+      }
+    }
+  }
+
+  /** A pre-hook that exits with the job's `skipExitCode` asks to skip the job (docs/hooks.md#skip-the-job). */
+  #asksToSkip(record: TaskRecord, outcome: Outcome): boolean {
+    const code = this.#options.skipExitCode;
+    return code !== null && record.result.phase === 'pre' && outcome.status === 'failed' && outcome.code === 'exit' && outcome.exitCode === code;
   }
 
   /** Queues a journal call after those before it; resolves when it is written (the writer: at once). */
@@ -307,7 +357,7 @@ export class JobRun {
   // -------------------------------------------------------------------------------------------
   // Hooks, tasks, commands
 
-  #envFor(record: TaskRecord, extra: Readonly<Record<string, string>>, hook?: ResolvedHook): Record<string, string> {
+  #envFor(record: TaskRecord, extra: Readonly<Record<string, string>>, hook?: ResolvedHook, attempt?: number): Record<string, string> {
     const o = this.#options;
     const failure = this.#failure;
     const env = buildTaskEnv({
@@ -321,7 +371,8 @@ export class JobRun {
       jobType: o.jobType,
       jobId: this.#jobId,
       hook: hook === undefined ? undefined : { name: hook.name, phase: record.result.phase === 'pre' ? 'pre' : 'post' },
-      jobStatus: jobStatusSoFar(failure, this.#cancelled, this.#anyFailedOrWarned),
+      jobStatus: jobStatusSoFar(failure, this.#cancelled, this.#anyFailedOrWarned, this.#skippedBy !== null),
+      attempt,
       failedTask: failure?.taskName == null ? undefined : { name: failure.taskName, error: failure.error },
     });
     // A hook can tell a rehearsal from a real run and avoid destructive steps (docs/testing.md#rehearse-your-failure-path).
@@ -337,13 +388,13 @@ export class JobRun {
     }
   }
 
-  async #runHook(record: TaskRecord, hook: ResolvedHook, signal: AbortSignal): Promise<Outcome> {
+  async #runHook(record: TaskRecord, hook: ResolvedHook, signal: AbortSignal, attempt: number): Promise<Outcome> {
     const o = this.#options;
     const request: Omit<ExecRequest, 'signal'> = {
       command: hook.command,
       shell: hook.shell,
       cwd: hook.cwd,
-      env: this.#envFor(record, hook.env, hook),
+      env: this.#envFor(record, hook.env, hook, attempt),
       timeoutMs: hook.timeoutMs,
       killGraceMs: o.defaults.killGraceMs,
       maxOutputBytes: o.defaults.maxOutputBytes,
@@ -363,9 +414,9 @@ export class JobRun {
     return execOutcome(bounded, 'Hook', hook.name, hook.timeoutMs);
   }
 
-  async #runTask(record: TaskRecord, task: Task, timeoutMs: number, signal: AbortSignal): Promise<Outcome> {
+  async #runTask(record: TaskRecord, task: Task, timeoutMs: number, signal: AbortSignal, attempt: number): Promise<Outcome> {
     const o = this.#options;
-    const env = this.#envFor(record, {});
+    const env = this.#envFor(record, {}, undefined, attempt);
     const deadline = performance.now() + timeoutMs;
     const taskIndex = record.result.index;
     const bounded = await runBounded(
@@ -377,7 +428,7 @@ export class JobRun {
           taskIndex,
           output: (line, stream = 'stdout') => this.#output(record, line, stream),
           progress: (info) => this.#progress(taskIndex, info),
-          exec: (command, options = {}) => this.#exec(record, task, command, options, env, taskSignal, deadline),
+          exec: (command, options = {}) => this.#exec(record, task, command, options, env, taskSignal, deadline, attempt),
         };
         return task.run(context);
       },
@@ -394,6 +445,7 @@ export class JobRun {
     env: Readonly<Record<string, string>>,
     signal: AbortSignal,
     deadline: number,
+    attempt: number,
   ): Promise<ExecResult> {
     const d = this.#options.defaults;
     const remaining = Math.max(1, Math.round(deadline - performance.now()));
@@ -403,7 +455,7 @@ export class JobRun {
       shell: options.shell ?? d.shell,
       cwd: options.cwd ?? d.cwd,
       // Extra env sits under the context variables (SPEC §3): it cannot fake JOBHOOKS_JOB_STATUS.
-      env: options.env === undefined ? env : this.#envFor(record, options.env),
+      env: options.env === undefined ? env : this.#envFor(record, options.env, undefined, attempt),
       timeoutMs: requested === undefined ? remaining : Math.min(requested, remaining),
       killGraceMs: durationToMs(options.killGrace) ?? d.killGraceMs,
       maxOutputBytes: options.maxOutputBytes ?? d.maxOutputBytes,
@@ -433,7 +485,7 @@ export class JobRun {
 
   async #runNotification(record: TaskRecord): Promise<Outcome> {
     // The status the job ends with if delivery succeeds: what the message reports.
-    const snapshot = this.#result(jobStatusOf(this.#taskSnapshots(), this.#failure, this.#cancelled), false);
+    const snapshot = this.#result(jobStatusOf(this.#taskSnapshots(), this.#failure, this.#cancelled, this.#skippedBy !== null), false);
     const built = buildNotification(snapshot);
     const message: NotificationMessage = { ...built, title: this.#redact(built.title), body: this.#redact(built.body) };
     this.#notification = message;
@@ -451,6 +503,8 @@ export class JobRun {
     const rehearsal = this.#rehearsal;
     const source = record.source;
     if (rehearsal === null || rehearsal.index !== record.result.index || source.kind === 'notification') return null;
+    // Not retried: a rehearsed failure is the task's final one (docs/testing.md#rehearse-your-failure-path).
+    record.result.attempts = 1;
     if (rehearsal.outcome === 'cancel' && !this.#cancelled) {
       this.#cancelled = true;
       this.#cancelError ??= REHEARSED_CANCELLATION;
@@ -486,6 +540,22 @@ export class JobRun {
       rehearsal: this.#rehearsal === null ? null : { ...this.#rehearsal },
     };
   }
+}
+
+/** Waits `ms`; resolves `false` at once when `signal` aborts first (docs/hooks.md#retries). */
+function waitUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let cancelTimer = (): void => {};
+    let unsubscribe = (): void => {};
+    const done = (waited: boolean): void => {
+      cancelTimer();
+      unsubscribe();
+      resolve(waited);
+    };
+    unsubscribe = onAbort(signal, () => done(false));
+    cancelTimer = startTimer(ms, () => done(true));
+  });
 }
 
 /** `{ onSpawn }` when there is one (exactOptionalPropertyTypes: no `onSpawn: undefined`). */

@@ -17,6 +17,8 @@ export interface Outcome {
   readonly data: JsonValue | null;
   /** `run()` threw or rejected: an exception, not a reported failure. */
   readonly exception: boolean;
+  /** `false`: the task said this failure is not worth another attempt (docs/hooks.md#retries). */
+  readonly retryable: boolean;
 }
 
 /** The flags of a command's end that decide its failure code and message. */
@@ -65,6 +67,7 @@ export function makeOutcome(fields: Partial<Outcome>): Outcome {
     code: null,
     data: null,
     exception: false,
+    retryable: true,
     ...fields,
   };
 }
@@ -143,7 +146,17 @@ export function taskOutcome(bounded: BoundedOutcome<TaskRunResult>, name: string
     error: outcomeTimedOut || outcomeCancelled || exec.error === null ? describeFailure('Task', name, timeoutMs, { ...exec, error: null }) : exec.error,
     code: reportedFailureCode(run, outcomeTimedOut, outcomeCancelled),
     data,
+    retryable: run.retryable ?? true,
   });
+}
+
+/**
+ * An attempt's outcome with the task's `warningExitCodes` applied (docs/hooks.md#warning-exit-codes): a
+ * failure by one of those exit codes becomes `completed` with `warning: true`.
+ */
+export function withWarningCodes(outcome: Outcome, warningExitCodes: readonly number[]): Outcome {
+  if (outcome.status !== 'failed' || outcome.code !== 'exit' || outcome.exitCode === null || !warningExitCodes.includes(outcome.exitCode)) return outcome;
+  return { ...outcome, status: 'completed', warning: true, error: null, code: null };
 }
 
 /** The code of a failure a task reported: the engine's interruption, the task's own code, else its flags. */

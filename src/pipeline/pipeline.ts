@@ -191,11 +191,15 @@ export class JobPipeline {
     const ended = new Set(run.ended.map((entry) => entry.index));
     // The task running when it died; when it died between tasks, the next one.
     const dying = run.running.at(-1) ?? run.tasks.find((task) => !ended.has(task.index)) ?? null;
+    // A paired cleanup runs iff its pre-hook had started, runOnJobFailure or not (docs/hooks.md#paired-cleanup).
+    const started = new Set(run.tasks.filter((task) => task.phase === 'pre' && run.started.includes(task.index)).map((task) => task.name));
     const cleanups = run.tasks
-      .filter((task) => task.phase === 'post' && task.runOnJobFailure && !ended.has(task.index))
+      .filter((task) => task.phase === 'post' && !ended.has(task.index))
       .flatMap((task) => {
         const hook = o.postHooks.find((candidate) => candidate.name === task.name);
-        return hook === undefined ? [] : [{ index: task.index, hook: { ...hook, runOnJobFailure: true } }];
+        if (hook === undefined) return [];
+        const runs = hook.cleanupFor === null ? task.runOnJobFailure : started.has(hook.cleanupFor);
+        return runs ? [{ index: task.index, hook: { ...hook, runOnJobFailure: true, cleanupFor: null } }] : [];
       });
     const notificationIndex = run.tasks.find((task) => task.phase === 'notification')?.index ?? run.tasks.length;
     const error = dying === null ? `jobhooks (pid ${run.owner.pid}) died` : `jobhooks (pid ${run.owner.pid}) died during '${dying.name}'`;

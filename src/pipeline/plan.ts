@@ -1,5 +1,6 @@
 import { DEFAULTS, type ResolvedHook, type ResolvedPipelineOptions } from '../config.js';
 import { durationToMs } from '../duration.js';
+import { retryDelayToMs } from '../validation.js';
 import type { NotificationLevel, Notifier, Task, TaskPhase } from '../types.js';
 
 /** A notifier as the plan shows it: who is told, within how long, for which levels. */
@@ -30,6 +31,34 @@ export interface PlannedTask {
   readonly timeoutMs: number | null;
   /** The notification only: its notifiers, in order; empty for every other task. */
   readonly notifiers: readonly PlannedNotifier[];
+  /** Retries and warning exit codes (docs/hooks.md#retries); no retries for the notification. */
+  readonly retry: RetryPolicy;
+  /** Post-hooks: the pre-hook this one undoes (docs/hooks.md#paired-cleanup), else `null`. */
+  readonly cleanupFor: string | null;
+}
+
+/** How a task is retried, and which exit codes are warnings (docs/hooks.md#retries). */
+export interface RetryPolicy {
+  /** Extra attempts after a failed one. */
+  readonly retries: number;
+  /** The wait before the second attempt, in ms. */
+  readonly retryDelayMs: number;
+  /** The longest wait between two attempts, in ms. */
+  readonly retryDelayMaxMs: number;
+  readonly warningExitCodes: readonly number[];
+}
+
+/** One attempt, no warning codes: the notification's (its notifiers retry on their own). */
+export const NO_RETRIES: RetryPolicy = { retries: 0, retryDelayMs: 0, retryDelayMaxMs: 0, warningExitCodes: [] };
+
+/** A task's retry policy, from its own fields and the defaults. */
+export function taskRetryPolicy(task: Pick<Task, 'retries' | 'retryDelay' | 'retryDelayMax' | 'warningExitCodes'>): RetryPolicy {
+  return {
+    retries: task.retries ?? DEFAULTS.retries,
+    retryDelayMs: retryDelayToMs(task.retryDelay, DEFAULTS.retryDelayMs),
+    retryDelayMaxMs: retryDelayToMs(task.retryDelayMax, DEFAULTS.retryDelayMaxMs),
+    warningExitCodes: [...(task.warningExitCodes ?? [])],
+  };
 }
 
 /** What runs a planned task: the engine's side of a plan entry. */
@@ -70,8 +99,20 @@ export function taskLabel(task: { readonly phase: TaskPhase; readonly type: stri
 /** The plan with what runs each task: what `JobRun` executes, in order. */
 export function planEntries(options: ResolvedPipelineOptions): PlanEntry[] {
   const entries: PlanEntry[] = [];
-  const add = (fields: Omit<PlannedTask, 'index' | 'label' | 'notifiers'> & { notifiers?: readonly PlannedNotifier[] }, position: number, source: TaskSource): void => {
-    const planned: PlannedTask = { index: entries.length, ...fields, label: taskLabel(fields, position), notifiers: fields.notifiers ?? [] };
+  type Fields = Omit<PlannedTask, 'index' | 'label' | 'notifiers' | 'retry' | 'cleanupFor'> & {
+    notifiers?: readonly PlannedNotifier[];
+    retry?: RetryPolicy;
+    cleanupFor?: string | null;
+  };
+  const add = (fields: Fields, position: number, source: TaskSource): void => {
+    const planned: PlannedTask = {
+      index: entries.length,
+      ...fields,
+      label: taskLabel(fields, position),
+      notifiers: fields.notifiers ?? [],
+      retry: fields.retry ?? NO_RETRIES,
+      cleanupFor: fields.cleanupFor ?? null,
+    };
     entries.push({ planned, source });
   };
   const hook = (phase: 'pre' | 'post') => (resolved: ResolvedHook, position: number): void =>
@@ -84,6 +125,8 @@ export function planEntries(options: ResolvedPipelineOptions): PlanEntry[] {
         runOnJobFailure: phase === 'post' && resolved.runOnJobFailure,
         continueOnFailure: resolved.continueOnFailure,
         timeoutMs: resolved.timeoutMs,
+        retry: { retries: resolved.retries, retryDelayMs: resolved.retryDelayMs, retryDelayMaxMs: resolved.retryDelayMaxMs, warningExitCodes: resolved.warningExitCodes },
+        cleanupFor: phase === 'post' ? resolved.cleanupFor : null,
       },
       position + 1,
       { kind: 'hook', hook: resolved },
@@ -93,7 +136,7 @@ export function planEntries(options: ResolvedPipelineOptions): PlanEntry[] {
   for (const task of options.tasks) {
     const timeoutMs = durationToMs(task.timeout) ?? options.defaults.timeoutMs;
     add(
-      { type: task.type, name: task.name, phase: 'main', critical: task.critical ?? true, runOnJobFailure: false, continueOnFailure: false, timeoutMs },
+      { type: task.type, name: task.name, phase: 'main', critical: task.critical ?? true, runOnJobFailure: false, continueOnFailure: false, timeoutMs, retry: taskRetryPolicy(task) },
       0,
       { kind: 'task', task, timeoutMs },
     );

@@ -30,6 +30,7 @@ function task(index: number, fields: Partial<TaskResult>): TaskResult {
     finishedAt: null,
     durationMs: null,
     data: null,
+    attempts: 0,
     ...fields,
   };
 }

@@ -10,7 +10,7 @@ function task(fields: Partial<TaskResult>): TaskResult {
   return {
     index: 0, type: 'hook', name: 'Database Dump', phase: 'pre', status: 'pending', critical: true, runOnJobFailure: false,
     exitCode: null, signal: null, timedOut: false, cancelled: false, warning: false, error: null, failure: null, skipReason: null,
-    output: '', outputTruncated: false, startedAt: null, finishedAt: null, durationMs: null, data: null, ...fields,
+    output: '', outputTruncated: false, startedAt: null, finishedAt: null, durationMs: null, data: null, attempts: 0, ...fields,
   };
 }
 

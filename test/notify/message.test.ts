@@ -50,6 +50,7 @@ describe('NotificationMessage.details: which task, what error, its last lines', 
         exitCode: 1,
         error: result.tasks[0]?.error,
         output: lines.slice(5).map((line) => line.replace('hunter2', '***')).join('\n'),
+        attempts: 1,
       },
       {
         index: 2,
@@ -61,8 +62,9 @@ describe('NotificationMessage.details: which task, what error, its last lines', 
         exitCode: 1,
         error: null,
         output: 'file changed while we backed it up: /srv/db',
+        attempts: 1,
       },
-      { index: 3, name: 'Rotate logs', type: 'hook', phase: 'post', status: 'failed', warning: false, exitCode: 3, error: result.tasks[3]?.error, output: '' },
+      { index: 3, name: 'Rotate logs', type: 'hook', phase: 'post', status: 'failed', warning: false, exitCode: 3, error: result.tasks[3]?.error, output: '', attempts: 1 },
     ]);
     expect(result.tasks[0]?.error).toMatch(/exit/);
     expect(notifier.messages[0]?.details).toEqual(message?.details);
@@ -86,9 +88,9 @@ describe('NotificationMessage.details: which task, what error, its last lines', 
   it('formats as plain text lines: mark, name, kind, reason, then the output indented', () => {
     expect(
       formatDetails([
-        { index: 0, name: 'Database Dump', type: 'hook', phase: 'pre', status: 'failed', warning: false, exitCode: 1, error: "Hook 'Database Dump' exited with code 1", output: 'pg_dump: connection refused\nbye' },
-        { index: 2, name: 'Create archive', type: 'backup', phase: 'main', status: 'completed', warning: true, exitCode: 1, error: null, output: '' },
-        { index: 3, name: 'Rotate', type: 'hook', phase: 'post', status: 'failed', warning: false, exitCode: 3, error: null, output: '' },
+        { index: 0, name: 'Database Dump', type: 'hook', phase: 'pre', status: 'failed', warning: false, exitCode: 1, error: "Hook 'Database Dump' exited with code 1", output: 'pg_dump: connection refused\nbye', attempts: 1 },
+        { index: 2, name: 'Create archive', type: 'backup', phase: 'main', status: 'completed', warning: true, exitCode: 1, error: null, output: '', attempts: 1 },
+        { index: 3, name: 'Rotate', type: 'hook', phase: 'post', status: 'failed', warning: false, exitCode: 3, error: null, output: '', attempts: 1 },
       ]),
     ).toEqual([
       "❌ Database Dump (pre-hook): Hook 'Database Dump' exited with code 1",

@@ -45,7 +45,7 @@ describe('cancellation (SPEC §6)', () => {
       jobId: 'job-c',
       status: 'cancelled',
       details: [
-        { index: 1, name: 'backup', type: 'backup', phase: 'main', status: 'failed', warning: false, exitCode: null, error: 'Task cancelled', output: '' },
+        { index: 1, name: 'backup', type: 'backup', phase: 'main', status: 'failed', warning: false, exitCode: null, error: 'Task cancelled', output: '', attempts: 1 },
       ],
     });
     expect(notifier.contexts[0]?.signal.aborted).toBe(false);

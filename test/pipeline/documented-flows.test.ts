@@ -118,7 +118,7 @@ describe('the four documented flows (SPEC §1.5, §5)', () => {
       jobId: JOB_ID,
       status: 'failed',
       details: [
-        { index: 0, name: 'Database Dump', type: 'hook', phase: 'pre', status: 'failed', warning: false, exitCode: 1, error: "Hook 'Database Dump' exited with code 1", output: 'pg_dump: could not connect' },
+        { index: 0, name: 'Database Dump', type: 'hook', phase: 'pre', status: 'failed', warning: false, exitCode: 1, error: "Hook 'Database Dump' exited with code 1", output: 'pg_dump: could not connect', attempts: 1 },
       ],
     });
     expect(buildNotification(result)).toEqual(result.notification);
@@ -147,7 +147,7 @@ describe('the four documented flows (SPEC §1.5, §5)', () => {
       jobId: JOB_ID,
       status: 'failed',
       details: [
-        { index: 2, name: 'backup', type: 'backup', phase: 'main', status: 'failed', warning: false, exitCode: 2, error: "Task 'backup' exited with code 2", output: '' },
+        { index: 2, name: 'backup', type: 'backup', phase: 'main', status: 'failed', warning: false, exitCode: 2, error: "Task 'backup' exited with code 2", output: '', attempts: 1 },
       ],
     });
   });
@@ -174,7 +174,7 @@ describe('the four documented flows (SPEC §1.5, §5)', () => {
       jobId: JOB_ID,
       status: 'completed_with_warnings',
       details: [
-        { index: 1, name: 'Log Rotation', type: 'hook', phase: 'pre', status: 'failed', warning: false, exitCode: 1, error: "Hook 'Log Rotation' exited with code 1", output: '' },
+        { index: 1, name: 'Log Rotation', type: 'hook', phase: 'pre', status: 'failed', warning: false, exitCode: 1, error: "Hook 'Log Rotation' exited with code 1", output: '', attempts: 1 },
       ],
     });
   });

@@ -33,6 +33,7 @@ import {
  * ```
  */
 export const DISCORD_COLORS = {
+  info: 0x3498db,
   success: 0x2ecc71,
   warning: 0xffa500,
   error: 0xff0000,

@@ -131,6 +131,7 @@ export class NtfyNotifier extends HttpNotifier {
     this.#topic = parsed.topic;
     const priority = resolvePerLevel(parsed.priority, DEFAULTS.ntfy.priority);
     this.#priority = {
+      info: toNumber(priority.info),
       success: toNumber(priority.success),
       warning: toNumber(priority.warning),
       error: toNumber(priority.error),

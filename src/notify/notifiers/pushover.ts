@@ -124,7 +124,7 @@ export class PushoverNotifier extends HttpNotifier {
     const sound = parsed.sound;
     this.#sound =
       typeof sound === 'string'
-        ? { success: sound, warning: sound, error: sound }
+        ? { info: sound, success: sound, warning: sound, error: sound }
         : resolvePerLevel<string | undefined>(sound, DEFAULTS.pushover.sound);
     this.secrets = Object.freeze([parsed.token, parsed.user]);
   }

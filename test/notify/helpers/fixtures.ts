@@ -30,6 +30,7 @@ export function task(fields: Partial<TaskResult> & Pick<TaskResult, 'index' | 't
     finishedAt: ran && fields.status !== 'running' ? at(fields.index * 10_000 + 1500) : null,
     durationMs: ran && fields.status !== 'running' ? 1500 : null,
     data: null,
+    attempts: ran ? 1 : 0,
     ...fields,
   };
   return base;
