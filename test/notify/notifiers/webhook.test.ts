@@ -188,6 +188,7 @@ describe('WebhookNotifier', () => {
         index: 2, name: 'Create archive', type: 'backup', phase: 'main', status: 'failed', warning: false, exitCode: 2,
         error: "Task 'Create archive' exited with code 2",
         output: 'Creating archive at "/srv/borg::nas-2025-03-01"\nFailed to create/acquire the lock /srv/borg/lock.exclusive (timeout).',
+        attempts: 1,
       },
     ]);
     expect(without).toEqual({ ...withDetails, details: [] });
