@@ -120,3 +120,9 @@ export function describeBorgExitCode(code: number): BorgExitCode {
   if (code >= 128 && code <= 255) return { code, kind: 'signal', name: null, signal: SIGNAL_NAMES.get(code - 128) ?? `signal ${code - 128}` };
   return { code, kind: 'error', name, signal: null };
 }
+
+/**
+ * borg's errors worth another attempt when a task has `retries` (docs/borg.md): the repository lock was
+ * held too long, or the connection to a remote repository dropped. Any other failure is not retried.
+ */
+export const RETRYABLE_BORG_ERRORS: ReadonlySet<string> = new Set(['LockTimeout', 'LockFailed', 'LockError', 'LockErrorT', 'ConnectionClosed', 'ConnectionClosedWithHint', 'ConnectionBrokenWithHint']);

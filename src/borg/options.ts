@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../defaults.js';
 import { z } from 'zod';
 import { durationToMs, type Duration } from '../duration.js';
-import { secret, durationOrZero, duration as durationSchema, envRecord as baseEnvRecord, nameString, nonEmptySpawnString, spawnString, type EnvValue } from '../validation.js';
+import { secret, durationOrZero, duration as durationSchema, envRecord as baseEnvRecord, nameString, nonEmptySpawnString, outcomeShape, spawnString, type EnvValue } from '../validation.js';
 
 
 // Variables that carry the passphrase: given through `env` they would escape redaction.
@@ -56,6 +56,10 @@ const commonShape = {
   timeout: durationSchema.optional().meta({ description: 'Seconds or a duration string. Default 24h (borg tasks do not use defaults.timeout).' }),
   killGrace: killGraceSchema.optional().meta({ description: 'Time between SIGTERM and SIGKILL; at least 5 s, so borg can release the repository lock. Default 10s.' }),
   warningsAreErrors: z.boolean().optional().meta({ description: 'Treat borg\'s warnings (exit code 1, or 100–127 with borg ≥ 1.4) as a failure. Default false.' }),
+  // borg is retried only when its lock timed out or its connection dropped (docs/borg.md).
+  retries: outcomeShape.retries.meta({ description: 'Extra attempts after borg failed on a lock timeout or a dropped connection (other failures are not retried). Default 0.' }),
+  retryDelay: outcomeShape.retryDelay,
+  retryDelayMax: outcomeShape.retryDelayMax,
 };
 
 const positiveInt = z.number().int({ message: 'expected a whole number' }).positive({ message: 'expected a number greater than 0' });
@@ -196,6 +200,21 @@ export interface BorgCommonOptions {
   readonly name?: string | undefined;
   /** Whether a failure fails the job; defaults differ per task (create: `true`, others `false`). */
   readonly critical?: boolean | undefined;
+  /**
+   * Extra attempts after borg failed on a lock timeout or a dropped connection (docs/borg.md); other failures are not retried.
+   * @default 0
+   */
+  readonly retries?: number | undefined;
+  /**
+   * The wait before the second attempt (0, seconds or a duration string); it doubles for each one after, ±20 %.
+   * @default '10s'
+   */
+  readonly retryDelay?: Duration | undefined;
+  /**
+   * The longest wait between two attempts.
+   * @default '5m'
+   */
+  readonly retryDelayMax?: Duration | undefined;
   /**
    * Seconds or a duration string.
    * A backup of real data takes hours, not the 5 minutes a hook gets, so borg tasks do not use the
@@ -380,6 +399,9 @@ export interface ResolvedCommon {
   readonly timeout: Duration;
   readonly killGrace: Duration;
   readonly warningsAreErrors: boolean;
+  readonly retries: number | undefined;
+  readonly retryDelay: Duration | undefined;
+  readonly retryDelayMax: Duration | undefined;
 }
 
 /** The part of the options every borg task shares, with defaults applied. */
@@ -397,5 +419,8 @@ export function resolveCommon(options: z.output<typeof createSchema> | z.output<
     timeout: options.timeout ?? DEFAULTS.borg.timeout,
     killGrace: options.killGrace ?? DEFAULTS.borg.killGrace,
     warningsAreErrors: options.warningsAreErrors ?? false,
+    retries: options.retries,
+    retryDelay: options.retryDelay,
+    retryDelayMax: options.retryDelayMax,
   };
 }

@@ -1,5 +1,5 @@
 import type { JsonValue, Task, TaskContext, TaskRunResult } from '../types.js';
-import { describeBorgExitCode } from './exit-codes.js';
+import { describeBorgExitCode, RETRYABLE_BORG_ERRORS } from './exit-codes.js';
 import type { ResolvedCommon } from './options.js';
 import { BorgOutputParser } from './output.js';
 
@@ -85,6 +85,15 @@ export function buildEnv(common: ResolvedCommon, jobEnv: Readonly<Record<string,
 
 /** Runs one borg command through the pipeline's executor and turns its outcome into a task result. */
 export async function runBorg(context: TaskContext, common: ResolvedCommon, argv: readonly string[], spec: BorgRunSpec = {}): Promise<TaskRunResult> {
+  const result = await runBorgOnce(context, common, argv, spec);
+  if (result.status !== 'failed') return result;
+  // Only a lock timeout or a dropped connection is worth another attempt (docs/borg.md).
+  const data = result.data;
+  const errorId = typeof data === 'object' && data !== null && !Array.isArray(data) ? data['errorId'] : null;
+  return { ...result, retryable: typeof errorId === 'string' && RETRYABLE_BORG_ERRORS.has(errorId) };
+}
+
+async function runBorgOnce(context: TaskContext, common: ResolvedCommon, argv: readonly string[], spec: BorgRunSpec): Promise<TaskRunResult> {
   // borg reads BORG_PASSPHRASE before BORG_PASSCOMMAND, and the engine can add variables but not
   // remove them: an inherited passphrase would silently win over the passcommand the user chose.
   if (common.passcommand !== undefined && context.env['BORG_PASSPHRASE'] !== undefined) {
@@ -154,6 +163,9 @@ export function makeTask(
     name: common.name ?? defaultName,
     critical: common.critical ?? defaultCritical,
     timeout: common.timeout,
+    retries: common.retries,
+    retryDelay: common.retryDelay,
+    retryDelayMax: common.retryDelayMax,
     secrets: Object.freeze(common.passphrase === undefined ? [] : [common.passphrase]),
     run,
   });

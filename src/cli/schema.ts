@@ -51,7 +51,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** `{ "env": "NAME" }`: a secret read from the environment when the file is loaded. */
 export const envRef = z
   .strictObject({
-    env: z.string().regex(ENV_NAME, { message: 'expected an environment variable name (letters, digits, "_")' }),
+    env: z.string().regex(ENV_NAME, { message: 'expected an environment variable name (letters, digits, "_")' }).meta({ description: 'The name of the environment variable.' }),
   })
   .meta({ description: 'Read the value from this environment variable when the file is loaded; it is then redacted as a secret.' });
 
@@ -70,7 +70,7 @@ const TITLES = {
 
 /** An object schema with one more key in front (its refinements matter to parsing, not to the JSON Schema). */
 function tagged(key: string, value: string, schema: z.ZodObject, title: string) {
-  return z.strictObject({ [key]: z.literal(value), ...schema.shape }).meta({ title });
+  return z.strictObject({ [key]: z.literal(value).meta({ description: `${title}.` }), ...schema.shape }).meta({ title });
 }
 
 /** The whole file as one zod schema: what the JSON Schema describes. */
@@ -82,7 +82,8 @@ function fileSchema() {
   ]);
   const notifiers = z.union(Object.entries(NOTIFIERS).map(([kind, schema]) => tagged('type', kind, schema, TITLES.notifiers[kind as keyof typeof NOTIFIERS])));
   // A hook list may be the JSON string the documented API stores: the library parses it (docs/hooks.md).
-  const hookList = (key: 'preHooks' | 'pre_job_hooks' | 'postHooks' | 'post_job_hooks') => z.union([pipelineShape[key].unwrap(), z.string()]).optional();
+  const hookList = (key: 'preHooks' | 'pre_job_hooks' | 'postHooks' | 'post_job_hooks') =>
+    z.union([pipelineShape[key].unwrap(), z.string()]).optional().meta({ description: pipelineShape[key].description ?? '' });
   return z
     .strictObject({
       $schema: FILE_ONLY.$schema.optional(),

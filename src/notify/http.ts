@@ -536,13 +536,13 @@ const levelSchema = z.enum(ALL_NOTIFICATION_LEVELS);
  */
 export function notifierOptionsShape(defaultName: string, defaultOn: readonly NotificationLevel[] = NOTIFICATION_LEVELS) {
   return {
-    name: z.string().trim().min(1, 'must not be empty').default(defaultName),
-    timeout: duration.default(DEFAULTS.notifierTimeoutMs / 1000),
+    name: z.string().trim().min(1, 'must not be empty').default(defaultName).meta({ description: 'Shown in errors and events. Default: the type.' }),
+    timeout: duration.default(DEFAULTS.notifierTimeoutMs / 1000).meta({ description: 'How long one notification may take, retries included: seconds or a duration string. Default 30.' }),
     on: z
       .array(levelSchema)
       .min(1, 'list at least one level; leave the notifier out to turn it off')
-      .default([...defaultOn]),
-    details: z.boolean().default(DEFAULTS.notifierDetails),
+      .default([...defaultOn]).meta({ description: 'The levels this notifier is called for ("info", "success", "warning", "error"). Default: all but "info" (Healthchecks: all four).' }),
+    details: z.boolean().default(DEFAULTS.notifierDetails).meta({ description: 'Show which tasks failed, their errors and last output lines after the body. Default true.' }),
   };
 }
 
@@ -550,7 +550,7 @@ export function notifierOptionsShape(defaultName: string, defaultOn: readonly No
 export function httpNotifierOptionsShape(defaultName: string, defaultOn: readonly NotificationLevel[] = NOTIFICATION_LEVELS) {
   return {
     ...notifierOptionsShape(defaultName, defaultOn),
-    retries: z.number().int('expected a whole number').min(0).max(10).default(DEFAULTS.notifierRetries),
+    retries: z.number().int('expected a whole number').min(0).max(10).default(DEFAULTS.notifierRetries).meta({ description: 'Extra attempts after a network error, a 5xx or a 429. Default 2.' }),
   };
 }
 
@@ -570,7 +570,12 @@ function isHttpUrl(value: string): boolean {
 
 /** A per-level setting: one value for every level, or some levels (the rest keep their defaults). @internal */
 export function perLevelSchema<T extends z.ZodType>(value: T) {
-  return z.strictObject({ info: value.optional(), success: value.optional(), warning: value.optional(), error: value.optional() });
+  return z.strictObject({
+    info: value.optional().meta({ description: 'For the info level (a skipped job).' }),
+    success: value.optional().meta({ description: 'For the success level.' }),
+    warning: value.optional().meta({ description: 'For the warning level.' }),
+    error: value.optional().meta({ description: 'For the error level.' }),
+  });
 }
 
 /** Fills the levels a user left out from `defaults`. @internal */

@@ -76,3 +76,60 @@ describe('docs/cli.md against the printed JSON Schema', () => {
     expect(fileSchema.safeParse({ jobLabel: { env: 'LABEL' } }).success).toBe(false);
   });
 });
+
+// Editors show a key's description as its help: every key of every object in the file has one.
+describe('the printed JSON Schema describes every key', () => {
+  type Node = Record<string, unknown>;
+  const schema = configJsonSchema();
+  const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+  /** Every object schema with properties, by a readable path (`tasks[borg create]`, `notifiers[ntfy notifier].priority`). */
+  function objects(node: unknown, path: string, found: Map<string, Node>): Map<string, Node> {
+    if (Array.isArray(node)) {
+      for (const item of node) objects(item, path, found);
+      return found;
+    }
+    if (!isNode(node)) return found;
+    const at = typeof node.title === 'string' && path !== '' ? `${path}[${node.title}]` : path;
+    for (const [key, value] of Object.entries(node)) {
+      if (key !== 'properties') objects(value, at, found);
+    }
+    if (isNode(node.properties)) {
+      found.set(at === '' ? '(top level)' : at, node);
+      for (const [key, value] of Object.entries(node.properties)) objects(value, at === '' ? key : `${at}.${key}`, found);
+    }
+    return found;
+  }
+
+  const found = objects(schema, '', new Map());
+  const properties = [...found].flatMap(([path, node]) => Object.entries(node.properties as Node).map(([key, value]) => ({ path: path === '(top level)' ? key : `${path}.${key}`, value })));
+
+  it('finds the top level, the hooks, every task kind and notifier kind, defaults, repository and keep', () => {
+    const keys = (where: (path: string) => boolean) => [...found].filter(([path]) => where(path)).map(([, node]) => Object.keys(node.properties as Node));
+    expect(keys((path) => path === '(top level)')[0]).toContain('maxRunTime');
+    for (const kind of ['Command task', 'borg create', 'borg prune', 'borg compact', 'borg check', 'Console notifier', 'Webhook notifier', 'Healthchecks notifier', 'ntfy notifier', 'Discord notifier', 'Pushover notifier', 'Telegram notifier']) {
+      expect(keys((path) => path.endsWith(`[${kind}]`)), kind).toHaveLength(1);
+    }
+    const hooks = keys((path) => /^(preHooks|pre_job_hooks|postHooks|post_job_hooks)\b/.test(path) && !path.includes('.env') && !path.includes('.environment_vars'));
+    expect(hooks).toHaveLength(4);
+    for (const hook of hooks) expect(hook).toEqual(expect.arrayContaining(['run_on_job_failure', 'continue_on_failure', 'working_directory', 'environment_vars', 'log_output', 'keepBackground']));
+    expect(keys((path) => path === 'defaults')[0]).toEqual(['timeout', 'shell', 'cwd', 'killGrace', 'maxOutputBytes']);
+    expect(keys((path) => path === 'repository')[0]).toEqual(['id', 'name']);
+    expect(keys((path) => path.endsWith('[borg prune].keep'))[0]).toHaveLength(9);
+    expect(properties.length).toBeGreaterThan(200);
+  });
+
+  it('has a non-empty description for every property of every object', () => {
+    const missing = properties.filter(({ value }) => !isNode(value) || typeof value.description !== 'string' || value.description.trim() === '').map(({ path }) => path);
+    expect(missing, `properties without a description:\n${missing.join('\n')}`).toEqual([]);
+  });
+
+  it('carries the wording of the library schemas, defaults included', () => {
+    const description = (path: string) => { const value = properties.find((property) => property.path === path)?.value; return isNode(value) ? value.description : undefined; };
+    expect(description('inheritEnv')).toBe('false: children get only PATH, HOME, LANG, TZ from the parent. Default true.');
+    expect(description('tasks[borg create].killGrace')).toBe('Time between SIGTERM and SIGKILL; at least 5 s, so borg can release the repository lock. Default 10s.');
+    expect(description('notifiers[ntfy notifier].topic')).toBe('The topic: 1 to 64 letters, digits, "-" or "_".');
+    // A secret field keeps its description beside the { env } form.
+    expect(description('notifiers[Telegram notifier].botToken')).toBe("The bot's token from @BotFather.");
+  });
+});

@@ -199,7 +199,7 @@ describe('the config file schema follows the API it maps onto', () => {
       { type: 'string' },
       {
         type: 'object',
-        properties: { env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
+        properties: { env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'The name of the environment variable.' } },
         required: ['env'],
         additionalProperties: false,
         description: 'Read the value from this environment variable when the file is loaded; it is then redacted as a secret.',

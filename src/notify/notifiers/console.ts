@@ -29,7 +29,7 @@ export const consoleNotifierOptionsSchema = z.strictObject({
       (value) => typeof value === 'object' && value !== null && typeof (value as { write?: unknown }).write === 'function',
       { message: 'expected a writable stream (an object with a write() method)' },
     )
-    .optional(),
+    .optional().meta({ description: 'Where the title and body are written. Default: standard output.' }),
 });
 
 /**

@@ -103,15 +103,15 @@ export interface DiscordEmbedField {
 /** The options {@link DiscordNotifier} validates (the config file's `discord` entries are derived from it). */
 export const discordNotifierOptionsSchema = z.strictObject({
   ...httpNotifierOptionsShape('discord'),
-  webhookUrl: secret(httpUrlSchema()),
+  webhookUrl: secret(httpUrlSchema()).meta({ description: 'The channel webhook\'s URL: https://discord.com/api/webhooks/<id>/<token>.' }),
   username: z
     .string()
     .trim()
     .min(1, 'must not be empty')
     .max(80, 'Discord allows at most 80 characters')
     .refine((name) => !/discord|clyde/i.test(name), { message: 'Discord refuses names containing "discord" or "clyde"' })
-    .optional(),
-  avatarUrl: httpUrlSchema().optional(),
+    .optional().meta({ description: 'The name the message is posted under.' }),
+  avatarUrl: httpUrlSchema().optional().meta({ description: 'The avatar the message is posted with.' }),
 });
 
 /** Discord's limits on an embed, in characters: title, description, fields, and all of them together. */

@@ -54,13 +54,13 @@ export const healthchecksNotifierOptionsSchema = z.strictObject({
   ...httpNotifierOptionsShape('healthchecks', ALL_NOTIFICATION_LEVELS),
   url: secret(httpUrlSchema()).refine((url) => !PING_SUFFIX.test(url.pathname.replace(/\/+$/, '')), {
     message: 'give the check\'s ping URL itself, without /start, /fail, /log or an exit status',
-  }),
+  }).meta({ description: 'The check\'s ping URL, without /start or /fail.' }),
   maxBodyBytes: z
     .number()
     .int('expected a whole number')
     .min(1000)
     .max(10_000_000)
-    .default(HEALTHCHECKS_MAX_BODY_BYTES),
+    .default(HEALTHCHECKS_MAX_BODY_BYTES).meta({ description: 'The most bytes a ping body may have. Default 100000.' }),
 });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -71,11 +71,11 @@ const prioritySchema = z.union([
 /** The options {@link NtfyNotifier} validates (the config file's `ntfy` entries are derived from it). */
 export const ntfyNotifierOptionsSchema = z.strictObject({
   ...httpNotifierOptionsShape('ntfy'),
-  url: secret(httpUrlSchema()).default(new URL(DEFAULTS.ntfy.url)),
-  topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'expected 1 to 64 letters, digits, "-" or "_"'),
-  token: secretString.optional(),
-  priority: perLevelSchema(prioritySchema).optional(),
-  tags: perLevelSchema(z.array(z.string().trim().min(1, 'must not be empty').max(64))).optional(),
+  url: secret(httpUrlSchema()).default(new URL(DEFAULTS.ntfy.url)).meta({ description: 'The ntfy server. Default https://ntfy.sh.' }),
+  topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'expected 1 to 64 letters, digits, "-" or "_"').meta({ description: 'The topic: 1 to 64 letters, digits, "-" or "_".' }),
+  token: secretString.optional().meta({ description: 'An access token (tk_…).' }),
+  priority: perLevelSchema(prioritySchema).optional().meta({ description: 'The priority of each level (1–5 or min, low, default, high, max, urgent).' }),
+  tags: perLevelSchema(z.array(z.string().trim().min(1, 'must not be empty').max(64))).optional().meta({ description: 'The tags of each level.' }),
 });
 
 /**

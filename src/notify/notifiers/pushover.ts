@@ -68,17 +68,17 @@ const soundSchema = z.string().regex(/^[a-z0-9_-]{1,40}$/i, 'expected a Pushover
 /** The options {@link PushoverNotifier} validates (the config file's `pushover` entries are derived from it). */
 export const pushoverNotifierOptionsSchema = z.strictObject({
   ...httpNotifierOptionsShape('pushover'),
-  token: secret(key('application API token')),
-  user: secret(key('user or group key')),
+  token: secret(key('application API token')).meta({ description: 'Your application\'s API token.' }),
+  user: secret(key('user or group key')).meta({ description: 'The user or group key to notify.' }),
   device: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,25}(,[A-Za-z0-9_-]{1,25})*$/, 'expected device names (letters, digits, "_", "-") separated by commas')
-    .optional(),
-  sound: z.union([soundSchema, perLevelSchema(soundSchema)]).optional(),
+    .optional().meta({ description: 'Send to these devices only (names separated by commas).' }),
+  sound: z.union([soundSchema, perLevelSchema(soundSchema)]).optional().meta({ description: 'A sound for every level, or per level.' }),
   priority: perLevelSchema(
     z.literal([-2, -1, 0, 1], { error: 'expected -2, -1, 0 or 1 (emergency priority 2 is not supported)' }),
-  ).optional(),
-  baseUrl: httpUrlSchema().default(new URL(DEFAULTS.pushover.baseUrl)),
+  ).optional().meta({ description: 'The priority of each level: -2, -1, 0 or 1.' }),
+  baseUrl: httpUrlSchema().default(new URL(DEFAULTS.pushover.baseUrl)).meta({ description: 'The API\'s base URL. Default https://api.pushover.net.' }),
 });
 
 /** Pushover's limits on a title and a message, in characters. */

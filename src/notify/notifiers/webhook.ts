@@ -111,7 +111,7 @@ const SENSITIVE_HEADER = /auth|token|key|secret|password|cookie|signature|sessio
 export const webhookNotifierOptionsSchema = z
   .strictObject({
     ...httpNotifierOptionsShape('webhook'),
-    url: secret(httpUrlSchema()),
+    url: secret(httpUrlSchema()).meta({ description: 'Where to POST the message and a job summary as JSON.' }),
     headers: z
       .record(z.string(), secret(z.string()))
       .superRefine((headers, context) => {
@@ -127,8 +127,8 @@ export const webhookNotifierOptionsSchema = z
           }
         }
       })
-      .default({}),
-    token: secretString.optional(),
+      .default({}).meta({ description: 'Extra request headers.' }),
+    token: secretString.optional().meta({ description: 'Sent as Authorization: Bearer <token>.' }),
   })
   .superRefine((options, context) => {
     const hasAuthorization = Object.keys(options.headers).some((name) => name.toLowerCase() === 'authorization');
