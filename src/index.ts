@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { JobPipeline, type JobEventListener, type RunOptions } from './pipeline/pipeline.js';
+export type { RehearseOptions } from './pipeline/rehearsal.js';
 export { commandTask, type CommandTaskOptions } from './pipeline/command-task.js';
 export { SKIP_REASONS } from './pipeline/rules.js';
 export type { PlannedNotifier, PlannedTask } from './pipeline/plan.js';
@@ -62,6 +63,8 @@ export type {
   NotifierContext,
   NotifierDelivery,
   NotifierStartContext,
+  RehearsalOutcome,
+  RehearsalResult,
   Repository,
   Task,
   TaskContext,

@@ -25,9 +25,10 @@ export type FailureReason = 'critical_hook_failure' | 'critical_task_failure' | 
  * Why a task failed, as a code to branch on (docs/execution-flow.md#why-a-task-failed):
  * `exit` a non-zero exit code, `signal` killed by a signal, `timeout` ran past its timeout,
  * `cancelled` the job was cancelled, `spawn` the command could not start, `exception` a task threw
- * (or returned something invalid), `notifier` a notifier failed to deliver the message.
+ * (or returned something invalid), `notifier` a notifier failed to deliver the message, `rehearsal`
+ * the failure was injected by a rehearsal (docs/testing.md#rehearse-your-failure-path).
  */
-export type TaskFailureCode = 'exit' | 'signal' | 'timeout' | 'cancelled' | 'spawn' | 'exception' | 'notifier';
+export type TaskFailureCode = 'exit' | 'signal' | 'timeout' | 'cancelled' | 'spawn' | 'exception' | 'notifier' | 'rehearsal';
 
 /** Why a task failed: a stable code and the same words as {@link TaskResult.error}. */
 export interface TaskFailure {
@@ -125,6 +126,23 @@ export interface JobResult {
    * without it, docs/journal.md). `null` without a journal; always present in what `run()` and `recover()` resolve with.
    */
   readonly journal?: { readonly incomplete: boolean } | null;
+  /**
+   * The failure this run rehearsed (`run({ rehearse })`, docs/testing.md#rehearse-your-failure-path), or
+   * `null` for a real run. Always present in what `run()` resolves with.
+   */
+  readonly rehearsal?: RehearsalResult | null;
+}
+
+/** How a rehearsed task ends instead of running: failed, timed out, or cancelled as it would start. */
+export type RehearsalOutcome = 'fail' | 'timeout' | 'cancel';
+
+/** What a rehearsal injected, in {@link JobResult.rehearsal}. */
+export interface RehearsalResult {
+  /** The rehearsed task's name. */
+  readonly task: string;
+  /** Its 0-based index in the job. */
+  readonly index: number;
+  readonly outcome: RehearsalOutcome;
 }
 
 /** How serious a notification is: `error` covers both failed and cancelled jobs; `info` a skipped job. */

@@ -146,6 +146,18 @@ const EXPECTED: Record<string, readonly (string | RegExp)[]> = {
     '1. Pre-Hook 1 (Database Dump) → ✅ Success',
     'Result: ✅ Job Completed Successfully',
   ],
+  'rehearse-failure-path.ts': [
+    '1. Pre-Hook 1 (Stop Service) → ✅ Success',
+    '2. Backup Task → ❌ Failed (Critical)',
+    /^3\. Post-Hook 1 \(Start Service\) → ✅ Success/,
+    'Result: ❌ Job Failed - Backup Error',
+    'rehearsal: {"task":"Create archive","index":1,"outcome":"fail"}',
+    'backup error: Rehearsed failure',
+    'backup command ran: no',
+    'cleanup said: pretend: systemctl start app (job so far: failure, rehearsal: 1)',
+    'service running again: yes',
+    'notification: [Rehearsal] ❌ Backup Job Failed - Backup Error',
+  ],
   'stop-service-around-backup.ts': [
     '1. Pre-Hook 1 (Stop Web Service) → ✅ Success',
     'Result: ✅ Job Completed Successfully',

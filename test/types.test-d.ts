@@ -4,7 +4,7 @@ import type { ExecRequest, JobStatus, TaskFailureCode, TaskResult } from '../src
 describe('public types tell the truth', () => {
   it('a JobResult status is only a final one; a failure carries a code', () => {
     expectTypeOf<JobStatus>().toEqualTypeOf<'completed' | 'completed_with_warnings' | 'failed' | 'cancelled' | 'interrupted' | 'skipped'>();
-    expectTypeOf<TaskFailureCode>().toEqualTypeOf<'exit' | 'signal' | 'timeout' | 'cancelled' | 'spawn' | 'exception' | 'notifier'>();
+    expectTypeOf<TaskFailureCode>().toEqualTypeOf<'exit' | 'signal' | 'timeout' | 'cancelled' | 'spawn' | 'exception' | 'notifier' | 'rehearsal'>();
     expectTypeOf<TaskResult['failure']>().toEqualTypeOf<{ readonly code: TaskFailureCode; readonly message: string } | null>();
   });
 

@@ -12,6 +12,16 @@ export interface JournalFlags {
   readonly wait: Duration | undefined;
 }
 
+/** What `rehearse` injects (docs/cli.md, "Rehearse your failure path"). */
+export interface RehearseFlags {
+  /** A task's name, or its number as `jobhooks plan` prints it (1-based). */
+  readonly task: string;
+  /** `--fail`, `--timeout` or `--cancel-at`. */
+  readonly outcome: 'fail' | 'timeout' | 'cancel';
+  /** `--notify`: send to every notifier, not only the `console` ones. */
+  readonly notify: boolean;
+}
+
 /** What the command line asks for. */
 export type CliCommand =
   | { readonly kind: 'help' }
@@ -20,6 +30,7 @@ export type CliCommand =
   | { readonly kind: 'validate'; readonly file: string }
   | { readonly kind: 'plan'; readonly file: string }
   | ({ readonly kind: 'run'; readonly file: string; readonly mode: 'auto' | 'json' | 'quiet' } & JournalFlags)
+  | ({ readonly kind: 'rehearse'; readonly file: string; readonly mode: 'auto' | 'json'; readonly rehearsal: RehearseFlags } & JournalFlags)
   | { readonly kind: 'recover'; readonly file: string; readonly stateDir: string | undefined }
   | { readonly kind: 'history'; readonly file: string; readonly stateDir: string | undefined; readonly json: boolean; readonly limit: number | undefined }
   | { readonly kind: 'usage-error'; readonly message: string };
@@ -30,6 +41,11 @@ export const HELP = `jobhooks: run a job as pre-job hooks, main tasks, post-job 
 Usage:
   jobhooks run <config> [--json | --quiet] [--wait <duration>] [--state-dir <dir> | --no-journal]
                                              run the job
+  jobhooks rehearse <config> (--fail | --timeout | --cancel-at) <task> [--notify] [--json]
+                   [--wait <duration>] [--state-dir <dir> | --no-journal]
+                                             run the job for real, but <task> (a name, or its
+                                             number in "jobhooks plan") fails, times out, or
+                                             is cancelled as it would start: watch the cleanup
   jobhooks recover <config> [--state-dir <dir>]
                                              finish what a killed run left: its cleanup and
                                              the "Interrupted" notification; runs no task
@@ -51,6 +67,10 @@ Options:
                      /var/lib/jobhooks for root, else $XDG_STATE_HOME/jobhooks or
                      ~/.local/state/jobhooks
   --no-journal       run without the journal: no recovery, no lock, no history
+  --fail <task>      rehearse: <task> does not run and is recorded failed
+  --timeout <task>   rehearse: <task> does not run and is recorded timed out
+  --cancel-at <task> rehearse: the job is cancelled as <task> would start (as Ctrl-C)
+  --notify           rehearse: send to every notifier; without it, only console ones
   --limit <n>        history: only the newest n runs
   -h, --help         show this help
   -v, --version      show the version
@@ -58,16 +78,17 @@ Options:
 The config file is JSON (*.json) or YAML (any other name). A secret can be written
 { "env": "NAME" } to read it from the environment; it is then redacted everywhere.
 
-Exit codes: 0 completed, 1 completed with warnings, 2 failed (recover: a cleanup
-failed), 64 invalid config or usage (nothing runs), 73 the journal cannot be written
+Exit codes: 0 completed (or skipped by a pre-hook), 1 completed with warnings,
+2 failed (recover: a cleanup failed), 64 invalid config or usage (nothing runs), 73 the journal cannot be written
 (nothing runs), 75 already running (nothing runs), 129/130/131/143 cancelled by
-SIGHUP/SIGINT/SIGQUIT/SIGTERM.
+SIGHUP/SIGINT/SIGQUIT/SIGTERM. A rehearsal exits as the job would: 2 for a
+rehearsed critical failure, 130 for --cancel-at.
 The first SIGINT/SIGTERM/SIGHUP/SIGQUIT cancels: cleanup post-hooks and the notification
 still run. A second one kills everything at once. If jobhooks itself is killed (kill -9,
 a reboot), the next run or "jobhooks recover" runs the cleanup it left.
 `;
 
-const COMMANDS = ['run', 'recover', 'history', 'validate', 'plan', 'schema', 'help'] as const;
+const COMMANDS = ['run', 'rehearse', 'recover', 'history', 'validate', 'plan', 'schema', 'help'] as const;
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -78,19 +99,34 @@ const OPTIONS = {
   'state-dir': { type: 'string' },
   'no-journal': { type: 'boolean' },
   limit: { type: 'string' },
+  fail: { type: 'string' },
+  timeout: { type: 'string' },
+  'cancel-at': { type: 'string' },
+  notify: { type: 'boolean' },
 } as const;
 
 type OptionName = Exclude<keyof typeof OPTIONS, 'help' | 'version'>;
 
 /** The commands each option applies to (the first is named in the error). */
 const OPTION_COMMANDS: Readonly<Record<OptionName, readonly string[]>> = {
-  json: ['run', 'history'],
+  json: ['run', 'rehearse', 'history'],
   quiet: ['run'],
-  wait: ['run'],
-  'state-dir': ['run', 'recover', 'history'],
-  'no-journal': ['run'],
+  wait: ['run', 'rehearse'],
+  'state-dir': ['run', 'rehearse', 'recover', 'history'],
+  'no-journal': ['run', 'rehearse'],
   limit: ['history'],
+  fail: ['rehearse'],
+  timeout: ['rehearse'],
+  'cancel-at': ['rehearse'],
+  notify: ['rehearse'],
 };
+
+/** The options that name the rehearsed task, and the outcome each rehearses. */
+const REHEARSE_OUTCOMES = [
+  ['fail', 'fail'],
+  ['timeout', 'timeout'],
+  ['cancel-at', 'cancel'],
+] as const;
 
 /** ` (did you mean "--json"?)`, or nothing when no known name is close. */
 function didYouMean(name: string, known: readonly string[], prefix = ''): string {
@@ -152,14 +188,25 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   const stateDir = values['state-dir'];
   if (stateDir === '') return { kind: 'usage-error', message: '--state-dir needs a directory' };
   switch (command) {
-    case 'run': {
+    case 'run':
+    case 'rehearse': {
       if (values.json === true && values.quiet === true) return { kind: 'usage-error', message: '--json and --quiet cannot be used together' };
       const noJournal = values['no-journal'] === true;
       if (noJournal && stateDir !== undefined) return { kind: 'usage-error', message: '--state-dir and --no-journal cannot be used together' };
       if (noJournal && values.wait !== undefined) return { kind: 'usage-error', message: '--wait needs the journal: it cannot be used with --no-journal' };
       const wait = values.wait === undefined ? undefined : parseWait(values.wait);
       if (typeof wait === 'object') return wait;
-      return { kind: 'run', file, mode: values.json === true ? 'json' : values.quiet === true ? 'quiet' : 'auto', stateDir, journal: !noJournal, wait };
+      const journal = { stateDir, journal: !noJournal, wait };
+      if (command === 'run') return { kind: 'run', file, mode: values.json === true ? 'json' : values.quiet === true ? 'quiet' : 'auto', ...journal };
+      const given = REHEARSE_OUTCOMES.filter(([option]) => values[option] !== undefined);
+      const [chosen] = given;
+      if (chosen === undefined || given.length > 1) {
+        return { kind: 'usage-error', message: '"rehearse" needs exactly one of --fail <task>, --timeout <task> or --cancel-at <task>' };
+      }
+      const [option, outcome] = chosen;
+      const task = values[option] ?? '';
+      if (task.trim() === '') return { kind: 'usage-error', message: `--${option} needs a task: its name, or its number in "jobhooks plan"` };
+      return { kind: 'rehearse', file, mode: values.json === true ? 'json' : 'auto', rehearsal: { task, outcome, notify: values.notify === true }, ...journal };
     }
     case 'recover':
       return { kind: 'recover', file, stateDir };

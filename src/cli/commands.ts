@@ -3,8 +3,9 @@ import { resolvePipelineOptions } from '../config.js';
 import { formatIssueLine, type ConfigIssue } from '../errors.js';
 import { removeScriptDirsSync } from '../executor/script-file.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
-import { JobHooksError, ErrorCode } from '../errors.js';
+import { ConfigError, JobHooksError, ErrorCode } from '../errors.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
+import { resolveRehearsal, type RehearseOptions } from '../pipeline/rehearsal.js';
 import type { JobResult, TaskResult } from '../types.js';
 import { CANCEL_SIGNALS, EXIT, exitCodeFor, signalExitCode, type CancelSignal } from './exit-codes.js';
 import { buildJob, type BuildJobOptions, type BuiltJob } from './job.js';
@@ -17,7 +18,7 @@ import { notificationFailuresOf, recoveredText, subscribe, type Listeners, type 
 import { configWarnings, formatWarnings } from './warnings.js';
 import { readHistory } from '../journal/index.js';
 import { formatHistory, historyJson, localDateTime } from './history.js';
-import type { JournalFlags } from './args.js';
+import type { JournalFlags, RehearseFlags } from './args.js';
 import { journalKey, stateDirectory } from './state-dir.js';
 
 /** What a command reads and writes: the process's, or a test's. */
@@ -139,6 +140,7 @@ export async function runCommand(
   io: CliIo,
   signals: SignalHost,
   flags: JournalFlags = { stateDir: undefined, journal: true, wait: undefined },
+  rehearsal?: RehearseFlags,
 ): Promise<number> {
   const view: RunView =
     mode === 'json'
@@ -156,8 +158,10 @@ export async function runCommand(
       callback();
     },
   });
-  const built = await load(file, io, { executor, consoleStream });
-  if (typeof built === 'number') return built;
+  const loaded = await load(file, io, { executor, consoleStream });
+  if (typeof loaded === 'number') return loaded;
+  // A rehearsal pages nobody unless asked (docs/cli.md, "Rehearse your failure path").
+  const built = rehearsal === undefined || rehearsal.notify ? loaded : consoleOnly(loaded, executor);
   let job = built;
   let journalDir: string | undefined;
   if (flags.journal) {
@@ -174,6 +178,28 @@ export async function runCommand(
     job = { ...built, pipeline };
   }
   const { pipeline } = job;
+  let rehearse: RehearseOptions | undefined;
+  if (rehearsal !== undefined) {
+    const plan = pipeline.plan();
+    rehearse = { task: rehearsedTask(plan, rehearsal.task), outcome: rehearsal.outcome };
+    let name: string;
+    try {
+      // The pipeline's own check, said before the header: nothing runs.
+      name = resolveRehearsal(plan, rehearse).task;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      // The command line numbers tasks as "jobhooks plan" prints them, from 1.
+      const why =
+        typeof rehearse.task === 'number' && rehearse.task >= plan.length
+          ? `no task has number ${rehearsal.task} in "jobhooks plan" (1 to ${plan.length})`
+          : error.issues.map((issue) => issue.message).join('; ');
+      io.stderr.write(`jobhooks: cannot rehearse ${file}: ${why}\n`);
+      return EXIT.usage;
+    }
+    // The first line of the output: nobody must take what follows for a real run.
+    const header = rehearsalHeader(file, { ...rehearsal, task: name }, loaded.options.notifiers?.length ?? 0, built.options.notifiers?.length ?? 0);
+    (mode === 'json' ? io.stderr : io.stdout).write(header);
+  }
 
   const controller = new AbortController();
   // What has not finished yet, for the second signal to say what it abandons.
@@ -221,7 +247,7 @@ export async function runCommand(
   try {
     let result: JobResult;
     try {
-      result = await pipeline.run({ signal: controller.signal });
+      result = await pipeline.run({ signal: controller.signal, ...(rehearse === undefined ? {} : { rehearse }) });
     } catch (error) {
       const refused = refusal(error, file, journalDir);
       if (refused === undefined) throw error;
@@ -231,12 +257,44 @@ export async function runCommand(
     }
     // From the notification task's data: job-start ping failures are the views' to say (plain.ts).
     view.finish(result, { notificationPrinted, notificationFailures: notificationFailuresOf(result) });
-    return exitCodeFor(result.status, cancelledBy);
+    // A rehearsed cancellation exits as the Ctrl-C it rehearses (docs/cli.md).
+    return exitCodeFor(result.status, cancelledBy ?? (rehearse?.outcome === 'cancel' ? 'SIGINT' : undefined));
   } finally {
     view.close();
     untrack();
     for (const [signal, listener] of listeners) signals.off(signal, listener);
   }
+}
+
+/** The job with only its `console` notifiers: a rehearsal without `--notify`. */
+function consoleOnly(job: BuiltJob, executor: ShellExecutor): BuiltJob {
+  const notifiers = (job.options.notifiers ?? []).filter((notifier) => job.consoleNotifiers.includes(notifier.name));
+  const options = { ...job.options, notifiers };
+  return { ...job, options, pipeline: new JobPipeline({ ...options, executor }) };
+}
+
+/**
+ * The task `rehearse` names, for `run({ rehearse })`: a task's name; else a whole number is its
+ * number in `jobhooks plan` (1-based, so index + 1). The pipeline says when it names no task.
+ */
+export function rehearsedTask(plan: readonly { readonly name: string }[], text: string): string | number {
+  if (plan.some((task) => task.name === text) || !/^[1-9]\d{0,5}$/.test(text)) return text;
+  return Number(text) - 1;
+}
+
+/**
+ * The first lines of a rehearsal's output (docs/cli.md): `REHEARSAL — …`, what is injected, and where
+ * notifications go.
+ */
+export function rehearsalHeader(file: string, rehearsal: RehearseFlags, allNotifiers: number, kept: number): string {
+  const what = { fail: 'fails without running', timeout: 'times out without running', cancel: 'is cancelled as it would start (as Ctrl-C)' }[rehearsal.outcome];
+  const dropped = allNotifiers - kept;
+  const notify = rehearsal.notify
+    ? 'notifications go to every notifier (--notify), titled [Rehearsal]'
+    : dropped === 0
+      ? 'notifications go to console notifiers only'
+      : `notifications go to console notifiers only (${dropped} other${dropped === 1 ? '' : 's'} not sent; --notify sends them)`;
+  return `REHEARSAL of ${file} — not a real run: task "${rehearsal.task}" ${what}; every other task runs for real; ${notify}\n`;
 }
 
 /**

@@ -32,15 +32,20 @@ async function main(argv: readonly string[]): Promise<number> {
       return historyCommand(command.file, command, io);
     case 'recover':
       return recoverCommand(command.file, command.stateDir, io);
-    case 'run': {
-      const signals: SignalHost = {
-        on: (signal, listener) => process.on(signal, listener),
-        off: (signal, listener) => process.off(signal, listener),
-        exit: (code) => process.exit(code),
-      };
-      return runCommand(command.file, command.mode, io, signals, command);
-    }
+    case 'run':
+      return runCommand(command.file, command.mode, io, processSignals(), command);
+    case 'rehearse':
+      return runCommand(command.file, command.mode, io, processSignals(), command, command.rehearsal);
   }
+}
+
+/** The process's own signals, for `run` and `rehearse`. */
+function processSignals(): SignalHost {
+  return {
+    on: (signal, listener) => process.on(signal, listener),
+    off: (signal, listener) => process.off(signal, listener),
+    exit: (code) => process.exit(code),
+  };
 }
 
 /** Resolves once the stream has taken everything written so far. */

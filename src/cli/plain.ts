@@ -224,7 +224,7 @@ export function failedOutputText(result: JobResult): string {
 }
 
 /**
- * `--quiet`, for cron: nothing at all when the job completed, so that cron mails nothing; after
+ * `--quiet`, for cron: nothing at all when the job completed or was skipped, so that cron mails nothing; after
  * warnings, a failure or a cancellation, the flow, the message with its details, any notifier
  * that failed, and the failed tasks' output (docs/cli.md). A `console` notifier is quiet too:
  * the message is printed here, only when it says something went wrong.
@@ -253,7 +253,8 @@ export class QuietView implements RunView {
 
   finish(result: JobResult, end: RunEnd): void {
     this.close();
-    if (result.status === 'completed') return;
+    // A skipped job is not a failure (docs/cli.md): cron mails nothing for it either.
+    if (result.status === 'completed' || result.status === 'skipped') return;
     this.#out.write(summaryText(result, { ...end, notificationPrinted: false }) + failedOutputText(result));
   }
 

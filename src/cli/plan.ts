@@ -1,7 +1,7 @@
 import type { ResolvedPipelineOptions } from '../config.js';
 import { formatSeconds } from '../duration.js';
 import { buildTaskEnv, createRedactor } from '../env.js';
-import { planEntries } from '../pipeline/plan.js';
+import { planEntries, type RetryPolicy } from '../pipeline/plan.js';
 
 /**
  * The text of `jobhooks plan`: every task the job would run, in order, with what decides its fate
@@ -35,6 +35,12 @@ export function formatPlan(options: ResolvedPipelineOptions, file: string): stri
   lines.push(
     `defaults: timeout ${formatSeconds(options.defaults.timeoutMs)} · shell ${options.defaults.shell} · cwd ${options.defaults.cwd} · kill grace ${formatSeconds(options.defaults.killGraceMs)}`,
   );
+  // docs/hooks.md#skip-the-job: the exit code a pre-hook uses to skip the job.
+  lines.push(
+    options.skipExitCode === null
+      ? 'skip: off (no exit code of a pre-hook skips the job)'
+      : `skip: a pre-hook exiting ${options.skipExitCode} skips the job (status skipped, exit 0)`,
+  );
   if (Object.keys(options.env).length > 0) lines.push(`job env: ${Object.keys(options.env).join(', ')}`);
   lines.push(`${total} ${total === 1 ? 'task' : 'tasks'}, run one at a time in this order:`);
   lines.push('');
@@ -56,6 +62,7 @@ export function formatPlan(options: ResolvedPipelineOptions, file: string): stri
           `continueOnFailure: ${yesNo(planned.continueOnFailure)}`,
         ];
         lines.push(`   ${facts.join(' · ')}`);
+        lines.push(...outcomeLines(planned.retry, planned.cleanupFor));
         if (hook.shell !== options.defaults.shell) lines.push(`   shell: ${hook.shell}`);
         if (hook.cwd !== options.defaults.cwd) lines.push(`   cwd: ${hook.cwd}`);
         lines.push(...commandLines(redact(hook.command)));
@@ -66,6 +73,7 @@ export function formatPlan(options: ResolvedPipelineOptions, file: string): stri
       case 'task':
         lines.push(`${number} ${planned.label} (${planned.name})`);
         lines.push(`   phase: main · type: ${planned.type} · critical: ${yesNo(planned.critical)} · timeout: ${formatSeconds(source.timeoutMs)}`);
+        lines.push(...outcomeLines(planned.retry, null));
         lines.push(...variableLines(options, planned.index, undefined));
         break;
       case 'notification':
@@ -79,6 +87,21 @@ export function formatPlan(options: ResolvedPipelineOptions, file: string): stri
   }
   if (total === 0) lines.push('(no tasks)');
   return lines.join('\n');
+}
+
+/**
+ * `   retries: 3 (wait 10s, doubling, at most 5m) · warning exit codes: 1, 24` and
+ * `   cleanup for: Stop Service (runs if and only if it started)`; nothing for a task with neither.
+ */
+function outcomeLines(retry: RetryPolicy, cleanupFor: string | null): string[] {
+  const facts: string[] = [];
+  if (retry.retries > 0) {
+    facts.push(`retries: ${retry.retries} (wait ${formatSeconds(retry.retryDelayMs)}, doubling, at most ${formatSeconds(retry.retryDelayMaxMs)})`);
+  }
+  if (retry.warningExitCodes.length > 0) facts.push(`warning exit codes: ${retry.warningExitCodes.join(', ')}`);
+  const lines = facts.length === 0 ? [] : [`   ${facts.join(' · ')}`];
+  if (cleanupFor !== null) lines.push(`   cleanup for: ${cleanupFor} (runs if and only if it started)`);
+  return lines;
 }
 
 function yesNo(value: boolean): string {

@@ -13,8 +13,14 @@ import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext 
  * never the URL's path or query (where webhook tokens live).
  */
 
-/** Every level, in the order notifiers list them. @internal */
+/**
+ * The levels a notifier is called for when its `on` does not say: every level but `info` (a skipped
+ * job is not news; Healthchecks alone adds it, docs/notifications.md#levels). @internal
+ */
 export const NOTIFICATION_LEVELS = ['success', 'warning', 'error'] as const satisfies readonly NotificationLevel[];
+
+/** Every level, in the order notifiers list them. @internal */
+export const ALL_NOTIFICATION_LEVELS = ['info', 'success', 'warning', 'error'] as const satisfies readonly NotificationLevel[];
 
 /**
  * What went wrong with a delivery, as data: branch on this, never on the message.
@@ -480,8 +486,8 @@ export interface NotifierOptions {
    */
   readonly timeout?: Duration | undefined;
   /**
-   * The levels this notifier is called for.
-   * @default ['success', 'warning', 'error']
+   * The levels this notifier is called for; add `'info'` to hear of skipped jobs.
+   * @default ['success', 'warning', 'error'] (Healthchecks: `['info', 'success', 'warning', 'error']`)
    */
   readonly on?: readonly NotificationLevel[] | undefined;
   /**
@@ -522,25 +528,28 @@ export interface ResolvedNotifierOptions {
   readonly details?: boolean | undefined;
 }
 
-const levelSchema = z.enum(NOTIFICATION_LEVELS);
+const levelSchema = z.enum(ALL_NOTIFICATION_LEVELS);
 
-/** The zod shape of {@link NotifierOptions}, for a notifier's own strict object schema. @internal */
-export function notifierOptionsShape(defaultName: string) {
+/**
+ * The zod shape of {@link NotifierOptions}, for a notifier's own strict object schema; `defaultOn` is
+ * the notifier's default `on`. @internal
+ */
+export function notifierOptionsShape(defaultName: string, defaultOn: readonly NotificationLevel[] = NOTIFICATION_LEVELS) {
   return {
     name: z.string().trim().min(1, 'must not be empty').default(defaultName).meta({ description: 'Shown in errors and events. Default: the type.' }),
     timeout: duration.default(DEFAULTS.notifierTimeoutMs / 1000).meta({ description: 'How long one notification may take, retries included: seconds or a duration string. Default 30.' }),
     on: z
       .array(levelSchema)
       .min(1, 'list at least one level; leave the notifier out to turn it off')
-      .default([...NOTIFICATION_LEVELS]).meta({ description: 'The levels this notifier is called for. Default all three.' }),
+      .default([...defaultOn]).meta({ description: 'The levels this notifier is called for ("info", "success", "warning", "error"). Default: all but "info" (Healthchecks: all four).' }),
     details: z.boolean().default(DEFAULTS.notifierDetails).meta({ description: 'Show which tasks failed, their errors and last output lines after the body. Default true.' }),
   };
 }
 
 /** The zod shape of {@link HttpNotifierOptions}. @internal */
-export function httpNotifierOptionsShape(defaultName: string) {
+export function httpNotifierOptionsShape(defaultName: string, defaultOn: readonly NotificationLevel[] = NOTIFICATION_LEVELS) {
   return {
-    ...notifierOptionsShape(defaultName),
+    ...notifierOptionsShape(defaultName, defaultOn),
     retries: z.number().int('expected a whole number').min(0).max(10).default(DEFAULTS.notifierRetries).meta({ description: 'Extra attempts after a network error, a 5xx or a 429. Default 2.' }),
   };
 }
@@ -562,6 +571,7 @@ function isHttpUrl(value: string): boolean {
 /** A per-level setting: one value for every level, or some levels (the rest keep their defaults). @internal */
 export function perLevelSchema<T extends z.ZodType>(value: T) {
   return z.strictObject({
+    info: value.optional().meta({ description: 'For the info level (a skipped job).' }),
     success: value.optional().meta({ description: 'For the success level.' }),
     warning: value.optional().meta({ description: 'For the warning level.' }),
     error: value.optional().meta({ description: 'For the error level.' }),

@@ -4,6 +4,9 @@ import type { JobResult, JobStatus, NotificationDetail, NotificationLevel, Notif
 /** How many of a task's last output lines a notification's details carry. */
 export const DETAIL_OUTPUT_LINES = 10;
 
+/** What every title of a rehearsal's message starts with (docs/testing.md#rehearse-your-failure-path). */
+export const REHEARSAL_TITLE_PREFIX = '[Rehearsal] ';
+
 /** `backup` → `Backup`. */
 export function capitalize(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
@@ -36,8 +39,10 @@ export function buildNotification(result: JobResult): NotificationMessage {
   const failure = result.failure;
 
   const details = notificationDetails(work);
+  // A rehearsal's message must never be taken for a real outage (docs/testing.md#rehearse-your-failure-path).
+  const titlePrefix = result.rehearsal == null ? '' : REHEARSAL_TITLE_PREFIX;
   const message = (title: string, lines: string[], level: NotificationLevel, status: JobStatus): NotificationMessage => ({
-    title,
+    title: titlePrefix + title,
     body: lines.join('\n'),
     level,
     jobId: result.jobId,

@@ -18,6 +18,7 @@ import type {
   TaskContext,
   TaskExecOptions,
   TaskPhase,
+  RehearsalResult,
   TaskProgress,
   TaskResult,
 } from '../types.js';
@@ -25,6 +26,7 @@ import { runBounded } from './bounded.js';
 import { announceStart, deliverNotification, type DeliveryContext } from './notification.js';
 import { execOutcome, makeOutcome, taskOutcome, withWarningCodes, type Outcome } from './outcome.js';
 import { planEntries, type PlannedTask, type RetryPolicy, type TaskSource } from './plan.js';
+import { REHEARSED_CANCELLATION, rehearsedOutcome } from './rehearsal.js';
 import { decide, jobStatusOf, jobStatusSoFar, retryDelayMs } from './rules.js';
 
 /** Emits one of the pipeline's events; never throws (listeners are guarded by the pipeline). */
@@ -54,6 +56,8 @@ export interface RunSetup {
    * `interrupted`), and its tasks carry the dead run's indexes, in order.
    */
   readonly recovery: { readonly failure: JobFailure; readonly indexes: readonly number[] } | null;
+  /** The failure this run rehearses (docs/testing.md#rehearse-your-failure-path), resolved against the plan. */
+  readonly rehearsal?: RehearsalResult | null | undefined;
 }
 
 interface TaskRecord {
@@ -79,6 +83,7 @@ export class JobRun {
   /** Aborted when the run's signal fires; the signal of every task that runs while the job is healthy. */
   readonly #jobAbort = new AbortController();
   readonly #journal: RunJournal | null;
+  readonly #rehearsal: RehearsalResult | null;
   /** Journal calls in order: a record of a spawn lands before the task's end record. */
   #journalQueue: Promise<unknown> = Promise.resolve();
   /** The failure text of a cancellation that was not the caller's signal (`maxRunTime`). */
@@ -107,6 +112,7 @@ export class JobRun {
     this.#externalSignal = signal;
     this.#jobId = setup.jobId;
     this.#journal = setup.journal;
+    this.#rehearsal = setup.rehearsal ?? null;
     this.#failure = setup.recovery === null ? null : { ...setup.recovery.failure };
     this.#redact = createRedactor([
       ...options.secrets,
@@ -229,7 +235,9 @@ export class JobRun {
     this.#move(record, 'running');
     if (record.result.phase === 'pre') this.#startedPreHooks.add(record.result.name);
     let outcome: Outcome;
-    switch (record.source.kind) {
+    const rehearsed = this.#rehearsed(record);
+    if (rehearsed !== null) outcome = rehearsed;
+    else switch (record.source.kind) {
       case 'hook': {
         const hook = record.source.hook;
         outcome = await this.#attempts(record, signal, (attempt) => this.#runHook(record, hook, signal, attempt));
@@ -352,7 +360,7 @@ export class JobRun {
   #envFor(record: TaskRecord, extra: Readonly<Record<string, string>>, hook?: ResolvedHook, attempt?: number): Record<string, string> {
     const o = this.#options;
     const failure = this.#failure;
-    return buildTaskEnv({
+    const env = buildTaskEnv({
       prefix: o.envPrefix,
       parentEnv: this.#parentEnv,
       jobEnv: o.env,
@@ -367,6 +375,9 @@ export class JobRun {
       attempt,
       failedTask: failure?.taskName == null ? undefined : { name: failure.taskName, error: failure.error },
     });
+    // A hook can tell a rehearsal from a real run and avoid destructive steps (docs/testing.md#rehearse-your-failure-path).
+    if (this.#rehearsal !== null) env[`${o.envPrefix}REHEARSAL`] = '1';
+    return env;
   }
 
   #output(record: TaskRecord, line: string, stream: OutputStream): void {
@@ -482,6 +493,29 @@ export class JobRun {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Rehearsal (docs/testing.md#rehearse-your-failure-path)
+
+  /**
+   * The outcome of the rehearsed task, which does not run, or `null` for any other task. A rehearsed
+   * cancellation cancels the job first, as the run's signal would, so every rule of a real one follows.
+   */
+  #rehearsed(record: TaskRecord): Outcome | null {
+    const rehearsal = this.#rehearsal;
+    const source = record.source;
+    if (rehearsal === null || rehearsal.index !== record.result.index || source.kind === 'notification') return null;
+    // Not retried: a rehearsed failure is the task's final one (docs/testing.md#rehearse-your-failure-path).
+    record.result.attempts = 1;
+    if (rehearsal.outcome === 'cancel' && !this.#cancelled) {
+      this.#cancelled = true;
+      this.#cancelError ??= REHEARSED_CANCELLATION;
+      this.#jobAbort.abort(new Error(REHEARSED_CANCELLATION));
+    }
+    return source.kind === 'hook'
+      ? rehearsedOutcome(rehearsal.outcome, 'Hook', source.hook.name, source.hook.timeoutMs)
+      : rehearsedOutcome(rehearsal.outcome, 'Task', source.task.name, source.timeoutMs);
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Results
 
   #taskSnapshots(): TaskResult[] {
@@ -503,6 +537,7 @@ export class JobRun {
       failure: this.#failure === null ? null : { ...this.#failure },
       notification: this.#notification,
       journal: this.#journal === null ? null : { incomplete: this.#journal.incomplete },
+      rehearsal: this.#rehearsal === null ? null : { ...this.#rehearsal },
     };
   }
 }

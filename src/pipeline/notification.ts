@@ -2,7 +2,7 @@ import { formatSeconds } from '../duration.js';
 import type { Redactor } from '../env.js';
 import { startTimer } from '../executor/timers.js';
 import type { OutputStream } from '../executor/types.js';
-import { NotificationDeliveryError } from '../notify/http.js';
+import { NOTIFICATION_LEVELS, NotificationDeliveryError } from '../notify/http.js';
 import type { JobResult, JsonValue, NotificationMessage, Notifier, NotifierDelivery, Repository } from '../types.js';
 import type { Emit } from './job-run.js';
 import { errorText, makeOutcome, type Outcome } from './outcome.js';
@@ -59,7 +59,8 @@ export async function deliverNotification(
   const notifierContext = { ...snapshot, notification: message };
   const deliveries = await Promise.all(
     context.notifiers.map(async (notifier): Promise<NotifierDelivery & { readonly sentence?: string }> => {
-      if (notifier.on !== undefined && !notifier.on.includes(message.level)) {
+      // A notifier without `on` is not called for `info` (a skipped job), as the built-in ones (docs/notifications.md#levels).
+      if (!(notifier.on ?? NOTIFICATION_LEVELS).includes(message.level)) {
         output(`${notifier.name}: not sent (it is not set for ${message.level} messages)`, 'stdout');
         return { name: notifier.name, status: 'not_sent', attempts: 0, error: null };
       }

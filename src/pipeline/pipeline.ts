@@ -14,6 +14,7 @@ import { openJournal } from '../journal/writer.js';
 import type { JobFailure, JobResult } from '../types.js';
 import { JobRun, type Emit, type Listening, type RunJournal } from './job-run.js';
 import { planJob, type PlannedTask } from './plan.js';
+import { resolveRehearsal, type RehearseOptions } from './rehearsal.js';
 
 /** Options of one {@link JobPipeline.run}. */
 export interface RunOptions {
@@ -22,6 +23,13 @@ export interface RunOptions {
    * post-hooks with `runOnJobFailure` and the notification still run (SPEC §6).
    */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Rehearses the failure path (docs/testing.md#rehearse-your-failure-path): the named task does not
+   * run but ends as `outcome` says; every other task runs for real under the normal rules, hooks get
+   * `JOBHOOKS_REHEARSAL=1`, titles start with `[Rehearsal] `, and `result.rehearsal` says what was
+   * injected. An unknown task is a `ConfigError`, thrown before anything runs.
+   */
+  readonly rehearse?: RehearseOptions | undefined;
 }
 
 /** A listener of one of the {@link JobEvents}. */
@@ -76,7 +84,8 @@ export class JobPipeline {
 
   /**
    * Runs the job once. Resolves with the {@link JobResult} whatever the tasks did; rejects only for
-   * misuse (running the same pipeline twice at once). It may be run again after it settles.
+   * misuse (running the same pipeline twice at once, a `rehearse` naming no task). It may be run again
+   * after it settles.
    */
   async run(options: RunOptions = {}): Promise<JobResult> {
     if (this.#running) {
@@ -87,9 +96,10 @@ export class JobPipeline {
       const o = this.#options;
       const executor = o.executor ?? new ShellExecutor();
       const jobId = o.jobId ?? randomUUID();
+      const rehearsal = options.rehearse === undefined ? null : resolveRehearsal(this.plan(), options.rehearse);
       const journal = o.journal;
       if (journal === null) {
-        return await new JobRun(o, this.#emit, this.#listening, executor, options.signal, { jobId, journal: null, recovery: null }).execute();
+        return await new JobRun(o, this.#emit, this.#listening, executor, options.signal, { jobId, journal: null, recovery: null, rehearsal }).execute();
       }
       // docs/journal.md, "A run with a journal": every step before the first task may reject; nothing ran then.
       const keyDir = await prepareKeyDirectory(journal);
@@ -112,7 +122,7 @@ export class JobPipeline {
           await unlink(writer.path).catch(() => {});
           throw error instanceof JobHooksError ? error : journalError('recover dead runs in', keyDir, error);
         }
-        return await new JobRun(o, this.#emit, this.#listening, executor, options.signal, { jobId, journal: writer, recovery: null }).execute();
+        return await new JobRun(o, this.#emit, this.#listening, executor, options.signal, { jobId, journal: writer, recovery: null, rehearsal }).execute();
       } finally {
         await lock.release();
       }

@@ -26,7 +26,11 @@ describe('the command line', () => {
     expect(error(['run'])).toEqual({ kind: 'usage-error', message: '"run" needs a config file: jobhooks run <config>' });
     expect(error(['run', 'a.yaml', 'b.yaml'])).toEqual({ kind: 'usage-error', message: '"run" takes one config file, received also "b.yaml"' });
     expect(error(['run', 'a.yaml', '--json', '--quiet'])).toEqual({ kind: 'usage-error', message: '--json and --quiet cannot be used together' });
-    expect(error(['plan', 'a.yaml', '--json'])).toEqual({ kind: 'usage-error', message: '--json applies to "run" and "history"' });
+    expect(error(['plan', 'a.yaml', '--json'])).toEqual({ kind: 'usage-error', message: '--json applies to "run", "rehearse" and "history"' });
+    expect(parseCommandLine(['rehearse', 'a.yaml', '--cancel-at', '3', '--notify'])).toEqual({
+      kind: 'rehearse', file: 'a.yaml', mode: 'auto', rehearsal: { task: '3', outcome: 'cancel', notify: true }, stateDir: undefined, journal: true, wait: undefined,
+    });
+    expect(error(['rehearse', 'a.yaml', '--fail', ' '])).toEqual({ kind: 'usage-error', message: '--fail needs a task: its name, or its number in "jobhooks plan"' });
     expect(error(['schema', 'a.yaml'])).toEqual({ kind: 'usage-error', message: '"schema" takes no arguments, received "a.yaml"' });
     expect(error(['run', 'a.yaml', '--jsn'])).toEqual({ kind: 'usage-error', message: 'unknown option "--jsn" (did you mean "--json"?)' });
     expect(error(['run', 'a.yaml', '--qiuet'])).toEqual({ kind: 'usage-error', message: 'unknown option "--qiuet" (did you mean "--quiet"?)' });

@@ -30,6 +30,7 @@ describe('jobhooks plan', () => {
         'Plan for job.yaml (nothing was run)',
         'job type: scheduled · job id: a new UUID per run · repository: NAS (id 1) · env prefix: BORGITORY_ · inherit env: yes',
         'defaults: timeout 600s · shell /bin/bash · cwd /srv · kill grace 5s',
+        'skip: a pre-hook exiting 75 skips the job (status skipped, exit 0)',
         'job env: PGHOST',
         '5 tasks, run one at a time in this order:',
         '',

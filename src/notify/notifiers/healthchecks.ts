@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { JobResult, NotificationDetail, NotificationMessage, NotifierContext, NotifierStartContext } from '../../types.js';
 import {
+  ALL_NOTIFICATION_LEVELS,
   HttpNotifier,
   httpNotifierOptionsShape,
   httpUrlSchema,
@@ -49,7 +50,8 @@ const PING_SUFFIX = /\/(start|fail|log|\d{1,3})$/;
 
 /** The options {@link HealthchecksNotifier} validates (the config file's `healthchecks` entries are derived from it). */
 export const healthchecksNotifierOptionsSchema = z.strictObject({
-  ...httpNotifierOptionsShape('healthchecks'),
+  // A skipped job pings success: a missing ping would page someone (docs/notifications.md#healthchecks).
+  ...httpNotifierOptionsShape('healthchecks', ALL_NOTIFICATION_LEVELS),
   url: secret(httpUrlSchema()).refine((url) => !PING_SUFFIX.test(url.pathname.replace(/\/+$/, '')), {
     message: 'give the check\'s ping URL itself, without /start, /fail, /log or an exit status',
   }).meta({ description: 'The check\'s ping URL, without /start or /fail.' }),
@@ -66,7 +68,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * Pings a Healthchecks.io check (or a self-hosted Healthchecks): `/start` when the job starts, the
  * ping URL itself on success **and on warnings** (the job ran and its backups exist; the body says
- * what went wrong), `/fail` on failure or cancellation.
+ * what went wrong) **and on a skipped job** (level `info`, in its default `on`: a skip is not an
+ * outage), `/fail` on failure or cancellation.
  *
  * The body is the message (title, blank line, body) followed (unless `details: false`) by each task
  * of the message's details — every task that failed or completed with warnings — with its error and
@@ -118,7 +121,7 @@ export class HealthchecksNotifier extends HttpNotifier {
   }
 
   /**
-   * Sends the success ping (success and warning) or the `/fail` ping (error), once the run's `/start`
+   * Sends the success ping (info, success and warning) or the `/fail` ping (error), once the run's `/start`
    * ping, if one is still on its way (a retry after a 5xx), has finished: a start that reached
    * Healthchecks after the end would show the job as running.
    */

@@ -126,7 +126,8 @@ export class TelegramNotifier extends HttpNotifier {
       chat_id: this.#chatId,
       text: telegramText(message, this.details),
       parse_mode: 'HTML',
-      disable_notification: this.#disableNotification,
+      // A skipped job (level info) is news for nobody's phone: it arrives silently (docs/notifications.md#levels).
+      disable_notification: this.#disableNotification || message.level === 'info',
     };
     const response = await this.send(
       { url: this.#url, headers: { 'content-type': 'application/json', 'user-agent': 'jobhooks' }, body: JSON.stringify(body) },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type {
   JobResult,
   JobStatus,
+  RehearsalResult,
   NotificationMessage,
   NotifierContext,
   Repository,
@@ -54,6 +55,11 @@ export interface WebhookJobSummary {
   /** From the job's start to this notification. */
   readonly durationMs: number;
   readonly tasks: readonly WebhookTaskSummary[];
+  /**
+   * What a rehearsal injected (docs/testing.md#rehearse-your-failure-path), or `null` for a real run:
+   * a receiver can tell a rehearsal from an outage without reading the title.
+   */
+  readonly rehearsal: RehearsalResult | null;
 }
 
 /**
@@ -213,6 +219,7 @@ export function webhookPayload(message: NotificationMessage, result: JobResult, 
         durationMs: task.durationMs,
         error: task.error,
       })),
+      rehearsal: result.rehearsal == null ? null : { ...result.rehearsal },
     },
   };
 }

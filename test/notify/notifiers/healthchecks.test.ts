@@ -143,7 +143,7 @@ describe('HealthchecksNotifier', () => {
 
   test('options: secrets, defaults, and a ping URL given with /fail', () => {
     const notifier = new HealthchecksNotifier({ url: `https://hc-ping.com/${CHECK}` });
-    expect([notifier.name, notifier.timeout, notifier.on]).toEqual(['healthchecks', 30, ['success', 'warning', 'error']]);
+    expect([notifier.name, notifier.timeout, notifier.on]).toEqual(['healthchecks', 30, ['info', 'success', 'warning', 'error']]);
     expect(notifier.secrets).toEqual([`https://hc-ping.com/${CHECK}`, CHECK]);
     expect(() => new HealthchecksNotifier({ url: `https://hc-ping.com/${CHECK}/fail`, maxBodyBytes: 10 })).toThrowErrorMatchingInlineSnapshot(`
       [ConfigError: Invalid HealthchecksNotifier options (2 problems):

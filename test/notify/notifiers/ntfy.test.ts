@@ -87,12 +87,12 @@ describe('NtfyNotifier', () => {
     const notifier = new NtfyNotifier({ topic: 'a' });
     expect([notifier.name, notifier.timeout, notifier.on, notifier.secrets]).toEqual(['ntfy', 30, ['success', 'warning', 'error'], []]);
     expect(() =>
-      new NtfyNotifier({ topic: 'my topic!', priority: { error: 9 as 5, info: 1 } as never, tags: { success: [''] } }),
+      new NtfyNotifier({ topic: 'my topic!', priority: { error: 9 as 5, debug: 1 } as never, tags: { success: [''] } }),
     ).toThrowErrorMatchingInlineSnapshot(`
       [ConfigError: Invalid NtfyNotifier options (4 problems):
         - topic: expected 1 to 64 letters, digits, "-" or "_"
         - priority.error: expected 1 to 5, or "min", "low", "default", "high", "max" or "urgent", received number 9
-        - priority.info: unknown option "info"
+        - priority.debug: unknown option "debug"
         - tags.success[0]: must not be empty]
     `);
   });

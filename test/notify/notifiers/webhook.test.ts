@@ -58,6 +58,7 @@ describe('WebhookNotifier', () => {
           ['Health Check', 'hook', 'completed', 0, 1500, null],
           ['Notification', 'notification', 'running', null, null, null],
         ]),
+        rehearsal: null,
       },
     });
   });
@@ -105,6 +106,14 @@ describe('WebhookNotifier', () => {
     expect(payload.job.repository).toBeNull();
     expect(payload.job.durationMs).toBe(1234);
     expect(server.requests[0]?.path).toBe('/');
+  });
+
+  test('a rehearsal says so in job.rehearsal, so a receiver can tell it from an outage', async () => {
+    const { message, result } = scenario('backupFailure');
+    const rehearsed = { ...result, rehearsal: { task: 'Create archive', index: 2, outcome: 'fail' as const } };
+    await new WebhookNotifier({ url: server.url }).notify(message, { result: rehearsed, signal: AbortSignal.timeout(5000) });
+    const payload = JSON.parse(server.requests[0]?.body ?? '') as WebhookPayload;
+    expect(payload.job.rehearsal).toEqual({ task: 'Create archive', index: 2, outcome: 'fail' });
   });
 
   test('user:password in the URL is sent as Basic authentication, not in the URL', async () => {
@@ -156,7 +165,7 @@ describe('WebhookNotifier', () => {
         - headers.Bad Header: not a valid HTTP header (names are tokens; values are one line of Latin-1 text)
         - retries: Too small: expected number to be >=0
         - timeout: expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received number 0
-        - on[0]: Invalid option: expected one of "success"|"warning"|"error"
+        - on[0]: Invalid option: expected one of "info"|"success"|"warning"|"error"
         - tokn: unknown option "tokn" (did you mean "token"?)]
     `);
   });
@@ -179,6 +188,7 @@ describe('WebhookNotifier', () => {
         index: 2, name: 'Create archive', type: 'backup', phase: 'main', status: 'failed', warning: false, exitCode: 2,
         error: "Task 'Create archive' exited with code 2",
         output: 'Creating archive at "/srv/borg::nas-2025-03-01"\nFailed to create/acquire the lock /srv/borg/lock.exclusive (timeout).',
+        attempts: 1,
       },
     ]);
     expect(without).toEqual({ ...withDetails, details: [] });

@@ -1,0 +1,158 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobResult, WebhookPayload } from '../../src/index.js';
+import { startServer, type TestServer } from '../notify/helpers/server.js';
+import { runCli, tempDir, untimed } from './helpers.js';
+
+// The built binary, a real webhook server, real shell hooks: `jobhooks rehearse` as users run it
+// (docs/cli.md, "Rehearse your failure path").
+
+let dir: ReturnType<typeof tempDir>;
+let server: TestServer;
+beforeEach(async () => {
+  dir = tempDir();
+  server = await startServer();
+});
+afterEach(async () => {
+  dir.remove();
+  await server.close();
+});
+
+/** Stop Service → Create archive (drops a marker) → Start Service (cleanup); a console and a webhook notifier. */
+function config(): string {
+  const marker = join(dir.path, 'backup-ran');
+  const log = join(dir.path, 'log');
+  return dir.write(
+    'job.json',
+    JSON.stringify({
+      jobId: 'job-r',
+      repository: { name: 'NAS' },
+      preHooks: [{ name: 'Stop Service', command: `echo "stop rehearsal=$JOBHOOKS_REHEARSAL" >> '${log}'` }],
+      tasks: [{ type: 'backup', name: 'Create archive', command: `touch '${marker}'` }],
+      postHooks: [{ name: 'Start Service', command: `echo "start rehearsal=$JOBHOOKS_REHEARSAL" >> '${log}'`, runOnJobFailure: true }],
+      notifiers: [{ type: 'console' }, { type: 'webhook', url: `${server.url}/hook` }],
+    }),
+  );
+}
+
+const backupRan = (): boolean => existsSync(join(dir.path, 'backup-ran'));
+const hookLog = (): string[] => readFileSync(join(dir.path, 'log'), 'utf8').trim().split('\n');
+
+const HEADER_FAIL =
+  'REHEARSAL of job.json — not a real run: task "Create archive" fails without running; every other task runs for real; ' +
+  'notifications go to console notifiers only (1 other not sent; --notify sends them)';
+
+describe('jobhooks rehearse', () => {
+  it('--fail: the header comes first, the task never runs, the cleanup runs, only console notifiers hear of it, exit 2', async () => {
+    config();
+    const run = await runCli(['rehearse', 'job.json', '--fail', 'Create archive'], { cwd: dir.path });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(2);
+    expect(run.stdout.split('\n')[0]).toBe(HEADER_FAIL);
+    expect(backupRan()).toBe(false);
+    expect(hookLog()).toEqual(['stop rehearsal=1', 'start rehearsal=1']);
+    expect(server.requests).toEqual([]);
+    expect(untimed(run.stdout)).toContain(
+      [
+        '[Create archive] started',
+        '[Create archive] failed: Rehearsed failure',
+        '[Start Service] started',
+        '[Start Service] completed',
+        '[Notification] started',
+        '[Rehearsal] ❌ Backup Job Failed - Backup Error',
+        '',
+        "Backup job for 'NAS' failed during backup process.",
+        '',
+        'Tasks Completed: 3, Skipped: 0, Total: 4',
+        'Job ID: job-r',
+        '',
+        '❌ Create archive (backup): Rehearsed failure',
+        '[Notification] console: sent',
+        '[Notification] completed',
+        '',
+        '1. Pre-Hook 1 (Stop Service) → ✅ Success',
+        '2. Backup Task → ❌ Failed (Critical)',
+        '3. Post-Hook 1 (Start Service) → ✅ Success (Run on Failure)',
+        '4. Notification → ✅ Success',
+        '',
+        'Result: ❌ Job Failed - Backup Error',
+      ].join('\n'),
+    );
+  });
+
+  it('--notify: the webhook receives the message, its title starting [Rehearsal]', async () => {
+    config();
+    const run = await runCli(['rehearse', 'job.json', '--fail', 'Create archive', '--notify'], { cwd: dir.path });
+    expect(run.code).toBe(2);
+    expect(run.stdout.split('\n')[0]).toBe(
+      'REHEARSAL of job.json — not a real run: task "Create archive" fails without running; every other task runs for real; ' +
+        'notifications go to every notifier (--notify), titled [Rehearsal]',
+    );
+    expect(server.requests).toHaveLength(1);
+    const payload = JSON.parse(server.requests[0]?.body ?? '{}') as WebhookPayload;
+    expect([payload.message.title, payload.message.status, payload.message.level, payload.job.rehearsal]).toEqual(['[Rehearsal] ❌ Backup Job Failed - Backup Error', 'failed', 'error', { task: 'Create archive', index: 1, outcome: 'fail' }]);
+    expect(backupRan()).toBe(false);
+  });
+
+  it('--cancel-at by its number in "jobhooks plan": the job is cancelled as the task would start, cleanup runs, exit 130', async () => {
+    config();
+    const run = await runCli(['rehearse', 'job.json', '--cancel-at', '2'], { cwd: dir.path });
+    expect(run.code).toBe(130);
+    expect(run.stdout.split('\n')[0]).toBe(
+      'REHEARSAL of job.json — not a real run: task "Create archive" is cancelled as it would start (as Ctrl-C); every other task runs for real; ' +
+        'notifications go to console notifiers only (1 other not sent; --notify sends them)',
+    );
+    expect(backupRan()).toBe(false);
+    expect(hookLog()).toEqual(['stop rehearsal=1', 'start rehearsal=1']);
+    expect(untimed(run.stdout)).toContain('[Create archive] failed: Task cancelled');
+    expect(untimed(run.stdout)).toContain('[Rehearsal] 🛑 Backup Job Cancelled');
+    expect(untimed(run.stdout)).toContain('Result: 🛑 Job Cancelled');
+  });
+
+  it('--timeout with --json: stdout is the JobResult with its rehearsal; the header goes to stderr', async () => {
+    config();
+    const run = await runCli(['rehearse', 'job.json', '--timeout', 'Stop Service', '--json'], { cwd: dir.path });
+    // A non-critical pre-hook's timeout: the job completes with warnings, and the backup runs for real.
+    expect(run.code).toBe(1);
+    expect(run.stderr.split('\n')[0]).toBe(
+      'REHEARSAL of job.json — not a real run: task "Stop Service" times out without running; every other task runs for real; ' +
+        'notifications go to console notifiers only (1 other not sent; --notify sends them)',
+    );
+    const result = JSON.parse(run.stdout) as JobResult;
+    expect(result.rehearsal).toEqual({ task: 'Stop Service', index: 0, outcome: 'timeout' });
+    expect(result.tasks[0]).toMatchObject({ status: 'failed', timedOut: true, error: "Hook 'Stop Service' timed out after 300s" });
+    expect(result.notification?.title).toBe('[Rehearsal] ⚠️ Backup Job Completed with Warnings');
+    expect(backupRan()).toBe(true);
+    expect(hookLog()).toEqual(['start rehearsal=1']);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('an unknown task exits 64 before anything runs and says which tasks there are', async () => {
+    config();
+    const named = await runCli(['rehearse', 'job.json', '--fail', 'Create archve'], { cwd: dir.path });
+    expect([named.code, named.stdout, named.stderr]).toEqual([
+      64,
+      '',
+      'jobhooks: cannot rehearse job.json: no task is named "Create archve"; the tasks are "Stop Service", "Create archive", "Start Service"\n',
+    ]);
+    const numbered = await runCli(['rehearse', 'job.json', '--fail', '9'], { cwd: dir.path });
+    expect([numbered.code, numbered.stderr]).toEqual([64, 'jobhooks: cannot rehearse job.json: no task has number 9 in "jobhooks plan" (1 to 4)\n']);
+    expect(existsSync(join(dir.path, 'log'))).toBe(false);
+    expect(backupRan()).toBe(false);
+  });
+
+  it('usage: exactly one outcome, and rehearse-only options only on rehearse', async () => {
+    config();
+    const none = await runCli(['rehearse', 'job.json'], { cwd: dir.path });
+    expect([none.code, none.stderr]).toEqual([
+      64,
+      'jobhooks: "rehearse" needs exactly one of --fail <task>, --timeout <task> or --cancel-at <task>\nRun "jobhooks --help" for usage.\n',
+    ]);
+    const two = await runCli(['rehearse', 'job.json', '--fail', 'Stop Service', '--timeout', 'Stop Service'], { cwd: dir.path });
+    expect(two.code).toBe(64);
+    const onRun = await runCli(['run', 'job.json', '--notify'], { cwd: dir.path });
+    expect([onRun.code, onRun.stderr]).toEqual([64, 'jobhooks: --notify applies to "rehearse" only\nRun "jobhooks --help" for usage.\n']);
+    expect(existsSync(join(dir.path, 'log'))).toBe(false);
+  });
+});
