@@ -5,6 +5,7 @@ const entry = {
   index: 'src/index.ts',
   testing: 'src/testing.ts',
   borg: 'src/borg/index.ts',
+  prometheus: 'src/prometheus/index.ts',
 };
 
 export default defineConfig([
