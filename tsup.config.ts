@@ -6,6 +6,7 @@ const entry = {
   testing: 'src/testing.ts',
   borg: 'src/borg/index.ts',
   prometheus: 'src/prometheus/index.ts',
+  otel: 'src/otel/index.ts',
 };
 
 export default defineConfig([

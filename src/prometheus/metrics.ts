@@ -1,5 +1,6 @@
 import type { JobResult, JobStatus, JsonValue, TaskResult, TaskStatus } from '../types.js';
 import type { MetricFamily, Sample } from './exposition.js';
+import { taskAttempts } from '../task-attempts.js';
 
 /*
  * A JobResult as Prometheus gauges (docs/observability.md#the-metrics). Base units (seconds, bytes),
@@ -84,7 +85,7 @@ export function jobMetrics(result: JobResult, options: JobMetricsOptions): Metri
       'How each task of the last run ended: 1 for its status, 0 for the others.',
       tasks.flatMap((entry) => TASK_STATUSES.map((status) => ({ labels: { ...taskLabels(entry), status }, value: status === entry.task.status ? 1 : 0 }))),
     ),
-    gauge('jobhooks_task_attempts', 'How many times each task of the last run was attempted (0 when skipped).', tasks.map((entry) => ({ labels: taskLabels(entry), value: attemptsOf(entry.task) }))),
+    gauge('jobhooks_task_attempts', 'How many times each task of the last run was attempted (0 when skipped).', tasks.map((entry) => ({ labels: taskLabels(entry), value: taskAttempts(entry.task) }))),
     gauge('jobhooks_borg_archive_original_size_bytes', 'Size of the files in the last archive.', archives.map(({ labels, stats }) => ({ labels, value: stats.original }))),
     gauge('jobhooks_borg_archive_compressed_size_bytes', 'Size of the last archive once compressed.', archives.map(({ labels, stats }) => ({ labels, value: stats.compressed }))),
     gauge('jobhooks_borg_archive_deduplicated_size_bytes', 'What the last archive added to the repository, compressed and deduplicated.', archives.map(({ labels, stats }) => ({ labels, value: stats.deduplicated }))),
@@ -115,12 +116,6 @@ function labelledTasks(tasks: readonly TaskResult[]): { task: TaskResult; label:
   });
 }
 
-/** `TaskResult.attempts` when the engine reports it; else 1, or 0 for a task that never ran. */
-function attemptsOf(task: TaskResult): number {
-  const reported: unknown = (task as TaskResult & { readonly attempts?: unknown }).attempts;
-  if (typeof reported === 'number' && Number.isFinite(reported)) return reported;
-  return task.status === 'skipped' ? 0 : 1;
-}
 
 /** borg create's `data.archive.stats` (docs/borg.md), when the task has it. */
 function archiveStats(data: JsonValue | null): { original: number; compressed: number; deduplicated: number; files: number } | undefined {

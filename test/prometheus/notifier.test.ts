@@ -1,14 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JobPipeline } from '../../src/index.js';
-import { openJournal, prepareKeyDirectory } from '../../src/journal/index.js';
 import { PrometheusNotifier } from '../../src/prometheus/index.js';
 import type { JobResult, TaskResult } from '../../src/types.js';
 import { scenario, task, type Scenario } from '../notify/helpers/fixtures.js';
 import { startServer, type TestServer } from '../notify/helpers/server.js';
+import { leaveDeadRun } from '../support/dead-run.js';
 import { checkMetrics, promtoolTestsRun } from '../support/promtool.js';
 
 const NOW = '2025-03-01T02:05:00.000Z';
@@ -213,22 +212,11 @@ describe('PrometheusNotifier: a real pipeline', () => {
     if (promtoolTestsRun) expect(checkMetrics(afterRun)).toEqual({ status: 0, output: '' });
 
     // A run that died during 'Dump': its journal as a killed jobhooks leaves it.
-    const keyDir = await prepareKeyDirectory({ dir, key: 'k' });
-    const journal = await openJournal(keyDir, {
-      jobId: 'dead-run',
-      key: 'k',
-      startedAt: new Date().toISOString(),
-      tasks: [
-        { index: 0, name: 'Dump', phase: 'pre', type: 'hook', runOnJobFailure: false },
-        { index: 1, name: 'Restart Services', phase: 'post', type: 'hook', runOnJobFailure: true },
-        { index: 2, name: 'Notification', phase: 'notification', type: 'notification', runOnJobFailure: false },
-      ],
-    });
-    await journal.taskStart(0);
-    await journal.close();
-    const [head, ...rest] = readFileSync(journal.path, 'utf8').trimEnd().split('\n');
-    const deadPid = Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim());
-    writeFileSync(journal.path, [JSON.stringify({ ...JSON.parse(head ?? '{}'), pid: deadPid }), ...rest].join('\n') + '\n');
+    await leaveDeadRun(dir, 'k', 'dead-run', [
+      { index: 0, name: 'Dump', phase: 'pre', type: 'hook', runOnJobFailure: false },
+      { index: 1, name: 'Restart Services', phase: 'post', type: 'hook', runOnJobFailure: true },
+      { index: 2, name: 'Notification', phase: 'notification', type: 'notification', runOnJobFailure: false },
+    ], 0);
 
     const [recovered] = await new JobPipeline(options).recover();
     expect(recovered?.status).toBe('interrupted');
