@@ -5,7 +5,7 @@ import { delimiter, join } from 'node:path';
 /*
  * Prometheus' own parser for the metrics tests, as test/support/borg.ts does for borg: without
  * `promtool` on PATH those tests are skipped with one line saying so, unless
- * JOBHOOKS_REQUIRE_PROMTOOL=1 (CI), which makes a missing promtool fail them (docs/testing.md).
+ * JOBHOOKS_REQUIRE_PROMTOOL=1 (CI), which makes a missing promtool fail them (docs/observability.md).
  */
 
 /** Set to `1` (as .ci/run does) to make a missing promtool fail the run instead of skipping its tests. */
