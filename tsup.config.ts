@@ -5,6 +5,8 @@ const entry = {
   index: 'src/index.ts',
   testing: 'src/testing.ts',
   borg: 'src/borg/index.ts',
+  prometheus: 'src/prometheus/index.ts',
+  otel: 'src/otel/index.ts',
   bullmq: 'src/bullmq/index.ts',
 };
 

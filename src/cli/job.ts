@@ -10,6 +10,7 @@ import { NtfyNotifier, type NtfyNotifierOptions } from '../notify/notifiers/ntfy
 import { PushoverNotifier, type PushoverNotifierOptions } from '../notify/notifiers/pushover.js';
 import { TelegramNotifier, type TelegramNotifierOptions } from '../notify/notifiers/telegram.js';
 import { WebhookNotifier, type WebhookNotifierOptions } from '../notify/notifiers/webhook.js';
+import { PrometheusNotifier, type PrometheusNotifierOptions } from '../prometheus/notifier.js';
 import { commandTask, commandTaskOptionsSchema, type CommandTaskOptions } from '../pipeline/command-task.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
 import { suggest } from '../suggest.js';
@@ -243,5 +244,7 @@ function makeNotifier(kind: keyof typeof NOTIFIERS, options: unknown, consoleStr
       return new PushoverNotifier(options as PushoverNotifierOptions);
     case 'telegram':
       return new TelegramNotifier(options as TelegramNotifierOptions);
+    case 'prometheus':
+      return new PrometheusNotifier(options as PrometheusNotifierOptions);
   }
 }

@@ -8,6 +8,7 @@ import { ntfyNotifierOptionsSchema } from '../notify/notifiers/ntfy.js';
 import { pushoverNotifierOptionsSchema } from '../notify/notifiers/pushover.js';
 import { telegramNotifierOptionsSchema } from '../notify/notifiers/telegram.js';
 import { webhookNotifierOptionsSchema } from '../notify/notifiers/webhook.js';
+import { prometheusNotifierOptionsSchema } from '../prometheus/notifier.js';
 import { commandTaskOptionsSchema } from '../pipeline/command-task.js';
 import { isSecret, jsonFormOf } from '../validation.js';
 
@@ -37,6 +38,7 @@ export const NOTIFIERS = {
   discord: discordNotifierOptionsSchema,
   pushover: pushoverNotifierOptionsSchema,
   telegram: telegramNotifierOptionsSchema,
+  prometheus: prometheusNotifierOptionsSchema,
 } as const;
 
 /**
@@ -65,6 +67,7 @@ const TITLES = {
     discord: 'Discord notifier',
     pushover: 'Pushover notifier',
     telegram: 'Telegram notifier',
+    prometheus: 'Prometheus notifier',
   },
 } as const;
 

@@ -70,7 +70,7 @@ export class NotificationDeliveryError extends JobHooksError {
 }
 
 /**
- * One request as a notifier builds it: always a POST.
+ * One request as a notifier builds it: a POST unless it says otherwise.
  *
  * @example
  * ```ts
@@ -78,6 +78,11 @@ export class NotificationDeliveryError extends JobHooksError {
  * ```
  */
 export interface HttpRequest {
+  /**
+   * `PUT` for servers that replace what they hold (the Prometheus Pushgateway, docs/observability.md).
+   * @default 'POST'
+   */
+  readonly method?: 'POST' | 'PUT' | undefined;
   readonly url: URL;
   readonly headers: Readonly<Record<string, string>>;
   /** Omitted for an empty body (Healthchecks' `/start`). */
@@ -180,7 +185,7 @@ export async function deliver(request: HttpRequest, options: DeliveryOptions): P
     const attemptTimeoutMs = isLast
       ? undefined
       : Math.max(MIN_ATTEMPT_MS, options.timeoutMs / (options.retries + 1));
-    const outcome = await attempt({ url, headers, body: request.body }, options.signal, attemptTimeoutMs, target);
+    const outcome = await attempt({ method: request.method, url, headers, body: request.body }, options.signal, attemptTimeoutMs, target);
     if (outcome.type === 'aborted') timedOut();
 
     let waitMs = retryDelayMs * 2 ** (attempts - 1);
@@ -243,7 +248,7 @@ function wait(ms: number, signal: AbortSignal): Promise<boolean> {
 }
 
 async function attempt(
-  request: { readonly url: URL; readonly headers: Readonly<Record<string, string>>; readonly body: HttpRequest['body'] },
+  request: { readonly method: HttpRequest['method']; readonly url: URL; readonly headers: Readonly<Record<string, string>>; readonly body: HttpRequest['body'] },
   signal: AbortSignal,
   attemptTimeoutMs: number | undefined,
   target: string,
@@ -258,7 +263,7 @@ async function attempt(
   else signal.addEventListener('abort', forwardAbort, { once: true });
   try {
     const response = await globalThis.fetch(request.url, {
-      method: 'POST',
+      method: request.method ?? 'POST',
       headers: request.headers,
       ...(request.body === undefined ? {} : { body: request.body }),
       redirect: 'manual',

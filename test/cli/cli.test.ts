@@ -355,7 +355,7 @@ describe('invalid config: exit 64, the file and every bad path named, nothing ru
         '  - tasks[0].keep.daily: expected a number greater than 0',
         '  - tasks[1].passphrase: environment variable BORG_PASS_UNSET is not set',
         '  - notifiers[0].url: expected an absolute http:// or https:// URL',
-        '  - notifiers[1].type: expected one of "console", "webhook", "healthchecks", "ntfy", "discord", "pushover", "telegram", received string "slack"',
+        '  - notifiers[1].type: expected one of "console", "webhook", "healthchecks", "ntfy", "discord", "pushover", "telegram", "prometheus", received string "slack"',
         '  - inheritEnv: expected boolean, received string "no"',
         '',
       ].join('\n'),

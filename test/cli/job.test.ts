@@ -118,7 +118,7 @@ describe('buildJob: a config file to a pipeline', () => {
       { path: 'notifiers[0].tokn', message: 'unknown option "tokn" (did you mean "token"?)' },
       { path: 'notifiers[1].token', message: 'expected the 30-letter-and-digit application API token from pushover.net' },
       { path: 'notifiers[1].user', message: 'environment variable EMPTY is empty' },
-      { path: 'notifiers[2].type', message: 'is required: one of "console", "webhook", "healthchecks", "ntfy", "discord", "pushover", "telegram"' },
+      { path: 'notifiers[2].type', message: 'is required: one of "console", "webhook", "healthchecks", "ntfy", "discord", "pushover", "telegram", "prometheus"' },
       { path: 'preHook', message: 'unknown option "preHook" (did you mean "preHooks"?)' },
     ]);
   });
@@ -194,6 +194,7 @@ describe('the config file schema follows the API it maps onto', () => {
       'Discord notifier',
       'Pushover notifier',
       'Telegram notifier',
+      'Prometheus notifier',
     ]);
     expect(schema.properties.secrets.items.anyOf).toEqual([
       { type: 'string' },
