@@ -20,6 +20,8 @@ const JOB_STATUS_SERIES: Readonly<Record<JobStatus, true>> = {
   failed: true,
   cancelled: true,
   interrupted: true,
+  // A skipped job made no backup: it does not move the last success (docs/observability.md).
+  skipped: true,
 };
 const JOB_STATUSES = Object.keys(JOB_STATUS_SERIES) as JobStatus[];
 

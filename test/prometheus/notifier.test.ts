@@ -53,6 +53,7 @@ jobhooks_job_status{${JOB},status="completed_with_warnings"} 0
 jobhooks_job_status{${JOB},status="failed"} 0
 jobhooks_job_status{${JOB},status="cancelled"} 0
 jobhooks_job_status{${JOB},status="interrupted"} 0
+jobhooks_job_status{${JOB},status="skipped"} 0
 # HELP jobhooks_task_duration_seconds How long each task of the last run took (tasks that ran).
 # TYPE jobhooks_task_duration_seconds gauge
 jobhooks_task_duration_seconds{${JOB},task="Database Dump",phase="pre"} 1.5
