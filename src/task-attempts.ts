@@ -1,12 +1,11 @@
 import type { TaskResult } from './types.js';
 
 /**
- * How many times a task was attempted: `TaskResult.attempts` when the engine reports it, else 1 for
- * a task that ran and 0 for one that was skipped. Shared by the metrics and the traces
- * (docs/observability.md).
+ * How many times a task was attempted: `TaskResult.attempts` (0 for a task that never ran), or, for a
+ * result written before retries existed (a recovered run's), 1 for a task that ran. Shared by the
+ * metrics and the traces (docs/observability.md).
  */
 export function taskAttempts(task: TaskResult): number {
-  const reported: unknown = (task as TaskResult & { readonly attempts?: unknown }).attempts;
-  if (typeof reported === 'number' && Number.isFinite(reported)) return reported;
+  if (Number.isFinite(task.attempts)) return task.attempts;
   return task.status === 'skipped' ? 0 : 1;
 }

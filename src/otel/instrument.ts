@@ -68,6 +68,14 @@ export function instrument(pipeline: JobPipeline, options: InstrumentOptions): (
     job.tasks.delete(task.index);
     endTaskSpan(span, task);
   };
+  const onTaskRetry = ({ jobId, taskIndex, attempt, delayMs, error }: JobEvents['taskRetry'][0]): void => {
+    // An attempt failed and the next one starts after delayMs: an event on the task's span.
+    jobs.get(jobId)?.tasks.get(taskIndex)?.addEvent('retry', {
+      'jobhooks.retry.next_attempt': attempt,
+      'jobhooks.retry.delay_ms': delayMs,
+      'jobhooks.retry.error': error,
+    });
+  };
   const onJournalWarning = ({ jobId, message }: JobEvents['journalWarning'][0]): void => {
     jobs.get(jobId)?.span.addEvent('journal warning', { 'jobhooks.warning': message });
   };
@@ -85,6 +93,7 @@ export function instrument(pipeline: JobPipeline, options: InstrumentOptions): (
   pipeline.on('jobStart', onJobStart);
   pipeline.on('taskStart', onTaskStart);
   pipeline.on('taskEnd', onTaskEnd);
+  pipeline.on('taskRetry', onTaskRetry);
   pipeline.on('journalWarning', onJournalWarning);
   pipeline.on('jobEnd', onJobEnd);
   pipeline.on('jobRecovered', onJobRecovered);
@@ -93,6 +102,7 @@ export function instrument(pipeline: JobPipeline, options: InstrumentOptions): (
     pipeline.off('jobStart', onJobStart);
     pipeline.off('taskStart', onTaskStart);
     pipeline.off('taskEnd', onTaskEnd);
+    pipeline.off('taskRetry', onTaskRetry);
     pipeline.off('journalWarning', onJournalWarning);
     pipeline.off('jobEnd', onJobEnd);
     pipeline.off('jobRecovered', onJobRecovered);

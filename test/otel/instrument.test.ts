@@ -181,6 +181,25 @@ describe('instrument(pipeline, { tracer }) with real shell hooks', () => {
   });
 });
 
+describe('instrument: retries', () => {
+  it('each retry is an event on the task span, with the next attempt, the delay and the error; attempts on the span', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jh-otel-retry-'));
+    const { tasks } = await traced({
+      ...JOB,
+      // Fails on its first attempt, succeeds on the second.
+      preHooks: [{ name: 'Flaky', command: `f=${join(dir, 'tries')}; echo x >> "$f"; [ "$(wc -l < "$f")" -ge 2 ]`, retries: 2, retryDelay: '10ms' }],
+    });
+    const [flaky] = tasks;
+    expect(flaky?.attributes['jobhooks.task.attempts']).toBe(2);
+    expect(flaky?.status).toEqual({ code: SpanStatusCode.OK });
+    const retries = flaky?.events.filter((event) => event.name === 'retry') ?? [];
+    expect(retries).toHaveLength(1);
+    expect(retries[0]?.attributes?.['jobhooks.retry.next_attempt']).toBe(2);
+    expect(retries[0]?.attributes?.['jobhooks.retry.error']).toBe("Hook 'Flaky' exited with code 1");
+    expect(typeof retries[0]?.attributes?.['jobhooks.retry.delay_ms']).toBe('number');
+  });
+});
+
 describe('instrument: a recovered run', () => {
   it('traces the run a recovery reports after the fact: job span interrupted, its cleanup a child', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jobhooks-otel-'));
