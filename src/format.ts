@@ -11,7 +11,8 @@ export type FlowJob = Pick<JobResult, 'tasks' | 'failure'>;
 
 /** Whether a task ran only because it is a post-hook that runs after a failure or cancellation. */
 function ranOnFailure(task: TaskResult, result: FlowJob): boolean {
-  if (task.phase !== 'post' || !task.runOnJobFailure || result.failure === null) return false;
+  // Only a runOnJobFailure post-hook or a paired cleanup (cleanupFor) can run after the job failed.
+  if (task.phase !== 'post' || result.failure === null) return false;
   // A cancellation between tasks has no index: it took effect at the first task it skipped.
   const failedAt =
     result.failure.taskIndex ??

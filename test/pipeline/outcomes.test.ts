@@ -127,7 +127,8 @@ describe('skip the job (docs/hooks.md#skip-the-job)', () => {
   it('a pre-hook exiting 75: the rest is skipped, cleanups run, status skipped, level info', async () => {
     const d = dir();
     const log = join(d, 'log');
-    const notifier = new RecordingNotifier();
+    // Set for `info` too: a notifier's default `on` leaves skipped jobs out (docs/notifications.md).
+    const notifier = new RecordingNotifier({ on: ['success', 'warning', 'error', 'info'] });
     const result = await new JobPipeline({
       jobId: 'J',
       repository: { name: 'nas' },
@@ -197,6 +198,8 @@ describe('paired cleanup (docs/hooks.md#paired-cleanup)', () => {
     const result = await job(log, 1, 0, { critical: true }).run();
     expect(logged(log)).toEqual(['Dump 1 success', 'Stop App 1 success', 'Start App 1 failure']);
     expect(result.status).toBe('failed');
+    // A paired cleanup that ran after the failure is marked like a runOnJobFailure one.
+    expect(formatFlow(result).split('\n')[3]).toMatch(/Post-Hook 1 \(Start App\) +→ ✅ Success \(Run on Failure\)$/);
   });
 
   it('cancelled during the backup: the cleanup runs', async () => {
