@@ -128,6 +128,8 @@ function variableLines(options: ResolvedPipelineOptions, taskIndex: number, hook
     jobId: 'plan',
     hook,
     jobStatus: 'success' as const,
+    // Every attempt gets its number, the first one too (docs/hooks.md#retries).
+    attempt: 1,
   };
   const always = Object.keys(buildTaskEnv({ ...base, failedTask: undefined }));
   const afterFailure = Object.keys(buildTaskEnv({ ...base, failedTask: { name: 'plan', error: null } })).filter((name) => !always.includes(name));

@@ -49,10 +49,13 @@ export const prometheusNotifierOptionsSchema = z
       .refine((path) => path.endsWith('.prom') && basename(path) !== '.prom', {
         message: 'expected the path of a file ending in .prom (node_exporter reads only those)',
       })
-      .optional(),
-    pushgateway: secret(httpUrlSchema()).optional(),
-    job: label.optional(),
-    instance: label.optional(),
+      .optional()
+      .meta({ description: "The .prom file node_exporter's textfile collector reads; written atomically (temp file + rename)." }),
+    pushgateway: secret(httpUrlSchema())
+      .optional()
+      .meta({ description: 'The Pushgateway URL (http://pushgateway:9091); user:password@ is sent as Basic authentication.' }),
+    job: label.optional().meta({ description: "The job_name label (and the Pushgateway's job). Default: the textfile's name without .prom, or jobhooks." }),
+    instance: label.optional().meta({ description: "With a Pushgateway: the grouping key's instance. Default: this host's name." }),
   })
   .superRefine((options, context) => {
     if (options.textfile === undefined && options.pushgateway === undefined) {
