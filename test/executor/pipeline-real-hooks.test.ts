@@ -117,6 +117,7 @@ describe('JobPipeline + ShellExecutor with real hooks', () => {
       'JOBHOOKS_HOOK_NAME',
       'JOBHOOKS_HOOK_PHASE',
       'JOBHOOKS_JOB_STATUS',
+      'JOBHOOKS_ATTEMPT',
       // Set by bash itself.
       'PWD',
       'SHLVL',
