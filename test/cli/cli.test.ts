@@ -408,7 +408,7 @@ describe('validate, plan, schema, help, version', () => {
     );
     expect(run.stdout).toContain('2. Backup Task (Backup)\n   phase: main · type: backup · critical: yes · timeout: 300s\n');
     expect(run.stdout).toContain('env prefix: JOBHOOKS_');
-    expect(run.stdout).toContain('   variables: JOBHOOKS_TASK_INDEX, JOBHOOKS_JOB_TYPE, JOBHOOKS_JOB_ID, JOBHOOKS_HOOK_NAME, JOBHOOKS_HOOK_PHASE, JOBHOOKS_JOB_STATUS\n');
+    expect(run.stdout).toContain('   variables: JOBHOOKS_TASK_INDEX, JOBHOOKS_JOB_TYPE, JOBHOOKS_JOB_ID, JOBHOOKS_HOOK_NAME, JOBHOOKS_HOOK_PHASE, JOBHOOKS_JOB_STATUS, JOBHOOKS_ATTEMPT\n');
     expect(run.stdout).toContain('   after a failure also: JOBHOOKS_FAILED_TASK, JOBHOOKS_ERROR\n');
     for (const file of ['hook.pid', 'backup-ran', 'restart-ran', 'cleanup-ran']) expect(existsSync(join(dir.path, file))).toBe(false);
   });

@@ -39,11 +39,11 @@ describe('the journal on the command line (docs/cli.md)', () => {
     expect(error(['run', 'a.yaml', '--no-jounral'])).toEqual({ kind: 'usage-error', message: 'unknown option "--no-jounral" (did you mean "--no-journal"?)' });
     expect(error(['history', 'a.yaml', '--limt', '3'])).toEqual({ kind: 'usage-error', message: 'unknown option "--limt" (did you mean "--limit"?)' });
     expect(error(['run', 'a.yaml', '--wiat', '3s'])).toEqual({ kind: 'usage-error', message: 'unknown option "--wiat" (did you mean "--wait"?)' });
-    expect(error(['recover', 'a.yaml', '--json'])).toEqual({ kind: 'usage-error', message: '--json applies to "run" and "history"' });
-    expect(error(['history', 'a.yaml', '--wait', '1s'])).toEqual({ kind: 'usage-error', message: '--wait applies to "run" only' });
+    expect(error(['recover', 'a.yaml', '--json'])).toEqual({ kind: 'usage-error', message: '--json applies to "run", "rehearse" and "history"' });
+    expect(error(['history', 'a.yaml', '--wait', '1s'])).toEqual({ kind: 'usage-error', message: '--wait applies to "run" and "rehearse"' });
     expect(error(['run', 'a.yaml', '--limit', '1'])).toEqual({ kind: 'usage-error', message: '--limit applies to "history" only' });
-    expect(error(['validate', 'a.yaml', '--state-dir', '/s'])).toEqual({ kind: 'usage-error', message: '--state-dir applies to "run", "recover" and "history"' });
-    expect(error(['recover', 'a.yaml', '--no-journal'])).toEqual({ kind: 'usage-error', message: '--no-journal applies to "run" only' });
+    expect(error(['validate', 'a.yaml', '--state-dir', '/s'])).toEqual({ kind: 'usage-error', message: '--state-dir applies to "run", "rehearse", "recover" and "history"' });
+    expect(error(['recover', 'a.yaml', '--no-journal'])).toEqual({ kind: 'usage-error', message: '--no-journal applies to "run" and "rehearse"' });
     expect(error(['run', 'a.yaml', '--no-journal', '--state-dir', '/s'])).toEqual({ kind: 'usage-error', message: '--state-dir and --no-journal cannot be used together' });
     expect(error(['run', 'a.yaml', '--no-journal', '--wait', '5s'])).toEqual({ kind: 'usage-error', message: '--wait needs the journal: it cannot be used with --no-journal' });
     expect(error(['run', 'a.yaml', '--wait', 'soon'])).toEqual({
