@@ -9,17 +9,17 @@ import { resolveRehearsal, type RehearseOptions } from '../pipeline/rehearsal.js
 import type { JobResult, TaskResult } from '../types.js';
 import { CANCEL_SIGNALS, EXIT, exitCodeFor, signalExitCode, type CancelSignal } from './exit-codes.js';
 import { buildJob, type BuildJobOptions, type BuiltJob } from './job.js';
-import { LiveView, type Terminal } from './live.js';
+import type { Terminal } from './live.js';
 import { loadConfigFile } from './load.js';
 import { formatPlan } from './plan.js';
-import { JsonView, PlainView, QuietView } from './plain.js';
 import { configJsonSchema } from './schema.js';
-import { notificationFailuresOf, recoveredText, subscribe, type Listeners, type RunView, type TextSink } from './view.js';
+import { notificationFailuresOf, recoveredText, subscribe, type Listeners, type TextSink } from './view.js';
 import { configWarnings, formatWarnings } from './warnings.js';
 import { readHistory } from '../journal/index.js';
 import { formatHistory, historyJson, localDateTime } from './history.js';
 import type { JournalFlags, RehearseFlags } from './args.js';
 import { journalKey, stateDirectory } from './state-dir.js';
+import { openRunOutput, type LogFlags } from './run-views.js';
 
 /** What a command reads and writes: the process's, or a test's. */
 export interface CliIo {
@@ -139,17 +139,12 @@ export async function runCommand(
   mode: RunMode,
   io: CliIo,
   signals: SignalHost,
-  flags: JournalFlags = { stateDir: undefined, journal: true, wait: undefined },
+  flags: JournalFlags & Partial<LogFlags> = { stateDir: undefined, journal: true, wait: undefined },
   rehearsal?: RehearseFlags,
 ): Promise<number> {
-  const view: RunView =
-    mode === 'json'
-      ? new JsonView(io.stdout, io.stderr)
-      : mode === 'quiet'
-        ? new QuietView(io.stdout, io.stderr)
-        : io.stdout.isTTY === true && io.env['TERM'] !== 'dumb'
-          ? new LiveView(io.stdout, io.stderr)
-          : new PlainView(io.stdout, io.stderr);
+  const output = await openRunOutput(mode, flags, io, osReason);
+  if (typeof output === 'number') return output;
+  const { view } = output;
   const executor = new ShellExecutor();
   // Console notifiers print through the view, so their text neither breaks the live frame nor the JSON.
   const consoleStream = new Writable({
@@ -263,6 +258,7 @@ export async function runCommand(
     view.close();
     untrack();
     for (const [signal, listener] of listeners) signals.off(signal, listener);
+    await output.settled();
   }
 }
 
