@@ -15,7 +15,9 @@ import { formatPlan } from './plan.js';
 import { configJsonSchema } from './schema.js';
 import { notificationFailuresOf, recoveredText, subscribe, type Listeners, type TextSink } from './view.js';
 import { configWarnings, formatWarnings } from './warnings.js';
-import { readHistory } from '../journal/index.js';
+import { readHistory, readHistoryWithTasks, type JournalLocation } from '../journal/index.js';
+import { writeFile } from 'node:fs/promises';
+import { historyReport } from './report.js';
 import { formatHistory, historyJson, localDateTime } from './history.js';
 import type { JournalFlags, RehearseFlags } from './args.js';
 import { journalKey, stateDirectory } from './state-dir.js';
@@ -56,14 +58,35 @@ export function osReason(error: unknown): string {
   return `${text} (${code})`;
 }
 
-/** `jobhooks history <config>`: the past runs of the config file, newest first; `--json`: as an array. */
-export async function historyCommand(file: string, options: { stateDir: string | undefined; json: boolean; limit: number | undefined }, io: CliIo): Promise<number> {
+/**
+ * `jobhooks history <config>`: the past runs of the config file, newest first; `--json`: as an array;
+ * `--html FILE`: as a page (docs/observability.md).
+ */
+export async function historyCommand(
+  file: string,
+  options: { stateDir: string | undefined; json: boolean; limit: number | undefined; html?: string | undefined },
+  io: CliIo,
+): Promise<number> {
   const location = await journalLocation(file, options.stateDir, io);
   if (typeof location === 'number') return location;
+  if (options.html !== undefined) return writeHistoryReport(file, location, options.html, options.limit, io);
   const entries = await readHistory(location, options.limit === undefined ? {} : { limit: options.limit });
   if (options.json) io.stdout.write(`${JSON.stringify(entries.map(historyJson), null, 2)}\n`);
   else if (entries.length === 0) io.stdout.write(`No run of ${file} is recorded in ${location.dir}.\n`);
   else io.stdout.write(formatHistory(entries));
+  return EXIT.completed;
+}
+
+/** `history --html FILE`: writes the page, says where; exit 73 when it cannot be written. */
+async function writeHistoryReport(file: string, location: JournalLocation, path: string, limit: number | undefined, io: CliIo): Promise<number> {
+  const entries = await readHistoryWithTasks(location, limit === undefined ? {} : { limit });
+  try {
+    await writeFile(path, historyReport(file, entries, new Date()));
+  } catch (error) {
+    io.stderr.write(`jobhooks: cannot write ${path}: ${osReason(error)}\n`);
+    return EXIT.cantCreate;
+  }
+  io.stdout.write(`Wrote ${path}: ${entries.length} run${entries.length === 1 ? '' : 's'} of ${file}.\n`);
   return EXIT.completed;
 }
 
