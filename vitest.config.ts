@@ -28,6 +28,7 @@ export default defineConfig({
       { name: 'borg', description: 'needs the borg binary on PATH (apt-get install borgbackup)' },
       { name: 'redis', description: 'starts a private redis-server (apt-get install redis-server); JOBHOOKS_REQUIRE_QUEUES=1 makes it required' },
       { name: 'postgres', description: 'starts a private PostgreSQL cluster (apt-get install postgresql); JOBHOOKS_REQUIRE_QUEUES=1 makes it required' },
+      { name: 'chromium', description: 'renders the history page in a headless Chromium (apt-get install chromium); JOBHOOKS_REQUIRE_CHROMIUM=1 makes it required' },
     ],
     globalSetup: ['test/support/borg-setup.ts'],
     reporters: ['default', './test/support/borg-reporter.ts'],

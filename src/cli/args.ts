@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { durationProblem, type Duration } from '../duration.js';
 import { suggest } from '../suggest.js';
+import type { LogFlags } from './run-views.js';
 
 /** How `run` uses the journal (docs/cli.md, "The state directory"). */
 export interface JournalFlags {
@@ -29,19 +30,29 @@ export type CliCommand =
   | { readonly kind: 'schema' }
   | { readonly kind: 'validate'; readonly file: string }
   | { readonly kind: 'plan'; readonly file: string }
-  | ({ readonly kind: 'run'; readonly file: string; readonly mode: 'auto' | 'json' | 'quiet' } & JournalFlags)
-  | ({ readonly kind: 'rehearse'; readonly file: string; readonly mode: 'auto' | 'json'; readonly rehearsal: RehearseFlags } & JournalFlags)
+  | ({ readonly kind: 'run'; readonly file: string; readonly mode: 'auto' | 'json' | 'quiet' } & JournalFlags & LogFlags)
+  | ({ readonly kind: 'rehearse'; readonly file: string; readonly mode: 'auto' | 'json'; readonly rehearsal: RehearseFlags } & JournalFlags & LogFlags)
   | { readonly kind: 'recover'; readonly file: string; readonly stateDir: string | undefined }
-  | { readonly kind: 'history'; readonly file: string; readonly stateDir: string | undefined; readonly json: boolean; readonly limit: number | undefined }
+  | {
+      readonly kind: 'history';
+      readonly file: string;
+      readonly stateDir: string | undefined;
+      readonly json: boolean;
+      readonly limit: number | undefined;
+      /** `--html FILE`: the page of the runs is written there (docs/observability.md). */
+      readonly html: string | undefined;
+    }
   | { readonly kind: 'usage-error'; readonly message: string };
 
 /** The text of `jobhooks --help`. */
 export const HELP = `jobhooks: run a job as pre-job hooks, main tasks, post-job hooks and a notification
 
 Usage:
-  jobhooks run <config> [--json | --quiet] [--wait <duration>] [--state-dir <dir> | --no-journal]
+  jobhooks run <config> [--json | --quiet] [--log-format plain|json] [--log-file <path>]
+               [--wait <duration>] [--state-dir <dir> | --no-journal]
                                              run the job
-  jobhooks rehearse <config> (--fail | --timeout | --cancel-at) <task> [--notify] [--json]
+  jobhooks rehearse <config> (--fail | --timeout | --cancel-at) <task> [--notify]
+                   [--json] [--log-format plain|json] [--log-file <path>]
                    [--wait <duration>] [--state-dir <dir> | --no-journal]
                                              run the job for real, but <task> (a name, or its
                                              number in "jobhooks plan") fails, times out, or
@@ -49,7 +60,7 @@ Usage:
   jobhooks recover <config> [--state-dir <dir>]
                                              finish what a killed run left: its cleanup and
                                              the "Interrupted" notification; runs no task
-  jobhooks history <config> [--json] [--limit <n>] [--state-dir <dir>]
+  jobhooks history <config> [--json | --html <file>] [--limit <n>] [--state-dir <dir>]
                                              past runs, newest first
   jobhooks validate <config>                 check the config file; runs nothing
   jobhooks plan <config>                     show every task in order; runs nothing
@@ -61,6 +72,10 @@ Options:
                      history: print the runs as a JSON array
   -q, --quiet        for cron: print nothing if the job completed; else the flow,
                      the message with its details, and the failed tasks' output
+  --log-format <f>   run: "plain" lines (even on a terminal) or "json", one object
+                     per event (time, level, jobId, task, event, ...) for log pipelines
+  --log-file <path>  run: also append the lines to <path>, opened again for every
+                     write (logrotate's default rotation works without copytruncate)
   --wait <duration>  if the job is already running, wait up to this long ("30s",
                      "10m") for it to end instead of exiting 75 at once
   --state-dir <dir>  where the journal is kept; default $JOBHOOKS_STATE_DIR, else
@@ -72,6 +87,8 @@ Options:
   --cancel-at <task> rehearse: the job is cancelled as <task> would start (as Ctrl-C)
   --notify           rehearse: send to every notifier; without it, only console ones
   --limit <n>        history: only the newest n runs
+  --html <file>      history: write a self-contained page with a timeline of the
+                     runs and a Gantt chart of the latest one
   -h, --help         show this help
   -v, --version      show the version
 
@@ -103,6 +120,9 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'cancel-at': { type: 'string' },
   notify: { type: 'boolean' },
+  'log-format': { type: 'string' },
+  'log-file': { type: 'string' },
+  html: { type: 'string' },
 } as const;
 
 type OptionName = Exclude<keyof typeof OPTIONS, 'help' | 'version'>;
@@ -119,6 +139,9 @@ const OPTION_COMMANDS: Readonly<Record<OptionName, readonly string[]>> = {
   timeout: ['rehearse'],
   'cancel-at': ['rehearse'],
   notify: ['rehearse'],
+  'log-format': ['run', 'rehearse'],
+  'log-file': ['run', 'rehearse'],
+  html: ['history'],
 };
 
 /** The options that name the rehearsed task, and the outcome each rehearses. */
@@ -151,7 +174,7 @@ function unknownOption(argv: readonly string[]): CliCommand | undefined {
  *
  * @example
  * ```ts
- * parseCommandLine(['history', 'nightly.yaml', '--limit', '5']) // { kind: 'history', file: 'nightly.yaml', stateDir: undefined, json: false, limit: 5 }
+ * parseCommandLine(['history', 'nightly.yaml', '--limit', '5']) // { kind: 'history', file: 'nightly.yaml', stateDir: undefined, json: false, limit: 5, html: undefined }
  * ```
  */
 export function parseCommandLine(argv: readonly string[]): CliCommand {
@@ -196,7 +219,9 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
       if (noJournal && values.wait !== undefined) return { kind: 'usage-error', message: '--wait needs the journal: it cannot be used with --no-journal' };
       const wait = values.wait === undefined ? undefined : parseWait(values.wait);
       if (typeof wait === 'object') return wait;
-      const journal = { stateDir, journal: !noJournal, wait };
+      const logFlags = parseLogFlags(values['log-format'], values['log-file'], values.json === true || values.quiet === true);
+      if ('kind' in logFlags) return logFlags;
+      const journal = { stateDir, journal: !noJournal, wait, ...logFlags };
       if (command === 'run') return { kind: 'run', file, mode: values.json === true ? 'json' : values.quiet === true ? 'quiet' : 'auto', ...journal };
       const given = REHEARSE_OUTCOMES.filter(([option]) => values[option] !== undefined);
       const [chosen] = given;
@@ -213,13 +238,25 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     case 'history': {
       const limit = values.limit === undefined ? undefined : /^[1-9]\d{0,8}$/.test(values.limit) ? Number(values.limit) : null;
       if (limit === null) return { kind: 'usage-error', message: `--limit expects a whole number of runs, at least 1, received "${values.limit ?? ''}"` };
-      return { kind: 'history', file, stateDir, json: values.json === true, limit };
+      if (values.json === true && values.html !== undefined) return { kind: 'usage-error', message: '--json and --html cannot be used together' };
+      if (values.html === '') return { kind: 'usage-error', message: '--html needs a file to write the page to' };
+      return { kind: 'history', file, stateDir, json: values.json === true, limit, html: values.html };
     }
     case 'plan':
       return { kind: 'plan', file };
     default:
       return { kind: 'validate', file };
   }
+}
+
+/** `--log-format` and `--log-file`, checked: a format is `plain` or `json`, and only for the lines `--json` and `--quiet` replace. */
+function parseLogFlags(format: string | undefined, file: string | undefined, otherOutput: boolean): LogFlags | { readonly kind: 'usage-error'; readonly message: string } {
+  if (format !== undefined && format !== 'plain' && format !== 'json') {
+    return { kind: 'usage-error', message: `--log-format expects "plain" or "json", received "${format}"${didYouMean(format, ['plain', 'json'])}` };
+  }
+  if (format !== undefined && otherOutput) return { kind: 'usage-error', message: '--log-format cannot be used with --json or --quiet' };
+  if (file === '') return { kind: 'usage-error', message: '--log-file needs a file to append the lines to' };
+  return { logFormat: format, logFile: file };
 }
 
 /**

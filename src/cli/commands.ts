@@ -9,17 +9,19 @@ import { resolveRehearsal, type RehearseOptions } from '../pipeline/rehearsal.js
 import type { JobResult, TaskResult } from '../types.js';
 import { CANCEL_SIGNALS, EXIT, exitCodeFor, signalExitCode, type CancelSignal } from './exit-codes.js';
 import { buildJob, type BuildJobOptions, type BuiltJob } from './job.js';
-import { LiveView, type Terminal } from './live.js';
+import type { Terminal } from './live.js';
 import { loadConfigFile } from './load.js';
 import { formatPlan } from './plan.js';
-import { JsonView, PlainView, QuietView } from './plain.js';
 import { configJsonSchema } from './schema.js';
-import { notificationFailuresOf, recoveredText, subscribe, type Listeners, type RunView, type TextSink } from './view.js';
+import { notificationFailuresOf, recoveredText, subscribe, type Listeners, type TextSink } from './view.js';
 import { configWarnings, formatWarnings } from './warnings.js';
-import { readHistory } from '../journal/index.js';
+import { readHistory, readHistoryWithTasks, type JournalLocation } from '../journal/index.js';
+import { writeFile } from 'node:fs/promises';
+import { historyReport } from './report.js';
 import { formatHistory, historyJson, localDateTime } from './history.js';
 import type { JournalFlags, RehearseFlags } from './args.js';
 import { journalKey, stateDirectory } from './state-dir.js';
+import { openRunOutput, type LogFlags } from './run-views.js';
 
 /** What a command reads and writes: the process's, or a test's. */
 export interface CliIo {
@@ -56,14 +58,35 @@ export function osReason(error: unknown): string {
   return `${text} (${code})`;
 }
 
-/** `jobhooks history <config>`: the past runs of the config file, newest first; `--json`: as an array. */
-export async function historyCommand(file: string, options: { stateDir: string | undefined; json: boolean; limit: number | undefined }, io: CliIo): Promise<number> {
+/**
+ * `jobhooks history <config>`: the past runs of the config file, newest first; `--json`: as an array;
+ * `--html FILE`: as a page (docs/observability.md).
+ */
+export async function historyCommand(
+  file: string,
+  options: { stateDir: string | undefined; json: boolean; limit: number | undefined; html?: string | undefined },
+  io: CliIo,
+): Promise<number> {
   const location = await journalLocation(file, options.stateDir, io);
   if (typeof location === 'number') return location;
+  if (options.html !== undefined) return writeHistoryReport(file, location, options.html, options.limit, io);
   const entries = await readHistory(location, options.limit === undefined ? {} : { limit: options.limit });
   if (options.json) io.stdout.write(`${JSON.stringify(entries.map(historyJson), null, 2)}\n`);
   else if (entries.length === 0) io.stdout.write(`No run of ${file} is recorded in ${location.dir}.\n`);
   else io.stdout.write(formatHistory(entries));
+  return EXIT.completed;
+}
+
+/** `history --html FILE`: writes the page, says where; exit 73 when it cannot be written. */
+async function writeHistoryReport(file: string, location: JournalLocation, path: string, limit: number | undefined, io: CliIo): Promise<number> {
+  const entries = await readHistoryWithTasks(location, limit === undefined ? {} : { limit });
+  try {
+    await writeFile(path, historyReport(file, entries, new Date()));
+  } catch (error) {
+    io.stderr.write(`jobhooks: cannot write ${path}: ${osReason(error)}\n`);
+    return EXIT.cantCreate;
+  }
+  io.stdout.write(`Wrote ${path}: ${entries.length} run${entries.length === 1 ? '' : 's'} of ${file}.\n`);
   return EXIT.completed;
 }
 
@@ -139,17 +162,12 @@ export async function runCommand(
   mode: RunMode,
   io: CliIo,
   signals: SignalHost,
-  flags: JournalFlags = { stateDir: undefined, journal: true, wait: undefined },
+  flags: JournalFlags & Partial<LogFlags> = { stateDir: undefined, journal: true, wait: undefined },
   rehearsal?: RehearseFlags,
 ): Promise<number> {
-  const view: RunView =
-    mode === 'json'
-      ? new JsonView(io.stdout, io.stderr)
-      : mode === 'quiet'
-        ? new QuietView(io.stdout, io.stderr)
-        : io.stdout.isTTY === true && io.env['TERM'] !== 'dumb'
-          ? new LiveView(io.stdout, io.stderr)
-          : new PlainView(io.stdout, io.stderr);
+  const output = await openRunOutput(mode, flags, io, osReason);
+  if (typeof output === 'number') return output;
+  const { view } = output;
   const executor = new ShellExecutor();
   // Console notifiers print through the view, so their text neither breaks the live frame nor the JSON.
   const consoleStream = new Writable({
@@ -263,6 +281,7 @@ export async function runCommand(
     view.close();
     untrack();
     for (const [signal, listener] of listeners) signals.off(signal, listener);
+    await output.settled();
   }
 }
 

@@ -1,6 +1,7 @@
 import { formatDuration } from '../format.js';
 import { DETAIL_OUTPUT_LINES, lastLines } from '../notify/message.js';
 import type { JobResult, JsonValue, TaskResult } from '../types.js';
+import { jobLevel, taskLevel, withPriority, type LogLevel } from './log-level.js';
 import { formatBytes } from './progress.js';
 import { recoveredText, subscribe, summaryText, type EventSource, type RunEnd, type RunView, type TextSink } from './view.js';
 
@@ -121,6 +122,11 @@ export interface PlainViewOptions {
   readonly now?: (() => Date) | undefined;
   /** @default PLAIN_QUEUE_BOUND_BYTES */
   readonly queueBoundBytes?: number | undefined;
+  /**
+   * Each line starts with its syslog priority (`<3>` a failure, `<4>` a warning, `<6>` the rest), for
+   * systemd's journal (docs/observability.md, "Under systemd"). @default false
+   */
+  readonly syslogPriorities?: boolean | undefined;
 }
 
 /**
@@ -133,6 +139,7 @@ export class PlainView implements RunView {
   readonly #err: TextSink;
   readonly #now: () => Date;
   readonly #lines: BoundedLines;
+  readonly #priorities: boolean;
   readonly #names = new Map<number, string>();
   #notifying = false;
   #detach: (() => void) | undefined;
@@ -141,17 +148,18 @@ export class PlainView implements RunView {
     this.#out = out;
     this.#err = err;
     this.#now = options.now ?? (() => new Date());
+    this.#priorities = options.syslogPriorities ?? false;
     this.#lines = new BoundedLines(out, options.queueBoundBytes ?? PLAIN_QUEUE_BOUND_BYTES, (count) =>
-      this.#timed(`… ${count} line${count === 1 ? '' : 's'} dropped: the reader of this output is too slow`),
+      this.#timed(`… ${count} line${count === 1 ? '' : 's'} dropped: the reader of this output is too slow`, 'warning'),
     );
   }
 
   attach(pipeline: EventSource): void {
-    const line = (text: string): void => this.#lines.write(this.#timed(text));
+    const line = (text: string, level: LogLevel = 'info'): void => this.#lines.write(this.#timed(text, level));
     this.#detach = subscribe(pipeline, {
       jobRecovered: ({ result }) => {
         this.#lines.flush();
-        this.#out.write(recoveredText(result));
+        this.#out.write(this.#prefixed(recoveredText(result), 'error'));
       },
       jobStart: ({ tasks }) => {
         for (const task of tasks) this.#names.set(task.index, task.name);
@@ -164,29 +172,30 @@ export class PlainView implements RunView {
       taskEnd: ({ task }) => {
         const archive = archiveLine(task);
         if (archive !== undefined) line(archive);
-        line(taskEndLine(task));
+        line(taskEndLine(task), taskLevel(task));
       },
       // While the notification task runs, its output already says what each notifier did; before,
       // a failure is a job-start ping (Healthchecks' /start) that nothing else reports.
       notificationFailed: ({ notifier, reason }) => {
-        if (!this.#notifying) line(`[${notifier}] job-start notification failed: ${reason}`);
+        if (!this.#notifying) line(`[${notifier}] job-start notification failed: ${reason}`, 'warning');
       },
     });
   }
 
   notice(text: string): void {
-    this.#err.write(`${text}\n`);
+    this.#err.write(this.#prefixed(`${text}\n`, 'warning'));
   }
 
   consoleText(text: string): void {
     this.#lines.flush();
-    this.#out.write(text);
+    this.#out.write(this.#prefixed(text, 'info'));
   }
 
   finish(result: JobResult, end: RunEnd): void {
     this.close();
     this.#lines.flush();
-    this.#out.write(`\n${summaryText(result, end)}`);
+    // The flow and the message are about the job: at its level, so `journalctl -p err` shows a failure's.
+    this.#out.write(this.#prefixed(`\n${summaryText(result, end)}`, jobLevel(result.status)));
   }
 
   close(): void {
@@ -195,8 +204,12 @@ export class PlainView implements RunView {
     this.#lines.close();
   }
 
-  #timed(text: string): string {
-    return `${clockTime(this.#now())} ${text}\n`;
+  #timed(text: string, level: LogLevel): string {
+    return this.#prefixed(`${clockTime(this.#now())} ${text}\n`, level);
+  }
+
+  #prefixed(text: string, level: LogLevel): string {
+    return this.#priorities ? withPriority(text, level) : text;
   }
 }
 

@@ -1,5 +1,14 @@
 import { unlink } from 'node:fs/promises';
-import { keyDirectory, readRuns, removeSlots, type JournalLocation, type JournalJobStatus, type ParsedRun } from './files.js';
+import {
+  keyDirectory,
+  readRuns,
+  removeSlots,
+  type JournalJobStatus,
+  type JournalLocation,
+  type JournalTask,
+  type ParsedRun,
+  type TaskEndRecord,
+} from './files.js';
 import { isProcessAlive } from './liveness.js';
 import { basename, dirname } from 'node:path';
 
@@ -19,6 +28,25 @@ export interface HistoryEntry {
   readonly archive: string | null;
   /** The job id of the run that recovered this one, or `null`. */
   readonly recoveredBy: string | null;
+}
+
+/** One task of a past run, with its times from the journal's `taskStart` and `taskEnd` records (docs/journal.md). */
+export interface HistoryTask {
+  readonly index: number;
+  readonly name: string;
+  readonly phase: JournalTask['phase'];
+  /** How it ended; `running` without an end record (its run is still going, or died during it), `pending` when it never started. */
+  readonly status: TaskEndRecord['status'] | 'running' | 'pending';
+  /** Its first start record; `null` for a task that never started (a skipped one). */
+  readonly startedAt: string | null;
+  /** Its last end record after that start; `null` without one. */
+  readonly finishedAt: string | null;
+}
+
+/** A past run with its tasks: what `jobhooks history --html` draws. */
+export interface HistoryEntryWithTasks extends HistoryEntry {
+  /** Every task of the run's plan, in order. */
+  readonly tasks: readonly HistoryTask[];
 }
 
 /** Options of {@link readHistory}. */
@@ -78,6 +106,36 @@ export async function readHistory(location: JournalLocation, options: ReadHistor
   const runs = (await readRuns(keyDirectory(location))).reverse();
   const limited = options.limit === undefined ? runs : runs.slice(0, Math.max(0, options.limit));
   return limited.map(toEntry);
+}
+
+/** Each task of the plan with its start and end as the records say them. */
+function historyTasks(run: ParsedRun): HistoryTask[] {
+  return run.run.tasks.map((task) => {
+    let startedAt: string | null = null;
+    let end: TaskEndRecord | null = null;
+    for (const record of run.records) {
+      if (record.type === 'taskStart' && record.index === task.index) startedAt ??= record.at;
+      if (record.type === 'taskEnd' && record.index === task.index) end = record;
+    }
+    const status = end?.status ?? (startedAt === null ? 'pending' : 'running');
+    return { index: task.index, name: task.name, phase: task.phase, status, startedAt, finishedAt: end?.at ?? null };
+  });
+}
+
+/**
+ * {@link readHistory} with each run's tasks and their times, for a picture of the runs
+ * (`jobhooks history --html`, docs/observability.md).
+ *
+ * @example
+ * ```ts
+ * const [last] = await readHistoryWithTasks({ dir: '/var/lib/jobhooks', key: 'nightly' }, { limit: 1 })
+ * last?.tasks.map((task) => task.status) // ['completed', 'failed', 'skipped', 'completed']
+ * ```
+ */
+export async function readHistoryWithTasks(location: JournalLocation, options: ReadHistoryOptions = {}): Promise<HistoryEntryWithTasks[]> {
+  const runs = (await readRuns(keyDirectory(location))).reverse();
+  const limited = options.limit === undefined ? runs : runs.slice(0, Math.max(0, options.limit));
+  return limited.map((run) => ({ ...toEntry(run), tasks: historyTasks(run) }));
 }
 
 /**

@@ -49,7 +49,15 @@ export {
   type TaskEndRecord,
   type TaskStartRecord,
 } from './files.js';
-export { pruneFinishedRuns, readHistory, type HistoryEntry, type ReadHistoryOptions } from './history.js';
+export {
+  pruneFinishedRuns,
+  readHistory,
+  readHistoryWithTasks,
+  type HistoryEntry,
+  type HistoryEntryWithTasks,
+  type HistoryTask,
+  type ReadHistoryOptions,
+} from './history.js';
 export {
   bootId,
   currentProcess,

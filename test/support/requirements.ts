@@ -1,4 +1,5 @@
 import { BORG_TAG, borgInstalled, INSTALL_HINT, REQUIRE_BORG_VARIABLE } from './borg.js';
+import { CHROMIUM_INSTALL_HINT, CHROMIUM_TAG, chromiumInstalled, REQUIRE_CHROMIUM_VARIABLE } from './chromium.js';
 import { POSTGRES_INSTALL_HINT, POSTGRES_TAG, postgresInstalled } from './postgres.js';
 import { REDIS_INSTALL_HINT, REDIS_MISSING, REDIS_TAG, redisInstalled } from './redis.js';
 
@@ -23,4 +24,5 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { tag: BORG_TAG, installed: borgInstalled, missing: 'borg not installed', tests: 'borg tests', hint: INSTALL_HINT, requireVariable: REQUIRE_BORG_VARIABLE },
   { tag: REDIS_TAG, installed: redisInstalled, missing: REDIS_MISSING, tests: 'queue tests', hint: REDIS_INSTALL_HINT, requireVariable: REQUIRE_QUEUES_VARIABLE },
   { tag: POSTGRES_TAG, installed: postgresInstalled, missing: 'PostgreSQL server not installed', tests: 'queue tests', hint: POSTGRES_INSTALL_HINT, requireVariable: REQUIRE_QUEUES_VARIABLE },
+  { tag: CHROMIUM_TAG, installed: chromiumInstalled, missing: 'chromium not installed', tests: 'history report rendering tests', hint: CHROMIUM_INSTALL_HINT, requireVariable: REQUIRE_CHROMIUM_VARIABLE },
 ];
