@@ -1,8 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Job, QueueEvents } from 'bullmq';
 import { buildJob } from '../cli/job.js';
 import { ConfigError, ErrorCode, JobHooksError } from '../errors.js';
 import type { JobEvents, JobEventName } from '../events.js';
-import { startTimer } from '../executor/timers.js';
 import type { JobResult } from '../types.js';
 import { openBackend, type QueueTarget } from './connection.js';
 
@@ -14,9 +14,11 @@ export const EVENT_NAME = 'jobhooks:event';
 export const CANCEL_NAME = 'jobhooks:cancel';
 /** How many events the queue's event stream keeps (older ones are trimmed). */
 export const MAX_EVENTS = 10_000;
-
-/** How long a watch of a finished job waits for its replayed events before it yields the stored jobEnd alone. */
-const FINISHED_REPLAY_MS = 2_000;
+/**
+ * The custom event a watch of a finished job appends to the stream: every event of the job is before
+ * it, so reaching it without a `jobEnd` means they were trimmed (docs/bullmq-api.md#live-events).
+ */
+export const REPLAY_MARK_NAME = 'jobhooks:replay-mark';
 
 /** What a queued job carries: the definition as written (secrets stay `{ "env": "NAME" }` references). */
 export interface QueuedJobData {
@@ -131,6 +133,7 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
   // From the start of the stream: events published before this call are replayed (docs/bullmq-api.md).
   const events = backend.events('0');
   const queue = backend.queue();
+  const producer = backend.producer();
   const pending: Array<WatchedEvent | Error> = [];
   let wake: (() => void) | undefined;
   const push = (item: WatchedEvent | Error): void => {
@@ -138,7 +141,7 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
     wake?.();
   };
   let sawEnd = false;
-  let stopReplayTimer = (): void => {};
+  let replayMark: { readonly mark: string; readonly result: JobResult } | undefined;
   events.on(EVENT_NAME as 'progress', (args: unknown) => {
     const fields = args as Record<string, string>;
     if (fields['jobId'] !== jobId || sawEnd) return;
@@ -151,6 +154,13 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
     sawEnd = true;
     push({ name: 'jobEnd', event: { result: parseResult(returnvalue) } });
   });
+  events.on(REPLAY_MARK_NAME as 'progress', (args: unknown) => {
+    const fields = args as Record<string, string>;
+    if (replayMark === undefined || fields['mark'] !== replayMark.mark || sawEnd) return;
+    // The stream no longer holds this job's events: its stored result alone.
+    sawEnd = true;
+    push({ name: 'jobEnd', event: { result: replayMark.result } });
+  });
   events.on('failed', ({ jobId: id, failedReason }) => {
     if (id === jobId && !sawEnd) push(new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} failed in the queue: ${failedReason}`));
   });
@@ -161,13 +171,11 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
     const state = await job.getState();
     if (state === 'failed') throw new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} failed in the queue: ${job.failedReason}`);
     if (state === 'completed') {
-      // Its events are replayed from the stream while it holds them; else its jobEnd alone.
-      const finished = job.returnvalue as JobResult;
-      stopReplayTimer = startTimer(FINISHED_REPLAY_MS, () => {
-        if (sawEnd) return;
-        sawEnd = true;
-        push({ name: 'jobEnd', event: { result: finished } });
-      });
+      // Its events are replayed from the stream while it holds them; else its jobEnd alone. Every
+      // event of the job went into the stream before it completed, so before this mark: the reader
+      // knows they were trimmed when it reaches the mark, however slowly it reads.
+      replayMark = { mark: randomUUID(), result: job.returnvalue as JobResult };
+      await producer.publishEvent({ eventName: REPLAY_MARK_NAME, jobId, mark: replayMark.mark }, MAX_EVENTS);
     }
     for (;;) {
       const item = pending.shift();
@@ -181,8 +189,7 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
       if (item.name === 'jobEnd') return;
     }
   } finally {
-    stopReplayTimer();
-    await Promise.all([closeEvents(events), queue.close()]);
+    await Promise.all([closeEvents(events), queue.close(), producer.close()]);
   }
 }
 

@@ -41,8 +41,12 @@ export interface WorkerOptions extends QueueTarget {
 export interface JobhooksWorker {
   /** The results of the jobs a previous worker with the same `stateDir` left, recovered before this one started. */
   readonly recovered: readonly JobResult[];
-  /** Stops taking jobs, waits for the running ones to end, and closes the connections. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs, waits for the running ones to end, and closes the connections. With
+   * `{ cancelRunning: true }` the running jobs are cancelled first, as {@link cancel} does: their
+   * cleanups run and their results say `cancelled` (what `jobhooks worker` does on SIGTERM, docs/distributed.md).
+   */
+  close(options?: { readonly cancelRunning?: boolean | undefined }): Promise<void>;
 }
 
 const FORWARDED: readonly WatchedEventName[] = ['jobStart', 'taskStart', 'taskOutput', 'taskProgress', 'taskEnd', 'notificationSent', 'notificationFailed', 'jobEnd', 'jobRecovered', 'journalWarning'];
@@ -74,6 +78,8 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
   // Cancellations asked before the job reached this worker's processor (docs/bullmq-api.md#cancel).
   const cancelled = new Set<string>();
   const control = backend.events('$');
+  // The running pipelines' controllers, for close({ cancelRunning: true }).
+  const running = new Set<AbortController>();
 
   const processor = async (job: Job<QueuedJobData>, _token?: string, signal?: AbortSignal): Promise<JobResult> => {
     const jobId = job.id ?? randomUUID();
@@ -81,6 +87,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
     // The enqueuer validated it; only this host's environment (a secret not set here) can differ.
     if (!built.ok) throw new ConfigError(built.issues, { subject: 'job definition' });
     const controller = new AbortController();
+    running.add(controller);
     const forward = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', forward, { once: true });
     if (cancelled.delete(jobId)) controller.abort(new Error('cancelled'));
@@ -124,6 +131,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
       stopRenewing();
       if (key !== undefined) await leases.release(key, owner).catch(() => {});
       signal?.removeEventListener('abort', forward);
+      running.delete(controller);
       await chain;
     }
   };
@@ -150,8 +158,10 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
   await worker.waitUntilReady();
   return {
     recovered,
-    async close() {
-      await worker.close();
+    async close(closeOptions = {}) {
+      const closing = worker.close();
+      if (closeOptions.cancelRunning === true) for (const controller of running) controller.abort(new Error('cancelled'));
+      await closing;
       control.removeAllListeners();
       await Promise.all([control.close(), producer.close(), queue.close()]);
     },

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { durationProblem, type Duration } from '../duration.js';
 import { suggest } from '../suggest.js';
 import type { LogFlags } from './run-views.js';
+import { parseQueueCommandLine, QUEUE_COMMANDS, type QueueCommand } from './queue.js';
 
 /** How `run` uses the journal (docs/cli.md, "The state directory"). */
 export interface JournalFlags {
@@ -42,6 +43,7 @@ export type CliCommand =
       /** `--html FILE`: the page of the runs is written there (docs/observability.md). */
       readonly html: string | undefined;
     }
+  | QueueCommand
   | { readonly kind: 'usage-error'; readonly message: string };
 
 /** The text of `jobhooks --help`. */
@@ -65,6 +67,15 @@ Usage:
   jobhooks validate <config>                 check the config file; runs nothing
   jobhooks plan <config>                     show every task in order; runs nothing
   jobhooks schema                            print the config file's JSON Schema
+  jobhooks worker (--redis <url> | --postgres <url>) --queue <name> [--concurrency <n>]
+                  [--state-dir <dir>]        run the queue's jobs on this host until SIGTERM
+  jobhooks enqueue <config> (--redis <url> | --postgres <url>) --queue <name> [--wait]
+                   [--job-id <id>] [--delay <duration>] [--priority <n>]
+                                             put the job on the queue; print its id, or with
+                                             --wait show it as "run" does and exit with its code
+  jobhooks schedule <config> --cron <expr> --id <id> (--redis <url> | --postgres <url>) --queue <name>
+  jobhooks unschedule --id <id> (--redis <url> | --postgres <url>) --queue <name>
+                                             run the job on a cron schedule from the queue; stop it
   jobhooks --help | --version
 
 Options:
@@ -105,7 +116,7 @@ still run. A second one kills everything at once. If jobhooks itself is killed (
 a reboot), the next run or "jobhooks recover" runs the cleanup it left.
 `;
 
-const COMMANDS = ['run', 'rehearse', 'recover', 'history', 'validate', 'plan', 'schema', 'help'] as const;
+const COMMANDS = ['run', 'rehearse', 'recover', 'history', 'validate', 'plan', 'schema', 'help', ...QUEUE_COMMANDS] as const;
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -178,6 +189,9 @@ function unknownOption(argv: readonly string[]): CliCommand | undefined {
  * ```
  */
 export function parseCommandLine(argv: readonly string[]): CliCommand {
+  // worker, enqueue, schedule, unschedule: their own options (docs/distributed.md).
+  const queue = parseQueueCommandLine(argv);
+  if (queue !== undefined && !argv.includes('--help') && !argv.includes('-h')) return queue;
   const unknown = unknownOption(argv);
   if (unknown !== undefined) return unknown;
   let parsed;

@@ -10,6 +10,8 @@ export const EXIT = {
   failed: 2,
   /** Invalid config or command line (sysexits' EX_USAGE); nothing ran. */
   usage: 64,
+  /** A queue command without the optional `bullmq` package (sysexits' EX_UNAVAILABLE); nothing ran. */
+  unavailable: 69,
   /** An unexpected error inside jobhooks: a bug (sysexits' EX_SOFTWARE). */
   internal: 70,
   /** The journal cannot be written (sysexits' EX_CANTCREAT): the state directory is missing its permissions or its disk; nothing ran. */

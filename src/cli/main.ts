@@ -36,6 +36,14 @@ async function main(argv: readonly string[]): Promise<number> {
       return runCommand(command.file, command.mode, io, processSignals(), command);
     case 'rehearse':
       return runCommand(command.file, command.mode, io, processSignals(), command, command.rehearsal);
+    case 'worker':
+    case 'enqueue':
+    case 'schedule':
+    case 'unschedule': {
+      // Loaded only for these commands: bullmq is an optional peer dependency (docs/distributed.md).
+      const { queueCommand } = await import('./queue.js');
+      return queueCommand(command, io, processSignals());
+    }
   }
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ConfigError, type JobResult } from '../../src/index.js';
+import { ConfigError, JobHooksError, type JobResult } from '../../src/index.js';
 import { cancel, enqueue, schedule, unschedule, watch, type QueueConnection, type WatchedEvent } from '../../src/bullmq/index.js';
 import { openBackend } from '../../src/bullmq/connection.js';
 import { buildJob } from '../../src/cli/job.js';
@@ -127,6 +127,67 @@ describe.each(BACKENDS)('jobhooks/bullmq on $name', (backend) => {
       });
       spans.sort((x, y) => x[0] - y[0]);
       for (let n = 1; n < spans.length; n += 1) expect(spans[n]?.[0] ?? 0).toBeGreaterThan(spans[n - 1]?.[1] ?? Infinity);
+    });
+
+    test('watch of a finished job whose events were trimmed from the stream: its stored jobEnd alone', async () => {
+      const id = await enqueue(target(), { tasks: [{ name: 'Quiet', command: 'true' }] });
+      const first: WatchedEvent[] = [];
+      for await (const event of watch(target(), id)) first.push(event);
+      // More than the stream keeps (10,000 events) after it: its own events are trimmed away.
+      const chatty = await enqueue(target(), { tasks: [{ name: 'Chatty', command: 'seq 1 10500' }] });
+      for await (const event of watch(target(), chatty)) if (event.name === 'jobEnd') expect(event.event.result.status).toBe('completed');
+      const again: WatchedEvent[] = [];
+      for await (const event of watch(target(), id)) again.push(event);
+      expect(again.map(({ name }) => name)).toEqual(['jobEnd']);
+      expect(again[0]?.name === 'jobEnd' ? again[0].event.result : undefined).toEqual((await queue.getJob(id))?.returnvalue);
+      expect(first.at(-1)).toEqual(again[0]);
+      // 10,500 events one by one: about 25 s on PostgreSQL on a loaded machine.
+    }, 120_000);
+
+    test('priority orders waiting jobs: 1 runs first, a job without one before prioritized ones', async () => {
+      const order = join(dir, 'priority.txt');
+      const prio = { connection: server.connection, queue: 'priority' };
+      const job = (label: string): unknown => ({ tasks: [{ name: 'Mark', command: `echo ${label} >> ${order}` }] });
+      // Queued before any worker of this queue runs: the order is the queue's alone.
+      await enqueue(prio, job('p3'), { priority: 3 });
+      await enqueue(prio, job('p1'), { priority: 1 });
+      await enqueue(prio, job('none'));
+      await enqueue(prio, job('p2'), { priority: 2 });
+      const worker = await startWorker({ ...prio });
+      workers.push(worker);
+      await waitFor(() => (lines(order).length === 4 ? true : undefined), 'the 4 prioritized jobs to run', 60_000);
+      expect(lines(order)).toEqual(['none', 'p1', 'p2', 'p3']);
+    });
+
+    test('the lease wait is bounded: a second job on a held repository fails after leaseWaitMs with a clear reason, and never runs', async () => {
+      const marks = join(dir, 'lease.txt');
+      const leased = { connection: server.connection, queue: 'lease' };
+      const worker = await startWorker({ ...leased, concurrency: 2, leaseWaitMs: 1500 });
+      workers.push(worker);
+      const holder = await enqueue(leased, { repository: { name: 'vault' }, tasks: [{ name: 'Hold', command: `echo holder >> ${marks}; sleep 6; echo holder done >> ${marks}` }] });
+      await waitFor(() => (lines(marks).includes('holder') ? true : undefined), 'the holder to start');
+      const second = await enqueue(leased, { repository: { name: 'vault' }, tasks: [{ name: 'Second', command: `echo second >> ${marks}` }] });
+      const error = await (async () => {
+        for await (const _event of watch(leased, second)) {
+          // Never reached: the job has no event, it fails in BullMQ.
+        }
+      })().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(JobHooksError);
+      expect([(error as JobHooksError).code, (error as JobHooksError).message]).toEqual([
+        'ERR_QUEUE',
+        `Job ${second} failed in the queue: repository name:vault stayed busy for 1500 ms (another job holds its lease)`,
+      ]);
+      const leaseQueue = openBackend(leased).queue();
+      try {
+        const job = await leaseQueue.getJob(second);
+        expect([await job?.getState(), job?.failedReason]).toEqual(['failed', 'repository name:vault stayed busy for 1500 ms (another job holds its lease)']);
+      } finally {
+        await leaseQueue.close();
+      }
+      const results: WatchedEvent[] = [];
+      for await (const event of watch(leased, holder)) results.push(event);
+      expect(results.at(-1)?.name === 'jobEnd' ? results.at(-1) : undefined).toMatchObject({ event: { result: { status: 'completed' } } });
+      expect(lines(marks)).toEqual(['holder', 'holder done']);
     });
 
     test('a schedule fires through BullMQ job schedulers, and unschedule stops it', async () => {

@@ -28,6 +28,34 @@ describe.each(BACKENDS)('a worker killed with kill -9 on $name', (backend) => {
       rmSync(dir, { recursive: true, force: true });
     });
 
+    test('with retryOnStall: true, its job runs again from the start on another worker and completes', async () => {
+      const marks = join(dir, 'retry-marks.txt');
+      const retry = { connection: server.connection, queue: 'retry' };
+      const victim = await startWorker({ ...retry, lockMs: 1500, retryOnStall: true });
+      started.push(victim);
+      const id = await enqueue(retry, {
+        preHooks: [{ name: 'Prepare', command: `echo "prepare $PPID" >> ${marks}; [ -e ${marks}.again ] || { touch ${marks}.again; sleep 30; }` }],
+        tasks: [{ name: 'Backup', command: `echo backup >> ${marks}` }],
+      }, { jobId: 'retried' });
+      await waitFor(() => (lines(marks).length === 1 ? true : undefined), 'the long hook to start');
+      victim.child.kill('SIGKILL');
+      const other = await startWorker({ ...retry, lockMs: 1500, retryOnStall: true });
+      started.push(other);
+      const retryQueue = openBackend(retry).queue();
+      try {
+        const result = await waitFor(async () => {
+          const job = await retryQueue.getJob(id);
+          return job?.finishedOn === undefined ? undefined : (job.returnvalue as JobResult);
+        }, 'the stalled job to run again', 60_000);
+        expect([result.jobId, result.status, result.tasks.map((task) => task.status)]).toEqual(['retried', 'completed', ['completed', 'completed']]);
+      } finally {
+        await retryQueue.close();
+      }
+      // Run twice: once on the killed worker (its hook started), once to the end on the other one.
+      expect(lines(marks).map((line) => line.split(' ')[0])).toEqual(['prepare', 'prepare', 'backup']);
+      expect(new Set(lines(marks).slice(0, 2)).size).toBe(2);
+    });
+
     test('its job ends interrupted (not re-run), the cleanup runs once when it restarts with its stateDir, every other job completes', async () => {
       const stateDir = join(dir, 'state');
       const marks = join(dir, 'marks.txt');

@@ -40,7 +40,7 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-export async function startWorker(options: { connection: QueueConnection; queue: string; stateDir?: string; lockMs?: number; concurrency?: number }): Promise<WorkerProcess> {
+export async function startWorker(options: { connection: QueueConnection; queue: string; stateDir?: string; lockMs?: number; concurrency?: number; retryOnStall?: boolean; leaseWaitMs?: number }): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -50,6 +50,8 @@ export async function startWorker(options: { connection: QueueConnection; queue:
       JOBHOOKS_TEST_LOCK_MS: String(options.lockMs ?? 2000),
       JOBHOOKS_TEST_CONCURRENCY: String(options.concurrency ?? 1),
       ...(options.stateDir === undefined ? {} : { JOBHOOKS_TEST_STATE_DIR: options.stateDir }),
+      ...(options.retryOnStall === true ? { JOBHOOKS_TEST_RETRY_ON_STALL: '1' } : {}),
+      ...(options.leaseWaitMs === undefined ? {} : { JOBHOOKS_TEST_LEASE_WAIT_MS: String(options.leaseWaitMs) }),
     },
   });
   let stdout = '';

@@ -1,0 +1,96 @@
+// The queue commands with the built CLI (npm run build first): worker processes and enqueue --wait
+// over each backend (docs/distributed.md).
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BACKENDS } from '../bullmq/helpers.js';
+import type { QueueConnection } from '../../src/bullmq/index.js';
+import { runCli, startCli, tempDir, untimed, waitFor, type Started } from './helpers.js';
+
+const urlFlags = (connection: QueueConnection): string[] => ('redis' in connection ? ['--redis', connection.redis] : ['--postgres', connection.postgres]);
+const marks = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line !== '') : []);
+
+describe.each(BACKENDS)('jobhooks worker and enqueue on $name', (backend) => {
+  describe.skipIf(!backend.installed)('cli', { tags: [backend.tag] }, () => {
+    let server: { connection: QueueConnection; stop(): Promise<void> };
+    const dir = tempDir();
+    const workers: Started[] = [];
+    const startWorker = async (queue: string): Promise<Started> => {
+      const worker = startCli(['worker', ...urlFlags(server.connection), '--queue', queue], { cwd: dir.path });
+      workers.push(worker);
+      await waitFor(() => worker.stdout().includes('taking jobs'), 'the worker to take jobs', 30_000);
+      return worker;
+    };
+
+    beforeAll(async () => {
+      server = await backend.start();
+    });
+    afterAll(async () => {
+      for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+      await Promise.all(workers.map((worker) => worker.done));
+      await server?.stop();
+      dir.remove();
+    });
+
+    test('enqueue --wait runs a real hook job on a worker process, shows it as run does, and exits with its code', async () => {
+      await startWorker('wait');
+      const config = dir.write('fails.json', JSON.stringify({ tasks: [{ name: 'Say', command: 'echo from the worker; exit 3' }] }));
+      const run = await runCli(['enqueue', config, ...urlFlags(server.connection), '--queue', 'wait', '--wait', '--job-id', 'say-1'], { cwd: dir.path });
+      expect([run.code, run.stderr]).toEqual([2, '']);
+      expect(untimed(run.stdout).split('\n').slice(0, 3)).toEqual(['[Say] started', '[Say] from the worker', "[Say] failed: Task 'Say' exited with code 3"]);
+      expect(run.stdout).toContain('Job ID: say-1');
+      const ok = dir.write('ok.json', JSON.stringify({ tasks: [{ name: 'Fine', command: 'true' }] }));
+      const fine = await runCli(['enqueue', ok, ...urlFlags(server.connection), '--queue', 'wait', '--wait'], { cwd: dir.path });
+      expect(fine.code).toBe(0);
+      // Without --wait: the job id alone.
+      const queued = await runCli(['enqueue', ok, ...urlFlags(server.connection), '--queue', 'wait', '--job-id', 'plain-1'], { cwd: dir.path });
+      expect([queued.code, queued.stdout, queued.stderr]).toEqual([0, 'plain-1\n', '']);
+    });
+
+    test('a bad config is refused at enqueue with exit 64, as validate says it', async () => {
+      const bad = dir.write('bad.json', JSON.stringify({ tasks: [{ name: 'Backup', command: 'true', timeout: 'soon' }] }));
+      const run = await runCli(['enqueue', bad, ...urlFlags(server.connection), '--queue', 'wait'], { cwd: dir.path });
+      const validate = await runCli(['validate', bad], { cwd: dir.path });
+      expect([run.code, run.stdout]).toEqual([64, '']);
+      expect(run.stderr).toBe(validate.stderr);
+    });
+
+    test('SIGTERM to a worker during a long hook: no new job, the running one is cancelled, its cleanup runs, its result says cancelled; the worker exits 0', async () => {
+      const worker = await startWorker('term');
+      const file = join(dir.path, 'term.txt');
+      const config = dir.write('long.json', JSON.stringify({
+        preHooks: [{ name: 'Long', command: `echo started >> ${file}; sleep 30` }],
+        tasks: [{ name: 'Never', command: `echo task >> ${file}` }],
+        postHooks: [{ name: 'Cleanup', command: `echo "cleanup $JOBHOOKS_JOB_STATUS" >> ${file}`, runOnJobFailure: true }],
+      }));
+      const waiting = startCli(['enqueue', config, ...urlFlags(server.connection), '--queue', 'term', '--wait'], { cwd: dir.path });
+      await waitFor(() => marks(file).includes('started'), 'the long hook to start', 30_000);
+      worker.child.kill('SIGTERM');
+      const [stopped, watched] = await Promise.all([worker.done, waiting.done]);
+      expect(stopped.code).toBe(0);
+      expect(stopped.stderr).toBe('jobhooks worker: received SIGTERM: taking no new job; cancelling the running ones (their cleanup runs). Send SIGTERM again to exit now.\n');
+      expect(marks(file)).toEqual(['started', 'cleanup cancelled']);
+      // The job's result says cancelled; cancelled by no signal of the enqueuer's own: exit 2, as run's maxRunTime.
+      expect(watched.code).toBe(2);
+      expect(watched.stdout).toContain('Cancelled');
+    });
+  });
+});
+
+describe('queue command lines', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+  test.each([
+    [['worker', '--queue', 'q'], 'jobhooks: "worker" needs exactly one of --redis <url> or --postgres <url>'],
+    [['worker', '--redis', 'redis://x', '--queu', 'q'], 'jobhooks: "worker" has no option "--queu" (did you mean "--queue"?)'],
+    [['enqueue', 'a.json', '--redis', 'redis://x', '--queue', 'q', '--priorty', '1'], 'jobhooks: "enqueue" has no option "--priorty" (did you mean "--priority"?)'],
+    [['wroker'], 'jobhooks: unknown command "wroker" (did you mean "worker"?)'],
+    [['enqueue', '--redis', 'redis://x', '--queue', 'q'], 'jobhooks: "enqueue" needs a config file: jobhooks enqueue <config> …'],
+    [['enqueue', 'a.json', '--redis', 'redis://x', '--queue', 'q', '--delay', 'soon'], 'jobhooks: --delay expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received string "soon"'],
+    [['schedule', 'a.json', '--redis', 'redis://x', '--queue', 'q', '--id', 'n'], 'jobhooks: "schedule" needs --cron <expression>'],
+    [['unschedule', '--postgres', 'postgres://x', '--queue', 'q'], 'jobhooks: "unschedule" needs --id <id>'],
+  ])('%j → exit 64', async (args, message) => {
+    const run = await runCli(args, { cwd: dir.path });
+    expect([run.code, run.stderr]).toEqual([64, `${message}\nRun "jobhooks --help" for usage.\n`]);
+  });
+});
