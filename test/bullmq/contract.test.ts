@@ -77,9 +77,11 @@ describe.each(BACKENDS)('jobhooks/bullmq on $name', (backend) => {
       expect(seen.filter((e) => e.name === 'taskOutput').map((e) => (e.name === 'taskOutput' ? e.event.line : ''))).toEqual(['hello', 'world']);
       const end = seen.at(-1);
       expect(end?.name === 'jobEnd' ? [end.event.result.jobId, end.event.result.status, end.event.result.failure?.taskName] : []).toEqual([id, 'failed', 'Fail']);
-      const job = await queue.getJob(id);
-      expect(await job?.getState()).toBe('completed');
-      expect((job?.returnvalue as JobResult).status).toBe('failed');
+      // jobEnd comes from the pipeline, just before the worker hands BullMQ the result: wait until
+      // BullMQ has stored it (reading the job at once can catch it still active, returnvalue null).
+      const [stored] = await results([id]);
+      expect(stored?.status).toBe('failed');
+      expect(await (await queue.getJob(id))?.getState()).toBe('completed');
       // A finished job's events are replayed from the queue's event stream.
       const again: WatchedEvent[] = [];
       for await (const event of watch(target(), id)) again.push(event);
