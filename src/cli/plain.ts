@@ -1,3 +1,4 @@
+import { isJsonObject, type JsonObject } from '../json.js';
 import { formatDuration } from '../format.js';
 import { DETAIL_OUTPUT_LINES, lastLines } from '../notify/message.js';
 import type { JobResult, JsonValue, TaskResult } from '../types.js';
@@ -25,11 +26,6 @@ export function clockTime(date: Date): string {
   return [date.getHours(), date.getMinutes(), date.getSeconds()].map((part) => String(part).padStart(2, '0')).join(':');
 }
 
-type JsonObject = { readonly [key: string]: JsonValue };
-
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * `[borg create] archive nightly: 1.20 GiB original, 800 MiB compressed, 12.3 MiB deduplicated,
@@ -37,9 +33,9 @@ function isObject(value: JsonValue | undefined): value is JsonObject {
  * for any other task, or a create that made no archive.
  */
 export function archiveLine(task: TaskResult): string | undefined {
-  if (!isObject(task.data ?? undefined)) return undefined;
+  if (!isJsonObject(task.data ?? undefined)) return undefined;
   const archive = (task.data as JsonObject)['archive'];
-  if (!isObject(archive) || !isObject(archive['stats'])) return undefined;
+  if (!isJsonObject(archive) || !isJsonObject(archive['stats'])) return undefined;
   const { name, duration } = archive;
   const { original_size: original, compressed_size: compressed, deduplicated_size: deduplicated, nfiles } = archive['stats'];
   if (typeof name !== 'string' || typeof duration !== 'number') return undefined;

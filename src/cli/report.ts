@@ -50,7 +50,7 @@ const px = (value: number): string => String(Math.round(value * 100) / 100);
 export function runTooltip(entry: HistoryEntryWithTasks): string {
   const parts = [localDateTime(new Date(entry.startedAt)), entry.durationMs === null ? 'no end recorded' : formatDuration(entry.durationMs), entry.status];
   if (entry.status === 'interrupted' && entry.failedTask !== null) parts.push(`jobhooks (pid ${entry.pid}) died during '${entry.failedTask}'`);
-  else if (entry.failedTask !== null) parts.push(`failed task: ${entry.failedTask}`);
+  else if (entry.failedTask !== null) parts.push(`failed task: ${entry.failedTask}${entry.error === null ? '' : ` (${entry.error})`}`);
   if (entry.archive !== null) parts.push(`archive ${entry.archive}`);
   parts.push(`job id ${entry.jobId}`);
   return parts.join(' · ');

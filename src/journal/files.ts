@@ -55,7 +55,12 @@ export interface TaskEndRecord {
   readonly status: Exclude<TaskStatus, 'pending' | 'running'>;
   /** The borg archive the task created, if any. */
   readonly archive?: string;
+  /** A failed task's error (already redacted, at most {@link TASK_ERROR_MAX_CHARS} characters), for history. */
+  readonly error?: string;
 }
+
+/** How much of a failed task's error a `taskEnd` record keeps: enough for a tooltip, never an output dump. */
+export const TASK_ERROR_MAX_CHARS = 300;
 
 export interface RunEndRecord {
   readonly type: 'runEnd';

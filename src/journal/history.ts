@@ -23,6 +23,8 @@ export interface HistoryEntry {
   readonly durationMs: number | null;
   /** The name of the task the failure is about (for `interrupted`: the one running when it died), or `null`. */
   readonly failedTask: string | null;
+  /** That task's error as its end record keeps it (redacted, cut), or `null`. */
+  readonly error: string | null;
   readonly pid: number;
   /** The borg archive a task of the run created (the last one recorded), or `null`. */
   readonly archive: string | null;
@@ -55,15 +57,13 @@ export interface ReadHistoryOptions {
   readonly limit?: number;
 }
 
-/** The name of the task a failure is about: the run end's `failedTask`, else the first failed task, else the running one. */
-function failedTaskName(run: ParsedRun, dead: boolean): string | null {
-  const name = (index: number | undefined): string | null =>
-    index === undefined ? null : (run.run.tasks.find((task) => task.index === index)?.name ?? null);
-  if (run.end?.failedTask !== undefined) return name(run.end.failedTask);
+/** The index of the task a failure is about: the run end's `failedTask`, else the first failed task, else the running one. */
+function failedTaskIndex(run: ParsedRun, dead: boolean): number | undefined {
+  if (run.end?.failedTask !== undefined) return run.end.failedTask;
   const failed = run.records.find((record) => record.type === 'taskEnd' && record.status === 'failed');
-  if (failed !== undefined && failed.type === 'taskEnd') return name(failed.index);
-  if (run.end === null && dead) return name(runningTasks(run).at(-1));
-  return null;
+  if (failed !== undefined && failed.type === 'taskEnd') return failed.index;
+  if (run.end === null && dead) return runningTasks(run).at(-1);
+  return undefined;
 }
 
 /** Indexes of the tasks that started and have no end record, in start order. */
@@ -78,13 +78,16 @@ function toEntry(run: ParsedRun): HistoryEntry {
   const status = run.end?.status ?? (dead ? 'interrupted' : 'running');
   const finishedAt = run.end?.at ?? null;
   const archive = run.records.findLast((record) => record.type === 'taskEnd' && record.archive !== undefined);
+  const failed = failedTaskIndex(run, dead);
+  const failedEnd = failed === undefined ? undefined : run.records.findLast((record) => record.type === 'taskEnd' && record.index === failed);
   return {
     jobId: run.run.jobId,
     status,
     startedAt: run.run.startedAt,
     finishedAt,
     durationMs: finishedAt === null ? null : Date.parse(finishedAt) - Date.parse(run.run.startedAt),
-    failedTask: failedTaskName(run, dead),
+    failedTask: failed === undefined ? null : (run.run.tasks.find((task) => task.index === failed)?.name ?? null),
+    error: failedEnd?.type === 'taskEnd' ? (failedEnd.error ?? null) : null,
     pid: run.run.pid,
     archive: archive?.type === 'taskEnd' ? (archive.archive ?? null) : null,
     recoveredBy: run.end?.recoveredBy?.jobId ?? null,

@@ -14,7 +14,7 @@ import {
 } from './files.js';
 import { runningTasks } from './history.js';
 import { currentProcess, isProcessAlive, processStartTime, type ProcessIdentity } from './liveness.js';
-import { serialize } from './writer.js';
+import { serialize, taskEndRecord, type TaskEndOptions } from './writer.js';
 
 /** A task of a dead run that had started and not ended when its owner died. */
 export interface DeadRunTask extends JournalTask {
@@ -94,7 +94,7 @@ export interface DeadRunClaim {
   /** Records that a cleanup of the dead run starts now. */
   taskStart(index: number, options?: { readonly pgid?: number }): Promise<void>;
   /** Records that a cleanup of the dead run ended. */
-  taskEnd(index: number, status: TaskEndRecord['status']): Promise<void>;
+  taskEnd(index: number, status: TaskEndRecord['status'], options?: TaskEndOptions): Promise<void>;
   /**
    * Marks the run finished with `status` (default `interrupted`), naming the task that was running as the
    * failed one and this claimant as `recoveredBy`, then removes the claim files.
@@ -161,7 +161,7 @@ export async function claimDeadRun(run: DeadRun, claimant: Claimant): Promise<De
         ...(leaderStartTime === null ? {} : { leaderStartTime }),
       });
     },
-    taskEnd: async (index, status) => append({ type: 'taskEnd', index, at: new Date().toISOString(), status }),
+    taskEnd: async (index, status, options) => append(taskEndRecord(index, status, options)),
     finish: async (status = 'interrupted') => {
       if (!held) return;
       const failed = current.running.at(-1);

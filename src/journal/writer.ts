@@ -8,6 +8,7 @@ import {
   osReason,
   runFileName,
   syncDirectory,
+  TASK_ERROR_MAX_CHARS,
   type JournalJobStatus,
   type JournalRecord,
   type JournalTask,
@@ -56,13 +57,34 @@ export interface JournalWriter {
   /** Before a task's command starts… or right after, as soon as its process group is known. */
   taskStart(index: number, options?: { readonly pgid?: number }): Promise<void>;
   /** After a task ended (skipped tasks too). `archive`: the borg archive it created. */
-  taskEnd(index: number, status: TaskEndRecord['status'], options?: { readonly archive?: string }): Promise<void>;
+  taskEnd(index: number, status: TaskEndRecord['status'], options?: TaskEndOptions): Promise<void>;
   /** After the run ended (the notification included): the last record; then old runs are pruned and the file closed. */
   runEnd(status: JournalJobStatus, options?: { readonly failedTask?: number }): Promise<void>;
   /** Resolves when every record written so far is on disk (its fdatasync ended). Never rejects. */
   flush(): Promise<void>;
   /** Closes the file without a `runEnd` (a run that could not start after all). Never rejects. */
   close(): Promise<void>;
+}
+
+/** What a `taskEnd` record may carry besides the status. */
+export interface TaskEndOptions {
+  /** The borg archive the task created. */
+  readonly archive?: string | undefined;
+  /** A failed task's error, already redacted; cut to {@link TASK_ERROR_MAX_CHARS} characters. */
+  readonly error?: string | null | undefined;
+}
+
+/** The `taskEnd` record of a task, the same for a run and for a recovery's claim. */
+export function taskEndRecord(index: number, status: TaskEndRecord['status'], options: TaskEndOptions = {}): TaskEndRecord {
+  const { archive, error } = options;
+  return {
+    type: 'taskEnd',
+    index,
+    at: new Date().toISOString(),
+    status,
+    ...(archive === undefined ? {} : { archive }),
+    ...(error === undefined || error === null || error === '' ? {} : { error: error.slice(0, TASK_ERROR_MAX_CHARS) }),
+  };
 }
 
 /** One record as one line: a single write() per record, so a crash tears at most the last line. */
@@ -155,14 +177,8 @@ class RunFileWriter implements JournalWriter {
     });
   }
 
-  taskEnd(index: number, status: TaskEndRecord['status'], options: { readonly archive?: string } = {}): Promise<void> {
-    return this.#append({
-      type: 'taskEnd',
-      index,
-      at: new Date().toISOString(),
-      status,
-      ...(options.archive === undefined ? {} : { archive: options.archive }),
-    });
+  taskEnd(index: number, status: TaskEndRecord['status'], options: TaskEndOptions = {}): Promise<void> {
+    return this.#append(taskEndRecord(index, status, options));
   }
 
   async runEnd(status: JournalJobStatus, options: { readonly failedTask?: number } = {}): Promise<void> {

@@ -4,6 +4,8 @@ import { buildTaskEnv, CODE_KEYS, createRedactor, parentEnvironment, redactJson,
 import type { JobEvents } from '../events.js';
 import { onAbort, startTimer } from '../executor/timers.js';
 import type { JournalJobStatus } from '../journal/files.js';
+import type { TaskEndOptions } from '../journal/writer.js';
+import { isJsonObject } from '../json.js';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from '../executor/types.js';
 import { buildNotification } from '../notify/message.js';
 import { OutputTail } from '../output-tail.js';
@@ -42,7 +44,7 @@ export type Listening = (event: keyof JobEvents) => boolean;
 export interface RunJournal {
   readonly incomplete: boolean;
   taskStart(index: number, options?: { readonly pgid?: number }): Promise<void>;
-  taskEnd(index: number, status: 'completed' | 'failed' | 'skipped'): Promise<void>;
+  taskEnd(index: number, status: 'completed' | 'failed' | 'skipped', options?: TaskEndOptions): Promise<void>;
   /** After the notification. Absent for a recovery: its claim ends the dead run. */
   runEnd?(status: JournalJobStatus, options?: { readonly failedTask?: number }): Promise<void>;
 }
@@ -313,7 +315,12 @@ export class JobRun {
   }
 
   #journalEnd(record: TaskRecord, status: 'completed' | 'failed' | 'skipped'): Promise<unknown> {
-    return this.#journalWrite((journal) => journal.taskEnd(record.result.index, status));
+    // For history (docs/journal.md): the archive a borg create made, and a failure's (redacted) error.
+    const { data, error } = record.result;
+    const archive = isJsonObject(data) && isJsonObject(data['archive']) ? data['archive']['name'] : undefined;
+    return this.#journalWrite((journal) =>
+      journal.taskEnd(record.result.index, status, { ...(typeof archive === 'string' ? { archive } : {}), ...(status === 'failed' ? { error } : {}) }),
+    );
   }
 
   /**

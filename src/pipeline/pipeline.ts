@@ -276,6 +276,6 @@ function claimJournal(claim: DeadRunClaim): RunJournal {
       return incomplete;
     },
     taskStart: (index, options) => guard(() => claim.taskStart(index, options)),
-    taskEnd: (index, status) => guard(() => claim.taskEnd(index, status)),
+    taskEnd: (index, status, options) => guard(() => claim.taskEnd(index, status, options)),
   };
 }

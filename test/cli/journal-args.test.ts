@@ -80,6 +80,7 @@ describe('history formatting', () => {
     finishedAt: new Date(2026, 10, 30, 2, 16, 5).toISOString(),
     durationMs: 65_000,
     failedTask: null,
+    error: null,
     pid: 4242,
     archive: null,
     recoveredBy: null,

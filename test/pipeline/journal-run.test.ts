@@ -129,12 +129,31 @@ describe('run() with a journal', () => {
       context: { token: values[2] ?? '' },
       secrets: [values[3] ?? ''],
       preHooks: [{ name: 'hook', command: `echo ${values[4]}; echo ${values[3]}`, env: { HOOK_TOKEN: values[1] ?? '' } }],
-      tasks: [commandTask({ name: 'task', command: 'echo "$TASK_TOKEN"', env: { TASK_TOKEN: values[5] ?? '' } })],
+      tasks: [
+        commandTask({ name: 'task', command: 'echo "$TASK_TOKEN"', env: { TASK_TOKEN: values[5] ?? '' } }),
+        // A failed task's error is kept for history: redacted like everywhere else.
+        { type: 'upload', name: 'upload', critical: false, run: async () => ({ status: 'failed', error: `login refused for ${values[3] ?? ''}` }) },
+      ],
       notifiers: [new RecordingNotifier()],
     }).run();
     const text = journalText(dir);
     expect(text).toContain('"type":"runEnd"');
+    expect(text).toContain('"error":"login refused for ***"');
     for (const value of values) expect(text).not.toContain(value);
+  });
+
+  it('keeps, for history, the archive a backup made and the error of the task that failed', async () => {
+    const dir = join(scratch(), 'state');
+    const archive: Task = { type: 'backup', name: 'borg create', critical: true, run: async () => ({ status: 'completed', data: { archive: { name: 'nas-2026-11-30' } } }) };
+    await new JobPipeline({
+      jobId: 'j-archive',
+      journal: { dir, key: 'k' },
+      tasks: [archive],
+      postHooks: [{ name: 'Report', command: `exit 4` }],
+    }).run();
+    expect(await readHistory({ dir, key: 'k' })).toMatchObject([
+      { jobId: 'j-archive', status: 'completed_with_warnings', archive: 'nas-2026-11-30', failedTask: 'Report', error: "Hook 'Report' exited with code 4" },
+    ]);
   });
 
   it('maxRunTime cancels a long hook and still runs the cleanup, with the exact error', async () => {
