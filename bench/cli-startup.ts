@@ -7,12 +7,15 @@
  * started", reaches the CLI's stdout pipe: the file read, validated, the pipeline made, the journal
  * opened). Prints the load average; gates nothing.
  *
- * Run: `npx tsx bench/cli-startup.ts [--rounds=21]`
+ * `--cli=a/cli.js,b/cli.js` measures several builds side by side (each copied inside the repository,
+ * so their dependencies resolve), to see what one change to the start-up buys.
+ *
+ * Run: `npx tsx bench/cli-startup.ts [--rounds=21] [--cli=PATH,…]`
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixed } from './lib.js';
 
@@ -22,10 +25,13 @@ function argument(name: string, fallback: number): number {
 }
 
 const ROUNDS = argument('rounds', 21);
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-if (!existsSync(CLI)) {
-  console.log('dist/cli.js is missing: run `npm run build` first');
-  process.exit(1);
+const cliArgument = process.argv.find((arg) => arg.startsWith('--cli='));
+const CLIS = cliArgument === undefined ? [fileURLToPath(new URL('../dist/cli.js', import.meta.url))] : cliArgument.slice(6).split(',');
+for (const cli of CLIS) {
+  if (!existsSync(cli)) {
+    console.log(`${cli} is missing: run \`npm run build\` first`);
+    process.exit(1);
+  }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'jobhooks-bench-startup-'));
@@ -50,12 +56,17 @@ interface Case {
 
 const CASES: readonly Case[] = [
   { name: 'node -e 0', argv: ['-e', '0'] },
-  { name: '--version', argv: [CLI, '--version'] },
-  { name: '--help', argv: [CLI, '--help'] },
-  { name: 'validate (JSON)', argv: [CLI, 'validate', json] },
-  { name: 'validate (YAML)', argv: [CLI, 'validate', yaml] },
-  { name: 'plan (JSON)', argv: [CLI, 'plan', json] },
-  { name: 'start of run', argv: [CLI, 'run', json, '--state-dir', join(dir, 'state')], firstOutput: true },
+  ...CLIS.flatMap((cli) => {
+    const label = CLIS.length === 1 ? '' : `${basename(dirname(cli))}: `;
+    return [
+      { name: `${label}--version`, argv: [cli, '--version'] },
+      { name: `${label}--help`, argv: [cli, '--help'] },
+      { name: `${label}validate (JSON)`, argv: [cli, 'validate', json] },
+      { name: `${label}validate (YAML)`, argv: [cli, 'validate', yaml] },
+      { name: `${label}plan (JSON)`, argv: [cli, 'plan', json] },
+      { name: `${label}start of run`, argv: [cli, 'run', json, '--state-dir', join(dir, 'state')], firstOutput: true },
+    ];
+  }),
 ];
 
 /** Milliseconds from spawn to exit (or to the first stdout byte). */
@@ -101,5 +112,5 @@ console.log(`node ${process.version}; ${ROUNDS} rounds; load average ${fixed(loa
 for (const entry of CASES) {
   const ms = median(samples.get(entry.name) ?? []);
   const ratio = median(ratios.get(entry.name) ?? []);
-  console.log(`${entry.name.padEnd(18)} median ${fixed(ms, 1).padStart(7)} ms   ${fixed(ratio, 2)}× node -e 0`);
+  console.log(`${entry.name.padEnd(26)} median ${fixed(ms, 1).padStart(7)} ms   ${fixed(ratio, 2)}× node -e 0`);
 }
