@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { durationProblem, type Duration } from '../duration.js';
 import { suggest } from '../suggest.js';
 import type { LogFlags } from './run-views.js';
-import { parseQueueCommandLine, QUEUE_COMMANDS, type QueueCommand } from './queue.js';
+import { parseQueueCommandLine, QUEUE_COMMANDS, type QueueCommand } from './queue-args.js';
 
 /** How `run` uses the journal (docs/cli.md, "The state directory"). */
 export interface JournalFlags {

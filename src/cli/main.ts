@@ -4,10 +4,21 @@
  *
  * @packageDocumentation
  */
+import module from 'node:module';
 import packageJson from '../../package.json' with { type: 'json' };
 import { HELP, parseCommandLine } from './args.js';
-import { historyCommand, planCommand, recoverCommand, runCommand, schemaCommand, validateCommand, type CliIo, type SignalHost } from './commands.js';
+import type { CliIo, SignalHost } from './commands.js';
 import { EXIT } from './exit-codes.js';
+
+// Node ≥ 22.1 can keep the compiled code of the modules loaded below on disk between runs; Node 20
+// has no such function (docs/performance.md, "CLI start-up").
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+
+/**
+ * The commands, loaded only by a command that needs them: `--version`, `--help` and a usage error
+ * load none of the engine, zod or yaml (docs/performance.md, "CLI start-up").
+ */
+const commands = (): Promise<typeof import('./commands.js')> => import('./commands.js');
 
 async function main(argv: readonly string[]): Promise<number> {
   const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
@@ -23,19 +34,19 @@ async function main(argv: readonly string[]): Promise<number> {
       io.stderr.write(`jobhooks: ${command.message}\nRun "jobhooks --help" for usage.\n`);
       return EXIT.usage;
     case 'schema':
-      return schemaCommand(io);
+      return (await commands()).schemaCommand(io);
     case 'validate':
-      return validateCommand(command.file, io);
+      return (await commands()).validateCommand(command.file, io);
     case 'plan':
-      return planCommand(command.file, io);
+      return (await commands()).planCommand(command.file, io);
     case 'history':
-      return historyCommand(command.file, command, io);
+      return (await commands()).historyCommand(command.file, command, io);
     case 'recover':
-      return recoverCommand(command.file, command.stateDir, io);
+      return (await commands()).recoverCommand(command.file, command.stateDir, io);
     case 'run':
-      return runCommand(command.file, command.mode, io, processSignals(), command);
+      return (await commands()).runCommand(command.file, command.mode, io, processSignals(), command);
     case 'rehearse':
-      return runCommand(command.file, command.mode, io, processSignals(), command, command.rehearsal);
+      return (await commands()).runCommand(command.file, command.mode, io, processSignals(), command, command.rehearsal);
     case 'worker':
     case 'enqueue':
     case 'schedule':

@@ -1,0 +1,79 @@
+/**
+ * The first hook of a run against a warm one (issue 14.3). Each sample is a fresh `node` process
+ * (the benchmark bundles itself so the children run on bare `node`, as the CLI does) that runs
+ * HOOKS `true` hooks one after another and times each from `taskStart` to `taskEnd`; against it, the
+ * same count of plain `spawn('/bin/bash', ['-c', 'true'])` calls in a fresh process, with stdio
+ * ignored and with stdout and stderr on pipes (as a hook's are), which shows what Node's own first
+ * spawn costs. Reported: the median first hook, the median of the warm hooks
+ * (the 3rd onwards) and their ratio, for both. Processes alternate; gates nothing.
+ *
+ * Run: `npx tsx bench/first-hook.ts [--processes=15] [--hooks=6]`
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { bundleForNode } from './executor-bundle.js';
+import { JobPipeline } from '../src/index.js';
+import { fixed } from './lib.js';
+
+function argument(name: string, fallback: string): string {
+  const found = process.argv.find((arg) => arg.startsWith(`--${name}=`));
+  return found === undefined ? fallback : found.slice(name.length + 3);
+}
+
+const HOOKS = Number(argument('hooks', '6'));
+const PROCESSES = Number(argument('processes', '15'));
+const child = argument('child', '');
+
+/** A plain spawn; with `pipes`, its stdout and stderr are pipes drained to the end, as a hook's are. */
+function spawnTrue(pipes: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const process = spawn('/bin/bash', ['-c', 'true'], { stdio: pipes ? ['ignore', 'pipe', 'pipe'] : 'ignore' });
+    process.stdout?.resume();
+    process.stderr?.resume();
+    process.on('error', reject);
+    process.on(pipes ? 'close' : 'exit', () => resolve());
+  });
+}
+
+async function measureInChild(kind: string): Promise<number[]> {
+  const times: number[] = [];
+  if (kind !== 'pipeline') {
+    for (let index = 0; index < HOOKS; index += 1) {
+      const started = performance.now();
+      await spawnTrue(kind === 'spawn+pipes');
+      times.push(performance.now() - started);
+    }
+    return times;
+  }
+  const pipeline = new JobPipeline({ preHooks: Array.from({ length: HOOKS }, (_, index) => ({ name: `hook ${index + 1}`, command: 'true' })) });
+  const started = new Map<number, number>();
+  pipeline.on('taskStart', ({ task }) => started.set(task.index, performance.now()));
+  pipeline.on('taskEnd', ({ task }) => times.push(performance.now() - (started.get(task.index) ?? Number.NaN)));
+  await pipeline.run();
+  return times;
+}
+
+if (child !== '') {
+  console.log(JSON.stringify(await measureInChild(child)));
+} else {
+  const bundle = await bundleForNode(import.meta.url);
+  const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  const KINDS = ['spawn', 'spawn+pipes', 'pipeline'] as const;
+  const samples = Object.fromEntries(KINDS.map((kind) => [kind, { first: [] as number[], warm: [] as number[] }])) as Record<(typeof KINDS)[number], { first: number[]; warm: number[] }>;
+  const loadBefore = loadavg()[0] ?? 0;
+  for (let round = 0; round < PROCESSES; round += 1) {
+    for (let offset = 0; offset < KINDS.length; offset += 1) {
+      const kind = KINDS[(round + offset) % KINDS.length] ?? 'spawn';
+      const result = spawnSync(process.execPath, [bundle, `--child=${kind}`, `--hooks=${HOOKS}`], { encoding: 'utf8' });
+      const times = JSON.parse(result.stdout) as number[];
+      samples[kind].first.push(times[0] ?? Number.NaN);
+      samples[kind].warm.push(median(times.slice(2)));
+    }
+  }
+  console.log(`node ${process.version}; ${PROCESSES} processes × ${HOOKS} hooks each; load average ${fixed(loadBefore, 2)} before, ${fixed(loadavg()[0] ?? 0, 2)} after`);
+  for (const kind of KINDS) {
+    const first = median(samples[kind].first);
+    const warm = median(samples[kind].warm);
+    console.log(`${kind.padEnd(12)} first ${fixed(first, 2).padStart(7)} ms   warm ${fixed(warm, 2).padStart(7)} ms   first/warm ${fixed(first / warm, 2)}×`);
+  }
+}

@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, PACKAGE_VERSION, tempDir } from './helpers.js';
+
+const DIST = dirname(CLI);
+
+/** The files `file` imports statically, relative to dist/ (`import … from "./chunk-X.js"`). */
+function staticImports(file: string): string[] {
+  const text = readFileSync(join(DIST, file), 'utf8');
+  return [...text.matchAll(/\bimport\s*(?:[\w*{}\s,]+from\s*)?["'](\.\/[^"']+)["']/g)].map((match) => (match[1] ?? '').slice(2));
+}
+
+/** Runs `node <dir>/cli.js …args` with nothing but the copied files: no node_modules above /tmp. */
+function runCopy(dir: string, args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [join(dir, 'cli.js'), ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the CLI start-up (docs/performance.md, "CLI start-up")', () => {
+  let temp: ReturnType<typeof tempDir> | undefined;
+  afterEach(() => temp?.remove());
+
+  it('answers --version, --help and a usage error without its commands chunk: they load none of the engine, zod or yaml', () => {
+    temp = tempDir();
+    const files = ['cli.js', ...staticImports('cli.js')];
+    expect(files.some((file) => file.startsWith('commands-'))).toBe(false);
+    for (const file of files) copyFileSync(join(DIST, file), join(temp.path, file));
+
+    expect(runCopy(temp.path, ['--version'])).toEqual({ code: 0, stdout: `${PACKAGE_VERSION}\n`, stderr: '' });
+    const help = runCopy(temp.path, ['--help']);
+    expect([help.code, help.stderr, help.stdout.split('\n')[0]]).toEqual([0, '', 'jobhooks: run a job as pre-job hooks, main tasks, post-job hooks and a notification']);
+    expect(runCopy(temp.path, ['frobnicate'])).toMatchObject({ code: 64, stdout: '' });
+    // A command needs the chunk, and says so as an internal error rather than running half a job.
+    expect(runCopy(temp.path, ['validate', 'job.json']).stderr).toMatch(/^jobhooks: internal error \(please report it\): Error \[ERR_MODULE_NOT_FOUND\]: Cannot find module '.*\/commands-[\w-]+\.js'/);
+  });
+
+  it('runs with its own files only: zod, yaml, cross-spawn and eventemitter3 are bundled into it', () => {
+    temp = tempDir();
+    const cliFiles = new Set<string>();
+    const pending = ['cli.js'];
+    for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+      if (cliFiles.has(file)) continue;
+      cliFiles.add(file);
+      pending.push(...staticImports(file));
+      const dynamic = [...readFileSync(join(DIST, file), 'utf8').matchAll(/import\(["'](\.\/[^"']+)["']\)/g)].map((match) => (match[1] ?? '').slice(2));
+      pending.push(...dynamic);
+    }
+    for (const file of cliFiles) copyFileSync(join(DIST, file), join(temp.path, file));
+    expect([...cliFiles].filter((file) => file.startsWith('commands-'))).toHaveLength(1);
+    expect(readdirSync(temp.path).some((file) => file === 'node_modules')).toBe(false);
+
+    temp.write('job.yaml', 'preHooks:\n  - { name: hello, command: echo hello from a hook }\n');
+    expect(runCopy(temp.path, ['validate', 'job.yaml'])).toEqual({ code: 0, stdout: 'job.yaml is valid: 1 pre-hook, 0 tasks, 0 post-hooks, 0 notifiers\n', stderr: '' });
+    const run = runCopy(temp.path, ['run', 'job.yaml', '--no-journal']);
+    expect([run.code, run.stderr, run.stdout.includes('hello from a hook')]).toEqual([0, '', true]);
+    temp.write('bad.json', '{"preHooks": [{"name": "x"}]}');
+    expect(runCopy(temp.path, ['validate', 'bad.json'])).toEqual({
+      code: 64,
+      stdout: '',
+      stderr: 'jobhooks: invalid config bad.json (1 problem); nothing was run:\n  - preHooks[0].command: is required (expected string)\n',
+    });
+  });
+});
