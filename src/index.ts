@@ -7,7 +7,7 @@ export { JobPipeline, type JobEventListener, type RunOptions } from './pipeline/
 export type { RehearseOptions } from './pipeline/rehearsal.js';
 export { commandTask, type CommandTaskOptions } from './pipeline/command-task.js';
 export { SKIP_REASONS } from './pipeline/rules.js';
-export type { PlannedNotifier, PlannedTask } from './pipeline/plan.js';
+export type { PlannedNotifier, PlannedTask, RetryPolicy } from './pipeline/plan.js';
 export { DEFAULTS } from './defaults.js';
 export {
   parseHooks,
