@@ -35,3 +35,21 @@ export interface JobEvents {
 
 /** The name of one of the {@link JobEvents}. */
 export type JobEventName = keyof JobEvents;
+
+/** Anything that emits the {@link JobEvents}: a `JobPipeline`, or a test's stand-in. */
+export interface EventSource {
+  on<E extends keyof JobEvents>(event: E, listener: (...args: JobEvents[E]) => void): unknown;
+  off<E extends keyof JobEvents>(event: E, listener: (...args: JobEvents[E]) => void): unknown;
+}
+
+/** Listeners by event name. */
+export type Listeners = { readonly [E in keyof JobEvents]?: (...args: JobEvents[E]) => void };
+
+/** Adds the listeners; returns the function that removes them again. */
+export function subscribe(source: EventSource, listeners: Listeners): () => void {
+  const entries = Object.entries(listeners) as [keyof JobEvents, (...args: never[]) => void][];
+  for (const [event, listener] of entries) source.on(event, listener as never);
+  return () => {
+    for (const [event, listener] of entries) source.off(event, listener as never);
+  };
+}

@@ -1,4 +1,4 @@
-import type { JobEvents } from '../events.js';
+import type { EventSource } from '../events.js';
 import { formatFlow } from '../format.js';
 import { buildNotification, formatDetails } from '../notify/message.js';
 import type { JobResult, NotifierDelivery } from '../types.js';
@@ -8,11 +8,8 @@ export interface TextSink {
   write(text: string): unknown;
 }
 
-/** Anything with the pipeline's `on()` and `off()`. */
-export interface EventSource {
-  on<E extends keyof JobEvents>(event: E, listener: (...args: JobEvents[E]) => void): unknown;
-  off<E extends keyof JobEvents>(event: E, listener: (...args: JobEvents[E]) => void): unknown;
-}
+// The event plumbing lives with the events (docs/architecture.md); the views import it from here.
+export { subscribe, type EventSource, type Listeners } from '../events.js';
 
 /** How a run ended, besides its result: what the CLI saw of the notification being delivered. */
 export interface RunEnd {
@@ -90,14 +87,3 @@ export function recoveredText(result: JobResult): string {
   return `${lines.join('\n')}\n\n`;
 }
 
-/** Listeners by event name. */
-export type Listeners = { readonly [E in keyof JobEvents]?: (...args: JobEvents[E]) => void };
-
-/** Adds the listeners; returns the function that removes them again. */
-export function subscribe(source: EventSource, listeners: Listeners): () => void {
-  const entries = Object.entries(listeners) as [keyof JobEvents, (...args: never[]) => void][];
-  for (const [event, listener] of entries) source.on(event, listener as never);
-  return () => {
-    for (const [event, listener] of entries) source.off(event, listener as never);
-  };
-}

@@ -1,5 +1,5 @@
 import { context as otelContext, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import type { JobEvents } from '../events.js';
+import { subscribe, type JobEvents } from '../events.js';
 import type { JobPipeline } from '../pipeline/pipeline.js';
 import type { JobResult, TaskResult } from '../types.js';
 import { taskAttempts } from '../task-attempts.js';
@@ -90,22 +90,18 @@ export function instrument(pipeline: JobPipeline, options: InstrumentOptions): (
     traceFinishedJob(tracer, result);
   };
 
-  pipeline.on('jobStart', onJobStart);
-  pipeline.on('taskStart', onTaskStart);
-  pipeline.on('taskEnd', onTaskEnd);
-  pipeline.on('taskRetry', onTaskRetry);
-  pipeline.on('journalWarning', onJournalWarning);
-  pipeline.on('jobEnd', onJobEnd);
-  pipeline.on('jobRecovered', onJobRecovered);
+  const detach = subscribe(pipeline, {
+    jobStart: onJobStart,
+    taskStart: onTaskStart,
+    taskEnd: onTaskEnd,
+    taskRetry: onTaskRetry,
+    journalWarning: onJournalWarning,
+    jobEnd: onJobEnd,
+    jobRecovered: onJobRecovered,
+  });
 
   return () => {
-    pipeline.off('jobStart', onJobStart);
-    pipeline.off('taskStart', onTaskStart);
-    pipeline.off('taskEnd', onTaskEnd);
-    pipeline.off('taskRetry', onTaskRetry);
-    pipeline.off('journalWarning', onJournalWarning);
-    pipeline.off('jobEnd', onJobEnd);
-    pipeline.off('jobRecovered', onJobRecovered);
+    detach();
     for (const job of jobs.values()) {
       for (const span of job.tasks.values()) span.end();
       job.span.end();
