@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 // A wrapper around the real fs.open that counts the /proc/N/stat files open at once and can make one
@@ -43,7 +45,10 @@ describe('scanProcesses: one shared /proc scan', () => {
     const snapshot = await first[0];
     const readsOfOneScan = io.reads;
     expect(snapshot?.complete).toBe(true);
-    expect(snapshot?.processes.some((entry) => entry.pid === process.pid && entry.sid > 0)).toBe(true);
+    // The session as the kernel reports it, read here independently. It is 0 when the session leader is
+    // outside this PID namespace (a container started without a session of its own), so compare, not > 0.
+    const ownSid = Number(/\) \S+ -?\d+ -?\d+ (-?\d+)/.exec(readFileSync('/proc/self/stat', 'latin1'))?.[1]);
+    expect(snapshot?.processes.find((entry) => entry.pid === process.pid)?.sid).toBe(ownSid);
     const later = await scanProcesses();
     expect(later).not.toBe(snapshot);
     // 500 callers cost one scan, not 500: the second scan reads about as many files as the first.
@@ -51,9 +56,15 @@ describe('scanProcesses: one shared /proc scan', () => {
   });
 
   it('keeps at most 16 stat files open at once', async () => {
-    await Promise.all(Array.from({ length: 50 }, () => scanProcesses()));
-    expect(io.reads).toBeGreaterThan(16);
-    expect(io.maxOpen).toBe(16);
+    // Enough processes for the limit to matter even in a container that runs little else.
+    const sleepers = Array.from({ length: 40 }, () => spawn('sleep', ['30'], { stdio: 'ignore' }));
+    try {
+      await Promise.all(Array.from({ length: 50 }, () => scanProcesses()));
+      expect(io.reads).toBeGreaterThan(40);
+      expect(io.maxOpen).toBe(16);
+    } finally {
+      for (const sleeper of sleepers) sleeper.kill('SIGKILL');
+    }
   });
 
   it.each(['EMFILE', 'ENFILE'])('on %s marks the scan incomplete, which counts as "still alive, look again"', async (code) => {
