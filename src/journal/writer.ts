@@ -14,9 +14,17 @@ import {
   type JournalTask,
   type RunRecord,
   type TaskEndRecord,
+  type TaskStartRecord,
 } from './files.js';
 import { pruneFinishedRuns } from './history.js';
 import { currentProcess, processStartTime } from './liveness.js';
+
+/**
+ * The longest a record other than those a recovery acts on waits for its flush to disk, after the previous
+ * flush started (docs/journal.md, "What survives what"). Bounds what the journal costs a run of short
+ * tasks: one fdatasync per interval at most, instead of one per record.
+ */
+export const SYNC_INTERVAL_MS = 20;
 
 /** Default of `journal.keep`: finished runs kept per key. */
 export const DEFAULT_KEEP = DEFAULTS.journalKeep;
@@ -43,10 +51,10 @@ export interface OpenJournalOptions {
 
 /**
  * An open run file. Each method writes its record with one write(2) before it returns (so it survives a
- * `kill -9` of this process: the kernel holds it) and starts an fdatasync that overlaps what follows
- * instead of delaying it; syncs run one after another, and `runEnd`/`flush` await the last one
- * (docs/journal.md, "What survives what"). None rejects: after
- * the first failed write (ENOSPC, EIO, …) the journal warns once, writes nothing more, and
+ * `kill -9` of this process: the kernel holds it). A record a recovery acts on (a paired pre-hook's
+ * start, a cleanup's end, the run's end) is flushed to disk before the returned promise resolves; any
+ * other record within {@link SYNC_INTERVAL_MS} (docs/journal.md, "What survives what"). None rejects:
+ * after the first failed write (ENOSPC, EIO, …) the journal warns once, writes nothing more, and
  * `incomplete` is `true` (the run goes on).
  */
 export interface JournalWriter {
@@ -60,7 +68,7 @@ export interface JournalWriter {
   taskEnd(index: number, status: TaskEndRecord['status'], options?: TaskEndOptions): Promise<void>;
   /** After the run ended (the notification included): the last record; then old runs are pruned and the file closed. */
   runEnd(status: JournalJobStatus, options?: { readonly failedTask?: number }): Promise<void>;
-  /** Resolves when every record written so far is on disk (its fdatasync ended). Never rejects. */
+  /** Flushes every record written so far now; resolves when they are on disk. Never rejects. */
   flush(): Promise<void>;
   /** Closes the file without a `runEnd` (a run that could not start after all). Never rejects. */
   close(): Promise<void>;
@@ -100,30 +108,43 @@ class RunFileWriter implements JournalWriter {
   readonly #keep: number;
   readonly #onWarning: ((message: string) => void) | undefined;
 
-  constructor(path: string, keyDir: string, handle: FileHandle, options: OpenJournalOptions) {
+  /** The fdatasync in flight (or chained), covering every record written before it started. */
+  #syncing: Promise<void> = Promise.resolve();
+  /** A record was written after the last sync started: another sync is due. */
+  #dirty = false;
+  #syncQueued = false;
+  /** When the last sync started (`performance.now()`), and the timer of the next batched one. */
+  #lastSyncAt = Number.NEGATIVE_INFINITY;
+  #syncTimer: NodeJS.Timeout | null = null;
+  /** The indexes whose `taskStart` / `taskEnd` a recovery acts on: written and flushed before the call returns. */
+  readonly #startsRecoveryNeeds: ReadonlySet<number>;
+  readonly #endsRecoveryNeeds: ReadonlySet<number>;
+
+  constructor(path: string, keyDir: string, handle: FileHandle, tasks: readonly JournalTask[], options: OpenJournalOptions) {
     this.path = path;
     this.keyDir = keyDir;
     this.#handle = handle;
     this.#keep = options.keep ?? DEFAULT_KEEP;
     this.#onWarning = options.onWarning;
+    const paired = new Set(tasks.flatMap((task) => (task.phase === 'post' && task.cleanupFor !== undefined ? [task.cleanupFor] : [])));
+    this.#startsRecoveryNeeds = new Set(tasks.filter((task) => task.phase === 'pre' && paired.has(task.name)).map((task) => task.index));
+    this.#endsRecoveryNeeds = new Set(
+      tasks.filter((task) => task.phase === 'post' && (task.runOnJobFailure || task.cleanupFor !== undefined)).map((task) => task.index),
+    );
   }
 
   get incomplete(): boolean {
     return this.#incomplete;
   }
 
-  /** The fdatasync in flight (or chained), covering every record written before it started. */
-  #syncing: Promise<void> = Promise.resolve();
-  /** A record was written after the last sync started: another sync is due. */
-  #dirty = false;
-  #syncQueued = false;
-
   /**
    * Writes the record at once (synchronously: nothing else of this process runs before it is in the
-   * kernel), then makes sure an fdatasync follows. Syncs never overlap each other: records written while
-   * one runs are covered by the next, so under a burst of records one sync covers many.
+   * kernel, so it survives a `kill -9`). Then, for a record a recovery acts on (`mustSync`), resolves once
+   * an fdatasync that began after the write has ended; any other record is flushed with the next sync,
+   * which starts at most {@link SYNC_INTERVAL_MS} after the previous one (docs/journal.md, "What survives
+   * what"): a run of short tasks shares one sync instead of paying one per record.
    */
-  #append(record: JournalRecord): Promise<void> {
+  #append(record: JournalRecord, mustSync: boolean): Promise<void> {
     const handle = this.#handle;
     if (handle === null || this.#incomplete) return Promise.resolve();
     try {
@@ -133,17 +154,46 @@ class RunFileWriter implements JournalWriter {
       return Promise.resolve();
     }
     this.#dirty = true;
-    if (!this.#syncQueued) {
+    if (mustSync) return this.#syncNow();
+    this.#syncSoon();
+    return Promise.resolve();
+  }
+
+  /** Starts a sync of everything written so far (after the one in flight); resolves when it ended. */
+  #syncNow(): Promise<void> {
+    if (this.#syncTimer !== null) {
+      clearTimeout(this.#syncTimer);
+      this.#syncTimer = null;
+    }
+    const handle = this.#handle;
+    if (!this.#syncQueued && handle !== null) {
       this.#syncQueued = true;
       this.#syncing = this.#syncing.then(async () => {
         this.#syncQueued = false;
-        if (!this.#dirty || this.#handle === null || this.#incomplete) return;
+        if (!this.#dirty || this.#incomplete) return;
         this.#dirty = false;
+        this.#lastSyncAt = performance.now();
         // fdatasync: the data and the size that reaches it; timestamps are not worth a journal commit.
         await handle.datasync().catch((error: unknown) => this.#fail(error));
       });
     }
-    return Promise.resolve();
+    return this.#syncing;
+  }
+
+  /** Makes sure a sync starts within {@link SYNC_INTERVAL_MS} of the last one. */
+  #syncSoon(): void {
+    if (this.#syncTimer !== null || this.#syncQueued) return;
+    const wait = this.#lastSyncAt + SYNC_INTERVAL_MS - performance.now();
+    if (wait <= 0) {
+      void this.#syncNow();
+      return;
+    }
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = null;
+      void this.#syncNow();
+    }, wait);
+    // The records are in the kernel already: a pending flush never keeps the process alive.
+    this.#syncTimer.unref();
   }
 
   #fail(error: unknown): void {
@@ -158,6 +208,7 @@ class RunFileWriter implements JournalWriter {
   }
 
   async flush(): Promise<void> {
+    if (this.#dirty) await this.#syncNow();
     // A sync queued while this one ran is chained onto #syncing: wait until nothing is left.
     for (let pending = this.#syncing; ; pending = this.#syncing) {
       await pending;
@@ -168,26 +219,31 @@ class RunFileWriter implements JournalWriter {
   taskStart(index: number, options: { readonly pgid?: number } = {}): Promise<void> {
     const pgid = options.pgid;
     const leaderStartTime = pgid === undefined ? null : processStartTime(pgid);
-    return this.#append({
+    const record: TaskStartRecord = {
       type: 'taskStart',
       index,
       at: new Date().toISOString(),
       ...(pgid === undefined ? {} : { pgid }),
       ...(leaderStartTime === null ? {} : { leaderStartTime }),
-    });
+    };
+    // A process group only matters while this boot lasts, and a kill -9 keeps what write() wrote.
+    return this.#append(record, pgid === undefined && this.#startsRecoveryNeeds.has(index));
   }
 
   taskEnd(index: number, status: TaskEndRecord['status'], options: TaskEndOptions = {}): Promise<void> {
-    return this.#append(taskEndRecord(index, status, options));
+    return this.#append(taskEndRecord(index, status, options), this.#endsRecoveryNeeds.has(index));
   }
 
   async runEnd(status: JournalJobStatus, options: { readonly failedTask?: number } = {}): Promise<void> {
-    await this.#append({
-      type: 'runEnd',
-      at: new Date().toISOString(),
-      status,
-      ...(options.failedTask === undefined ? {} : { failedTask: options.failedTask }),
-    });
+    await this.#append(
+      {
+        type: 'runEnd',
+        at: new Date().toISOString(),
+        status,
+        ...(options.failedTask === undefined ? {} : { failedTask: options.failedTask }),
+      },
+      true,
+    );
     await this.close();
     if (!this.#incomplete) await pruneFinishedRuns(this.keyDir, this.#keep).catch(() => {});
   }
@@ -251,5 +307,5 @@ export async function openJournal(keyDir: string, run: JournalRunInfo, options: 
     await unlink(path).catch(() => {});
     throw journalError('write', path, error);
   }
-  return new RunFileWriter(path, keyDir, handle, options);
+  return new RunFileWriter(path, keyDir, handle, record.tasks, options);
 }
