@@ -47,22 +47,31 @@ export default defineConfig([
     sourcemap: true,
   },
   {
-    // The `jobhooks` binary: ESM only, with its shebang kept by tsup. Its dependencies are bundled
-    // into it, so a start-up resolves and reads a few files instead of hundreds
-    // (docs/performance.md, "CLI start-up"); the commands stay a chunk of their own, loaded only
-    // by a command that needs them.
+    // The `jobhooks` binary: a small ESM file (its shebang kept by tsup) that answers --version and
+    // --help by itself and loads the commands below only for a command (docs/performance.md,
+    // "CLI start-up").
     entry: { cli: 'src/cli/main.ts' },
     format: ['esm'],
     target: 'node20',
     sourcemap: true,
-    // …all but the optional peer dependencies, which only `jobhooks worker|enqueue|schedule` loads,
-    // from the user's node_modules (docs/distributed.md).
+    noExternal: [/^(?!\.\/cli-commands\.cjs$)/],
+    minifyWhitespace: true,
+    minifySyntax: true,
+  },
+  {
+    // The commands: one CommonJS file with its dependencies bundled in, so a start-up reads one file
+    // instead of hundreds, and Node 20 can keep its compiled code between runs through vm.Script's
+    // cachedData (src/cli/code-cache.ts) — it has no compile cache for ES modules. All but the
+    // optional peer dependencies, which only `jobhooks worker|enqueue|schedule` loads, from the
+    // user's node_modules (docs/distributed.md).
+    entry: { 'cli-commands': 'src/cli/commands-bundle.ts' },
+    format: ['cjs'],
+    target: 'node20',
+    sourcemap: true,
     noExternal: [/^(?!(?:bullmq|ioredis|pg|@opentelemetry\/api)(?:\/|$))/],
     external: ['bullmq', 'ioredis', 'pg', '@opentelemetry/api'],
-    // cross-spawn and yaml are CommonJS: their `require('child_process')` needs a real `require`.
-    banner: { js: "import { createRequire as __jobhooksCreateRequire } from 'node:module';\nconst require = __jobhooksCreateRequire(import.meta.url);" },
     esbuildPlugins: [zodEnglishOnly],
-    // Less source for V8 to parse at every start; names are kept, so stack traces still read.
+    // Less source for V8 to parse when there is no cache yet; names are kept, so stack traces still read.
     minifyWhitespace: true,
     minifySyntax: true,
   },

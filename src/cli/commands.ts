@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { config as zodConfig } from 'zod';
 import { resolvePipelineOptions } from '../config.js';
 import { formatIssueLine, type ConfigIssue } from '../errors.js';
 import { removeScriptDirsSync } from '../executor/script-file.js';
@@ -22,6 +23,10 @@ import { formatHistory, historyJson, localDateTime } from './history.js';
 import type { JournalFlags, RehearseFlags } from './args.js';
 import { journalKey, stateDirectory } from './state-dir.js';
 import { openRunOutput, type LogFlags } from './run-views.js';
+
+// zod compiles a fast parser per object schema on its first use: worth it for a process that validates
+// many configs, not for a CLI that validates one and exits (docs/performance.md, "CLI start-up").
+zodConfig({ jitless: true });
 
 /** What a command reads and writes: the process's, or a test's. */
 export interface CliIo {

@@ -5,20 +5,26 @@
  * @packageDocumentation
  */
 import module from 'node:module';
+import { fileURLToPath } from 'node:url';
 import packageJson from '../../package.json' with { type: 'json' };
 import { HELP, parseCommandLine } from './args.js';
+import { codeCacheDir, requireWithCodeCache } from './code-cache.js';
 import type { CliIo, SignalHost } from './commands.js';
 import { EXIT } from './exit-codes.js';
 
-// Node ≥ 22.1 can keep the compiled code of the modules loaded below on disk between runs; Node 20
-// has no such function (docs/performance.md, "CLI start-up").
-(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+// Node ≥ 22.1 keeps the compiled code of the modules loaded below on disk between runs; on Node 20,
+// requireWithCodeCache does it for the commands (docs/cli.md, "Start-up and its cache").
+if (process.env['JOBHOOKS_CODE_CACHE'] !== '0') (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 /**
  * The commands, loaded only by a command that needs them: `--version`, `--help` and a usage error
- * load none of the engine, zod or yaml (docs/performance.md, "CLI start-up").
+ * load none of the engine, zod or yaml. They are one CommonJS bundle next to this file, compiled
+ * through V8's code cache (docs/performance.md, "CLI start-up").
  */
-const commands = (): Promise<typeof import('./commands.js')> => import('./commands.js');
+function commands(name: string): typeof import('./commands-bundle.js') {
+  const file = fileURLToPath(new URL('./cli-commands.cjs', import.meta.url));
+  return requireWithCodeCache(file, { cacheDir: codeCacheDir(process.env), name }) as typeof import('./commands-bundle.js');
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
@@ -34,26 +40,25 @@ async function main(argv: readonly string[]): Promise<number> {
       io.stderr.write(`jobhooks: ${command.message}\nRun "jobhooks --help" for usage.\n`);
       return EXIT.usage;
     case 'schema':
-      return (await commands()).schemaCommand(io);
+      return commands(command.kind).schemaCommand(io);
     case 'validate':
-      return (await commands()).validateCommand(command.file, io);
+      return commands(command.kind).validateCommand(command.file, io);
     case 'plan':
-      return (await commands()).planCommand(command.file, io);
+      return commands(command.kind).planCommand(command.file, io);
     case 'history':
-      return (await commands()).historyCommand(command.file, command, io);
+      return commands(command.kind).historyCommand(command.file, command, io);
     case 'recover':
-      return (await commands()).recoverCommand(command.file, command.stateDir, io);
+      return commands(command.kind).recoverCommand(command.file, command.stateDir, io);
     case 'run':
-      return (await commands()).runCommand(command.file, command.mode, io, processSignals(), command);
+      return commands(command.kind).runCommand(command.file, command.mode, io, processSignals(), command);
     case 'rehearse':
-      return (await commands()).runCommand(command.file, command.mode, io, processSignals(), command, command.rehearsal);
+      return commands(command.kind).runCommand(command.file, command.mode, io, processSignals(), command, command.rehearsal);
     case 'worker':
     case 'enqueue':
     case 'schedule':
     case 'unschedule': {
-      // Loaded only for these commands: bullmq is an optional peer dependency (docs/distributed.md).
-      const { queueCommand } = await import('./queue.js');
-      return queueCommand(command, io, processSignals());
+      // bullmq is an optional peer dependency, loaded only by these commands (docs/distributed.md).
+      return commands(command.kind).queueCommand(command, io, processSignals());
     }
   }
 }
@@ -78,14 +83,19 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
 // die of SIGPIPE mid-backup: output is dropped and the job runs to its end.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
-let code: number;
-try {
-  code = await main(process.argv.slice(2));
-} catch (error) {
-  process.stderr.write(`jobhooks: internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  code = EXIT.internal;
+/** Runs the command line and exits with its code once the output is out. */
+async function run(): Promise<never> {
+  let code: number;
+  try {
+    code = await main(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`jobhooks: internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    code = EXIT.internal;
+  }
+  // Exit explicitly once the output is out: a keep-alive socket or a child's stray handle must not
+  // keep a cron job waiting.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
 }
-// Exit explicitly once the output is out: a keep-alive socket or a child's stray handle must not
-// keep a cron job waiting.
-await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-process.exit(code);
+
+void run();

@@ -1,4 +1,3 @@
-import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
 import { ErrorCode, JobHooksError } from '../errors.js';
@@ -270,7 +269,8 @@ async function attempt(
       signal: attemptController.signal,
     });
     const body = await readText(response, MAX_RESPONSE_BYTES);
-    const statusText = response.statusText === '' ? (STATUS_CODES[response.status] ?? '') : response.statusText;
+    // node:http is loaded only here, for its table of reason phrases: a CLI start-up does not pay for it.
+    const statusText = response.statusText === '' ? ((await import('node:http')).STATUS_CODES[response.status] ?? '') : response.statusText;
     return { type: 'response', response: { status: response.status, statusText, headers: response.headers, body } };
   } catch (error) {
     if (signal.aborted) return { type: 'aborted' };

@@ -1,0 +1,151 @@
+/**
+ * Loads the CLI's commands bundle (one CommonJS file) with V8's code cache kept on disk between runs, so
+ * a start-up deserializes compiled code instead of parsing and compiling 750 KB of JavaScript
+ * (docs/performance.md, "CLI start-up"). Node ≥ 22.1 does this itself (`module.enableCompileCache()`);
+ * Node 20 has no such function, so on it the bundle is compiled through `vm.Script` with `cachedData`.
+ *
+ * The cache is written once the command has run, so it also holds the functions the command compiled
+ * lazily (what makes a run's first hook slow). One cache per command name: `validate` and `run` use
+ * different code. It lives in `$XDG_CACHE_HOME/jobhooks` (else `~/.cache/jobhooks`), a directory of
+ * this user's own, mode 0700: a cache in a directory someone else could write to is never read (it
+ * would be code this process runs). `JOBHOOKS_CODE_CACHE=0` turns it off (docs/cli.md).
+ *
+ * @internal
+ */
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import module, { createRequire } from 'node:module';
+import { dirname, isAbsolute, join } from 'node:path';
+import { Script } from 'node:vm';
+
+/**
+ * What happened: Node's own cache is on (`node`); ours was `used`, or is written at exit because there
+ * was none (`created`) or V8 refused it (`rejected`); or there is none to use (`off`). For tests.
+ */
+export type CodeCacheUse = 'node' | 'used' | 'created' | 'rejected' | 'off';
+
+/** Options of {@link requireWithCodeCache}. */
+export interface CodeCacheOptions {
+  /** The cache directory; `null`: no cache (the bundle is compiled as usual). */
+  readonly cacheDir: string | null;
+  /** Which cache: the command's name (its code differs from another command's). */
+  readonly name: string;
+  /** Called with what was done; the cache, if one is due, is written when the process exits. */
+  readonly onUse?: (use: CodeCacheUse) => void;
+}
+
+/**
+ * The cache directory from the environment: `JOBHOOKS_CODE_CACHE=0` → none; else
+ * `$XDG_CACHE_HOME/jobhooks` (an absolute XDG_CACHE_HOME only), else `$HOME/.cache/jobhooks`, else none.
+ */
+export function codeCacheDir(env: NodeJS.ProcessEnv): string | null {
+  if (env['JOBHOOKS_CODE_CACHE'] === '0') return null;
+  const xdg = env['XDG_CACHE_HOME'];
+  if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, 'jobhooks');
+  const home = env['HOME'];
+  return home !== undefined && isAbsolute(home) ? join(home, '.cache', 'jobhooks') : null;
+}
+
+/** This user's own directory that nobody else can write to (made 0700 if missing), or `false`. */
+function privateDirectory(dir: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stat = lstatSync(dir);
+    return stat.isDirectory() && stat.uid === process.getuid?.() && (stat.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The file's content if it is a regular file of this user's that nobody else can write to; else `undefined`. */
+function readPrivateFile(path: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || stat.uid !== process.getuid?.() || (stat.mode & 0o022) !== 0) return undefined;
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes the file whole or not at all (a private temporary file renamed over it); drops older caches. */
+function writeCache(dir: string, name: string, place: string, key: string, data: Buffer): void {
+  const path = join(dir, name);
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, data, { mode: 0o600, flag: 'wx' });
+    renameSync(temporary, path);
+    // The caches of an earlier build of the CLI at the same place are never read again. Another
+    // installation's are left alone: two of them used in turn must not delete each other's.
+    for (const entry of readdirSync(dir)) if (entry.startsWith(place) && !entry.startsWith(key) && entry.endsWith('.v8')) unlinkSync(join(dir, entry));
+  } catch {
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // Nothing was written.
+    }
+  }
+}
+
+/** A short name for where the file is (FNV-1a of its path): each installation of the CLI has its own caches. */
+function placeOf(file: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < file.length; index += 1) hash = Math.imul(hash ^ file.charCodeAt(index), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The function a CommonJS file's source is the body of, as Node wraps it. */
+function wrap(source: string): string {
+  return `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+}
+
+/**
+ * `require(file)`, with the compiled code cached between runs (see the module comment). Never fails
+ * because of the cache: whatever goes wrong with it, the file is compiled as usual.
+ */
+export function requireWithCodeCache(file: string, options: CodeCacheOptions): unknown {
+  const require = createRequire(file);
+  const { cacheDir, name } = options;
+  if (typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function') {
+    // Node ≥ 22.1: its own compile cache, turned on by the binary at its start, covers this file.
+    options.onUse?.('node');
+    return require(file);
+  }
+  if (cacheDir === null || !privateDirectory(cacheDir)) {
+    options.onUse?.('off');
+    return require(file);
+  }
+  let source: string;
+  let key: string;
+  const place = `${placeOf(file)}-`;
+  try {
+    const stat = statSync(file);
+    source = readFileSync(file, 'utf8');
+    // V8 rejects a cache made from other source or by another V8 itself; the key only keeps the
+    // files of one installation, build and Node version apart, so that outdated ones can be dropped.
+    key = `${place}${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}-`;
+  } catch {
+    return require(file);
+  }
+  const cacheName = `${key}${name.replace(/[^\w-]/g, '_')}.v8`;
+  const cachedData = readPrivateFile(join(cacheDir, cacheName));
+  const script = new Script(wrap(source), { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
+  const use: CodeCacheUse = cachedData === undefined ? 'created' : script.cachedDataRejected === true ? 'rejected' : 'used';
+  if (use !== 'used') {
+    // After the command ran: the cache then holds every function it compiled, not just the top level.
+    process.once('exit', () => writeCache(cacheDir, cacheName, place, key, script.createCachedData()));
+  }
+  options.onUse?.(use);
+  const exports = {};
+  const cjsModule = { exports, filename: file, id: file, loaded: false };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(exports, exports, require, cjsModule, file, dirname(file));
+  cjsModule.loaded = true;
+  return cjsModule.exports;
+}

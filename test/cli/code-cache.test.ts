@@ -1,0 +1,100 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { codeCacheDir } from '../../src/cli/code-cache.js';
+import { CLI, tempDir } from './helpers.js';
+
+const CHILD = new URL('./fixtures/code-cache-child.ts', import.meta.url).pathname;
+
+/** Loads `file` through the code cache in a fresh process; what it printed. */
+function load(file: string, cacheDir: string, name = 'validate'): { use: string; answer: number } {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', CHILD, file, cacheDir, name], { encoding: 'utf8' });
+  expect(result.stderr).toBe('');
+  return JSON.parse(result.stdout) as { use: string; answer: number };
+}
+
+/** A CommonJS file with enough code for V8 to cache, exporting answer() → 42. */
+function bundle(dir: string): string {
+  const file = join(dir, 'bundle.cjs');
+  const helpers = Array.from({ length: 50 }, (_, index) => `function helper${index}(x) { return x + ${index} - ${index}; }`).join('\n');
+  writeFileSync(file, `'use strict';\n${helpers}\nexports.answer = () => helper7(helper3(42));\n`);
+  return file;
+}
+
+const mode = (path: string): number => statSync(path).mode & 0o777;
+
+describe('the code cache of the CLI\'s commands (docs/cli.md, "Start-up and its cache")', () => {
+  let temp: ReturnType<typeof tempDir> | undefined;
+  afterEach(() => temp?.remove());
+
+  it('is made by the first run, in a 0700 directory as a 0600 file, and used by the next; one file per command', () => {
+    temp = tempDir();
+    const file = bundle(temp.path);
+    const cacheDir = join(temp.path, 'cache', 'jobhooks');
+    expect(load(file, cacheDir)).toEqual({ use: 'created', answer: 42 });
+    const [cache, ...others] = readdirSync(cacheDir);
+    expect(others).toEqual([]);
+    expect(cache).toMatch(/^[0-9a-f]{8}-v\d+\.\d+\.\d+-\w+-\d+-\d+-validate\.v8$/);
+    expect([mode(cacheDir), mode(join(cacheDir, cache ?? ''))]).toEqual([0o700, 0o600]);
+    expect(load(file, cacheDir)).toEqual({ use: 'used', answer: 42 });
+    expect(load(file, cacheDir, 'run')).toEqual({ use: 'created', answer: 42 });
+    expect(readdirSync(cacheDir).map((entry) => entry.replace(/.*-/, '')).sort()).toEqual(['run.v8', 'validate.v8']);
+  });
+
+  it('a cache V8 refuses (damaged, or from another V8) is replaced; a new build of the file drops the old build\'s caches', () => {
+    temp = tempDir();
+    const file = bundle(temp.path);
+    const cacheDir = join(temp.path, 'cache');
+    load(file, cacheDir);
+    const cache = join(cacheDir, readdirSync(cacheDir)[0] ?? '');
+    writeFileSync(cache, Buffer.alloc(4096, 7), { mode: 0o600 });
+    expect(load(file, cacheDir)).toEqual({ use: 'rejected', answer: 42 });
+    expect(readFileSync(cache).equals(Buffer.alloc(4096, 7))).toBe(false);
+    expect(load(file, cacheDir)).toEqual({ use: 'used', answer: 42 });
+    // Another build at the same place (another size): its cache replaces the old one.
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n// another build\n`);
+    expect(load(file, cacheDir)).toEqual({ use: 'created', answer: 42 });
+    expect(readdirSync(cacheDir)).toHaveLength(1);
+    expect(readdirSync(cacheDir)[0]).not.toBe(cache.slice(cacheDir.length + 1));
+  });
+
+  it('never reads a cache that someone else could have written: not in a group- or world-writable directory, not from such a file', () => {
+    temp = tempDir();
+    const file = bundle(temp.path);
+    const open = join(temp.path, 'open');
+    mkdirSync(open, { mode: 0o700 });
+    chmodSync(open, 0o777);
+    expect(load(file, open)).toEqual({ use: 'off', answer: 42 });
+    expect(readdirSync(open)).toEqual([]);
+
+    const cacheDir = join(temp.path, 'cache');
+    load(file, cacheDir);
+    const cache = join(cacheDir, readdirSync(cacheDir)[0] ?? '');
+    chmodSync(cache, 0o666);
+    expect(load(file, cacheDir)).toEqual({ use: 'created', answer: 42 });
+    expect(mode(cache)).toBe(0o600);
+  });
+
+  it('lives in $XDG_CACHE_HOME/jobhooks, else ~/.cache/jobhooks; JOBHOOKS_CODE_CACHE=0 or no home turns it off', () => {
+    expect(codeCacheDir({ XDG_CACHE_HOME: '/var/cache/u', HOME: '/home/u' })).toBe('/var/cache/u/jobhooks');
+    expect(codeCacheDir({ XDG_CACHE_HOME: 'relative', HOME: '/home/u' })).toBe('/home/u/.cache/jobhooks');
+    expect(codeCacheDir({ HOME: '/home/u' })).toBe('/home/u/.cache/jobhooks');
+    expect(codeCacheDir({})).toBeNull();
+    expect(codeCacheDir({ HOME: '/home/u', JOBHOOKS_CODE_CACHE: '0' })).toBeNull();
+  });
+
+  it('the built CLI keeps its commands\' cache there, and answers the same with and without it', () => {
+    temp = tempDir();
+    temp.write('job.json', '{"preHooks": [{"name": "hello", "command": "true"}]}');
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: temp.path, LANG: 'C.UTF-8' };
+    const validate = (extra: Record<string, string> = {}): string =>
+      spawnSync(process.execPath, [CLI, 'validate', 'job.json'], { cwd: temp?.path, encoding: 'utf8', env: { ...env, ...extra } }).stdout;
+    const expected = 'job.json is valid: 1 pre-hook, 0 tasks, 0 post-hooks, 0 notifiers\n';
+    expect(validate({ JOBHOOKS_CODE_CACHE: '0' })).toBe(expected);
+    expect(() => readdirSync(join(temp?.path ?? '', '.cache'))).toThrow(/ENOENT/);
+    expect(validate()).toBe(expected);
+    expect(readdirSync(join(temp.path, '.cache', 'jobhooks'))).toEqual([expect.stringMatching(/-validate\.v8$/)]);
+    expect(validate()).toBe(expected);
+  });
+});
