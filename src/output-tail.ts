@@ -74,6 +74,17 @@ export class OutputTail {
     if (count === 0) return;
     this.#read = null;
     const capacity = this.#capacity;
+    const previous = this.#ring;
+    if (bytes[0] === LF && previous !== null) {
+      // A `\r` that ended the last write was a whole line end (the executor swallows the `\n` of a
+      // `\r\n` split across reads): made `\n` (with the `\r`s before it, each a line end too), it
+      // cannot pair with this write's `\n`.
+      for (let back = 1; back <= this.#length; back += 1) {
+        const index = (this.#start + this.#length - back) % previous.length;
+        if (previous[index] !== CR) break;
+        previous[index] = LF;
+      }
+    }
     if (count >= capacity) {
       const ring = this.#ensureRing(capacity);
       const from = count - capacity;
