@@ -5,12 +5,12 @@
  * its own: the whole process, V8 heap and buffers included. Cases:
  * - `drain`: plain `child_process.spawn` that only drains stdout (the baseline);
  * - `executor`: `ShellExecutor.execute` with an `onOutput` that counts lines;
- * - `pipeline`: the same command as a hook in a `JobPipeline` (the engine keeps a 64 KiB tail and emits
+ * - `pipeline`: the same command as a hook in a `JobPipeline` (the engine keeps a 64 KiB tail, as raw bytes, and emits
  *   a `taskOutput` event per line, with one listener counting them).
  * For two producers: 80-character lines (`yes … | head -c 1G`) and one line with no newline at all
  * (`head -c 1G /dev/zero`). Time ratios are against `drain` in the same run. Prints figures, gates nothing.
  *
- * Run: `npx tsx bench/executor-output.ts [--mib=1024] [--rounds=2]`
+ * Run: `node --import tsx bench/executor-output.ts [--mib=1024] [--rounds=2]`
  */
 import { spawn } from 'node:child_process';
 import { bundleForNode } from './executor-bundle.js';

@@ -1,85 +1,223 @@
+import { createRedactor, type Redactor } from './env.js';
 import { lastUtf8Bytes } from './utf8.js';
 
 /** Put in front of a line whose beginning was cut to fit the tail. */
 export const CUT_MARKER = '[… cut] ';
 
+const LF = 0x0a;
+const CR = 0x0d;
+/** The first ring of a tail: most tasks print little, and a tail only grows while it fills. */
+const INITIAL_RING_BYTES = 256;
+/** The marker the line splitter puts in front of a line longer than its bound (docs/executor.md). */
+const SPLITTER_CUT = /^\[… \d+ bytes cut\] /;
+
 /**
  * Keeps the end of a task's output within a byte bound, so a hook that prints 1 GiB never grows the
  * process's memory. The result is the longest run of whole last lines that fits in `maxBytes` of
- * UTF-8; when even the last line does not fit, its end behind {@link CUT_MARKER}.
+ * UTF-8 once redacted; when even the last line does not fit, its end behind {@link CUT_MARKER}.
  *
- * `push` runs once per line of output, so it allocates nothing once warm: lines sit in a ring of
- * slots that grows only while more lines are needed to fill the bound, and it counts UTF-16 units
- * (a character is at least one UTF-8 byte, so the last `maxBytes` units always hold the last
- * `maxBytes` bytes). The exact byte bound is applied once, when the text is read.
+ * The tail keeps **raw bytes** in one ring (at most `2 × maxBytes + 2`: enough for every run of lines
+ * that can fit, `\r\n` ends included) and does nothing per line: {@link write} copies the bytes of whole
+ * lines straight from the pipe's chunk, {@link push} adds one line given as text. Splitting, decoding
+ * and redaction happen once, on whole lines, when the tail is read. So the tail holds no string of the
+ * output between reads, and a secret split across two reads of the pipe is whole in the ring when it is
+ * redacted (docs/performance.md, "Output volume and memory").
+ *
+ * Lines end at `\n`, `\r\n` or a bare `\r`, as the executor splits them, also inside a pushed line.
+ * Redaction is exact: a line whose beginning was lost (to the ring or to the executor's own bound)
+ * also loses any end of a secret it starts with.
+ *
+ * @example
+ * ```ts
+ * const tail = new OutputTail(65_536, ['s3cret'])
+ * tail.write(Buffer.from('pass=s3cret\r\nok\n'))
+ * tail.push('done')
+ * tail.text // 'pass=***\nok\ndone'
+ * ```
  */
 export class OutputTail {
   readonly #maxBytes: number;
-  #slots: string[] = new Array<string>(16);
-  #head = 0;
-  #count = 0;
-  /** UTF-16 units held, one newline per line included. */
-  #units = 0;
-  #dropped = false;
+  readonly #capacity: number;
+  readonly #secrets: readonly string[];
+  readonly #redact: Redactor;
+  #ring: Buffer | null = null;
+  #start = 0;
+  #length = 0;
+  /** Whether the ring's first byte starts a line (false once a write dropped the middle of one). */
+  #headIsLineStart = true;
+  /** Whether any byte was ever dropped from the ring. */
+  #overwritten = false;
+  #read: { readonly text: string; readonly truncated: boolean } | null = null;
 
-  constructor(maxBytes: number) {
+  /**
+   * @param maxBytes - The most UTF-8 bytes of text kept.
+   * @param secrets - Replaced by `***` in the text (as {@link createRedactor} does).
+   */
+  constructor(maxBytes: number, secrets: Iterable<string> = []) {
     this.#maxBytes = maxBytes;
+    this.#capacity = 2 * maxBytes + 2;
+    this.#secrets = [...new Set(secrets)].filter((secret) => secret.length > 1);
+    this.#redact = createRedactor(secrets);
   }
 
-  /** Adds one line (without its newline). */
+  /** Adds one line given as text (split again at `\n`, `\r\n` and `\r`, if it holds any). */
   push(line: string): void {
-    if (line.length > this.#maxBytes) {
-      // Only its end can be kept: cut it now so the tail never holds more than its bound.
-      line = CUT_MARKER + line.slice(line.length - (this.#maxBytes - CUT_MARKER.length));
-      this.#dropped = true;
+    this.write(Buffer.from(`${line}\n`));
+  }
+
+  /**
+   * Adds the raw bytes of one or more whole lines, each ending with `\n`, `\r\n` or `\r`. Copies at
+   * most the ring's capacity; the caller may reuse `bytes` afterwards.
+   */
+  write(bytes: Buffer): void {
+    const count = bytes.length;
+    if (count === 0) return;
+    this.#read = null;
+    const capacity = this.#capacity;
+    const previous = this.#ring;
+    if (bytes[0] === LF && previous !== null) {
+      // A `\r` that ended the last write was a whole line end (the executor swallows the `\n` of a
+      // `\r\n` split across reads): made `\n` (with the `\r`s before it, each a line end too), it
+      // cannot pair with this write's `\n`.
+      for (let back = 1; back <= this.#length; back += 1) {
+        const index = (this.#start + this.#length - back) % previous.length;
+        if (previous[index] !== CR) break;
+        previous[index] = LF;
+      }
     }
-    const budget = this.#maxBytes + 1;
-    while (this.#count > 0 && this.#units + line.length + 1 > budget) {
-      this.#units -= (this.#slots[this.#head] ?? '').length + 1;
-      this.#slots[this.#head] = '';
-      this.#head = (this.#head + 1) % this.#slots.length;
-      this.#count -= 1;
-      this.#dropped = true;
+    if (count >= capacity) {
+      const ring = this.#ensureRing(capacity);
+      const from = count - capacity;
+      bytes.copy(ring, 0, from);
+      if (from > 0 || this.#length > 0) {
+        this.#overwritten = true;
+        this.#headIsLineStart = from === 0 || startsLine(bytes[from - 1], bytes[from]);
+      }
+      this.#start = 0;
+      this.#length = capacity;
+      return;
     }
-    if (this.#count === this.#slots.length) this.#grow();
-    this.#slots[(this.#head + this.#count) % this.#slots.length] = line;
-    this.#count += 1;
-    this.#units += line.length + 1;
+    let ring = this.#ring;
+    if (ring === null || (this.#length + count > ring.length && ring.length < capacity)) {
+      ring = this.#ensureRing(Math.min(capacity, Math.max(INITIAL_RING_BYTES, 2 * (ring?.length ?? 0), this.#length + count)));
+    }
+    const size = ring.length;
+    const excess = this.#length + count - size;
+    if (excess > 0) {
+      // Full: the oldest bytes go. Whether a line starts at the new head is told by the byte before it.
+      const head = (this.#start + excess) % size;
+      const before = ring[(head + size - 1) % size];
+      const first = excess < this.#length ? ring[head] : bytes[excess - this.#length];
+      this.#headIsLineStart = startsLine(before, first);
+      this.#start = head;
+      this.#length -= Math.min(excess, this.#length);
+      this.#overwritten = true;
+    }
+    const end = (this.#start + this.#length) % size;
+    const firstPart = Math.min(count, size - end);
+    bytes.copy(ring, end, 0, firstPart);
+    if (firstPart < count) bytes.copy(ring, 0, firstPart);
+    this.#length += count;
   }
 
-  #grow(): void {
-    const slots = new Array<string>(this.#slots.length * 2);
-    for (let i = 0; i < this.#count; i += 1) slots[i] = this.#slots[(this.#head + i) % this.#slots.length] ?? '';
-    this.#slots = slots;
-    this.#head = 0;
-  }
-
-  #lines(): string[] {
-    const lines: string[] = [];
-    for (let i = 0; i < this.#count; i += 1) lines.push(this.#slots[(this.#head + i) % this.#slots.length] ?? '');
-    return lines;
-  }
-
-  /** The kept lines joined with `\n`: at most `maxBytes` bytes of UTF-8. */
+  /** The kept lines joined with `\n`, redacted: at most `maxBytes` bytes of UTF-8. */
   get text(): string {
-    const lines = this.#lines();
-    let bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line), Math.max(0, lines.length - 1));
-    while (bytes > this.#maxBytes && lines.length > 1) bytes -= Buffer.byteLength(lines.shift() ?? '') + 1;
-    const only = lines[0];
-    if (bytes > this.#maxBytes && only !== undefined) {
-      return cutLine(only.startsWith(CUT_MARKER) ? only.slice(CUT_MARKER.length) : only, this.#maxBytes);
-    }
-    return lines.join('\n');
+    return this.#readTail().text;
   }
 
   /** Whether any output was dropped or cut. */
   get truncated(): boolean {
-    if (this.#dropped) return true;
-    return this.#lines().reduce((sum, line) => sum + Buffer.byteLength(line), Math.max(0, this.#count - 1)) > this.#maxBytes;
+    return this.#readTail().truncated;
+  }
+
+  /** Returns a ring of at least `bytes` bytes holding the kept bytes from offset 0. */
+  #ensureRing(bytes: number): Buffer {
+    const old = this.#ring;
+    if (old !== null && old.length >= bytes) return old;
+    const ring = Buffer.allocUnsafeSlow(bytes);
+    if (old !== null) this.#linear(old).copy(ring, 0);
+    this.#ring = ring;
+    this.#start = 0;
+    return ring;
+  }
+
+  /** The kept bytes in order, as one buffer (a view when they do not wrap). */
+  #linear(ring: Buffer): Buffer {
+    const end = this.#start + this.#length;
+    if (end <= ring.length) return ring.subarray(this.#start, end);
+    return Buffer.concat([ring.subarray(this.#start), ring.subarray(0, end - ring.length)]);
+  }
+
+  #readTail(): { readonly text: string; readonly truncated: boolean } {
+    if (this.#read !== null) return this.#read;
+    const ring = this.#ring;
+    if (ring === null || this.#length === 0) return (this.#read = { text: '', truncated: this.#overwritten });
+    const bytes = this.#linear(ring);
+    let from = 0;
+    // A head inside a character: skip to the next one rather than decode half of it.
+    if (!this.#headIsLineStart) while (from < 3 && from < bytes.length && ((bytes[from] ?? 0) & 0xc0) === 0x80) from += 1;
+    const lines = splitLines(bytes.toString('utf8', from));
+    let truncated = this.#overwritten;
+    let partial: string | null = null;
+    if (!this.#headIsLineStart) {
+      // The first line lost its beginning: it is kept only when it is all there is, as a cut line.
+      const first = lines.shift() ?? '';
+      if (lines.length === 0) partial = first;
+    }
+    if (partial !== null) return (this.#read = { text: this.#cut(this.#redactCut(partial)), truncated: true });
+    const kept: string[] = [];
+    let bytesKept = -1;
+    for (let i = lines.length - 1; i >= 0; i -= 1) {
+      const line = this.#redactLine(lines[i] ?? '');
+      const lineBytes = Buffer.byteLength(line);
+      if (bytesKept + 1 + lineBytes > this.#maxBytes) {
+        truncated = true;
+        if (kept.length === 0) return (this.#read = { text: this.#cut(line), truncated });
+        break;
+      }
+      kept.push(line);
+      bytesKept += 1 + lineBytes;
+    }
+    return (this.#read = { text: kept.reverse().join('\n'), truncated });
+  }
+
+  /** Redacts a whole line; one the executor already cut (its own marker in front) as a cut line. */
+  #redactLine(line: string): string {
+    const marker = line.startsWith('[… ') ? SPLITTER_CUT.exec(line) : null;
+    if (marker === null) return this.#redact(line);
+    return marker[0] + this.#redactCut(line.slice(marker[0].length));
+  }
+
+  /** Redacts text that starts inside a line: the end of a secret it may start with goes too. */
+  #redactCut(text: string): string {
+    const redacted = this.#redact(text);
+    let cut = 0;
+    for (const secret of this.#secrets) {
+      for (let kept = Math.min(secret.length - 1, redacted.length); kept > cut; kept -= 1) {
+        if (redacted.startsWith(secret.slice(secret.length - kept))) {
+          cut = kept;
+          break;
+        }
+      }
+    }
+    return redacted.slice(cut);
+  }
+
+  /** The end of an over-long (redacted) line behind the marker, starting on a character boundary. */
+  #cut(line: string): string {
+    const body = line.startsWith(CUT_MARKER) ? line.slice(CUT_MARKER.length) : line;
+    return CUT_MARKER + lastUtf8Bytes(body, this.#maxBytes - Buffer.byteLength(CUT_MARKER));
   }
 }
 
-/** The end of an over-long line behind the marker, starting on a character boundary. */
-function cutLine(line: string, maxBytes: number): string {
-  return CUT_MARKER + lastUtf8Bytes(line, maxBytes - Buffer.byteLength(CUT_MARKER));
+/** Whether a line starts at a byte that follows `before` (a `\n`, or a `\r` not followed by `\n`). */
+function startsLine(before: number | undefined, first: number | undefined): boolean {
+  return before === LF || (before === CR && first !== LF);
+}
+
+/** Splits text that ends with a line end into its lines (at `\n`, `\r\n` and `\r`). */
+function splitLines(text: string): string[] {
+  const lines = text.split(/\r\n|\r|\n/);
+  lines.pop();
+  return lines;
 }

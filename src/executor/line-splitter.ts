@@ -90,6 +90,7 @@ function endsInsideCharacter(bytes: Buffer): boolean {
 export class LineSplitter {
   readonly #maxLineBytes: number;
   readonly #emit: (line: string) => void;
+  readonly #emitBytes: ((bytes: Buffer) => void) | null;
   /** Bytes of the unfinished line; their total is `#pendingBytes`, at most the bound once trimmed. */
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -103,10 +104,15 @@ export class LineSplitter {
   /**
    * @param maxLineBytes - The most bytes kept of one line (at least 1).
    * @param emit - Called once per line, in order, without its terminator.
+   * @param emitBytes - When given, called with the raw bytes of the same lines before `emit` gets them:
+   *   the whole lines of a chunk as one view of it (terminators included, valid only during the call);
+   *   a line that arrived in several reads, or at the end of the stream, as the UTF-8 of `emit`'s
+   *   line plus `\n`. See `ExecRequest.onOutputBytes`.
    */
-  constructor(maxLineBytes: number, emit: (line: string) => void) {
+  constructor(maxLineBytes: number, emit: (line: string) => void, emitBytes?: (bytes: Buffer) => void) {
     this.#maxLineBytes = Math.max(1, Math.floor(maxLineBytes));
     this.#emit = emit;
+    this.#emitBytes = emitBytes ?? null;
   }
 
   /** Feeds one chunk of the stream. */
@@ -125,12 +131,17 @@ export class LineSplitter {
       if (start < length) this.#appendPending(start === 0 ? chunk : chunk.subarray(start));
       return;
     }
+    const last = hasCarriageReturn ? Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR)) : chunk.lastIndexOf(LF);
+    const emitBytes = this.#emitBytes;
+    const pendingBefore = this.#pendingBytes > 0 || this.#cutBytes > 0;
+    // Nothing pending: every whole line of this chunk, the first included, goes out as one view.
+    if (emitBytes !== null && !pendingBefore) emitBytes(chunk.subarray(start, last + 1));
     // The first line of this chunk finishes whatever was pending.
     this.#finishLine(chunk, start, first);
     let position = this.#afterLineEnd(chunk, first);
 
-    const last = hasCarriageReturn ? Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR)) : chunk.lastIndexOf(LF);
     if (last >= position) {
+      if (emitBytes !== null && pendingBefore) emitBytes(chunk.subarray(position, last + 1));
       // Every line in [position, last] is complete: decode them in one go, terminator included.
       this.#emitText(chunk.toString('utf8', position, last + 1), hasCarriageReturn);
       position = this.#afterLineEnd(chunk, last);
@@ -279,7 +290,7 @@ export class LineSplitter {
       this.#pending = [];
       this.#accumulator = null;
       this.#pendingBytes = 0;
-      this.#emit(only.toString('utf8') + chunk.toString('utf8', start, end));
+      this.#emitJoined(only.toString('utf8') + chunk.toString('utf8', start, end));
       return;
     }
     if (chunk !== undefined && end > start) this.#appendPending(chunk.subarray(start, end));
@@ -289,8 +300,13 @@ export class LineSplitter {
     this.#accumulator = null;
     this.#pendingBytes = 0;
     this.#cutBytes = 0;
-    if (cut === 0) this.#emit(bytes.toString('utf8'));
-    else this.#emit(this.#decodeTail(bytes, 0, cut));
+    this.#emitJoined(cut === 0 ? bytes.toString('utf8') : this.#decodeTail(bytes, 0, cut));
+  }
+
+  /** Emits a line joined from several reads (or cut): its bytes for `emitBytes` are encoded again. */
+  #emitJoined(line: string): void {
+    this.#emitBytes?.(Buffer.from(`${line}\n`));
+    this.#emit(line);
   }
 
   /** Emits the last `maxLineBytes` bytes of a complete line that arrived whole. */

@@ -488,13 +488,21 @@ export class ShellExecutor implements Executor {
   }
 
   #splitter(request: ExecRequest, stream: OutputStream): LineSplitter | null {
-    const onOutput = request.onOutput;
-    if (onOutput === undefined) return null;
-    return new LineSplitter(request.maxOutputBytes, (line) => {
+    const { onOutput, onOutputBytes } = request;
+    if (onOutput === undefined && onOutputBytes === undefined) return null;
+    const emit = (line: string): void => {
       try {
-        onOutput(line, stream);
+        onOutput?.(line, stream);
       } catch {
         // A throwing consumer must not crash the process from inside a stream event or stop the output.
+      }
+    };
+    if (onOutputBytes === undefined) return new LineSplitter(request.maxOutputBytes, emit);
+    return new LineSplitter(request.maxOutputBytes, emit, (bytes) => {
+      try {
+        onOutputBytes(bytes, stream);
+      } catch {
+        // As for onOutput.
       }
     });
   }

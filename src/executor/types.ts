@@ -32,6 +32,15 @@ export interface ExecRequest {
   /** Called once per line of output, in order, as it arrives (no trailing newline). */
   readonly onOutput?: (line: string, stream: OutputStream) => void;
   /**
+   * Called with the raw bytes of the lines `onOutput` gets, before it gets them: one or more whole
+   * lines, each with its terminator (`\n`, `\r\n` or `\r`), often a view of the chunk read from the
+   * pipe, valid only during the call. A line that arrived in several reads (or was cut) comes as the
+   * UTF-8 of `onOutput`'s line plus `\n`. The engine keeps a task's output tail from these bytes
+   * without holding a string per line (docs/performance.md); an executor may leave it uncalled, and
+   * the engine then keeps the tail from `onOutput`'s lines.
+   */
+  readonly onOutputBytes?: (bytes: Buffer, stream: OutputStream) => void;
+  /**
    * Name of the task this command belongs to. Metadata the pipeline always fills in, for executors that
    * dispatch by task (`FakeExecutor`) or log; running a command needs none of it.
    */

@@ -80,6 +80,7 @@ export class JobRun {
   readonly #executor: Executor;
   readonly #jobId: string;
   readonly #redact: Redactor;
+  readonly #secrets: readonly string[];
   readonly #records: TaskRecord[];
   readonly #externalSignal: AbortSignal | undefined;
   /** Aborted when the run's signal fires; the signal of every task that runs while the job is healthy. */
@@ -116,11 +117,12 @@ export class JobRun {
     this.#journal = setup.journal;
     this.#rehearsal = setup.rehearsal ?? null;
     this.#failure = setup.recovery === null ? null : { ...setup.recovery.failure };
-    this.#redact = createRedactor([
+    this.#secrets = [
       ...options.secrets,
       ...options.tasks.flatMap((task) => task.secrets ?? []),
       ...options.notifiers.flatMap((notifier) => notifier.secrets ?? []),
-    ]);
+    ];
+    this.#redact = createRedactor(this.#secrets);
     this.#records = this.#buildRecords(setup.recovery?.indexes);
   }
 
@@ -182,7 +184,7 @@ export class JobRun {
     return planEntries(o).map(({ planned, source }, position) => ({
       source,
       planned,
-      tail: new OutputTail(o.defaults.maxOutputBytes),
+      tail: new OutputTail(o.defaults.maxOutputBytes, this.#secrets),
       result: {
         index: indexes?.[position] ?? planned.index,
         type: planned.type,
@@ -387,12 +389,27 @@ export class JobRun {
     return env;
   }
 
-  #output(record: TaskRecord, line: string, stream: OutputStream): void {
-    const redacted = this.#redact(line);
-    record.tail.push(redacted);
+  /**
+   * A line of a task's output: into the tail (which redacts when read) unless its bytes are already
+   * there, and redacted into an event only when someone listens.
+   */
+  #output(record: TaskRecord, line: string, stream: OutputStream, inTail = false): void {
+    if (!inTail) record.tail.push(line);
     if (this.#listening('taskOutput')) {
-      this.#emit('taskOutput', { jobId: this.#jobId, taskIndex: record.result.index, stream, line: redacted });
+      this.#emit('taskOutput', { jobId: this.#jobId, taskIndex: record.result.index, stream, line: this.#redact(line) });
     }
+  }
+
+  /** An executor's output callbacks: the tail takes the raw bytes when the executor gives them. */
+  #outputCallbacks(record: TaskRecord): Pick<ExecRequest, 'onOutput' | 'onOutputBytes'> {
+    let bytesGiven = false;
+    return {
+      onOutputBytes: (bytes) => {
+        bytesGiven = true;
+        record.tail.write(bytes);
+      },
+      onOutput: (line, stream) => this.#output(record, line, stream, bytesGiven),
+    };
   }
 
   async #runHook(record: TaskRecord, hook: ResolvedHook, signal: AbortSignal, attempt: number): Promise<Outcome> {
@@ -406,7 +423,7 @@ export class JobRun {
       killGraceMs: o.defaults.killGraceMs,
       maxOutputBytes: o.defaults.maxOutputBytes,
       keepBackground: hook.keepBackground,
-      onOutput: (line, stream) => this.#output(record, line, stream),
+      ...this.#outputCallbacks(record),
       ...optionalOnSpawn(this.#onSpawn(record)),
       taskName: hook.name,
       taskIndex: record.result.index,
@@ -467,7 +484,7 @@ export class JobRun {
       killGraceMs: durationToMs(options.killGrace) ?? d.killGraceMs,
       maxOutputBytes: options.maxOutputBytes ?? d.maxOutputBytes,
       signal,
-      onOutput: options.onOutput ?? ((line, stream) => this.#output(record, line, stream)),
+      ...(options.onOutput === undefined ? this.#outputCallbacks(record) : { onOutput: options.onOutput }),
       ...optionalOnSpawn(this.#onSpawn(record)),
       taskName: task.name,
       taskIndex: record.result.index,
