@@ -79,6 +79,16 @@ export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
 export const LOCK_FILE = 'lock';
 export const RUN_SUFFIX = '.jsonl';
+/**
+ * Beside a run file while its run is unfinished: `<run file>.running`, so that looking for dead runs
+ * reads only those, not the `keep` finished ones (docs/journal.md, "Layout").
+ */
+export const RUNNING_SUFFIX = '.running';
+
+/** The marker of an unfinished run. */
+export function runningMarker(runFile: string): string {
+  return `${runFile}${RUNNING_SUFFIX}`;
+}
 
 /**
  * The directory of one key: `<dir>/<first 32 hex digits of sha256(key)>`.
@@ -268,17 +278,32 @@ export function parseRun(file: string, text: string): ParsedRun | null {
   return { file, run: first, records, end, endsWithNewline: text.endsWith('\n') };
 }
 
-/** Every run file of a key directory, parsed, oldest first (the names sort by start time). */
-export async function readRuns(keyDir: string): Promise<ParsedRun[]> {
-  let names: string[];
+/** The names in a key directory; none when it does not exist. */
+async function namesIn(keyDir: string): Promise<string[]> {
   try {
-    names = await readdir(keyDir);
+    return await readdir(keyDir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
+}
+
+/**
+ * The run files of a key directory, oldest first (the names sort by start time): all of them, or only
+ * those of unfinished runs (`unfinished`: with a `.running` marker) or finished ones (without).
+ */
+export async function runFileNames(keyDir: string, which: 'all' | 'unfinished' | 'finished' = 'all'): Promise<string[]> {
+  const names = await namesIn(keyDir);
+  const running = new Set(names.filter((name) => name.endsWith(RUNNING_SUFFIX)).map((name) => name.slice(0, -RUNNING_SUFFIX.length)));
+  return names
+    .filter((name) => name.endsWith(RUN_SUFFIX) && (which === 'all' || running.has(name) === (which === 'unfinished')))
+    .sort();
+}
+
+/** Run files of a key directory, parsed, oldest first: all, or only those of unfinished runs. */
+export async function readRuns(keyDir: string, which: 'all' | 'unfinished' = 'all'): Promise<ParsedRun[]> {
   const runs: ParsedRun[] = [];
-  for (const name of names.filter((entry) => entry.endsWith(RUN_SUFFIX)).sort()) {
+  for (const name of await runFileNames(keyDir, which)) {
     const text = await readIfExists(join(keyDir, name));
     if (text === null) continue;
     const parsed = parseRun(join(keyDir, name), text);

@@ -2,6 +2,7 @@ import { unlink } from 'node:fs/promises';
 import {
   keyDirectory,
   readRuns,
+  runFileNames,
   removeSlots,
   type JournalJobStatus,
   type JournalLocation,
@@ -10,7 +11,7 @@ import {
   type TaskEndRecord,
 } from './files.js';
 import { isProcessAlive } from './liveness.js';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** One past run of a key, as `readHistory` returns it (plain JSON). */
 export interface HistoryEntry {
@@ -146,11 +147,12 @@ export async function readHistoryWithTasks(location: JournalLocation, options: R
  * they wait for recovery). Called by the journal when a run ends. Resolves with the files deleted.
  */
 export async function pruneFinishedRuns(keyDir: string, keep: number): Promise<string[]> {
-  const finished = (await readRuns(keyDir)).filter((run) => run.end !== null);
-  const excess = finished.slice(0, Math.max(0, finished.length - Math.max(0, keep)));
-  for (const run of excess) {
-    await unlink(run.file).catch(() => {});
-    await removeSlots(dirname(run.file), `${basename(run.file)}.claim`).catch(() => {});
+  // Finished runs are told apart by name (no `.running` marker): nothing is read.
+  const finished = await runFileNames(keyDir, 'finished');
+  const excess = finished.slice(0, Math.max(0, finished.length - Math.max(0, keep))).map((name) => join(keyDir, name));
+  for (const file of excess) {
+    await unlink(file).catch(() => {});
+    await removeSlots(keyDir, `${basename(file)}.claim`).catch(() => {});
   }
-  return excess.map((run) => run.file);
+  return excess;
 }

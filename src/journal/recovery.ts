@@ -1,11 +1,12 @@
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import {
   parseRun,
   readIfExists,
   readRuns,
   removeSlots,
+  runningMarker,
   takeSlot,
   type JournalRecord,
   type JournalTask,
@@ -75,7 +76,14 @@ function toDeadRun(run: ParsedRun): DeadRun {
  * ```
  */
 export async function findDeadRuns(keyDir: string): Promise<DeadRun[]> {
-  return (await readRuns(keyDir)).filter((run) => run.end === null && !isProcessAlive(run.run)).map(toDeadRun);
+  const dead: DeadRun[] = [];
+  // Only the runs with a `.running` marker: the finished ones are never read here.
+  for (const run of await readRuns(keyDir, 'unfinished')) {
+    // Its end was written, but its owner died before removing the marker: finished after all.
+    if (run.end !== null) await unlink(runningMarker(run.file)).catch(() => {});
+    else if (!isProcessAlive(run.run)) dead.push(toDeadRun(run));
+  }
+  return dead;
 }
 
 /** Who recovers a dead run: the job id of the run (or `recover`) doing it; the process is this one. */
@@ -139,6 +147,7 @@ export async function claimDeadRun(run: DeadRun, claimant: Claimant): Promise<De
   const text = await readIfExists(run.file);
   const parsed = text === null ? null : parseRun(run.file, text);
   if (parsed === null || parsed.end !== null) {
+    if (parsed !== null) await unlink(runningMarker(run.file)).catch(() => {});
     await removeSlots(dir, baseName).catch(() => {});
     return null;
   }
@@ -173,6 +182,7 @@ export async function claimDeadRun(run: DeadRun, claimant: Claimant): Promise<De
         recoveredBy: { jobId: claimant.jobId, pid: process.pid },
       });
       held = false;
+      await unlink(runningMarker(run.file)).catch(() => {});
       await removeSlots(dir, baseName);
     },
     release: async () => {

@@ -7,6 +7,7 @@ import {
   journalError,
   osReason,
   runFileName,
+  runningMarker,
   syncDirectory,
   TASK_ERROR_MAX_CHARS,
   type JournalJobStatus,
@@ -245,7 +246,11 @@ class RunFileWriter implements JournalWriter {
       true,
     );
     await this.close();
-    if (!this.#incomplete) await pruneFinishedRuns(this.keyDir, this.#keep).catch(() => {});
+    if (this.#incomplete) return;
+    // The end is on disk: the run is finished. Should this unlink be lost to a crash, the next look
+    // for dead runs reads the end and removes the marker itself.
+    await unlink(runningMarker(this.path)).catch(() => {});
+    await pruneFinishedRuns(this.keyDir, this.#keep).catch(() => {});
   }
 
   async close(): Promise<void> {
@@ -301,9 +306,12 @@ export async function openJournal(keyDir: string, run: JournalRunInfo, options: 
   try {
     await handle.write(serialize(record));
     await handle.sync();
+    // The run is unfinished until its end removes this marker; one directory sync covers both names.
+    await (await open(runningMarker(path), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE)).close();
     await syncDirectory(keyDir);
   } catch (error) {
     await handle.close().catch(() => {});
+    await unlink(runningMarker(path)).catch(() => {});
     await unlink(path).catch(() => {});
     throw journalError('write', path, error);
   }

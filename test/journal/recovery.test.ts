@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   claimDeadRun,
@@ -171,4 +171,41 @@ describe('findDeadRuns / claimDeadRun', () => {
     expect(claim?.path.endsWith('.claim.1')).toBe(true);
     await claim?.finish();
   }, 60_000);
+});
+
+describe('finding dead runs reads only unfinished runs (docs/journal.md, "Layout")', () => {
+  it('a run file has a .running marker from its start until its end is on disk', async () => {
+    const keyDir = await prepareKeyDirectory({ dir: stateDir(), key: 'k' });
+    const journal = await openJournal(keyDir, { jobId: 'j', key: 'k', startedAt: '2026-11-30T02:15:00.000Z', tasks: TASKS });
+    expect(readdirSync(keyDir).sort()).toEqual([basename(journal.path), `${basename(journal.path)}.running`]);
+    await journal.taskStart(0);
+    await journal.runEnd('completed');
+    expect(readdirSync(keyDir)).toEqual([basename(journal.path)]);
+  });
+
+  it('the marker, not the content, says unfinished: a dead run without one is not looked at; with one it is found', async () => {
+    const keyDir = await deadRun(stateDir());
+    const [file] = readdirSync(keyDir).filter((name) => name.endsWith('.jsonl'));
+    expect((await findDeadRuns(keyDir)).map((dead) => basename(dead.file))).toEqual([file]);
+    // Without its marker the same file counts as finished: nothing reads it, and pruning may delete it.
+    unlinkSync(join(keyDir, `${file ?? ''}.running`));
+    expect(await findDeadRuns(keyDir)).toEqual([]);
+  });
+
+  it('an end written whose marker was left (a crash between the two) is finished: the look removes the marker', async () => {
+    const keyDir = await deadRun(stateDir());
+    const [file = ''] = readdirSync(keyDir).filter((name) => name.endsWith('.jsonl'));
+    appendFileSync(join(keyDir, file), `${JSON.stringify({ type: 'runEnd', at: '2026-11-30T02:20:00.000Z', status: 'completed' })}\n`);
+    expect(await findDeadRuns(keyDir)).toEqual([]);
+    expect(readdirSync(keyDir)).toEqual([file]);
+  });
+
+  it('a recovered run loses its marker with its end', async () => {
+    const keyDir = await deadRun(stateDir());
+    const [dead] = await findDeadRuns(keyDir);
+    const claim = await claimDeadRun(dead ?? expect.fail('no dead run'), { jobId: 'recovery' });
+    await claim?.finish('interrupted');
+    expect(readdirSync(keyDir).filter((name) => !name.startsWith('lock'))).toEqual([basename(dead?.file ?? '')]);
+    expect(await findDeadRuns(keyDir)).toEqual([]);
+  });
 });
