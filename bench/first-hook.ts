@@ -4,13 +4,17 @@
  * HOOKS `true` hooks one after another and times each from `taskStart` to `taskEnd`; against it, the
  * same count of plain `spawn('/bin/bash', ['-c', 'true'])` calls in a fresh process, with stdio
  * ignored and with stdout and stderr on pipes (as a hook's are), which shows what Node's own first
- * spawn costs. Reported: the median first hook, the median of the warm hooks
+ * spawn costs; and the built CLI, with and without its code cache (see measureCli). Reported: the
+ * median first hook, the median of the warm hooks
  * (the 3rd onwards) and their ratio, for both. Processes alternate; gates nothing.
  *
  * Run: `npx tsx bench/first-hook.ts [--processes=15] [--hooks=6]`
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { bundleForNode } from './executor-bundle.js';
 import { JobPipeline } from '../src/index.js';
 import { fixed } from './lib.js';
@@ -53,27 +57,58 @@ async function measureInChild(kind: string): Promise<number[]> {
   return times;
 }
 
+/**
+ * The built CLI (`npm run build` first), as cron runs it (`run --quiet --no-journal`), timed whole: a
+ * job of 0, 1 and HOOKS `true` hooks. The first hook is what the 1-hook job takes over the empty one; a
+ * warm hook, what each hook after the first adds. With V8's code cache (made by runs before any is
+ * timed) and without it (JOBHOOKS_CODE_CACHE=0).
+ */
+const cliDir = mkdtempSync(join(tmpdir(), 'jobhooks-first-hook-'));
+function cliJob(hooks: number): string {
+  const job = join(cliDir, `job-${hooks}.json`);
+  writeFileSync(job, JSON.stringify({ preHooks: Array.from({ length: hooks }, (_, index) => ({ name: `hook ${index + 1}`, command: 'true' })) }));
+  return job;
+}
+function timeCli(hooks: number, cache: boolean): number {
+  const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+  const env = { ...process.env, XDG_CACHE_HOME: join(cliDir, 'cache'), ...(cache ? {} : { JOBHOOKS_CODE_CACHE: '0' }) };
+  const started = performance.now();
+  const result = spawnSync(process.execPath, [cli, 'run', cliJob(hooks), '--no-journal', '--quiet'], { env, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`the CLI exited with ${String(result.status)}: ${result.stderr}`);
+  return performance.now() - started;
+}
+/** [first hook, warm hook] of one round, in ms. */
+function measureCli(cache: boolean): number[] {
+  const empty = timeCli(0, cache);
+  const one = timeCli(1, cache);
+  const full = timeCli(HOOKS, cache);
+  return [one - empty, (full - one) / (HOOKS - 1)];
+}
+
 if (child !== '') {
   console.log(JSON.stringify(await measureInChild(child)));
 } else {
   const bundle = await bundleForNode(import.meta.url);
   const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-  const KINDS = ['spawn', 'spawn+pipes', 'pipeline'] as const;
+  const KINDS = ['spawn', 'spawn+pipes', 'pipeline', 'cli (cache)', 'cli (no cache)'] as const;
+  // The cache of the cli runs: made before anything is timed.
+  measureCli(true);
   const samples = Object.fromEntries(KINDS.map((kind) => [kind, { first: [] as number[], warm: [] as number[] }])) as Record<(typeof KINDS)[number], { first: number[]; warm: number[] }>;
   const loadBefore = loadavg()[0] ?? 0;
   for (let round = 0; round < PROCESSES; round += 1) {
     for (let offset = 0; offset < KINDS.length; offset += 1) {
       const kind = KINDS[(round + offset) % KINDS.length] ?? 'spawn';
-      const result = spawnSync(process.execPath, [bundle, `--child=${kind}`, `--hooks=${HOOKS}`], { encoding: 'utf8' });
-      const times = JSON.parse(result.stdout) as number[];
+      const times = kind.startsWith('cli')
+        ? measureCli(kind === 'cli (cache)')
+        : (JSON.parse(spawnSync(process.execPath, [bundle, `--child=${kind}`, `--hooks=${HOOKS}`], { encoding: 'utf8' }).stdout) as number[]);
       samples[kind].first.push(times[0] ?? Number.NaN);
-      samples[kind].warm.push(median(times.slice(2)));
+      samples[kind].warm.push(kind.startsWith('cli') ? (times[1] ?? Number.NaN) : median(times.slice(2)));
     }
   }
   console.log(`node ${process.version}; ${PROCESSES} processes × ${HOOKS} hooks each; load average ${fixed(loadBefore, 2)} before, ${fixed(loadavg()[0] ?? 0, 2)} after`);
   for (const kind of KINDS) {
     const first = median(samples[kind].first);
     const warm = median(samples[kind].warm);
-    console.log(`${kind.padEnd(12)} first ${fixed(first, 2).padStart(7)} ms   warm ${fixed(warm, 2).padStart(7)} ms   first/warm ${fixed(first / warm, 2)}×`);
+    console.log(`${kind.padEnd(15)} first ${fixed(first, 2).padStart(7)} ms   warm ${fixed(warm, 2).padStart(7)} ms   first/warm ${fixed(first / warm, 2)}×`);
   }
 }
