@@ -5,6 +5,7 @@ import { LineSplitter } from '../src/executor/line-splitter.js';
 import { JobPipeline } from '../src/index.js';
 import { CUT_MARKER, OutputTail } from '../src/output-tail.js';
 import { lastUtf8Bytes } from '../src/utf8.js';
+import { chunked } from './support/chunks.js';
 
 /** Feeds `chunks` through a line splitter into a tail by bytes, as the engine does with ShellExecutor. */
 function tailOf(chunks: readonly (Buffer | string)[], maxBytes: number, secrets: readonly string[] = []): { tail: OutputTail; lines: string[] } {
@@ -43,18 +44,6 @@ function expectedTail(lines: readonly string[], maxBytes: number, secrets: reado
   return { text: kept.join('\n'), truncated: kept.length < lines.length };
 }
 
-/** Splits `bytes` into chunks at the given cut points. */
-function chunked(bytes: Buffer, cuts: readonly number[]): Buffer[] {
-  const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let previous = 0;
-  for (const point of points) {
-    chunks.push(bytes.subarray(previous, point));
-    previous = point;
-  }
-  chunks.push(bytes.subarray(previous));
-  return chunks;
-}
 
 describe('OutputTail fed with raw bytes', () => {
   it('equals the tail of the whole redacted lines, however the bytes are cut into reads (CRLF, UTF-8, secrets across reads)', () => {

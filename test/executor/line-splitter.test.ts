@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { copiedBytes, cutMarker, LineSplitter } from '../../src/executor/line-splitter.js';
+import { chunked } from '../support/chunks.js';
 
 setFlagsFromString('--expose-gc');
 /** A real `gc()`, so retained memory can be measured without garbage in the way. */
@@ -38,18 +39,6 @@ function reference(bytes: Buffer, maxLineBytes: number): string[] {
   });
 }
 
-/** Splits `bytes` into chunks at the given cut points. */
-function chunked(bytes: Buffer, cuts: readonly number[]): Buffer[] {
-  const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let previous = 0;
-  for (const point of points) {
-    chunks.push(bytes.subarray(previous, point));
-    previous = point;
-  }
-  chunks.push(bytes.subarray(previous));
-  return chunks;
-}
 
 describe('LineSplitter', () => {
   it('ends lines at \\n, \\r\\n and a bare \\r, and flushes the unterminated last line', () => {
