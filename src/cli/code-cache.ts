@@ -12,7 +12,7 @@
  *
  * @internal
  */
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import module, { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -45,9 +45,15 @@ export function codeCacheDir(env: NodeJS.ProcessEnv): string | null {
   return home !== undefined && isAbsolute(home) ? join(home, '.cache', 'jobhooks') : null;
 }
 
-/** This user's own directory that nobody else can write to (made 0700 if missing), or `false`. */
+/**
+ * This user's own directory that nobody else can write to (made 0700 if missing), or `false`. Nothing is
+ * made inside a directory of someone else's: root with another user's `HOME` leaves that home alone.
+ */
 function privateDirectory(dir: string): boolean {
   try {
+    let existing = dir;
+    while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+    if (lstatSync(existing).uid !== process.getuid?.()) return false;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const stat = lstatSync(dir);
     return stat.isDirectory() && stat.uid === process.getuid?.() && (stat.mode & 0o022) === 0;

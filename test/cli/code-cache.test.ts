@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { codeCacheDir } from '../../src/cli/code-cache.js';
@@ -59,7 +59,7 @@ describe('the code cache of the CLI\'s commands (docs/cli.md, "Start-up and its 
     expect(readdirSync(cacheDir)[0]).not.toBe(cache.slice(cacheDir.length + 1));
   });
 
-  it('never reads a cache that someone else could have written: not in a group- or world-writable directory, not from such a file', () => {
+  it('never reads a cache that someone else could have written: not in a group- or world-writable directory, not from such a file, nothing made in another user\'s directory', () => {
     temp = tempDir();
     const file = bundle(temp.path);
     const open = join(temp.path, 'open');
@@ -67,6 +67,15 @@ describe('the code cache of the CLI\'s commands (docs/cli.md, "Start-up and its 
     chmodSync(open, 0o777);
     expect(load(file, open)).toEqual({ use: 'off', answer: 42 });
     expect(readdirSync(open)).toEqual([]);
+
+    // Nothing is made inside someone else's directory (root running with another user's HOME).
+    const foreign = process.getuid?.() === 0 ? join(temp.path, 'foreign') : '/';
+    if (foreign !== '/') {
+      mkdirSync(foreign);
+      chownSync(foreign, 65534, 65534);
+    }
+    expect(load(file, join(foreign, 'jobhooks-code-cache-test', '.cache', 'jobhooks'))).toEqual({ use: 'off', answer: 42 });
+    expect(existsSync(join(foreign, 'jobhooks-code-cache-test'))).toBe(false);
 
     const cacheDir = join(temp.path, 'cache');
     load(file, cacheDir);
