@@ -185,6 +185,15 @@ export function capped<T extends z.ZodType>(element: T, max: number, what: strin
 // Parsing
 
 /**
+ * A value built on its first use instead of when its module loads: the notifiers' and borg's option
+ * schemas, which a job without them never needs (docs/performance.md, "CLI start-up").
+ */
+export function lazy<T>(build: () => T): () => T {
+  let built: { readonly value: T } | undefined;
+  return () => (built ??= { value: build() }).value;
+}
+
+/**
  * Validates `input` against `schema` and returns what it parses to, or throws a {@link ConfigError}
  * (`Invalid <subject> (N problems): …`) listing every problem in the order it appears in the input.
  *

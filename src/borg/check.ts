@@ -16,7 +16,7 @@ import { buildArgv, makeTask, runBorg } from './run.js';
  * ```
  */
 export function borgCheck(options: BorgCheckOptions): Task {
-  const parsed = parseOptions(checkSchema, options, 'borgCheck options');
+  const parsed = parseOptions(checkSchema(), options, 'borgCheck options');
   const common = resolveCommon(parsed);
   const flags: string[] = [];
   if (parsed.repositoryOnly === true) flags.push('--repository-only');

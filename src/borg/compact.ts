@@ -14,7 +14,7 @@ import { buildArgv, makeTask, runBorg } from './run.js';
  * ```
  */
 export function borgCompact(options: BorgCompactOptions): Task {
-  const parsed = parseOptions(compactSchema, options, 'borgCompact options');
+  const parsed = parseOptions(compactSchema(), options, 'borgCompact options');
   const common = resolveCommon(parsed);
   const flags = parsed.threshold === undefined ? [] : [`--threshold=${parsed.threshold}`];
   const argv = buildArgv(common, { subcommand: 'compact', options: flags, positionals: [common.repository] });

@@ -65,7 +65,7 @@ export type BorgCreateData = BorgDataBase & {
  * ```
  */
 export function borgCreate(options: BorgCreateOptions): Task {
-  const parsed = parseOptions(createSchema, options, 'borgCreate options');
+  const parsed = parseOptions(createSchema(), options, 'borgCreate options');
   const common = resolveCommon(parsed);
   const flags: string[] = ['--json'];
   for (const pattern of parsed.exclude ?? []) flags.push(`--exclude=${pattern}`);

@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../defaults.js';
 import { z } from 'zod';
 import { durationToMs, type Duration } from '../duration.js';
-import { secret, durationOrZero, duration as durationSchema, envRecord as baseEnvRecord, nameString, nonEmptySpawnString, outcomeShape, spawnString, type EnvValue } from '../validation.js';
+import { lazy, secret, durationOrZero, duration as durationSchema, envRecord as baseEnvRecord, nameString, nonEmptySpawnString, outcomeShape, spawnString, type EnvValue } from '../validation.js';
 
 
 // Variables that carry the passphrase: given through `env` they would escape redaction.
@@ -10,59 +10,12 @@ const PASSPHRASE_VARIABLES = ['BORG_PASSPHRASE', 'BORG_PASSCOMMAND', 'BORG_PASSP
 // Every string of a borg task reaches borg's argv or environment: the shared primitives reject NUL bytes.
 const nonEmptyString = nonEmptySpawnString;
 
-const envRecord = baseEnvRecord
-  .superRefine((env, context) => {
-    for (const name of PASSPHRASE_VARIABLES) {
-      if (Object.hasOwn(env, name)) {
-        context.addIssue({
-          code: 'custom',
-          path: [name],
-          message: `give the passphrase with the "passphrase" or "passcommand" option instead, so it is redacted everywhere`,
-        });
-      }
-    }
-  });
-
-// borg's --lock-wait takes whole seconds, and 0 (do not wait) is meaningful.
-const lockWaitSchema = durationOrZero('expected a number of seconds (0 or more) or a duration string such as "30s", "5m"');
-
 /**
  * The shortest time borg gets between SIGTERM and SIGKILL. On SIGTERM borg stops cleanly and
  * releases the repository lock; killed sooner, it leaves a stale lock that makes every later run
  * fail until someone runs `borg break-lock`.
  */
 export const BORG_MIN_KILL_GRACE_MS = 5_000;
-
-const killGraceSchema = durationSchema.superRefine((value, context) => {
-  const ms = durationToMs(value);
-  if (ms !== undefined && ms < BORG_MIN_KILL_GRACE_MS) {
-    context.addIssue({
-      code: 'custom',
-      message: `must be at least 5s: borg needs the time to release the repository lock, or the next run finds a stale lock`,
-    });
-  }
-});
-
-const commonShape = {
-  repository: nonEmptyString.meta({ description: 'The repository: a path, or a URL such as ssh://user@host/./repo.' }),
-  passphrase: secret(spawnString.min(1, { message: 'must not be empty' })).optional().meta({ description: 'The repository passphrase, given to borg as BORG_PASSPHRASE (never on the command line) and redacted everywhere.' }),
-  passcommand: nonEmptyString.optional().meta({ description: 'A command that prints the passphrase, given to borg as BORG_PASSCOMMAND.' }),
-  env: envRecord.optional().meta({ description: 'Extra environment for borg (BORG_CACHE_DIR, BORG_RSH, BORG_BASE_DIR, …), over the job\'s.' }),
-  borgBinary: nonEmptyString.optional().meta({ description: 'The borg executable. Default "borg".' }),
-  extraArgs: z.array(spawnString).optional().meta({ description: 'More borg options, placed after jobhooks\' own options and before the repository.' }),
-  lockWait: lockWaitSchema.optional().meta({ description: 'How long borg waits for the repository lock: seconds (0: do not wait) or a duration string. Default: borg\'s own, 1 second.' }),
-  name: nameString.optional().meta({ description: 'The task name in results, events and notifications.' }),
-  critical: z.boolean().optional().meta({ description: 'Its failure fails the job. Default: true for create, false otherwise.' }),
-  timeout: durationSchema.optional().meta({ description: 'Seconds or a duration string. Default 24h (borg tasks do not use defaults.timeout).' }),
-  killGrace: killGraceSchema.optional().meta({ description: 'Time between SIGTERM and SIGKILL; at least 5 s, so borg can release the repository lock. Default 10s.' }),
-  warningsAreErrors: z.boolean().optional().meta({ description: 'Treat borg\'s warnings (exit code 1, or 100–127 with borg ≥ 1.4) as a failure. Default false.' }),
-  // borg is retried only when its lock timed out or its connection dropped (docs/borg.md).
-  retries: outcomeShape.retries.meta({ description: 'Extra attempts after borg failed on a lock timeout or a dropped connection (other failures are not retried). Default 0.' }),
-  retryDelay: outcomeShape.retryDelay,
-  retryDelayMax: outcomeShape.retryDelayMax,
-};
-
-const positiveInt = z.number().int({ message: 'expected a whole number' }).positive({ message: 'expected a number greater than 0' });
 
 function exclusive<T extends Record<string, unknown>>(pairs: readonly (readonly [keyof T & string, keyof T & string, string])[]) {
   return (value: T, context: z.core.$RefinementCtx<T>): void => {
@@ -76,88 +29,145 @@ function exclusive<T extends Record<string, unknown>>(pairs: readonly (readonly 
 
 const passphrasePair = ['passphrase', 'passcommand', 'borg would use only one of them'] as const;
 
-/** @internal */
-export const createSchema = z
-  .strictObject({
-    ...commonShape,
-    paths: z.array(nonEmptyString).min(1, { message: 'give at least one path to back up' }).meta({ description: 'What to back up: files and directories.' }),
-    archive: nonEmptyString
-      .refine((value) => !value.includes('/'), { message: 'an archive name must not contain "/"' })
-      .optional().meta({ description: 'The archive name; borg expands placeholders such as {hostname} and {now}. Default "{hostname}-{now:%Y-%m-%dT%H:%M:%S}".' }),
-    exclude: z.array(nonEmptyString).optional().meta({ description: 'Exclude patterns (--exclude), passed untouched.' }),
-    excludeFrom: z.array(nonEmptyString).optional().meta({ description: 'Files of exclude patterns (--exclude-from).' }),
-    patterns: z.array(nonEmptyString).optional().meta({ description: 'Include/exclude patterns (--pattern), passed untouched.' }),
-    patternsFrom: z.array(nonEmptyString).optional().meta({ description: 'Files of patterns (--patterns-from).' }),
-    compression: nonEmptyString.optional().meta({ description: 'Compression (--compression): lz4, zstd,10, auto,zstd, none, … Default: borg\'s, lz4.' }),
-    excludeCaches: z.boolean().optional().meta({ description: 'Skip directories holding a CACHEDIR.TAG (--exclude-caches). Default false.' }),
-    excludeIfPresent: z.array(nonEmptyString).optional().meta({ description: 'Skip directories holding a file of one of these names (--exclude-if-present).' }),
-    oneFileSystem: z.boolean().optional().meta({ description: 'Stay on one file system (--one-file-system). Default false.' }),
-    comment: spawnString.optional().meta({ description: 'The archive\'s comment (--comment).' }),
-    list: z.boolean().optional().meta({ description: 'List each file in the output as borg handles it (--list). Default false.' }),
-    listFilter: z
-      .string()
-      .regex(/^[A-Za-z-?]+$/, { message: 'expected borg status characters such as "AME"' })
-      .optional().meta({ description: 'With list, only these status characters (--filter), e.g. "AME".' }),
-  })
-  .superRefine(exclusive([passphrasePair]));
+/** The borg factories' option schemas, built together on the first use of one of them. */
+const borgSchemas = lazy(() => {
+  const envRecord = baseEnvRecord
+    .superRefine((env, context) => {
+      for (const name of PASSPHRASE_VARIABLES) {
+        if (Object.hasOwn(env, name)) {
+          context.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `give the passphrase with the "passphrase" or "passcommand" option instead, so it is redacted everywhere`,
+          });
+        }
+      }
+    });
 
-const keepSchema = z
-  .strictObject({
-    within: z
-      .string()
-      .regex(/^[1-9]\d*[SMHdwmy]$/, { message: 'expected a number and a unit: "48H", "7d", "4w", "6m", "1y" ("S" and "M" need borg 1.4)' })
-      .optional().meta({ description: 'Keep everything within this interval: "48H", "7d", "4w", "6m", "1y".' }),
-    last: positiveInt.optional().meta({ description: 'Keep the last N archives (--keep-last, which borg treats as --keep-secondly).' }),
-    secondly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N seconds that have one.' }),
-    minutely: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N minutes that have one.' }),
-    hourly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N hours that have one.' }),
-    daily: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N days that have one.' }),
-    weekly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N weeks that have one.' }),
-    monthly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N months that have one.' }),
-    yearly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N years that have one.' }),
-  })
-  .superRefine(exclusive([['secondly', 'last', 'borg treats --keep-last as another name for --keep-secondly']]))
-  .refine((keep) => Object.values(keep).some((value) => value !== undefined), {
-    message: 'give at least one rule: within, last, secondly, minutely, hourly, daily, weekly, monthly or yearly',
+  // borg's --lock-wait takes whole seconds, and 0 (do not wait) is meaningful.
+  const lockWaitSchema = durationOrZero('expected a number of seconds (0 or more) or a duration string such as "30s", "5m"');
+
+  const killGraceSchema = durationSchema.superRefine((value, context) => {
+    const ms = durationToMs(value);
+    if (ms !== undefined && ms < BORG_MIN_KILL_GRACE_MS) {
+      context.addIssue({
+        code: 'custom',
+        message: `must be at least 5s: borg needs the time to release the repository lock, or the next run finds a stale lock`,
+      });
+    }
   });
 
-/** @internal */
-export const pruneSchema = z
-  .strictObject({
-    ...commonShape,
-    keep: keepSchema.meta({ description: 'The retention policy (borg --keep-*); at least one rule.' }),
-    glob: nonEmptyString.optional().meta({ description: 'Only consider archives whose names match this glob (--glob-archives), e.g. "web-*".' }),
-    dryRun: z.boolean().optional().meta({ description: 'Only report what would be pruned (--dry-run). Default false.' }),
-  })
-  .superRefine(exclusive([passphrasePair]));
+  const commonShape = {
+    repository: nonEmptyString.meta({ description: 'The repository: a path, or a URL such as ssh://user@host/./repo.' }),
+    passphrase: secret(spawnString.min(1, { message: 'must not be empty' })).optional().meta({ description: 'The repository passphrase, given to borg as BORG_PASSPHRASE (never on the command line) and redacted everywhere.' }),
+    passcommand: nonEmptyString.optional().meta({ description: 'A command that prints the passphrase, given to borg as BORG_PASSCOMMAND.' }),
+    env: envRecord.optional().meta({ description: 'Extra environment for borg (BORG_CACHE_DIR, BORG_RSH, BORG_BASE_DIR, …), over the job\'s.' }),
+    borgBinary: nonEmptyString.optional().meta({ description: 'The borg executable. Default "borg".' }),
+    extraArgs: z.array(spawnString).optional().meta({ description: 'More borg options, placed after jobhooks\' own options and before the repository.' }),
+    lockWait: lockWaitSchema.optional().meta({ description: 'How long borg waits for the repository lock: seconds (0: do not wait) or a duration string. Default: borg\'s own, 1 second.' }),
+    name: nameString.optional().meta({ description: 'The task name in results, events and notifications.' }),
+    critical: z.boolean().optional().meta({ description: 'Its failure fails the job. Default: true for create, false otherwise.' }),
+    timeout: durationSchema.optional().meta({ description: 'Seconds or a duration string. Default 24h (borg tasks do not use defaults.timeout).' }),
+    killGrace: killGraceSchema.optional().meta({ description: 'Time between SIGTERM and SIGKILL; at least 5 s, so borg can release the repository lock. Default 10s.' }),
+    warningsAreErrors: z.boolean().optional().meta({ description: 'Treat borg\'s warnings (exit code 1, or 100–127 with borg ≥ 1.4) as a failure. Default false.' }),
+    // borg is retried only when its lock timed out or its connection dropped (docs/borg.md).
+    retries: outcomeShape.retries.meta({ description: 'Extra attempts after borg failed on a lock timeout or a dropped connection (other failures are not retried). Default 0.' }),
+    retryDelay: outcomeShape.retryDelay,
+    retryDelayMax: outcomeShape.retryDelayMax,
+  };
+
+  const positiveInt = z.number().int({ message: 'expected a whole number' }).positive({ message: 'expected a number greater than 0' });
+
+  const create = z
+    .strictObject({
+      ...commonShape,
+      paths: z.array(nonEmptyString).min(1, { message: 'give at least one path to back up' }).meta({ description: 'What to back up: files and directories.' }),
+      archive: nonEmptyString
+        .refine((value) => !value.includes('/'), { message: 'an archive name must not contain "/"' })
+        .optional().meta({ description: 'The archive name; borg expands placeholders such as {hostname} and {now}. Default "{hostname}-{now:%Y-%m-%dT%H:%M:%S}".' }),
+      exclude: z.array(nonEmptyString).optional().meta({ description: 'Exclude patterns (--exclude), passed untouched.' }),
+      excludeFrom: z.array(nonEmptyString).optional().meta({ description: 'Files of exclude patterns (--exclude-from).' }),
+      patterns: z.array(nonEmptyString).optional().meta({ description: 'Include/exclude patterns (--pattern), passed untouched.' }),
+      patternsFrom: z.array(nonEmptyString).optional().meta({ description: 'Files of patterns (--patterns-from).' }),
+      compression: nonEmptyString.optional().meta({ description: 'Compression (--compression): lz4, zstd,10, auto,zstd, none, … Default: borg\'s, lz4.' }),
+      excludeCaches: z.boolean().optional().meta({ description: 'Skip directories holding a CACHEDIR.TAG (--exclude-caches). Default false.' }),
+      excludeIfPresent: z.array(nonEmptyString).optional().meta({ description: 'Skip directories holding a file of one of these names (--exclude-if-present).' }),
+      oneFileSystem: z.boolean().optional().meta({ description: 'Stay on one file system (--one-file-system). Default false.' }),
+      comment: spawnString.optional().meta({ description: 'The archive\'s comment (--comment).' }),
+      list: z.boolean().optional().meta({ description: 'List each file in the output as borg handles it (--list). Default false.' }),
+      listFilter: z
+        .string()
+        .regex(/^[A-Za-z-?]+$/, { message: 'expected borg status characters such as "AME"' })
+        .optional().meta({ description: 'With list, only these status characters (--filter), e.g. "AME".' }),
+    })
+    .superRefine(exclusive([passphrasePair]));
+
+  const keepSchema = z
+    .strictObject({
+      within: z
+        .string()
+        .regex(/^[1-9]\d*[SMHdwmy]$/, { message: 'expected a number and a unit: "48H", "7d", "4w", "6m", "1y" ("S" and "M" need borg 1.4)' })
+        .optional().meta({ description: 'Keep everything within this interval: "48H", "7d", "4w", "6m", "1y".' }),
+      last: positiveInt.optional().meta({ description: 'Keep the last N archives (--keep-last, which borg treats as --keep-secondly).' }),
+      secondly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N seconds that have one.' }),
+      minutely: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N minutes that have one.' }),
+      hourly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N hours that have one.' }),
+      daily: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N days that have one.' }),
+      weekly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N weeks that have one.' }),
+      monthly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N months that have one.' }),
+      yearly: positiveInt.optional().meta({ description: 'Keep the newest archive of each of the last N years that have one.' }),
+    })
+    .superRefine(exclusive([['secondly', 'last', 'borg treats --keep-last as another name for --keep-secondly']]))
+    .refine((keep) => Object.values(keep).some((value) => value !== undefined), {
+      message: 'give at least one rule: within, last, secondly, minutely, hourly, daily, weekly, monthly or yearly',
+    });
+
+  const prune = z
+    .strictObject({
+      ...commonShape,
+      keep: keepSchema.meta({ description: 'The retention policy (borg --keep-*); at least one rule.' }),
+      glob: nonEmptyString.optional().meta({ description: 'Only consider archives whose names match this glob (--glob-archives), e.g. "web-*".' }),
+      dryRun: z.boolean().optional().meta({ description: 'Only report what would be pruned (--dry-run). Default false.' }),
+    })
+    .superRefine(exclusive([passphrasePair]));
+
+  const compact = z
+    .strictObject({
+      ...commonShape,
+      threshold: z.number().min(0).max(99, { message: 'expected a percentage from 0 to 99' }).optional().meta({ description: 'Compact segments with at least this percentage of freeable space (--threshold). Default: borg\'s, 10.' }),
+    })
+    .superRefine(exclusive([passphrasePair]));
+
+  const check = z
+    .strictObject({
+      ...commonShape,
+      repositoryOnly: z.boolean().optional().meta({ description: 'Only check the repository (--repository-only). Default false.' }),
+      archivesOnly: z.boolean().optional().meta({ description: 'Only check the archives (--archives-only). Default false.' }),
+      verifyData: z.boolean().optional().meta({ description: 'Read, decrypt and verify all archive data (--verify-data): slow, thorough. Default false.' }),
+      lastArchives: positiveInt.optional().meta({ description: 'Only check the last N archives (--last).' }),
+      glob: nonEmptyString.optional().meta({ description: 'Only check archives whose names match this glob (--glob-archives).' }),
+    })
+    .superRefine(
+      exclusive([
+        passphrasePair,
+        ['repositoryOnly', 'archivesOnly', 'together they would check nothing'],
+        ['repositoryOnly', 'verifyData', 'verifying data is part of the archives check'],
+        ['repositoryOnly', 'lastArchives', 'it selects archives, which a repository-only check does not read'],
+        ['repositoryOnly', 'glob', 'it selects archives, which a repository-only check does not read'],
+      ]),
+    );
+
+  return { create, prune, compact, check };
+});
 
 /** @internal */
-export const compactSchema = z
-  .strictObject({
-    ...commonShape,
-    threshold: z.number().min(0).max(99, { message: 'expected a percentage from 0 to 99' }).optional().meta({ description: 'Compact segments with at least this percentage of freeable space (--threshold). Default: borg\'s, 10.' }),
-  })
-  .superRefine(exclusive([passphrasePair]));
-
+export const createSchema = (): ReturnType<typeof borgSchemas>['create'] => borgSchemas().create;
 /** @internal */
-export const checkSchema = z
-  .strictObject({
-    ...commonShape,
-    repositoryOnly: z.boolean().optional().meta({ description: 'Only check the repository (--repository-only). Default false.' }),
-    archivesOnly: z.boolean().optional().meta({ description: 'Only check the archives (--archives-only). Default false.' }),
-    verifyData: z.boolean().optional().meta({ description: 'Read, decrypt and verify all archive data (--verify-data): slow, thorough. Default false.' }),
-    lastArchives: positiveInt.optional().meta({ description: 'Only check the last N archives (--last).' }),
-    glob: nonEmptyString.optional().meta({ description: 'Only check archives whose names match this glob (--glob-archives).' }),
-  })
-  .superRefine(
-    exclusive([
-      passphrasePair,
-      ['repositoryOnly', 'archivesOnly', 'together they would check nothing'],
-      ['repositoryOnly', 'verifyData', 'verifying data is part of the archives check'],
-      ['repositoryOnly', 'lastArchives', 'it selects archives, which a repository-only check does not read'],
-      ['repositoryOnly', 'glob', 'it selects archives, which a repository-only check does not read'],
-    ]),
-  );
+export const pruneSchema = (): ReturnType<typeof borgSchemas>['prune'] => borgSchemas().prune;
+/** @internal */
+export const compactSchema = (): ReturnType<typeof borgSchemas>['compact'] => borgSchemas().compact;
+/** @internal */
+export const checkSchema = (): ReturnType<typeof borgSchemas>['check'] => borgSchemas().check;
 
 /**
  * Options every borg task takes. Validated when the factory is called: a `ConfigError` lists every
@@ -405,7 +415,7 @@ export interface ResolvedCommon {
 }
 
 /** The part of the options every borg task shares, with defaults applied. */
-export function resolveCommon(options: z.output<typeof createSchema> | z.output<typeof pruneSchema> | z.output<typeof compactSchema> | z.output<typeof checkSchema>): ResolvedCommon {
+export function resolveCommon(options: z.output<ReturnType<typeof createSchema>> | z.output<ReturnType<typeof pruneSchema>> | z.output<ReturnType<typeof compactSchema>> | z.output<ReturnType<typeof checkSchema>>): ResolvedCommon {
   return {
     repository: options.repository,
     passphrase: options.passphrase,

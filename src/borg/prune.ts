@@ -73,7 +73,7 @@ const PRUNING = new RegExp(String.raw`^(?:Pruning archive \(\d+/\d+\):|Would pru
  * ```
  */
 export function borgPrune(options: BorgPruneOptions): Task {
-  const parsed = parseOptions(pruneSchema, options, 'borgPrune options');
+  const parsed = parseOptions(pruneSchema(), options, 'borgPrune options');
   const common = resolveCommon(parsed);
   const { keep } = parsed;
   const flags: string[] = ['--list'];

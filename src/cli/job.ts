@@ -85,7 +85,7 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
       return;
     }
     const { borg, ...rest } = entry as Record<string, unknown>;
-    const schema = borg === undefined ? commandTaskOptionsSchema : BORG_TASKS[kind.data.borg ?? 'create'];
+    const schema = borg === undefined ? commandTaskOptionsSchema : BORG_TASKS[kind.data.borg ?? 'create']();
     const input = mapSecrets(schema, rest, readSecret, path);
     const task = construct(() => makeTask(kind.data.borg, input), path, issues);
     if (task !== undefined) tasks.push(task);
@@ -101,7 +101,7 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
       return;
     }
     const { type, ...rest } = entry as Record<string, unknown>;
-    const input = mapSecrets(NOTIFIERS[kind.data.type], rest, readSecret, path);
+    const input = mapSecrets(NOTIFIERS[kind.data.type](), rest, readSecret, path);
     const notifier = construct(() => makeNotifier(kind.data.type, input, options.consoleStream), path, issues);
     if (notifier === undefined) return;
     notifiers.push(notifier);

@@ -10,7 +10,7 @@ import { telegramNotifierOptionsSchema } from '../notify/notifiers/telegram.js';
 import { webhookNotifierOptionsSchema } from '../notify/notifiers/webhook.js';
 import { prometheusNotifierOptionsSchema } from '../prometheus/notifier.js';
 import { commandTaskOptionsSchema } from '../pipeline/command-task.js';
-import { isSecret, jsonFormOf } from '../validation.js';
+import { isSecret, jsonFormOf, lazy } from '../validation.js';
 
 /*
  * The config file's shape is derived from the library's own option schemas, never restated
@@ -25,13 +25,16 @@ export const FILE_ONLY = {
   $schema: z.string().meta({ description: 'The JSON Schema of this file, for editors; ignored.' }),
 };
 
-/** The borg factories' option schemas, by the `borg` value of a task entry. */
+/**
+ * The borg factories' option schemas, by the `borg` value of a task entry; each built on first use, so a
+ * file without borg tasks never builds them (docs/performance.md, "CLI start-up").
+ */
 export const BORG_TASKS = { create: createSchema, prune: pruneSchema, compact: compactSchema, check: checkSchema } as const;
 
-/** The notifiers' option schemas, by the `type` value of a notifier entry. */
+/** The notifiers' option schemas, by the `type` value of a notifier entry; each built on first use, as above. */
 export const NOTIFIERS = {
   // `stream` is not something a file can hold: the CLI gives console notifiers its own.
-  console: consoleNotifierOptionsSchema.omit({ stream: true }),
+  console: lazy(() => consoleNotifierOptionsSchema().omit({ stream: true })),
   webhook: webhookNotifierOptionsSchema,
   healthchecks: healthchecksNotifierOptionsSchema,
   ntfy: ntfyNotifierOptionsSchema,
@@ -81,9 +84,9 @@ function fileSchema() {
   const { executor: _executor, journal: _journal, lockWait: _lockWait, tasks: _tasks, notifiers: _notifiers, ...pipelineShape } = pipelineOptionsSchema.shape;
   const tasks = z.union([
     z.strictObject(commandTaskOptionsSchema.shape).meta({ title: 'Command task' }),
-    ...Object.entries(BORG_TASKS).map(([kind, schema]) => tagged('borg', kind, schema, TITLES.borg[kind as keyof typeof BORG_TASKS])),
+    ...Object.entries(BORG_TASKS).map(([kind, schema]) => tagged('borg', kind, schema(), TITLES.borg[kind as keyof typeof BORG_TASKS])),
   ]);
-  const notifiers = z.union(Object.entries(NOTIFIERS).map(([kind, schema]) => tagged('type', kind, schema, TITLES.notifiers[kind as keyof typeof NOTIFIERS])));
+  const notifiers = z.union(Object.entries(NOTIFIERS).map(([kind, schema]) => tagged('type', kind, schema(), TITLES.notifiers[kind as keyof typeof NOTIFIERS])));
   // A hook list may be the JSON string the documented API stores: the library parses it (docs/hooks.md).
   const hookList = (key: 'preHooks' | 'pre_job_hooks' | 'postHooks' | 'post_job_hooks') =>
     z.union([pipelineShape[key].unwrap(), z.string()]).optional().meta({ description: pipelineShape[key].description ?? '' });

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { HttpNotifier, httpNotifierOptionsShape, httpUrlSchema, resolveCommon, urlSecrets, type HttpNotifierOptions } from '../notify/http.js';
 import type { JobResult, NotificationMessage, NotifierContext } from '../types.js';
-import { parseOptions, secret } from '../validation.js';
+import { lazy, parseOptions, secret } from '../validation.js';
 import { formatExposition, readSample } from './exposition.js';
 import { isSuccess, jobMetrics, LAST_SUCCESS, repositoryLabel } from './metrics.js';
 
@@ -37,33 +37,34 @@ export interface PrometheusNotifierOptions extends Omit<HttpNotifierOptions, 'de
   readonly instance?: string | undefined;
 }
 
-const { details: _details, ...commonShape } = httpNotifierOptionsShape('prometheus');
-const label = z.string().trim().min(1, 'must not be empty');
-
 /** The options {@link PrometheusNotifier} validates (the config file's `prometheus` entries are derived from it). */
-export const prometheusNotifierOptionsSchema = z
-  .strictObject({
-    ...commonShape,
-    textfile: z
-      .string()
-      .refine((path) => path.endsWith('.prom') && basename(path) !== '.prom', {
-        message: 'expected the path of a file ending in .prom (node_exporter reads only those)',
-      })
-      .optional()
-      .meta({ description: "The .prom file node_exporter's textfile collector reads; written atomically (temp file + rename)." }),
-    pushgateway: secret(httpUrlSchema())
-      .optional()
-      .meta({ description: 'The Pushgateway URL (http://pushgateway:9091); user:password@ is sent as Basic authentication.' }),
-    job: label.optional().meta({ description: "The job_name label (and the Pushgateway's job). Default: the textfile's name without .prom, or jobhooks." }),
-    instance: label.optional().meta({ description: "With a Pushgateway: the grouping key's instance. Default: this host's name." }),
-  })
-  .superRefine((options, context) => {
-    if (options.textfile === undefined && options.pushgateway === undefined) {
-      context.addIssue({ code: 'custom', path: [], message: 'give textfile (a .prom file for node_exporter) or pushgateway (a Pushgateway URL)' });
-    } else if (options.textfile !== undefined && options.pushgateway !== undefined) {
-      context.addIssue({ code: 'custom', path: ['pushgateway'], message: 'give textfile or pushgateway, not both: use two notifiers for both' });
-    }
-  });
+export const prometheusNotifierOptionsSchema = lazy(() => {
+  const { details: _details, ...commonShape } = httpNotifierOptionsShape('prometheus');
+  const label = z.string().trim().min(1, 'must not be empty');
+  return z
+    .strictObject({
+      ...commonShape,
+      textfile: z
+        .string()
+        .refine((path) => path.endsWith('.prom') && basename(path) !== '.prom', {
+          message: 'expected the path of a file ending in .prom (node_exporter reads only those)',
+        })
+        .optional()
+        .meta({ description: "The .prom file node_exporter's textfile collector reads; written atomically (temp file + rename)." }),
+      pushgateway: secret(httpUrlSchema())
+        .optional()
+        .meta({ description: 'The Pushgateway URL (http://pushgateway:9091); user:password@ is sent as Basic authentication.' }),
+      job: label.optional().meta({ description: "The job_name label (and the Pushgateway's job). Default: the textfile's name without .prom, or jobhooks." }),
+      instance: label.optional().meta({ description: "With a Pushgateway: the grouping key's instance. Default: this host's name." }),
+    })
+    .superRefine((options, context) => {
+      if (options.textfile === undefined && options.pushgateway === undefined) {
+        context.addIssue({ code: 'custom', path: [], message: 'give textfile (a .prom file for node_exporter) or pushgateway (a Pushgateway URL)' });
+      } else if (options.textfile !== undefined && options.pushgateway !== undefined) {
+        context.addIssue({ code: 'custom', path: ['pushgateway'], message: 'give textfile or pushgateway, not both: use two notifiers for both' });
+      }
+    });
+});
 
 type Target =
   | { readonly kind: 'textfile'; readonly path: string }
@@ -94,7 +95,7 @@ export class PrometheusNotifier extends HttpNotifier {
   readonly #job: string;
 
   constructor(options: PrometheusNotifierOptions) {
-    const parsed = parseOptions(prometheusNotifierOptionsSchema, options, 'PrometheusNotifier options');
+    const parsed = parseOptions(prometheusNotifierOptionsSchema(), options, 'PrometheusNotifier options');
     super(resolveCommon({ ...parsed, details: false }), parsed.retries);
     if (parsed.pushgateway !== undefined) {
       this.#target = { kind: 'pushgateway', url: parsed.pushgateway, instance: parsed.instance };

@@ -3,7 +3,7 @@ import type { Duration } from '../../duration.js';
 import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../../types.js';
 import { formatDetails } from '../message.js';
 import { notifierOptionsShape, resolveCommon, type NotifierOptions } from '../http.js';
-import { parseOptions } from '../../validation.js';
+import { lazy, parseOptions } from '../../validation.js';
 
 /**
  * Options of {@link ConsoleNotifier}.
@@ -22,15 +22,17 @@ export interface ConsoleNotifierOptions extends NotifierOptions {
 }
 
 /** The options {@link ConsoleNotifier} validates (the config file's `console` entries are derived from it). */
-export const consoleNotifierOptionsSchema = z.strictObject({
-  ...notifierOptionsShape('console'),
-  stream: z
-    .custom<NodeJS.WritableStream>(
-      (value) => typeof value === 'object' && value !== null && typeof (value as { write?: unknown }).write === 'function',
-      { message: 'expected a writable stream (an object with a write() method)' },
-    )
-    .optional().meta({ description: 'Where the title and body are written. Default: standard output.' }),
-});
+export const consoleNotifierOptionsSchema = lazy(() =>
+  z.strictObject({
+    ...notifierOptionsShape('console'),
+    stream: z
+      .custom<NodeJS.WritableStream>(
+        (value) => typeof value === 'object' && value !== null && typeof (value as { write?: unknown }).write === 'function',
+        { message: 'expected a writable stream (an object with a write() method)' },
+      )
+      .optional().meta({ description: 'Where the title and body are written. Default: standard output.' }),
+  }),
+);
 
 /**
  * Writes the message to a stream: the title, a blank line, the body, then (unless `details: false`)
@@ -59,7 +61,7 @@ export class ConsoleNotifier implements Notifier {
   readonly #stream: NodeJS.WritableStream | undefined;
 
   constructor(options: ConsoleNotifierOptions = {}) {
-    const parsed = parseOptions(consoleNotifierOptionsSchema, options, 'ConsoleNotifier options');
+    const parsed = parseOptions(consoleNotifierOptionsSchema(), options, 'ConsoleNotifier options');
     const common = resolveCommon(parsed);
     this.name = common.name;
     this.timeout = common.timeout;

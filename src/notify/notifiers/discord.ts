@@ -10,7 +10,7 @@ import {
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
-import { parseOptions, secret } from '../../validation.js';
+import { lazy, parseOptions, secret } from '../../validation.js';
 import {
   CODE_POINTS,
   allDetails,
@@ -101,18 +101,20 @@ export interface DiscordEmbedField {
 }
 
 /** The options {@link DiscordNotifier} validates (the config file's `discord` entries are derived from it). */
-export const discordNotifierOptionsSchema = z.strictObject({
-  ...httpNotifierOptionsShape('discord'),
-  webhookUrl: secret(httpUrlSchema()).meta({ description: 'The channel webhook\'s URL: https://discord.com/api/webhooks/<id>/<token>.' }),
-  username: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(80, 'Discord allows at most 80 characters')
-    .refine((name) => !/discord|clyde/i.test(name), { message: 'Discord refuses names containing "discord" or "clyde"' })
-    .optional().meta({ description: 'The name the message is posted under.' }),
-  avatarUrl: httpUrlSchema().optional().meta({ description: 'The avatar the message is posted with.' }),
-});
+export const discordNotifierOptionsSchema = lazy(() =>
+  z.strictObject({
+    ...httpNotifierOptionsShape('discord'),
+    webhookUrl: secret(httpUrlSchema()).meta({ description: 'The channel webhook\'s URL: https://discord.com/api/webhooks/<id>/<token>.' }),
+    username: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(80, 'Discord allows at most 80 characters')
+      .refine((name) => !/discord|clyde/i.test(name), { message: 'Discord refuses names containing "discord" or "clyde"' })
+      .optional().meta({ description: 'The name the message is posted under.' }),
+    avatarUrl: httpUrlSchema().optional().meta({ description: 'The avatar the message is posted with.' }),
+  }),
+);
 
 /** Discord's limits on an embed, in characters: title, description, fields, and all of them together. */
 const TITLE_MAX = 256;
@@ -148,7 +150,7 @@ export class DiscordNotifier extends HttpNotifier {
   readonly #avatarUrl: string | undefined;
 
   constructor(options: DiscordNotifierOptions) {
-    const parsed = parseOptions(discordNotifierOptionsSchema, options, 'DiscordNotifier options');
+    const parsed = parseOptions(discordNotifierOptionsSchema(), options, 'DiscordNotifier options');
     const common = resolveCommon(parsed);
     super(common, parsed.retries);
     this.#url = parsed.webhookUrl;

@@ -10,7 +10,7 @@ import {
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
-import { parseOptions, secret } from '../../validation.js';
+import { lazy, parseOptions, secret } from '../../validation.js';
 import { firstUtf8Bytes, lastUtf8Bytes } from '../../utf8.js';
 import { onAbort } from '../../executor/timers.js';
 
@@ -49,19 +49,21 @@ export interface HealthchecksNotifierOptions extends HttpNotifierOptions {
 const PING_SUFFIX = /\/(start|fail|log|\d{1,3})$/;
 
 /** The options {@link HealthchecksNotifier} validates (the config file's `healthchecks` entries are derived from it). */
-export const healthchecksNotifierOptionsSchema = z.strictObject({
-  // A skipped job pings success: a missing ping would page someone (docs/notifications.md#healthchecks).
-  ...httpNotifierOptionsShape('healthchecks', ALL_NOTIFICATION_LEVELS),
-  url: secret(httpUrlSchema()).refine((url) => !PING_SUFFIX.test(url.pathname.replace(/\/+$/, '')), {
-    message: 'give the check\'s ping URL itself, without /start, /fail, /log or an exit status',
-  }).meta({ description: 'The check\'s ping URL, without /start or /fail.' }),
-  maxBodyBytes: z
-    .number()
-    .int('expected a whole number')
-    .min(1000)
-    .max(10_000_000)
-    .default(HEALTHCHECKS_MAX_BODY_BYTES).meta({ description: 'The most bytes a ping body may have. Default 100000.' }),
-});
+export const healthchecksNotifierOptionsSchema = lazy(() =>
+  z.strictObject({
+    // A skipped job pings success: a missing ping would page someone (docs/notifications.md#healthchecks).
+    ...httpNotifierOptionsShape('healthchecks', ALL_NOTIFICATION_LEVELS),
+    url: secret(httpUrlSchema()).refine((url) => !PING_SUFFIX.test(url.pathname.replace(/\/+$/, '')), {
+      message: 'give the check\'s ping URL itself, without /start, /fail, /log or an exit status',
+    }).meta({ description: 'The check\'s ping URL, without /start or /fail.' }),
+    maxBodyBytes: z
+      .number()
+      .int('expected a whole number')
+      .min(1000)
+      .max(10_000_000)
+      .default(HEALTHCHECKS_MAX_BODY_BYTES).meta({ description: 'The most bytes a ping body may have. Default 100000.' }),
+  }),
+);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -94,7 +96,7 @@ export class HealthchecksNotifier extends HttpNotifier {
   readonly #starts = new Map<string, Promise<void>>();
 
   constructor(options: HealthchecksNotifierOptions) {
-    const parsed = parseOptions(healthchecksNotifierOptionsSchema, options, 'HealthchecksNotifier options');
+    const parsed = parseOptions(healthchecksNotifierOptionsSchema(), options, 'HealthchecksNotifier options');
     const common = resolveCommon(parsed);
     super(common, parsed.retries);
     this.#maxBodyBytes = parsed.maxBodyBytes;

@@ -12,7 +12,7 @@ import {
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
-import { parseOptions, secret, secretString } from '../../validation.js';
+import { lazy, parseOptions, secret, secretString } from '../../validation.js';
 import { UTF8_BYTES, bodyWithDetails } from '../details.js';
 
 /**
@@ -69,14 +69,16 @@ const prioritySchema = z.union([
 ], { error: 'expected 1 to 5, or "min", "low", "default", "high", "max" or "urgent"' });
 
 /** The options {@link NtfyNotifier} validates (the config file's `ntfy` entries are derived from it). */
-export const ntfyNotifierOptionsSchema = z.strictObject({
-  ...httpNotifierOptionsShape('ntfy'),
-  url: secret(httpUrlSchema()).default(new URL(DEFAULTS.ntfy.url)).meta({ description: 'The ntfy server. Default https://ntfy.sh.' }),
-  topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'expected 1 to 64 letters, digits, "-" or "_"').meta({ description: 'The topic: 1 to 64 letters, digits, "-" or "_".' }),
-  token: secretString.optional().meta({ description: 'An access token (tk_…).' }),
-  priority: perLevelSchema(prioritySchema).optional().meta({ description: 'The priority of each level (1–5 or min, low, default, high, max, urgent).' }),
-  tags: perLevelSchema(z.array(z.string().trim().min(1, 'must not be empty').max(64))).optional().meta({ description: 'The tags of each level.' }),
-});
+export const ntfyNotifierOptionsSchema = lazy(() =>
+  z.strictObject({
+    ...httpNotifierOptionsShape('ntfy'),
+    url: secret(httpUrlSchema()).default(new URL(DEFAULTS.ntfy.url)).meta({ description: 'The ntfy server. Default https://ntfy.sh.' }),
+    topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'expected 1 to 64 letters, digits, "-" or "_"').meta({ description: 'The topic: 1 to 64 letters, digits, "-" or "_".' }),
+    token: secretString.optional().meta({ description: 'An access token (tk_…).' }),
+    priority: perLevelSchema(prioritySchema).optional().meta({ description: 'The priority of each level (1–5 or min, low, default, high, max, urgent).' }),
+    tags: perLevelSchema(z.array(z.string().trim().min(1, 'must not be empty').max(64))).optional().meta({ description: 'The tags of each level.' }),
+  }),
+);
 
 /**
  * The JSON body an {@link NtfyNotifier} POSTs to the server's root.
@@ -122,7 +124,7 @@ export class NtfyNotifier extends HttpNotifier {
   readonly #tags: Readonly<Record<NotificationLevel, readonly string[]>>;
 
   constructor(options: NtfyNotifierOptions) {
-    const parsed = parseOptions(ntfyNotifierOptionsSchema, options, 'NtfyNotifier options');
+    const parsed = parseOptions(ntfyNotifierOptionsSchema(), options, 'NtfyNotifier options');
     const common = resolveCommon(parsed);
     super(common, parsed.retries);
     this.#url = new URL(parsed.url);

@@ -12,7 +12,7 @@ import {
   truncate,
   type HttpNotifierOptions,
 } from '../http.js';
-import { parseOptions, secret } from '../../validation.js';
+import { lazy, parseOptions, secret } from '../../validation.js';
 import { CODE_POINTS, bodyWithDetails } from '../details.js';
 
 /**
@@ -66,20 +66,22 @@ const key = (what: string) =>
 const soundSchema = z.string().regex(/^[a-z0-9_-]{1,40}$/i, 'expected a Pushover sound name like "siren" or "none"');
 
 /** The options {@link PushoverNotifier} validates (the config file's `pushover` entries are derived from it). */
-export const pushoverNotifierOptionsSchema = z.strictObject({
-  ...httpNotifierOptionsShape('pushover'),
-  token: secret(key('application API token')).meta({ description: 'Your application\'s API token.' }),
-  user: secret(key('user or group key')).meta({ description: 'The user or group key to notify.' }),
-  device: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,25}(,[A-Za-z0-9_-]{1,25})*$/, 'expected device names (letters, digits, "_", "-") separated by commas')
-    .optional().meta({ description: 'Send to these devices only (names separated by commas).' }),
-  sound: z.union([soundSchema, perLevelSchema(soundSchema)]).optional().meta({ description: 'A sound for every level, or per level.' }),
-  priority: perLevelSchema(
-    z.literal([-2, -1, 0, 1], { error: 'expected -2, -1, 0 or 1 (emergency priority 2 is not supported)' }),
-  ).optional().meta({ description: 'The priority of each level: -2, -1, 0 or 1.' }),
-  baseUrl: httpUrlSchema().default(new URL(DEFAULTS.pushover.baseUrl)).meta({ description: 'The API\'s base URL. Default https://api.pushover.net.' }),
-});
+export const pushoverNotifierOptionsSchema = lazy(() =>
+  z.strictObject({
+    ...httpNotifierOptionsShape('pushover'),
+    token: secret(key('application API token')).meta({ description: 'Your application\'s API token.' }),
+    user: secret(key('user or group key')).meta({ description: 'The user or group key to notify.' }),
+    device: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,25}(,[A-Za-z0-9_-]{1,25})*$/, 'expected device names (letters, digits, "_", "-") separated by commas')
+      .optional().meta({ description: 'Send to these devices only (names separated by commas).' }),
+    sound: z.union([soundSchema, perLevelSchema(soundSchema)]).optional().meta({ description: 'A sound for every level, or per level.' }),
+    priority: perLevelSchema(
+      z.literal([-2, -1, 0, 1], { error: 'expected -2, -1, 0 or 1 (emergency priority 2 is not supported)' }),
+    ).optional().meta({ description: 'The priority of each level: -2, -1, 0 or 1.' }),
+    baseUrl: httpUrlSchema().default(new URL(DEFAULTS.pushover.baseUrl)).meta({ description: 'The API\'s base URL. Default https://api.pushover.net.' }),
+  }),
+);
 
 /** Pushover's limits on a title and a message, in characters. */
 const TITLE_MAX = 250;
@@ -112,7 +114,7 @@ export class PushoverNotifier extends HttpNotifier {
   readonly #sound: Readonly<Record<NotificationLevel, string | undefined>>;
 
   constructor(options: PushoverNotifierOptions) {
-    const parsed = parseOptions(pushoverNotifierOptionsSchema, options, 'PushoverNotifier options');
+    const parsed = parseOptions(pushoverNotifierOptionsSchema(), options, 'PushoverNotifier options');
     const common = resolveCommon(parsed);
     super(common, parsed.retries);
     this.#url = new URL(parsed.baseUrl);

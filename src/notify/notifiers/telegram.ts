@@ -12,7 +12,7 @@ import {
   truncate,
   type HttpNotifierOptions,
 } from '../http.js';
-import { parseOptions, secret } from '../../validation.js';
+import { lazy, parseOptions, secret } from '../../validation.js';
 import {
   UTF16_UNITS,
   allDetails,
@@ -69,19 +69,21 @@ export interface TelegramSendMessageBody {
 const CHAT_ID_MESSAGE = 'expected a numeric chat id or "@channelname"';
 
 /** The options {@link TelegramNotifier} validates (the config file's `telegram` entries are derived from it). */
-export const telegramNotifierOptionsSchema = z.strictObject({
-  ...httpNotifierOptionsShape('telegram'),
-  botToken: secret(z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'expected a bot token from @BotFather, like "123456789:AA…"')).meta({ description: 'The bot\'s token from @BotFather.' }),
-  chatId: z.union(
-    [
-      z.number().int(CHAT_ID_MESSAGE),
-      z.string().regex(/^(-?\d+|@[A-Za-z][A-Za-z0-9_]{3,31})$/, CHAT_ID_MESSAGE),
-    ],
-    { error: CHAT_ID_MESSAGE },
-  ).meta({ description: 'A numeric chat id or "@channelname".' }),
-  disableNotification: z.boolean().default(DEFAULTS.telegram.disableNotification).meta({ description: 'Deliver silently. Default false.' }),
-  baseUrl: httpUrlSchema().default(new URL(DEFAULTS.telegram.baseUrl)).meta({ description: 'The Bot API server. Default https://api.telegram.org.' }),
-});
+export const telegramNotifierOptionsSchema = lazy(() =>
+  z.strictObject({
+    ...httpNotifierOptionsShape('telegram'),
+    botToken: secret(z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'expected a bot token from @BotFather, like "123456789:AA…"')).meta({ description: 'The bot\'s token from @BotFather.' }),
+    chatId: z.union(
+      [
+        z.number().int(CHAT_ID_MESSAGE),
+        z.string().regex(/^(-?\d+|@[A-Za-z][A-Za-z0-9_]{3,31})$/, CHAT_ID_MESSAGE),
+      ],
+      { error: CHAT_ID_MESSAGE },
+    ).meta({ description: 'A numeric chat id or "@channelname".' }),
+    disableNotification: z.boolean().default(DEFAULTS.telegram.disableNotification).meta({ description: 'Deliver silently. Default false.' }),
+    baseUrl: httpUrlSchema().default(new URL(DEFAULTS.telegram.baseUrl)).meta({ description: 'The Bot API server. Default https://api.telegram.org.' }),
+  }),
+);
 
 /** Telegram's limit on a message's text, in characters, once the HTML is parsed. */
 const TEXT_MAX = 4096;
@@ -110,7 +112,7 @@ export class TelegramNotifier extends HttpNotifier {
   readonly #disableNotification: boolean;
 
   constructor(options: TelegramNotifierOptions) {
-    const parsed = parseOptions(telegramNotifierOptionsSchema, options, 'TelegramNotifier options');
+    const parsed = parseOptions(telegramNotifierOptionsSchema(), options, 'TelegramNotifier options');
     const common = resolveCommon(parsed);
     super(common, parsed.retries);
     this.#url = new URL(parsed.baseUrl);

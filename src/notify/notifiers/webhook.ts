@@ -16,7 +16,7 @@ import {
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
-import { parseOptions, secret, secretString } from '../../validation.js';
+import { lazy, parseOptions, secret, secretString } from '../../validation.js';
 
 /**
  * One task in a {@link WebhookPayload}.
@@ -108,34 +108,36 @@ export interface WebhookNotifierOptions extends HttpNotifierOptions {
 const SENSITIVE_HEADER = /auth|token|key|secret|password|cookie|signature|session/i;
 
 /** The options {@link WebhookNotifier} validates (the config file's `webhook` entries are derived from it). */
-export const webhookNotifierOptionsSchema = z
-  .strictObject({
-    ...httpNotifierOptionsShape('webhook'),
-    url: secret(httpUrlSchema()).meta({ description: 'Where to POST the message and a job summary as JSON.' }),
-    headers: z
-      .record(z.string(), secret(z.string()))
-      .superRefine((headers, context) => {
-        for (const [name, value] of Object.entries(headers)) {
-          try {
-            new Headers([[name, value]]);
-          } catch {
-            context.addIssue({
-              code: 'custom',
-              path: [name],
-              message: 'not a valid HTTP header (names are tokens; values are one line of Latin-1 text)',
-            });
+export const webhookNotifierOptionsSchema = lazy(() =>
+  z
+    .strictObject({
+      ...httpNotifierOptionsShape('webhook'),
+      url: secret(httpUrlSchema()).meta({ description: 'Where to POST the message and a job summary as JSON.' }),
+      headers: z
+        .record(z.string(), secret(z.string()))
+        .superRefine((headers, context) => {
+          for (const [name, value] of Object.entries(headers)) {
+            try {
+              new Headers([[name, value]]);
+            } catch {
+              context.addIssue({
+                code: 'custom',
+                path: [name],
+                message: 'not a valid HTTP header (names are tokens; values are one line of Latin-1 text)',
+              });
+            }
           }
-        }
-      })
-      .default({}).meta({ description: 'Extra request headers.' }),
-    token: secretString.optional().meta({ description: 'Sent as Authorization: Bearer <token>.' }),
-  })
-  .superRefine((options, context) => {
-    const hasAuthorization = Object.keys(options.headers).some((name) => name.toLowerCase() === 'authorization');
-    if (options.token !== undefined && hasAuthorization) {
-      context.addIssue({ code: 'custom', path: ['token'], message: 'give either token or an Authorization header, not both' });
-    }
-  });
+        })
+        .default({}).meta({ description: 'Extra request headers.' }),
+      token: secretString.optional().meta({ description: 'Sent as Authorization: Bearer <token>.' }),
+    })
+    .superRefine((options, context) => {
+      const hasAuthorization = Object.keys(options.headers).some((name) => name.toLowerCase() === 'authorization');
+      if (options.token !== undefined && hasAuthorization) {
+        context.addIssue({ code: 'custom', path: ['token'], message: 'give either token or an Authorization header, not both' });
+      }
+    }),
+);
 
 /**
  * POSTs the message and a compact job summary as JSON ({@link WebhookPayload}) to any URL.
@@ -156,7 +158,7 @@ export class WebhookNotifier extends HttpNotifier {
   readonly #headers: Readonly<Record<string, string>>;
 
   constructor(options: WebhookNotifierOptions) {
-    const parsed = parseOptions(webhookNotifierOptionsSchema, options, 'WebhookNotifier options');
+    const parsed = parseOptions(webhookNotifierOptionsSchema(), options, 'WebhookNotifier options');
     const common = resolveCommon(parsed);
     super(common, parsed.retries);
     this.#url = parsed.url;
