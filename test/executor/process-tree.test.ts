@@ -61,7 +61,10 @@ describe('scanProcesses: one shared /proc scan', () => {
     try {
       await Promise.all(Array.from({ length: 50 }, () => scanProcesses()));
       expect(io.reads).toBeGreaterThan(40);
-      expect(io.maxOpen).toBe(16);
+      // At most 16; exactly 16 only when none of the first 16 pids vanished before its open (a process
+      // of a test running beside this one can), so the test asks for the bound and for reads at once.
+      expect(io.maxOpen).toBeLessThanOrEqual(16);
+      expect(io.maxOpen).toBeGreaterThan(1);
     } finally {
       for (const sleeper of sleepers) sleeper.kill('SIGKILL');
     }
