@@ -90,6 +90,50 @@ export function createRedactor(secrets: Iterable<string>): Redactor {
   };
 }
 
+/** The marker the executor puts in front of a line longer than its bound (docs/executor.md#output). */
+const SPLITTER_CUT = /^\[… \d+ bytes cut\] /;
+
+/**
+ * Redacts text that starts inside a line (its beginning was cut away): as `redact`, and the end of a
+ * secret it may begin with goes too — that secret's start is gone, so `redact` cannot recognise it.
+ * `secrets`: those `redact` replaces.
+ */
+export function redactFromCut(text: string, secrets: readonly string[], redact: Redactor): string {
+  const redacted = redact(text);
+  let cut = 0;
+  for (const secret of secrets) {
+    for (let kept = Math.min(secret.length - 1, redacted.length); kept > cut; kept -= 1) {
+      if (redacted.startsWith(secret.slice(secret.length - kept))) {
+        cut = kept;
+        break;
+      }
+    }
+  }
+  return redacted.slice(cut);
+}
+
+/**
+ * A {@link Redactor} for whole lines of a command's output: a line the executor cut (its
+ * `[… N bytes cut] ` marker in front) also loses the end of a secret it begins with.
+ *
+ * @example
+ * ```ts
+ * const redact = createLineRedactor(['hunter2'])
+ * redact('[… 9 bytes cut] er2 then more') // '[… 9 bytes cut]  then more'
+ * ```
+ */
+export function createLineRedactor(secrets: Iterable<string>): Redactor {
+  const all = [...new Set(secrets)];
+  const redact = createRedactor(all);
+  // A one-character secret has no end to lose that is not the whole of it.
+  const longer = all.filter((secret) => secret.length > 1);
+  if (longer.length === 0) return redact;
+  return (line) => {
+    const marker = line.startsWith('[… ') ? SPLITTER_CUT.exec(line) : null;
+    return marker === null ? redact(line) : marker[0] + redactFromCut(line.slice(marker[0].length), longer, redact);
+  };
+}
+
 /**
  * Keys whose values are codes and identifiers that callers branch on or parse (borg's `errorId` and
  * `msgid`, `status`, `type`, `phase`, `reason`, an archive's `id` and times, …): their values are

@@ -1,4 +1,4 @@
-import { createRedactor, type Redactor } from './env.js';
+import { createLineRedactor, createRedactor, redactFromCut, type Redactor } from './env.js';
 import { lastUtf8Bytes } from './utf8.js';
 
 /** Put in front of a line whose beginning was cut to fit the tail. */
@@ -8,8 +8,6 @@ const LF = 0x0a;
 const CR = 0x0d;
 /** The first ring of a tail: most tasks print little, and a tail only grows while it fills. */
 const INITIAL_RING_BYTES = 256;
-/** The marker the line splitter puts in front of a line longer than its bound (docs/executor.md). */
-const SPLITTER_CUT = /^\[… \d+ bytes cut\] /;
 
 /**
  * Keeps the end of a task's output within a byte bound, so a hook that prints 1 GiB never grows the
@@ -40,6 +38,7 @@ export class OutputTail {
   readonly #capacity: number;
   readonly #secrets: readonly string[];
   readonly #redact: Redactor;
+  readonly #redactLine: Redactor;
   #ring: Buffer | null = null;
   #start = 0;
   #length = 0;
@@ -58,6 +57,7 @@ export class OutputTail {
     this.#capacity = 2 * maxBytes + 2;
     this.#secrets = [...new Set(secrets)].filter((secret) => secret.length > 1);
     this.#redact = createRedactor(secrets);
+    this.#redactLine = createLineRedactor(secrets);
   }
 
   /** Adds one line given as text (split again at `\n`, `\r\n` and `\r`, if it holds any). */
@@ -181,26 +181,9 @@ export class OutputTail {
     return (this.#read = { text: kept.reverse().join('\n'), truncated });
   }
 
-  /** Redacts a whole line; one the executor already cut (its own marker in front) as a cut line. */
-  #redactLine(line: string): string {
-    const marker = line.startsWith('[… ') ? SPLITTER_CUT.exec(line) : null;
-    if (marker === null) return this.#redact(line);
-    return marker[0] + this.#redactCut(line.slice(marker[0].length));
-  }
-
   /** Redacts text that starts inside a line: the end of a secret it may start with goes too. */
   #redactCut(text: string): string {
-    const redacted = this.#redact(text);
-    let cut = 0;
-    for (const secret of this.#secrets) {
-      for (let kept = Math.min(secret.length - 1, redacted.length); kept > cut; kept -= 1) {
-        if (redacted.startsWith(secret.slice(secret.length - kept))) {
-          cut = kept;
-          break;
-        }
-      }
-    }
-    return redacted.slice(cut);
+    return redactFromCut(text, this.#secrets, this.#redact);
   }
 
   /** The end of an over-long (redacted) line behind the marker, starting on a character boundary. */

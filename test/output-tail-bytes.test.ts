@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRedactor } from '../src/env.js';
+import { createLineRedactor, createRedactor } from '../src/env.js';
 import { LineSplitter } from '../src/executor/line-splitter.js';
 import { JobPipeline } from '../src/index.js';
 import { CUT_MARKER, OutputTail } from '../src/output-tail.js';
@@ -123,5 +123,30 @@ describe('OutputTail fed with raw bytes', () => {
     expect(result.tasks[0]?.output).toBe('pass=***\nlast ***');
     expect(result.tasks[0]?.outputTruncated).toBe(false);
     expect(events).toEqual(['stdout:pass=***', 'stdout:last ***']);
+  });
+
+  it('through a real hook: a line the executor cut shows no end of a secret in its event either', async () => {
+    const events: string[] = [];
+    // 1,024 bytes kept: the cut falls 3 bytes before the end of the secret, leaving 'er2' at the start.
+    const pipeline = new JobPipeline({
+      secrets: ['hunter2'],
+      defaults: { maxOutputBytes: 1024 },
+      preHooks: [{ name: 'long', command: `printf '%s' "$(head -c 2000 /dev/zero | tr '\\0' a)hunter2$(head -c 1021 /dev/zero | tr '\\0' b)"` }],
+    });
+    pipeline.on('taskOutput', ({ line }) => events.push(line));
+    const result = await pipeline.run();
+    expect(events).toEqual([`[… 2004 bytes cut] ${'b'.repeat(1021)}`]);
+    expect(result.tasks[0]?.output).toMatch(/^\[… cut\] b+$/);
+  });
+});
+
+describe('createLineRedactor', () => {
+  it('redacts as createRedactor, and a cut line also loses the end of a secret it begins with', () => {
+    const redact = createLineRedactor(['hunter2', 'x']);
+    expect(redact('pass=hunter2 and x')).toBe('pass=*** and ***');
+    expect(redact('[… 9 bytes cut] ter2 then hunter2')).toBe('[… 9 bytes cut]  then ***');
+    // Not cut: 'ter2' is not a secret's end there, it is text.
+    expect(redact('ter2 then')).toBe('ter2 then');
+    expect(createLineRedactor([])('[… 9 bytes cut] ter2')).toBe('[… 9 bytes cut] ter2');
   });
 });

@@ -1,6 +1,6 @@
 import type { ResolvedHook, ResolvedPipelineOptions } from '../config.js';
 import { durationToMs } from '../duration.js';
-import { buildTaskEnv, CODE_KEYS, createRedactor, parentEnvironment, redactJson, type Redactor } from '../env.js';
+import { buildTaskEnv, CODE_KEYS, createLineRedactor, createRedactor, parentEnvironment, redactJson, type Redactor } from '../env.js';
 import type { JobEvents } from '../events.js';
 import { onAbort, startTimer } from '../executor/timers.js';
 import type { JournalJobStatus } from '../journal/files.js';
@@ -80,6 +80,8 @@ export class JobRun {
   readonly #executor: Executor;
   readonly #jobId: string;
   readonly #redact: Redactor;
+  /** For lines of output: a line the executor cut also loses the end of a secret it begins with. */
+  readonly #redactLine: Redactor;
   readonly #secrets: readonly string[];
   readonly #records: TaskRecord[];
   readonly #externalSignal: AbortSignal | undefined;
@@ -123,6 +125,7 @@ export class JobRun {
       ...options.notifiers.flatMap((notifier) => notifier.secrets ?? []),
     ];
     this.#redact = createRedactor(this.#secrets);
+    this.#redactLine = createLineRedactor(this.#secrets);
     this.#records = this.#buildRecords(setup.recovery?.indexes);
   }
 
@@ -396,7 +399,7 @@ export class JobRun {
   #output(record: TaskRecord, line: string, stream: OutputStream, inTail = false): void {
     if (!inTail) record.tail.push(line);
     if (this.#listening('taskOutput')) {
-      this.#emit('taskOutput', { jobId: this.#jobId, taskIndex: record.result.index, stream, line: this.#redact(line) });
+      this.#emit('taskOutput', { jobId: this.#jobId, taskIndex: record.result.index, stream, line: this.#redactLine(line) });
     }
   }
 
