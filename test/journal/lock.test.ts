@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { acquireRunLock, currentProcess, prepareKeyDirectory, type LockOwner } from '../../src/journal/index.js';
 import { removeStaleLock } from '../../src/journal/lock.js';
+import { deadPid } from '../support/dead-run.js';
 import { buildContender, finish, race, stateDir } from './helpers.js';
 
 let contender = '';
@@ -16,11 +16,6 @@ function owner(jobId: string): LockOwner {
 }
 
 /** The pid of a process that has exited (and been reaped): nothing runs under it now. */
-function deadPid(): number {
-  const result = spawnSync('sh', ['-c', 'echo $$']);
-  return Number(result.stdout.toString().trim());
-}
-
 async function keyDir(): Promise<string> {
   return prepareKeyDirectory({ dir: stateDir(), key: 'nightly' });
 }

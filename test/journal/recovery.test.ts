@@ -16,6 +16,7 @@ import {
   recordedGroupAlive,
   type JournalTask,
 } from '../../src/journal/index.js';
+import { deadPid, makeOwnerDead } from '../support/dead-run.js';
 import { isAlive } from '../support/processes.js';
 import { buildContender, finish, race, startContender, stateDir } from './helpers.js';
 
@@ -30,10 +31,6 @@ const TASKS: JournalTask[] = [
   { index: 2, name: 'Restart Services', phase: 'post', type: 'hook', runOnJobFailure: true },
 ];
 
-function deadPid(): number {
-  return Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim());
-}
-
 /** A run file as a process that died during 'backup' (a group id above pid_max, so nothing leads it) left it. */
 async function deadRun(dir: string, jobId = 'dead-job'): Promise<string> {
   const keyDir = await prepareKeyDirectory({ dir, key: 'k' });
@@ -42,14 +39,10 @@ async function deadRun(dir: string, jobId = 'dead-job'): Promise<string> {
   await journal.taskEnd(0, 'completed');
   await journal.taskStart(1, { pgid: 4_194_305 });
   await journal.close();
-  // Rewrite the owner as a pid that no longer runs.
-  const [run, ...rest] = readFileSync(journal.path, 'utf8').trimEnd().split('\n');
-  const record = { ...JSON.parse(run ?? '{}'), pid: deadPid() };
-  require_write(journal.path, [JSON.stringify(record), ...rest].join('\n') + '\n');
+  makeOwnerDead(journal.path);
   return keyDir;
 }
 
-import { writeFileSync as require_write } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 
 function exited(child: ChildProcess): Promise<void> {

@@ -11,7 +11,16 @@ export async function leaveDeadRun(dir: string, key: string, jobId: string, task
   const journal = await openJournal(keyDir, { jobId, key, startedAt: new Date().toISOString(), tasks: [...tasks] });
   await journal.taskStart(dyingIndex);
   await journal.close();
-  const [head, ...rest] = readFileSync(journal.path, 'utf8').trimEnd().split('\n');
-  const deadPid = Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim());
-  writeFileSync(journal.path, [JSON.stringify({ ...JSON.parse(head ?? '{}'), pid: deadPid }), ...rest].join('\n') + '\n');
+  makeOwnerDead(journal.path);
+}
+
+/** The pid of a process that has just exited: no process runs with it now. */
+export function deadPid(): number {
+  return Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim());
+}
+
+/** Rewrites a run file's owner as a pid that no longer runs, as a killed jobhooks leaves it for recovery. */
+export function makeOwnerDead(runFile: string): void {
+  const [head, ...rest] = readFileSync(runFile, 'utf8').trimEnd().split('\n');
+  writeFileSync(runFile, [JSON.stringify({ ...JSON.parse(head ?? '{}'), pid: deadPid() }), ...rest].join('\n') + '\n');
 }
