@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobPipeline, readHistory, type JobResult } from '../../src/index.js';
 import { processStartTime } from '../../src/journal/liveness.js';
-import { crashJob, type CrashJobConfig } from '../fixtures/journal-job.js';
+import { crashConfig, crashJob, type CrashJobConfig } from '../fixtures/journal-job.js';
 import { startServer, type TestServer } from '../notify/helpers/server.js';
 
 // Crash-safe runs with real processes (docs/journal.md, "When jobhooks itself dies"): the job runs in a
@@ -24,8 +22,7 @@ afterAll(async () => {
 });
 
 function config(hangAt: string): CrashJobConfig {
-  const base = mkdtempSync(join(tmpdir(), 'jobhooks-crash-'));
-  return { dir: join(base, 'state'), key: '/etc/jobhooks/nightly.yml', log: join(base, 'log'), mark: join(base, 'mark'), release: join(base, 'release'), url: `${server.url}/hook`, hangAt };
+  return crashConfig({ key: '/etc/jobhooks/nightly.yml', url: `${server.url}/hook`, hangAt });
 }
 
 function lines(file: string): string[] {

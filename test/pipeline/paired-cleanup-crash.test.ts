@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobPipeline } from '../../src/index.js';
-import { crashJob, type CrashJobConfig } from '../fixtures/journal-job.js';
+import { crashConfig, crashJob, type CrashJobConfig } from '../fixtures/journal-job.js';
 import { startServer, type TestServer } from '../notify/helpers/server.js';
 
 // A paired cleanup (docs/hooks.md#paired-cleanup) after kill -9 of jobhooks: recovery runs it iff its
@@ -23,8 +21,7 @@ afterAll(async () => {
 });
 
 function config(hangAt: string, jobId: string): CrashJobConfig {
-  const base = mkdtempSync(join(tmpdir(), 'jobhooks-paired-'));
-  return { dir: join(base, 'state'), key: '/etc/jobhooks/paired.yml', log: join(base, 'log'), mark: join(base, 'mark'), release: join(base, 'release'), url: `${server.url}/hook`, hangAt, jobId, paired: true };
+  return crashConfig({ key: '/etc/jobhooks/paired.yml', url: `${server.url}/hook`, hangAt, jobId, paired: true });
 }
 
 function lines(file: string): string[] {
