@@ -1,17 +1,11 @@
 import { formatSeconds } from '../duration.js';
 import type { ExecResult } from '../executor/types.js';
-import type { JsonValue, TaskFailureCode, TaskRunResult } from '../types.js';
+import type { JsonValue, TaskFailureCode, TaskResult, TaskRunResult } from '../types.js';
 import type { BoundedOutcome } from './bounded.js';
 
-/** How a task ended, before it is written into its record. */
-export interface Outcome {
+/** How a task ended, before it is written into its record: the result's fields of an end, and more. */
+export interface Outcome extends Pick<TaskResult, 'exitCode' | 'signal' | 'timedOut' | 'cancelled' | 'warning' | 'error'> {
   readonly status: 'completed' | 'failed';
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly timedOut: boolean;
-  readonly cancelled: boolean;
-  readonly warning: boolean;
-  readonly error: string | null;
   /** Why it failed, as a code; `null` when it completed. */
   readonly code: TaskFailureCode | null;
   readonly data: JsonValue | null;
