@@ -64,15 +64,21 @@ const env = { BORG_PW: PASSPHRASE };
 const titles = (): string[] => server.requests.map((request) => (JSON.parse(request.body) as { message: { title: string } }).message.title);
 const log = (): string[] => readFileSync(join(dir.path, 'log'), 'utf8').trim().split('\n');
 
+/** Starts `jobhooks run file` and resolves once its borg create holds the repository's lock. */
+async function runUntilBorgLocks(file: string): Promise<{ run: ReturnType<typeof startCli>; borg: number | undefined }> {
+  const run = startCli(['run', file], { cwd: dir.path, env });
+  let borg: number | undefined;
+  await waitFor(() => (borg = borgCreate(run.marker)) !== undefined, 'borg create to run', 20_000);
+  // borg holds the repository's lock once it reads the files (the roster written: a kill while borg is
+  // still taking its lock is another case, not this one).
+  await waitFor(() => rosterHasExclusive(), 'borg to lock the repository', 20_000);
+  return { run, borg };
+}
+
 describe.skipIf(!borgInstalled)('kill -9 during borg create', { tags: [BORG_TAG] }, () => {
   it('a plain next run kills the orphaned borg, runs the cleanup once, notifies, and its own borg create works', async () => {
     const file = config();
-    const run = startCli(['run', file], { cwd: dir.path, env });
-    let borg: number | undefined;
-    await waitFor(() => (borg = borgCreate(run.marker)) !== undefined, 'borg create to run', 20_000);
-    // borg holds the repository's lock once it reads the files.
-    // (the roster written: a kill while borg is still taking its lock is another case, not this one).
-    await waitFor(() => rosterHasExclusive(), 'borg to lock the repository', 20_000);
+    const { run, borg } = await runUntilBorgLocks(file);
     run.child.kill('SIGKILL');
     await run.done;
     expect(borg !== undefined && isAlive(borg)).toBe(true);
@@ -91,12 +97,7 @@ describe.skipIf(!borgInstalled)('kill -9 during borg create', { tags: [BORG_TAG]
 
   it('when borg is killed too, borg itself removes its stale lock: recover, then the next borg command works', async () => {
     const file = config();
-    const run = startCli(['run', file], { cwd: dir.path, env });
-    let borg: number | undefined;
-    await waitFor(() => (borg = borgCreate(run.marker)) !== undefined, 'borg create to run', 20_000);
-    // borg holds the repository's lock once it reads the files.
-    // (the roster written: a kill while borg is still taking its lock is another case, not this one).
-    await waitFor(() => rosterHasExclusive(), 'borg to lock the repository', 20_000);
+    const { run, borg } = await runUntilBorgLocks(file);
     // As the OOM killer or a reboot would: jobhooks and borg both die at once, borg leaving its lock.
     run.child.kill('SIGKILL');
     for (const pid of processesWithMarker(run.marker)) process.kill(pid, 'SIGKILL');
