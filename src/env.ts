@@ -123,15 +123,38 @@ export function redactFromCut(text: string, secrets: readonly string[], redact: 
  * ```
  */
 export function createLineRedactor(secrets: Iterable<string>): Redactor {
-  const all = [...new Set(secrets)];
+  return createRedaction(secrets).redactLine;
+}
+
+/**
+ * A run's secrets with the redactors made from them, built once per run and shared by its tasks (each
+ * task's output tail redacts with them when read).
+ */
+export interface Redaction {
+  /** Whether there is any secret to hide: without one, text is kept as it is. */
+  readonly any: boolean;
+  /** The secrets longer than one character: those whose end a cut line can begin with. */
+  readonly cuttable: readonly string[];
+  /** As {@link createRedactor}. */
+  readonly redact: Redactor;
+  /** As {@link createLineRedactor}. */
+  readonly redactLine: Redactor;
+}
+
+/** Builds the {@link Redaction} of `secrets` (empty strings are ignored). */
+export function createRedaction(secrets: Iterable<string>): Redaction {
+  const all = [...new Set(secrets)].filter((secret) => secret.length > 0);
   const redact = createRedactor(all);
   // A one-character secret has no end to lose that is not the whole of it.
-  const longer = all.filter((secret) => secret.length > 1);
-  if (longer.length === 0) return redact;
-  return (line) => {
-    const marker = line.startsWith('[… ') ? SPLITTER_CUT.exec(line) : null;
-    return marker === null ? redact(line) : marker[0] + redactFromCut(line.slice(marker[0].length), longer, redact);
-  };
+  const cuttable = all.filter((secret) => secret.length > 1);
+  const redactLine: Redactor =
+    cuttable.length === 0
+      ? redact
+      : (line) => {
+          const marker = line.startsWith('[… ') ? SPLITTER_CUT.exec(line) : null;
+          return marker === null ? redact(line) : marker[0] + redactFromCut(line.slice(marker[0].length), cuttable, redact);
+        };
+  return { any: all.length > 0, cuttable, redact, redactLine };
 }
 
 /**

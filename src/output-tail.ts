@@ -1,4 +1,4 @@
-import { createLineRedactor, createRedactor, redactFromCut, type Redactor } from './env.js';
+import { createRedaction, redactFromCut, type Redaction } from './env.js';
 import { lastUtf8Bytes } from './utf8.js';
 
 /** Put in front of a line whose beginning was cut to fit the tail. */
@@ -27,7 +27,7 @@ const INITIAL_RING_BYTES = 256;
  *
  * @example
  * ```ts
- * const tail = new OutputTail(65_536, ['s3cret'])
+ * const tail = new OutputTail(65_536, createRedaction(['s3cret']))
  * tail.write(Buffer.from('pass=s3cret\r\nok\n'))
  * tail.push('done')
  * tail.text // 'pass=***\nok\ndone'
@@ -36,9 +36,7 @@ const INITIAL_RING_BYTES = 256;
 export class OutputTail {
   readonly #maxBytes: number;
   readonly #capacity: number;
-  readonly #secrets: readonly string[];
-  readonly #redact: Redactor;
-  readonly #redactLine: Redactor;
+  readonly #redaction: Redaction;
   #ring: Buffer | null = null;
   #start = 0;
   #length = 0;
@@ -50,19 +48,24 @@ export class OutputTail {
 
   /**
    * @param maxBytes - The most UTF-8 bytes of text kept.
-   * @param secrets - Replaced by `***` in the text (as {@link createRedactor} does).
+   * @param redaction - The run's secrets, replaced by `***` in the text; made once per run and shared.
    */
-  constructor(maxBytes: number, secrets: Iterable<string> = []) {
+  constructor(maxBytes: number, redaction: Redaction = NO_SECRETS) {
     this.#maxBytes = maxBytes;
     this.#capacity = 2 * maxBytes + 2;
-    this.#secrets = [...new Set(secrets)].filter((secret) => secret.length > 1);
-    this.#redact = createRedactor(secrets);
-    this.#redactLine = createLineRedactor(secrets);
+    this.#redaction = redaction;
   }
 
   /** Adds one line given as text (split again at `\n`, `\r\n` and `\r`, if it holds any). */
   push(line: string): void {
-    this.write(Buffer.from(`${line}\n`));
+    // Most lines fit the scratch buffer: encoded there, no buffer is made per line.
+    if (line.length < SCRATCH_BYTES / 3) {
+      const end = SCRATCH.write(line, 0);
+      SCRATCH[end] = LF;
+      this.write(SCRATCH.subarray(0, end + 1));
+    } else {
+      this.write(Buffer.from(`${line}\n`));
+    }
   }
 
   /**
@@ -134,7 +137,8 @@ export class OutputTail {
   #ensureRing(bytes: number): Buffer {
     const old = this.#ring;
     if (old !== null && old.length >= bytes) return old;
-    const ring = Buffer.allocUnsafeSlow(bytes);
+    // allocUnsafe: a small first ring is a slice of Node's shared pool, not an allocation of its own.
+    const ring = Buffer.allocUnsafe(bytes);
     if (old !== null) this.#linear(old).copy(ring, 0);
     this.#ring = ring;
     this.#start = 0;
@@ -153,6 +157,13 @@ export class OutputTail {
     const ring = this.#ring;
     if (ring === null || this.#length === 0) return (this.#read = { text: '', truncated: this.#overwritten });
     const bytes = this.#linear(ring);
+    const redaction = this.#redaction;
+    if (this.#headIsLineStart && !redaction.any && bytes.length <= this.#maxBytes + 1) {
+      // All of it fits and nothing is hidden: the text is the bytes with line ends made `\n`.
+      const text = bytes.toString('utf8');
+      const lines = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+      return (this.#read = { text: lines.slice(0, -1), truncated: this.#overwritten });
+    }
     let from = 0;
     // A head inside a character: skip to the next one rather than decode half of it.
     if (!this.#headIsLineStart) while (from < 3 && from < bytes.length && ((bytes[from] ?? 0) & 0xc0) === 0x80) from += 1;
@@ -168,7 +179,7 @@ export class OutputTail {
     const kept: string[] = [];
     let bytesKept = -1;
     for (let i = lines.length - 1; i >= 0; i -= 1) {
-      const line = this.#redactLine(lines[i] ?? '');
+      const line = redaction.redactLine(lines[i] ?? '');
       const lineBytes = Buffer.byteLength(line);
       if (bytesKept + 1 + lineBytes > this.#maxBytes) {
         truncated = true;
@@ -183,7 +194,7 @@ export class OutputTail {
 
   /** Redacts text that starts inside a line: the end of a secret it may start with goes too. */
   #redactCut(text: string): string {
-    return redactFromCut(text, this.#secrets, this.#redact);
+    return redactFromCut(text, this.#redaction.cuttable, this.#redaction.redact);
   }
 
   /** The end of an over-long (redacted) line behind the marker, starting on a character boundary. */
@@ -192,6 +203,12 @@ export class OutputTail {
     return CUT_MARKER + lastUtf8Bytes(body, this.#maxBytes - Buffer.byteLength(CUT_MARKER));
   }
 }
+
+const NO_SECRETS = createRedaction([]);
+
+/** Where {@link OutputTail.push} encodes a line: UTF-8 takes at most 3 bytes per UTF-16 unit. */
+const SCRATCH_BYTES = 4096;
+const SCRATCH = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
 
 /** Whether a line starts at a byte that follows `before` (a `\n`, or a `\r` not followed by `\n`). */
 function startsLine(before: number | undefined, first: number | undefined): boolean {

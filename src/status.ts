@@ -29,8 +29,11 @@ export function isTerminal(status: TaskStatus): boolean {
 /** The event a status change emits: `taskStart` when a task starts, `taskEnd` when it ends. */
 export type TransitionEvent = 'taskStart' | 'taskEnd';
 
-/** Receives the one event of a status change, with a snapshot of the task after it. */
-export type TransitionListener = (event: TransitionEvent, task: TaskResult) => void;
+/**
+ * Receives the one event of a status change; `snapshot()` copies the task as it is after the change
+ * (called only by a listener that passes the task on: a copy per change costs when nobody listens).
+ */
+export type TransitionListener = (event: TransitionEvent, snapshot: () => TaskResult) => void;
 
 /**
  * Moves a task to a new status: the one place where task statuses change. Checks the move against
@@ -61,5 +64,5 @@ export function transition(
     task.finishedAt = now.toISOString();
     task.durationMs = task.startedAt === null ? null : Math.max(0, now.getTime() - Date.parse(task.startedAt));
   }
-  listener(to === 'running' ? 'taskStart' : 'taskEnd', { ...task });
+  listener(to === 'running' ? 'taskStart' : 'taskEnd', () => ({ ...task }));
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createLineRedactor, createRedactor } from '../src/env.js';
+import { createLineRedactor, createRedaction, createRedactor } from '../src/env.js';
 import { LineSplitter } from '../src/executor/line-splitter.js';
 import { JobPipeline } from '../src/index.js';
 import { CUT_MARKER, OutputTail } from '../src/output-tail.js';
@@ -9,7 +9,7 @@ import { chunked } from './support/chunks.js';
 
 /** Feeds `chunks` through a line splitter into a tail by bytes, as the engine does with ShellExecutor. */
 function tailOf(chunks: readonly (Buffer | string)[], maxBytes: number, secrets: readonly string[] = []): { tail: OutputTail; lines: string[] } {
-  const tail = new OutputTail(maxBytes, secrets);
+  const tail = new OutputTail(maxBytes, createRedaction(secrets));
   const lines: string[] = [];
   /** Lines whose bytes the tail already has: each line's bytes must come before the line. */
   let linesInBytes = 0;
@@ -68,6 +68,18 @@ describe('OutputTail fed with raw bytes', () => {
     );
   });
 
+  it('equals the tail of the whole lines without secrets too (where it decodes the bytes at once), CR, CRLF and UTF-8 cut anywhere', () => {
+    const piece = fc.constantFrom('a', 'é', '€', '😀', ' ', '\n', '\r', '\r\n', '\r\r\n');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 200 }), fc.array(fc.nat(), { maxLength: 12 }), fc.integer({ min: 12, max: 400 }), (pieces, cuts, maxBytes) => {
+        const { tail, lines } = tailOf(chunked(Buffer.from(pieces.join('')), cuts), maxBytes);
+        expect(tail.text).toBe(expectedTail(lines, maxBytes, []).text);
+        expect(tail.truncated).toBe(expectedTail(lines, maxBytes, []).truncated);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('redacts a secret split across two reads of the pipe, and a CRLF split across them ends one line', () => {
     const { tail } = tailOf(['pass=hun', 'ter2\r', '\nok\n'], 1024, ['hunter2']);
     expect(tail.text).toBe('pass=***\nok');
@@ -81,7 +93,7 @@ describe('OutputTail fed with raw bytes', () => {
   });
 
   it('keeps lines pushed as text and bytes written in one order', () => {
-    const tail = new OutputTail(1024, ['hunter2']);
+    const tail = new OutputTail(1024, createRedaction(['hunter2']));
     tail.write(Buffer.from('a\r\nhunter2\r'));
     tail.push('b hunter2');
     tail.write(Buffer.from('c\n'));
@@ -90,7 +102,7 @@ describe('OutputTail fed with raw bytes', () => {
 
   it('shows no end of a secret where a line longer than the ring lost its beginning', () => {
     // The ring keeps 2 × 64 + 2 = 130 bytes: 'er2' and 18 whole secrets, which redact to 57 bytes.
-    const tail = new OutputTail(64, ['hunter2']);
+    const tail = new OutputTail(64, createRedaction(['hunter2']));
     tail.write(Buffer.from(`${'hunter2'.repeat(40)}\n`));
     expect(tail.text).toBe(CUT_MARKER + '***'.repeat(18));
     expect(tail.truncated).toBe(true);

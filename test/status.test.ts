@@ -30,7 +30,8 @@ describe('task status machine (SPEC §1.1)', () => {
           transition(subject, to, listener, {}, new Date('2026-01-01T00:00:01.500Z'));
           expect(subject.status).toBe(to);
           expect(listener).toHaveBeenCalledTimes(1);
-          expect(listener).toHaveBeenCalledWith(to === 'running' ? 'taskStart' : 'taskEnd', { ...subject });
+          expect(listener).toHaveBeenCalledWith(to === 'running' ? 'taskStart' : 'taskEnd', expect.any(Function));
+          expect(listener.mock.calls[0]?.[1]()).toEqual({ ...subject });
           if (to === 'running') {
             expect(subject.startedAt).toBe('2026-01-01T00:00:01.500Z');
           } else {
@@ -58,7 +59,7 @@ describe('task status machine (SPEC §1.1)', () => {
   it('passes the listener a snapshot, not the live object', () => {
     const snapshots: unknown[] = [];
     const subject = task('pending');
-    transition(subject, 'running', (_event, snapshot) => snapshots.push(snapshot));
+    transition(subject, 'running', (_event, snapshot) => snapshots.push(snapshot()));
     subject.error = 'changed later';
     expect(snapshots[0]).toMatchObject({ error: null, status: 'running' });
   });

@@ -1,4 +1,4 @@
-import { onAbort, startTimer } from '../executor/timers.js';
+import { startTimer } from '../executor/timers.js';
 
 /** Why a bounded call was interrupted. */
 export type InterruptCause = 'timeout' | 'cancelled';
@@ -14,7 +14,7 @@ export type BoundedOutcome<T> =
   | { readonly kind: 'abandoned'; readonly cause: InterruptCause };
 
 export interface BoundedOptions {
-  /** Cancels the call (the job's signal, or a live one for cleanup tasks). */
+  /** Cancels the call: the run's own signal, or a live one for cleanup tasks; never a caller's. */
   readonly parentSignal: AbortSignal;
   readonly timeoutMs: number;
   readonly killGraceMs: number;
@@ -64,10 +64,15 @@ export function runBounded<T>(start: (signal: AbortSignal) => Promise<T>, option
     } else {
       cancelTimeout = startTimer(timeoutMs, () => interrupt('timeout', killGraceMs + BACKSTOP_MARGIN_MS));
     }
-    // onAbort: many runs may share one caller signal; one real listener per signal (docs/execution-flow.md#cancellation).
+    // A listener of its own, not onAbort's shared one: the parent is the run's own signal (a caller's
+    // signal reaches a run through onAbort, docs/execution-flow.md#cancellation), and a run's tasks
+    // run one at a time, so it never holds more than one of these.
     const onParentAbort = (): void => interrupt('cancelled', killGraceMs + BACKSTOP_MARGIN_MS);
     if (parentSignal.aborted) onParentAbort();
-    else unsubscribe = onAbort(parentSignal, onParentAbort);
+    else {
+      parentSignal.addEventListener('abort', onParentAbort, { once: true });
+      unsubscribe = () => parentSignal.removeEventListener('abort', onParentAbort);
+    }
 
     let promise: Promise<T>;
     try {

@@ -1,6 +1,6 @@
 import type { ResolvedHook, ResolvedPipelineOptions } from '../config.js';
 import { durationToMs } from '../duration.js';
-import { buildTaskEnv, CODE_KEYS, createLineRedactor, createRedactor, parentEnvironment, redactJson, type Redactor } from '../env.js';
+import { buildTaskEnv, CODE_KEYS, createRedaction, parentEnvironment, redactJson, type Redaction, type Redactor } from '../env.js';
 import type { JobEvents } from '../events.js';
 import { onAbort, startTimer } from '../executor/timers.js';
 import type { JournalJobStatus } from '../journal/files.js';
@@ -66,7 +66,8 @@ interface TaskRecord {
   readonly result: MutableTaskResult;
   readonly planned: PlannedTask;
   readonly source: TaskSource;
-  readonly tail: OutputTail;
+  /** The task's output while it runs; `null` before it starts and once its output is in the result. */
+  tail: OutputTail | null;
 }
 
 /**
@@ -79,10 +80,11 @@ export class JobRun {
   readonly #listening: Listening;
   readonly #executor: Executor;
   readonly #jobId: string;
+  /** The run's secrets and redactors, made once: the tails of its tasks share them. */
+  readonly #redaction: Redaction;
   readonly #redact: Redactor;
   /** For lines of output: a line the executor cut also loses the end of a secret it begins with. */
   readonly #redactLine: Redactor;
-  readonly #secrets: readonly string[];
   readonly #records: TaskRecord[];
   readonly #externalSignal: AbortSignal | undefined;
   /** Aborted when the run's signal fires; the signal of every task that runs while the job is healthy. */
@@ -119,13 +121,13 @@ export class JobRun {
     this.#journal = setup.journal;
     this.#rehearsal = setup.rehearsal ?? null;
     this.#failure = setup.recovery === null ? null : { ...setup.recovery.failure };
-    this.#secrets = [
+    this.#redaction = createRedaction([
       ...options.secrets,
       ...options.tasks.flatMap((task) => task.secrets ?? []),
       ...options.notifiers.flatMap((notifier) => notifier.secrets ?? []),
-    ];
-    this.#redact = createRedactor(this.#secrets);
-    this.#redactLine = createLineRedactor(this.#secrets);
+    ]);
+    this.#redact = this.#redaction.redact;
+    this.#redactLine = this.#redaction.redactLine;
     this.#records = this.#buildRecords(setup.recovery?.indexes);
   }
 
@@ -156,7 +158,7 @@ export class JobRun {
           });
 
     try {
-      this.#emit('jobStart', { jobId: this.#jobId, tasks: this.#taskSnapshots() });
+      if (this.#listening('jobStart')) this.#emit('jobStart', { jobId: this.#jobId, tasks: this.#taskSnapshots() });
       const starts = announceStart(this.#delivery());
       for (const record of this.#records) {
         // Job-start calls end before the notification: no notifier sends a run's end before its start,
@@ -166,7 +168,7 @@ export class JobRun {
       }
       await starts;
       cancelDeadline();
-      const status = jobStatusOf(this.#taskSnapshots(), this.#failure, this.#cancelled, this.#skippedBy !== null);
+      const status = this.#statusNow();
       await this.#journalQueue;
       const failedTask = this.#failure?.taskIndex;
       await this.#journal?.runEnd?.(status, failedTask == null ? {} : { failedTask });
@@ -187,7 +189,7 @@ export class JobRun {
     return planEntries(o).map(({ planned, source }, position) => ({
       source,
       planned,
-      tail: new OutputTail(o.defaults.maxOutputBytes, this.#secrets),
+      tail: null,
       result: {
         index: indexes?.[position] ?? planned.index,
         type: planned.type,
@@ -229,17 +231,19 @@ export class JobRun {
     );
     if (!decision.run) {
       this.#move(record, 'skipped', { skipReason: decision.skipReason });
-      await this.#journalEnd(record, 'skipped');
+      if (this.#journal !== null) await this.#journalEnd(record, 'skipped');
       return;
     }
     // Written before the task starts (docs/journal.md); its process group follows from onSpawn.
-    await this.#journalWrite((journal) => journal.taskStart(record.result.index));
+    if (this.#journal !== null) await this.#journalWrite((journal) => journal.taskStart(record.result.index));
     // Cleanup hooks that run after a failure or cancellation, and the notification, get a live
     // signal of their own (bounded by their timeouts): cleanup must happen even after Ctrl-C.
     const jobHealthy = this.#failure === null && !this.#cancelled;
     const signal = jobHealthy && record.source.kind !== 'notification' ? this.#jobAbort.signal : new AbortController().signal;
 
     this.#move(record, 'running');
+    const tail = new OutputTail(this.#options.defaults.maxOutputBytes, this.#redaction);
+    record.tail = tail;
     if (record.result.phase === 'pre') this.#startedPreHooks.add(record.result.name);
     let outcome: Outcome;
     const rehearsed = this.#rehearsed(record);
@@ -270,10 +274,12 @@ export class JobRun {
       error,
       failure: outcome.status === 'failed' && outcome.code !== null ? { code: outcome.code, message: error ?? '' } : null,
       data: outcome.data === null ? null : redactJson(outcome.data, this.#redact),
-      output: record.tail.text,
-      outputTruncated: record.tail.truncated,
+      output: tail.text,
+      outputTruncated: tail.truncated,
     });
-    await this.#journalEnd(record, outcome.status);
+    // The result has the text: the tail's buffer (up to twice maxOutputBytes) goes with the task, not the run.
+    record.tail = null;
+    if (this.#journal !== null) await this.#journalEnd(record, outcome.status);
     this.#afterTask(record, outcome);
   }
 
@@ -363,7 +369,14 @@ export class JobRun {
   }
 
   #move(record: TaskRecord, to: TaskResult['status'], fields: Parameters<typeof transition>[3] = {}): void {
-    transition(record.result, to, (event, task) => this.#emit(event, { jobId: this.#jobId, task }), fields);
+    transition(
+      record.result,
+      to,
+      (event, snapshot) => {
+        if (this.#listening(event)) this.#emit(event, { jobId: this.#jobId, task: snapshot() });
+      },
+      fields,
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -397,7 +410,7 @@ export class JobRun {
    * there, and redacted into an event only when someone listens.
    */
   #output(record: TaskRecord, line: string, stream: OutputStream, inTail = false): void {
-    if (!inTail) record.tail.push(line);
+    if (!inTail) record.tail?.push(line);
     if (this.#listening('taskOutput')) {
       this.#emit('taskOutput', { jobId: this.#jobId, taskIndex: record.result.index, stream, line: this.#redactLine(line) });
     }
@@ -409,7 +422,7 @@ export class JobRun {
     return {
       onOutputBytes: (bytes) => {
         bytesGiven = true;
-        record.tail.write(bytes);
+        record.tail?.write(bytes);
       },
       onOutput: (line, stream) => this.#output(record, line, stream, bytesGiven),
     };
@@ -417,22 +430,25 @@ export class JobRun {
 
   async #runHook(record: TaskRecord, hook: ResolvedHook, signal: AbortSignal, attempt: number): Promise<Outcome> {
     const o = this.#options;
-    const request: Omit<ExecRequest, 'signal'> = {
-      command: hook.command,
-      shell: hook.shell,
-      cwd: hook.cwd,
-      env: this.#envFor(record, hook.env, hook, attempt),
-      timeoutMs: hook.timeoutMs,
-      killGraceMs: o.defaults.killGraceMs,
-      maxOutputBytes: o.defaults.maxOutputBytes,
-      keepBackground: hook.keepBackground,
-      ...this.#outputCallbacks(record),
-      ...optionalOnSpawn(this.#onSpawn(record)),
-      taskName: hook.name,
-      taskIndex: record.result.index,
-      jobId: this.#jobId,
-    };
-    const bounded = await runBounded((taskSignal) => this.#executor.execute({ ...request, signal: taskSignal }), {
+    const env = this.#envFor(record, hook.env, hook, attempt);
+    const start = (signal: AbortSignal): Promise<ExecResult> =>
+      this.#executor.execute({
+        command: hook.command,
+        shell: hook.shell,
+        cwd: hook.cwd,
+        env,
+        timeoutMs: hook.timeoutMs,
+        killGraceMs: o.defaults.killGraceMs,
+        maxOutputBytes: o.defaults.maxOutputBytes,
+        keepBackground: hook.keepBackground,
+        signal,
+        ...this.#outputCallbacks(record),
+        ...optionalOnSpawn(this.#onSpawn(record)),
+        taskName: hook.name,
+        taskIndex: record.result.index,
+        jobId: this.#jobId,
+      });
+    const bounded = await runBounded(start, {
       parentSignal: signal,
       timeoutMs: hook.timeoutMs,
       killGraceMs: o.defaults.killGraceMs,
@@ -512,7 +528,7 @@ export class JobRun {
 
   async #runNotification(record: TaskRecord): Promise<Outcome> {
     // The status the job ends with if delivery succeeds: what the message reports.
-    const snapshot = this.#result(jobStatusOf(this.#taskSnapshots(), this.#failure, this.#cancelled, this.#skippedBy !== null), false);
+    const snapshot = this.#result(this.#statusNow(), false);
     const built = buildNotification(snapshot);
     const message: NotificationMessage = { ...built, title: this.#redact(built.title), body: this.#redact(built.body) };
     this.#notification = message;
@@ -544,6 +560,16 @@ export class JobRun {
 
   // -------------------------------------------------------------------------------------------
   // Results
+
+  /** The status the job ends with if nothing else happens. */
+  #statusNow(): JobStatus {
+    return jobStatusOf(
+      this.#records.map((record) => record.result),
+      this.#failure,
+      this.#cancelled,
+      this.#skippedBy !== null,
+    );
+  }
 
   #taskSnapshots(): TaskResult[] {
     return this.#records.map((record) => ({ ...record.result }));
