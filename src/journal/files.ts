@@ -126,8 +126,9 @@ export function journalError(action: string, path: string, error: unknown): JobH
 }
 
 /**
- * Makes the key's directory (mode 0700, parents too) and proves it writable by creating and removing a
- * file in it; throws a `JobHooksError` `ERR_JOURNAL` with the path and the reason otherwise.
+ * Makes the key's directory (mode 0700, parents too); throws a `JobHooksError` `ERR_JOURNAL` with the
+ * path and the reason otherwise. That the directory can be written is proven by the run lock, the
+ * first file a run writes there, before any task (a probe file of its own cost 1–2 ms per run).
  */
 export async function prepareKeyDirectory(location: JournalLocation): Promise<string> {
   const keyDir = keyDirectory(location);
@@ -135,19 +136,6 @@ export async function prepareKeyDirectory(location: JournalLocation): Promise<st
     await mkdir(keyDir, { recursive: true, mode: DIR_MODE });
   } catch (error) {
     throw journalError('create', keyDir, error);
-  }
-  const probe = join(keyDir, `.probe-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    const handle = await open(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
-    try {
-      await handle.write('probe\n');
-      await handle.sync();
-    } finally {
-      await handle.close();
-      await unlink(probe);
-    }
-  } catch (error) {
-    throw journalError('write', keyDir, error);
   }
   return keyDir;
 }
@@ -163,16 +151,18 @@ export async function syncDirectory(path: string): Promise<void> {
 }
 
 /**
- * Creates `path` holding `content`, atomically and exclusively: the content is written and fsync'ed to a
- * private temporary file first, then hard-linked to `path`, which fails with `EEXIST` when `path` exists.
- * A reader therefore never sees `path` half written. Resolves `true` when created, `false` on `EEXIST`.
+ * Creates `path` holding `content`, atomically and exclusively: the content is written (and, when
+ * `durable`, fsync'ed) to a private temporary file first, then hard-linked to `path`, which fails with
+ * `EEXIST` when `path` exists. A reader therefore never sees `path` half written: the page cache is the
+ * same for every process, so the fsync matters only to what a power cut leaves behind. Resolves `true`
+ * when created, `false` on `EEXIST`.
  */
-export async function createExclusive(path: string, content: string): Promise<boolean> {
+export async function createExclusive(path: string, content: string, options: { readonly durable?: boolean } = {}): Promise<boolean> {
   const temporary = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
   try {
     await handle.write(content);
-    await handle.sync();
+    if (options.durable ?? true) await handle.sync();
   } finally {
     await handle.close();
   }

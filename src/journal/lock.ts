@@ -96,7 +96,9 @@ export async function removeStaleLock(keyDir: string, lockPath: string, staleTex
 }
 
 async function attempt(keyDir: string, lockPath: string, content: string): Promise<Attempt> {
-  if (await createExclusive(lockPath, content)) return { kind: 'acquired' };
+  // Not durable: after a power cut every owner is dead, so a lock left empty or lost is taken over
+  // like any stale one (an unreadable lock is no lock, below).
+  if (await createExclusive(lockPath, content, { durable: false })) return { kind: 'acquired' };
   const text = await readIfExists(lockPath);
   if (text === null) return { kind: 'retry' };
   const holder = parseIdentity(text);
