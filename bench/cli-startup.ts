@@ -7,7 +7,7 @@
  * started", reaches the CLI's stdout pipe: the file read, validated, the pipeline made, the journal
  * opened). Prints the load average; gates nothing.
  *
- * `--cli=a/cli.js,b/cli.js` measures several builds side by side (each copied inside the repository,
+ * `--cli=a/cli.cjs,b/cli.cjs` measures several builds side by side (each copied inside the repository,
  * so their dependencies resolve), to see what one change to the start-up buys.
  *
  * Run: `npx tsx bench/cli-startup.ts [--rounds=21] [--cli=PATH,…]`
@@ -26,7 +26,7 @@ function argument(name: string, fallback: number): number {
 
 const ROUNDS = argument('rounds', 21);
 const cliArgument = process.argv.find((arg) => arg.startsWith('--cli='));
-const CLIS = cliArgument === undefined ? [fileURLToPath(new URL('../dist/cli.js', import.meta.url))] : cliArgument.slice(6).split(',');
+const CLIS = cliArgument === undefined ? [fileURLToPath(new URL('../dist/cli.cjs', import.meta.url))] : cliArgument.slice(6).split(',');
 for (const cli of CLIS) {
   if (!existsSync(cli)) {
     console.log(`${cli} is missing: run \`npm run build\` first`);

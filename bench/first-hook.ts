@@ -70,7 +70,7 @@ function cliJob(hooks: number): string {
   return job;
 }
 function timeCli(hooks: number, cache: boolean): number {
-  const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+  const cli = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
   const env = { ...process.env, XDG_CACHE_HOME: join(cliDir, 'cache'), ...(cache ? {} : { JOBHOOKS_CODE_CACHE: '0' }) };
   const started = performance.now();
   const result = spawnSync(process.execPath, [cli, 'run', cliJob(hooks), '--no-journal', '--quiet'], { env, encoding: 'utf8' });

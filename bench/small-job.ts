@@ -24,7 +24,7 @@ function argument(name: string, fallback: string): string {
 }
 
 const ROUNDS = Number(argument('rounds', '15'));
-const CLI = argument('cli', fileURLToPath(new URL('../dist/cli.js', import.meta.url)));
+const CLI = argument('cli', fileURLToPath(new URL('../dist/cli.cjs', import.meta.url)));
 if (!existsSync(CLI)) {
   console.log(`${CLI} is missing: run \`npm run build\` first`);
   process.exit(1);

@@ -9,7 +9,7 @@ import { processesWithEnv } from '../support/processes.js';
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The built binary: the tests run what users run. */
-export const CLI = join(REPO, 'dist', 'cli.js');
+export const CLI = join(REPO, 'dist', 'cli.cjs');
 
 /** Config files shared by the tests. */
 export const CLI_FIXTURES = join(REPO, 'test', 'fixtures', 'cli');
@@ -39,7 +39,7 @@ export interface Started {
   readonly done: Promise<CliRun>;
 }
 
-/** Starts `node dist/cli.js ...args` in `cwd`, with a fresh marker in its environment. */
+/** Starts `node dist/cli.cjs ...args` in `cwd`, with a fresh marker in its environment. */
 export function startCli(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Started {
   const marker = randomUUID();
   const child = spawn(process.execPath, [CLI, ...args], {
