@@ -1,8 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { win32 } from 'node:path';
-import spawn from 'cross-spawn';
 import { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
 import { parseOptions } from '../validation.js';
@@ -11,6 +10,19 @@ import { scanProcessesSync, signalSession, signalTree, stopTree, treeAlive } fro
 import { parseShebang, removeScript, writeScript, type ScriptFile } from './script-file.js';
 import { onAbort, startTimer } from './timers.js';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from './types.js';
+
+/**
+ * cross-spawn, for Windows only: it finds a command's `PATHEXT` and shebang there, and everywhere else
+ * calls Node's `spawn` unchanged. Loaded on the first spawn, so no other platform pays for loading it
+ * (docs/performance.md, "CLI start-up").
+ */
+let crossSpawn: Promise<Spawner> | undefined;
+function windowsSpawn(): Promise<Spawner> {
+  crossSpawn ??= import('cross-spawn').then((loaded) => loaded.default);
+  return crossSpawn;
+}
+
+type Spawner = (file: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
 /** Options of {@link ShellExecutor}; all optional. */
 export interface ShellExecutorOptions {
@@ -278,20 +290,20 @@ export class ShellExecutor implements Executor {
       }
       if (isAborted(request.signal)) return finish({ cancelled: true });
       const plan = planSpawn(request.command, request.shell, script, this.#platform);
-      return finish(await this.#run(request, plan));
+      return finish(await this.#run(request, plan, process.platform === 'win32' ? await windowsSpawn() : spawn));
     } finally {
       if (script !== null) await removeScript(script);
     }
   }
 
   /** Spawns the planned process and resolves with everything but `durationMs`. */
-  #run(request: ExecRequest, plan: SpawnPlan): Promise<Partial<ExecResult>> {
+  #run(request: ExecRequest, plan: SpawnPlan, spawner: Spawner): Promise<Partial<ExecResult>> {
     const platform = this.#platform;
     const posix = platform !== 'win32';
     return new Promise((resolve) => {
       let child: ChildProcess;
       try {
-        child = spawn(plan.file, plan.args, {
+        child = spawner(plan.file, plan.args, {
           cwd: request.cwd,
           env: request.env,
           stdio: ['ignore', 'pipe', 'pipe'],
