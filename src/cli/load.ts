@@ -1,6 +1,5 @@
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parseDocument } from 'yaml';
 
 /** A config file read and parsed, or why it could not be. */
 export type LoadedFile =
@@ -73,8 +72,11 @@ async function readBounded(path: string, limit: number): Promise<string | undefi
   }
 }
 
-/** Parses config text; `path` picks the format and names the file in messages. */
-export function parseConfigText(text: string, path: string): LoadedFile {
+/**
+ * Parses config text; `path` picks the format and names the file in messages. The YAML parser is
+ * loaded only for a YAML file: a JSON file's start does not pay for it (docs/performance.md, "CLI start-up").
+ */
+export async function parseConfigText(text: string, path: string): Promise<LoadedFile> {
   // A byte-order mark is not part of the document.
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const format = extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML';
@@ -87,6 +89,7 @@ export function parseConfigText(text: string, path: string): LoadedFile {
       return { ok: false, message: `cannot parse ${path} as JSON: ${jsonErrorText(error, source)}` };
     }
   } else {
+    const { parseDocument } = await import('yaml');
     const document = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
     const first = document.errors[0];
     if (first !== undefined) {
