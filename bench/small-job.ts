@@ -6,7 +6,10 @@
  * round runs every side once, in an order rotated per round; reported are the median times and the
  * median of the per-round ratios to the script. The CLI runs as cron would run it: its output on a
  * pipe (drained), the journal on (the default; its state directory inside the bench's directory),
- * and once more with `--no-journal`. Prints the load average; gates nothing.
+ * and once more with `--no-journal`. And the floor of any Node.js runner: a bare script (no
+ * jobhooks) that spawns the same four `bash -c true` hooks, their output on drained pipes, and the
+ * same `borg create`, one after another; what it takes over the bash script is what Node alone costs.
+ * Prints the load average; gates nothing.
  *
  * Run: `npx tsx bench/small-job.ts [--rounds=15] [--cli=PATH]`
  */
@@ -93,6 +96,30 @@ const SIDES: Side[] = [
   },
   jobhooksSide('jobhooks', []),
   jobhooksSide('jobhooks --no-journal', ['--no-journal']),
+  {
+    name: 'node floor',
+    prepare(run) {
+      const file = join(run.dir, 'floor.cjs');
+      const borg = ['create', `${run.repository}::{hostname}-{now}`, data];
+      writeFileSync(
+        file,
+        [
+          "const { spawn } = require('node:child_process');",
+          'const run = (file, args) => new Promise((resolve, reject) => {',
+          "  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });",
+          '  child.stdout.resume();',
+          '  child.stderr.resume();',
+          "  child.on('error', reject);",
+          "  child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited with ${code}`))));",
+          '});',
+          "const hook = () => run('/bin/bash', ['-c', 'true']);",
+          `(async () => { await hook(); await hook(); await run('borg', ${JSON.stringify(borg)}); await hook(); await hook(); })();`,
+          '',
+        ].join('\n'),
+      );
+      return [process.execPath, file];
+    },
+  },
 ];
 if (borgmaticVersion !== undefined) {
   SIDES.push({
