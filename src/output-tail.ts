@@ -159,10 +159,11 @@ export class OutputTail {
     const bytes = this.#linear(ring);
     const redaction = this.#redaction;
     if (this.#headIsLineStart && !redaction.any && bytes.length <= this.#maxBytes + 1) {
-      // All of it fits and nothing is hidden: the text is the bytes with line ends made `\n`.
-      const text = bytes.toString('utf8');
-      const lines = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
-      return (this.#read = { text: lines.slice(0, -1), truncated: this.#overwritten });
+      // Nothing to hide and, most likely, all of it fits: the text is the bytes with line ends made `\n`
+      // (unless invalid UTF-8, each byte of it three once decoded, makes it too long after all).
+      const decoded = bytes.toString('utf8');
+      const text = (decoded.includes('\r') ? decoded.replace(/\r\n?/g, '\n') : decoded).slice(0, -1);
+      if (Buffer.byteLength(text) <= this.#maxBytes) return (this.#read = { text, truncated: this.#overwritten });
     }
     let from = 0;
     // A head inside a character: skip to the next one rather than decode half of it.

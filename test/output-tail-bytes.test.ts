@@ -68,11 +68,13 @@ describe('OutputTail fed with raw bytes', () => {
     );
   });
 
-  it('equals the tail of the whole lines without secrets too (where it decodes the bytes at once), CR, CRLF and UTF-8 cut anywhere', () => {
-    const piece = fc.constantFrom('a', 'é', '€', '😀', ' ', '\n', '\r', '\r\n', '\r\r\n');
+  it('equals the tail of the whole lines without secrets too (where it decodes the bytes at once), CR, CRLF, UTF-8 cut anywhere, invalid UTF-8', () => {
+    // 0xff and a cut-off '€' are invalid UTF-8: each byte becomes a three-byte U+FFFD when decoded.
+    const piece = fc.constantFrom(...['a', 'é', '€', '😀', ' ', '\n', '\r', '\r\n', '\r\r\n'].map((text) => Buffer.from(text)), Buffer.from([0xff]), Buffer.from([0xe2, 0x82]));
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 200 }), fc.array(fc.nat(), { maxLength: 12 }), fc.integer({ min: 12, max: 400 }), (pieces, cuts, maxBytes) => {
-        const { tail, lines } = tailOf(chunked(Buffer.from(pieces.join('')), cuts), maxBytes);
+        const { tail, lines } = tailOf(chunked(Buffer.concat(pieces), cuts), maxBytes);
+        expect(Buffer.byteLength(tail.text)).toBeLessThanOrEqual(maxBytes);
         expect(tail.text).toBe(expectedTail(lines, maxBytes, []).text);
         expect(tail.truncated).toBe(expectedTail(lines, maxBytes, []).truncated);
       }),
