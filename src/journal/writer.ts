@@ -305,10 +305,14 @@ export async function openJournal(keyDir: string, run: JournalRunInfo, options: 
   }
   try {
     await handle.write(serialize(record));
-    await handle.sync();
-    // The run is unfinished until its end removes this marker; one directory sync covers both names.
-    await (await open(runningMarker(path), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE)).close();
-    await syncDirectory(keyDir);
+    // Both flushes at once, each ended before the first task: the record's data, and the directory
+    // with both names in it. The run is unfinished until its end removes the marker.
+    const marked = async (): Promise<void> => {
+      await (await open(runningMarker(path), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE)).close();
+      await syncDirectory(keyDir);
+    };
+    const [synced, markedAndSynced] = await Promise.allSettled([handle.sync(), marked()]);
+    for (const settled of [synced, markedAndSynced]) if (settled.status === 'rejected') throw settled.reason;
   } catch (error) {
     await handle.close().catch(() => {});
     await unlink(runningMarker(path)).catch(() => {});
