@@ -5,7 +5,8 @@
  * 0, on the next tick) isolates the engine; every figure is the best of 3 batches of about 10,000
  * tasks.
  * - per task in one job of 10, 100 and 1,000 hooks (the limit per phase);
- * - per task with 1, 20 and 200 jobs of 10 hooks running at once in one process;
+ * - per task with 1, 20, 200, 1,000 and 2,000 jobs of 10 hooks running at once in one process, and
+ *   the heap each job in flight holds (its first hook waiting on a command that has not ended);
  * - heap after a full collection once 0, 1,000 and 5,000 jobs have finished (each pipeline and
  *   result dropped), and while 2,000 finished results are kept: bytes per finished job.
  * Gates nothing.
@@ -63,7 +64,30 @@ console.log(`node ${process.version}; executor that spawns nothing (engine only)
 console.log('one job of N hooks:');
 for (const count of [10, 100, 1000]) console.log(`  ${String(count).padStart(5)} hooks   ${fixed(await perTaskUs(count, 1), 1).padStart(6)} µs per task`);
 console.log('jobs of 10 hooks at once in one process:');
-for (const jobs of [1, 20, 200]) console.log(`  ${String(jobs).padStart(5)} jobs    ${fixed(await perTaskUs(10, jobs), 1).padStart(6)} µs per task`);
+for (const jobs of [1, 20, 200, 1000, 2000]) console.log(`  ${String(jobs).padStart(5)} jobs    ${fixed(await perTaskUs(10, jobs), 1).padStart(6)} µs per task`);
+
+/** Heap per job in flight: `jobs` jobs started, each waiting on its first command. */
+async function heapPerJobInFlight(jobs: number): Promise<number> {
+  const waiting: (() => void)[] = [];
+  const held: Executor = {
+    execute: () =>
+      new Promise<ExecResult>((resolve) => {
+        waiting.push(() => resolve({ exitCode: 0, signal: null, timedOut: false, cancelled: false, error: null, durationMs: 0 }));
+      }),
+  };
+  const before = heapAfterGc();
+  const runs = Array.from({ length: jobs }, () => new JobPipeline({ preHooks: hooks(10), executor: held }).run());
+  while (waiting.length < jobs) await new Promise((resolve) => setTimeout(resolve, 1));
+  const during = heapAfterGc();
+  // Each job's ten hooks, answered one at a time as they come, so that every run ends.
+  while (waiting.length > 0) {
+    for (const answer of waiting.splice(0)) answer();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await Promise.all(runs);
+  return (during - before) / jobs;
+}
+console.log(`  heap per job in flight (2,000 at once): ${fixed((await heapPerJobInFlight(2000)) / 1024, 1)} KiB`);
 
 const base = heapAfterGc();
 const heapAt: [number, number][] = [[0, base]];
