@@ -5,9 +5,10 @@
  * How a run uses it (each call is one step of the run loop; every error named is a `JobHooksError`):
  *
  * ```ts
- * // 1. Before anything runs. ERR_JOURNAL: the directory cannot be made or written (CLI exit 73).
+ * // 1. Before anything runs. ERR_JOURNAL: the directory cannot be made (CLI exit 73).
  * const keyDir = await prepareKeyDirectory({ dir, key })
- * // 2. One run at a time. ERR_ALREADY_RUNNING (CLI exit 75) after waiting up to lockWait.
+ * // 2. One run at a time. ERR_ALREADY_RUNNING (CLI exit 75) after waiting up to lockWait; ERR_JOURNAL
+ * //    (exit 73) when the directory cannot be written: the lock is the first file a run writes there.
  * const lock = await acquireRunLock(keyDir, { ...currentProcess(), jobId, startedAt }, { waitMs, signal })
  * try {
  *   // 3. This run's file, still before any task. ERR_JOURNAL as in 1.
