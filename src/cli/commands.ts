@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { config as zodConfig } from 'zod';
-import { resolvePipelineOptions } from '../config.js';
+import { resolvePipelineOptions, type JobPipelineOptions } from '../config.js';
 import { formatIssueLine, type ConfigIssue } from '../errors.js';
 import { removeScriptDirsSync } from '../executor/script-file.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
@@ -110,14 +110,29 @@ export function formatIssues(file: string, issues: readonly ConfigIssue[]): stri
   return `jobhooks: invalid config ${file} (${count}); nothing was run:\n${lines.join('\n')}\n`;
 }
 
-/** Reads, validates and builds a config file, or prints why not and returns the exit code. */
-async function load(file: string, io: CliIo, options: Omit<BuildJobOptions, 'env'> = {}): Promise<BuiltJob | number> {
+/**
+ * Reads, validates and builds a config file, or prints why not and returns the exit code. `journal`:
+ * where the file's journal is, worked out once the file was read (so a file that cannot be read is
+ * said as such) and made part of the one pipeline built.
+ */
+async function load(
+  file: string,
+  io: CliIo,
+  options: Omit<BuildJobOptions, 'env' | 'pipeline'> = {},
+  journal?: { readonly stateDir: string | undefined; readonly lockWait?: JobPipelineOptions['lockWait'] },
+): Promise<BuiltJob | number> {
   const loaded = await loadConfigFile(file);
   if (!loaded.ok) {
     io.stderr.write(`jobhooks: ${loaded.message}\n`);
     return EXIT.usage;
   }
-  const built = buildJob(loaded.value, { ...options, env: io.env });
+  let pipeline: BuildJobOptions['pipeline'];
+  if (journal !== undefined) {
+    const location = await journalLocation(file, journal.stateDir, io);
+    if (typeof location === 'number') return location;
+    pipeline = { journal: location, ...(journal.lockWait === undefined ? {} : { lockWait: journal.lockWait }) };
+  }
+  const built = buildJob(loaded.value, { ...options, pipeline, env: io.env });
   if (!built.ok) {
     io.stderr.write(formatIssues(file, built.issues));
     return EXIT.usage;
@@ -181,25 +196,12 @@ export async function runCommand(
       callback();
     },
   });
-  const loaded = await load(file, io, { executor, consoleStream });
+  // The file's options plus the journal (docs/cli.md, "The state directory").
+  const loaded = await load(file, io, { executor, consoleStream }, flags.journal ? { stateDir: flags.stateDir, lockWait: flags.wait } : undefined);
   if (typeof loaded === 'number') return loaded;
   // A rehearsal pages nobody unless asked (docs/cli.md, "Rehearse your failure path").
-  const built = rehearsal === undefined || rehearsal.notify ? loaded : consoleOnly(loaded, executor);
-  let job = built;
-  let journalDir: string | undefined;
-  if (flags.journal) {
-    const location = await journalLocation(file, flags.stateDir, io);
-    if (typeof location === 'number') return location;
-    journalDir = location.dir;
-    // The file's options plus the journal: the pipeline is made again, as the file's own was (docs/cli.md, "The state directory").
-    const pipeline = new JobPipeline({
-      ...built.options,
-      executor,
-      journal: location,
-      ...(flags.wait === undefined ? {} : { lockWait: flags.wait }),
-    });
-    job = { ...built, pipeline };
-  }
+  const job = rehearsal === undefined || rehearsal.notify ? loaded : consoleOnly(loaded, executor);
+  const journalDir = job.options.journal?.dir;
   const { pipeline } = job;
   let rehearse: RehearseOptions | undefined;
   if (rehearsal !== undefined) {
@@ -220,7 +222,7 @@ export async function runCommand(
       return EXIT.usage;
     }
     // The first line of the output: nobody must take what follows for a real run.
-    const header = rehearsalHeader(file, { ...rehearsal, task: name }, loaded.options.notifiers?.length ?? 0, built.options.notifiers?.length ?? 0);
+    const header = rehearsalHeader(file, { ...rehearsal, task: name }, loaded.options.notifiers?.length ?? 0, job.options.notifiers?.length ?? 0);
     (mode === 'json' ? io.stderr : io.stdout).write(header);
   }
 
@@ -356,16 +358,13 @@ export async function recoverCommand(file: string, stateDir: string | undefined,
       callback();
     },
   });
-  const built = await load(file, io, { consoleStream });
+  const built = await load(file, io, { consoleStream }, { stateDir });
   if (typeof built === 'number') return built;
-  const location = await journalLocation(file, stateDir, io);
-  if (typeof location === 'number') return location;
-  const pipeline = new JobPipeline({ ...built.options, journal: location });
   let recovered: JobResult[];
   try {
-    recovered = await pipeline.recover();
+    recovered = await built.pipeline.recover();
   } catch (error) {
-    const refused = refusal(error, file, location.dir);
+    const refused = refusal(error, file, built.options.journal?.dir);
     if (refused === undefined) throw error;
     io.stderr.write(refused.line);
     return refused.code;

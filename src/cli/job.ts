@@ -26,6 +26,8 @@ export interface BuildJobOptions {
   readonly executor?: Executor | undefined;
   /** Where `console` notifiers write. @default process.stdout */
   readonly consoleStream?: NodeJS.WritableStream | undefined;
+  /** What the command line adds to the file's options (the journal's place, `--wait`), so one pipeline is made. */
+  readonly pipeline?: Pick<JobPipelineOptions, 'journal' | 'lockWait'> | undefined;
 }
 
 /** A config file turned into a pipeline, nothing run yet. */
@@ -130,6 +132,7 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
   const { secrets } = pipelineInput;
   const pipelineOptions = {
     ...pipelineInput,
+    ...options.pipeline,
     // A list that is not one, or is over its limit, goes to the pipeline as written: it says why.
     ...(Object.hasOwn(pipelineInput, 'tasks') ? { tasks: entries(pipelineInput.tasks, LIMITS.tasks) === EMPTY ? pipelineInput.tasks : tasks } : {}),
     ...(Object.hasOwn(pipelineInput, 'notifiers') ? { notifiers: entries(pipelineInput.notifiers, LIMITS.notifiers) === EMPTY ? pipelineInput.notifiers : notifiers } : {}),
