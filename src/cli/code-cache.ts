@@ -81,6 +81,12 @@ function readPrivateFile(path: string): Buffer | undefined {
   }
 }
 
+/**
+ * How long another installation's cache is kept unwritten: `npx jobhooks@<version>` and removed
+ * installations leave theirs behind, 2 MB each.
+ */
+export const STALE_CACHE_MS = 30 * 24 * 60 * 60 * 1000;
+
 /** Writes the file whole or not at all (a private temporary file renamed over it); drops older caches. */
 function writeCache(dir: string, name: string, place: string, key: string, data: Buffer): void {
   const path = join(dir, name);
@@ -89,8 +95,14 @@ function writeCache(dir: string, name: string, place: string, key: string, data:
     writeFileSync(temporary, data, { mode: 0o600, flag: 'wx' });
     renameSync(temporary, path);
     // The caches of an earlier build of the CLI at the same place are never read again. Another
-    // installation's are left alone: two of them used in turn must not delete each other's.
-    for (const entry of readdirSync(dir)) if (entry.startsWith(place) && !entry.startsWith(key) && entry.endsWith('.v8')) unlinkSync(join(dir, entry));
+    // installation's are kept while they are recent: two of them used in turn must not delete each
+    // other's, and one in use writes its cache again within a build's life.
+    const staleBefore = Date.now() - STALE_CACHE_MS;
+    for (const entry of readdirSync(dir)) {
+      if (!entry.endsWith('.v8')) continue;
+      const other = join(dir, entry);
+      if (entry.startsWith(place) ? !entry.startsWith(key) : lstatSync(other).mtimeMs < staleBefore) unlinkSync(other);
+    }
   } catch {
     try {
       unlinkSync(temporary);

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { codeCacheDir } from '../../src/cli/code-cache.js';
+import { codeCacheDir, STALE_CACHE_MS } from '../../src/cli/code-cache.js';
 import { CLI, tempDir } from './helpers.js';
 
 const CHILD = new URL('./fixtures/code-cache-child.ts', import.meta.url).pathname;
@@ -57,6 +57,25 @@ describe('the code cache of the CLI\'s commands (docs/cli.md, "Start-up and its 
     expect(load(file, cacheDir)).toEqual({ use: 'created', answer: 42 });
     expect(readdirSync(cacheDir)).toHaveLength(1);
     expect(readdirSync(cacheDir)[0]).not.toBe(cache.slice(cacheDir.length + 1));
+  });
+
+  it('keeps another installation\'s caches while recent, and drops those not written for 30 days', () => {
+    temp = tempDir();
+    mkdirSync(join(temp.path, 'a'));
+    mkdirSync(join(temp.path, 'b'));
+    const [a, b] = [bundle(join(temp.path, 'a')), bundle(join(temp.path, 'b'))];
+    const cacheDir = join(temp.path, 'cache');
+    load(a, cacheDir);
+    const [aCache = ''] = readdirSync(cacheDir);
+    load(b, cacheDir);
+    // Two installations used in turn keep each other's cache.
+    expect(readdirSync(cacheDir)).toHaveLength(2);
+    expect(load(a, cacheDir)).toEqual({ use: 'used', answer: 42 });
+    const old = (Date.now() - STALE_CACHE_MS - 60_000) / 1000;
+    utimesSync(join(cacheDir, aCache), old, old);
+    expect(load(b, cacheDir, 'run')).toEqual({ use: 'created', answer: 42 });
+    expect(readdirSync(cacheDir)).not.toContain(aCache);
+    expect(readdirSync(cacheDir)).toHaveLength(2);
   });
 
   it('never reads a cache that someone else could have written: not in a group- or world-writable directory, not from such a file, nothing made in another user\'s directory', () => {
