@@ -95,8 +95,8 @@ function writeCache(dir: string, name: string, place: string, key: string, data:
     writeFileSync(temporary, data, { mode: 0o600, flag: 'wx' });
     renameSync(temporary, path);
     // The caches of an earlier build of the CLI at the same place are never read again. Another
-    // installation's are kept while they are recent: two of them used in turn must not delete each
-    // other's, and one in use writes its cache again within a build's life.
+    // installation's are kept while recent (two used in turn must not delete each other's); once 30
+    // days old they go, and an installation still in use makes its own again at its next start.
     const staleBefore = Date.now() - STALE_CACHE_MS;
     for (const entry of readdirSync(dir)) {
       if (!entry.endsWith('.v8')) continue;
