@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { borgCreate } from '../src/borg/index.js';
 import { JobPipeline } from '../src/index.js';
-import { fixed } from './lib.js';
+import { fixed, medianOf } from './lib.js';
 
 function argument(name: string, fallback: number): number {
   const found = process.argv.find((arg) => arg.startsWith(`--${name}=`));
@@ -95,11 +95,6 @@ async function measure(kind: 'direct' | 'pipeline' | 'plain', data: string): Pro
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 const data = await dataDir(MIB);

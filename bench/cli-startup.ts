@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixed } from './lib.js';
+import { fixed, medianOf } from './lib.js';
 
 function argument(name: string, fallback: number): number {
   const found = process.argv.find((arg) => arg.startsWith(`--${name}=`));
@@ -86,7 +86,6 @@ function time(entry: Case): Promise<number> {
   });
 }
 
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 const loadBefore = loadavg()[0] ?? 0;
 // One unmeasured round warms the page cache.
@@ -110,7 +109,7 @@ const loadAfter = loadavg()[0] ?? 0;
 
 console.log(`node ${process.version}; ${ROUNDS} rounds; load average ${fixed(loadBefore, 2)} before, ${fixed(loadAfter, 2)} after`);
 for (const entry of CASES) {
-  const ms = median(samples.get(entry.name) ?? []);
-  const ratio = median(ratios.get(entry.name) ?? []);
+  const ms = medianOf(samples.get(entry.name) ?? []);
+  const ratio = medianOf(ratios.get(entry.name) ?? []);
   console.log(`${entry.name.padEnd(26)} median ${fixed(ms, 1).padStart(7)} ms   ${fixed(ratio, 2)}× node -e 0`);
 }

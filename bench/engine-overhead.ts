@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fixed, median, spawnTrue } from './lib.js';
+import { fixed, median, medianOf, spawnTrue } from './lib.js';
 
 const TASKS = 10_000;
 const HOOKS_PER_JOB = 100;
@@ -67,13 +67,12 @@ if (child !== undefined) {
     }
   }
   const spawnMs = await median(200, spawnTrue);
-  const mid = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-  const first = mid(samples.get(libs[0] ?? '') ?? []);
+  const first = medianOf(samples.get(libs[0] ?? '') ?? []);
 
   console.log(`engine overhead (10,000 hook tasks via FakeExecutor; median of ${rounds} processes; load ${fixed(load, 1)} → ${fixed(loadavg()[0] ?? 0, 1)})`);
   console.log(`  bash -c true spawn:  ${fixed(spawnMs, 3)} ms (median of 200)`);
   for (const lib of libs) {
-    const perTask = mid(samples.get(lib) ?? []);
+    const perTask = medianOf(samples.get(lib) ?? []);
     const against = libs.length > 1 ? `  ${fixed(perTask / first, 2)}× the first build` : '';
     console.log(`  ${libs.length > 1 ? `${lib}: ` : ''}per task ${fixed(perTask, 1)} µs = ${fixed((perTask / 1000 / spawnMs) * 100, 2)} % of a spawn (target < 2 %)${against}`);
   }

@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { ShellExecutor } from '../src/executor/shell-executor.js';
 import { JobPipeline } from '../src/index.js';
+import { medianOf } from './lib.js';
 
 function argument(name: string, fallback: number): number {
   const found = process.argv.find((arg) => arg.startsWith(`--${name}=`));
@@ -69,11 +70,6 @@ async function pipeline(): Promise<number> {
   return elapsed;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 const cases = { spawn: plainSpawn, executor, pipeline } as const;
 const times: Record<keyof typeof cases, number[]> = { spawn: [], executor: [], pipeline: [] };
 const ratios: Record<'executor' | 'pipeline', number[]> = { executor: [], pipeline: [] };
@@ -91,7 +87,7 @@ for (let round = 0; round < ROUNDS; round += 1) {
 
 console.log(`executor overhead benchmark: ${HOOKS} sequential \`true\` hooks, ${ROUNDS} rounds, node ${process.version}, ${process.platform}`);
 for (const name of Object.keys(cases) as (keyof typeof cases)[]) {
-  const ms = median(times[name]);
-  const ratio = name === 'spawn' ? 1 : median(ratios[name]);
+  const ms = medianOf(times[name]);
+  const ratio = name === 'spawn' ? 1 : medianOf(ratios[name]);
   console.log(`  ${name.padEnd(9)} ${ms.toFixed(0).padStart(6)} ms  ${((ms * 1000) / HOOKS).toFixed(0).padStart(6)} µs/hook  ${ratio.toFixed(3)}× spawn (median of per-round ratios)`);
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleForNode } from './executor-bundle.js';
 import { JobPipeline } from '../src/index.js';
-import { fixed } from './lib.js';
+import { fixed, medianOf } from './lib.js';
 
 function argument(name: string, fallback: string): string {
   const found = process.argv.find((arg) => arg.startsWith(`--${name}=`));
@@ -89,7 +89,6 @@ if (child !== '') {
   console.log(JSON.stringify(await measureInChild(child)));
 } else {
   const bundle = await bundleForNode(import.meta.url);
-  const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
   const KINDS = ['spawn', 'spawn+pipes', 'pipeline', 'cli (cache)', 'cli (no cache)'] as const;
   // The cache of the cli runs: made before anything is timed.
   measureCli(true);
@@ -102,13 +101,13 @@ if (child !== '') {
         ? measureCli(kind === 'cli (cache)')
         : (JSON.parse(spawnSync(process.execPath, [bundle, `--child=${kind}`, `--hooks=${HOOKS}`], { encoding: 'utf8' }).stdout) as number[]);
       samples[kind].first.push(times[0] ?? Number.NaN);
-      samples[kind].warm.push(kind.startsWith('cli') ? (times[1] ?? Number.NaN) : median(times.slice(2)));
+      samples[kind].warm.push(kind.startsWith('cli') ? (times[1] ?? Number.NaN) : medianOf(times.slice(2)));
     }
   }
   console.log(`node ${process.version}; ${PROCESSES} processes × ${HOOKS} hooks each; load average ${fixed(loadBefore, 2)} before, ${fixed(loadavg()[0] ?? 0, 2)} after`);
   for (const kind of KINDS) {
-    const first = median(samples[kind].first);
-    const warm = median(samples[kind].warm);
+    const first = medianOf(samples[kind].first);
+    const warm = medianOf(samples[kind].warm);
     console.log(`${kind.padEnd(15)} first ${fixed(first, 2).padStart(7)} ms   warm ${fixed(warm, 2).padStart(7)} ms   first/warm ${fixed(first / warm, 2)}×`);
   }
 }

@@ -19,7 +19,7 @@ import { mkdtempSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JobPipeline } from '../src/index.js';
-import { fixed } from './lib.js';
+import { fixed, medianOf } from './lib.js';
 
 function argument(name: string, fallback: string): string {
   const found = process.argv.find((arg) => arg.startsWith(`--${name}=`));
@@ -63,10 +63,9 @@ for (let round = 0; round < ROUNDS; round += 1) {
   samples.fullWith.push(await job(HOOKS, true));
   samples.fullWithout.push(await job(HOOKS, false));
 }
-const med = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-const perRun = med(samples.emptyWith) - med(samples.emptyWithout);
-const hook = (med(samples.fullWithout) - med(samples.emptyWithout)) / HOOKS;
-const perHook = (med(samples.fullWith) - med(samples.emptyWith)) / HOOKS - hook;
+const perRun = medianOf(samples.emptyWith) - medianOf(samples.emptyWithout);
+const hook = (medianOf(samples.fullWithout) - medianOf(samples.emptyWithout)) / HOOKS;
+const perHook = (medianOf(samples.fullWith) - medianOf(samples.emptyWith)) / HOOKS - hook;
 const awaited = await awaitedSyncPerRecord(HOOKS);
 const df = spawnSync('df', ['-T', dir], { encoding: 'utf8' }).stdout.trim().split('\n').at(-1) ?? '?';
 console.log(`journal dir: ${dir}`);

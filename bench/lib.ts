@@ -12,6 +12,12 @@ export async function median(times: number, fn: () => Promise<unknown>): Promise
   return samples[Math.floor(samples.length / 2)] ?? Number.NaN;
 }
 
+/** The median of samples (the upper one of an even count). */
+export function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
 /** One plain `/bin/bash -c true` spawn, waited for: the baseline that every hook pays. */
 export function spawnTrue(): Promise<void> {
   return new Promise((resolve, reject) => {

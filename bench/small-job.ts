@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixed } from './lib.js';
+import { fixed, medianOf } from './lib.js';
 
 function argument(name: string, fallback: string): string {
   const found = process.argv.find((arg) => arg.startsWith(`--${name}=`));
@@ -164,7 +164,6 @@ function time(argv: readonly string[], env: Record<string, string>): Promise<num
   });
 }
 
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 const loadBefore = loadavg()[0] ?? 0;
 const samples = new Map<string, number[]>(SIDES.map((side) => [side.name, []]));
@@ -194,7 +193,7 @@ console.log(
   `node ${process.version}, ${borgVersion}, borgmatic ${borgmaticVersion ?? 'not installed'}; ${ROUNDS} rounds; load average ${fixed(loadBefore, 2)} before, ${fixed(loadAfter, 2)} after`,
 );
 for (const side of SIDES) {
-  const ms = median(samples.get(side.name) ?? []);
-  const ratio = median(ratios.get(side.name) ?? []);
+  const ms = medianOf(samples.get(side.name) ?? []);
+  const ratio = medianOf(ratios.get(side.name) ?? []);
   console.log(`${side.name.padEnd(22)} median ${fixed(ms, 1).padStart(7)} ms   ${fixed(ratio, 2)}× the script`);
 }
