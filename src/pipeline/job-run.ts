@@ -229,13 +229,15 @@ export class JobRun {
       { phase: record.result.phase, runOnJobFailure: record.result.runOnJobFailure, cleanupFor: record.planned.cleanupFor },
       { failure: this.#failure, cancelled: this.#cancelled, haltedPhases: this.#haltedPhases, skippedBy: this.#skippedBy, startedPreHooks: this.#startedPreHooks },
     );
+    // Without a journal nothing is awaited: a resolved promise would still cost each task a turn.
+    const journal = this.#journal;
     if (!decision.run) {
       this.#move(record, 'skipped', { skipReason: decision.skipReason });
-      if (this.#journal !== null) await this.#journalEnd(record, 'skipped');
+      if (journal !== null) await this.#journalEnd(journal, record, 'skipped');
       return;
     }
     // Written before the task starts (docs/journal.md); its process group follows from onSpawn.
-    if (this.#journal !== null) await this.#journalWrite((journal) => journal.taskStart(record.result.index));
+    if (journal !== null) await this.#journalWrite(() => journal.taskStart(record.result.index));
     // Cleanup hooks that run after a failure or cancellation, and the notification, get a live
     // signal of their own (bounded by their timeouts): cleanup must happen even after Ctrl-C.
     const jobHealthy = this.#failure === null && !this.#cancelled;
@@ -279,7 +281,7 @@ export class JobRun {
     });
     // The result has the text: the tail's buffer (up to twice maxOutputBytes) goes with the task, not the run.
     record.tail = null;
-    if (this.#journal !== null) await this.#journalEnd(record, outcome.status);
+    if (journal !== null) await this.#journalEnd(journal, record, outcome.status);
     this.#afterTask(record, outcome);
   }
 
@@ -318,18 +320,16 @@ export class JobRun {
   }
 
   /** Queues a journal call after those before it; resolves when it is written (the writer: at once). */
-  #journalWrite(call: (journal: RunJournal) => Promise<void>): Promise<unknown> {
-    const journal = this.#journal;
-    if (journal === null) return Promise.resolve();
-    this.#journalQueue = this.#journalQueue.then(() => call(journal));
+  #journalWrite(call: () => Promise<void>): Promise<unknown> {
+    this.#journalQueue = this.#journalQueue.then(call);
     return this.#journalQueue;
   }
 
-  #journalEnd(record: TaskRecord, status: 'completed' | 'failed' | 'skipped'): Promise<unknown> {
+  #journalEnd(journal: RunJournal, record: TaskRecord, status: 'completed' | 'failed' | 'skipped'): Promise<unknown> {
     // For history (docs/journal.md): the archive a borg create made, and a failure's (redacted) error.
     const { data, error } = record.result;
     const archive = isJsonObject(data) && isJsonObject(data['archive']) ? data['archive']['name'] : undefined;
-    return this.#journalWrite((journal) =>
+    return this.#journalWrite(() =>
       journal.taskEnd(record.result.index, status, { ...(typeof archive === 'string' ? { archive } : {}), ...(status === 'failed' ? { error } : {}) }),
     );
   }
