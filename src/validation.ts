@@ -194,6 +194,15 @@ export function lazy<T>(build: () => T): () => T {
 }
 
 /**
+ * How every jobhooks schema is parsed. `reportInput`: an issue keeps the value received, for messages
+ * that say what was wrong. `jitless`: zod's default compiles a parser per object schema with
+ * `new Function` on its first use; for jobhooks' options that costs a process 3–5 ms and makes each later
+ * parse slower, not faster (measured: docs/performance.md, "Validation without zod's compiled parsers").
+ * Set per parse, so a program's own zod keeps its settings.
+ */
+export const PARSE_CONTEXT = { reportInput: true, jitless: true } as const;
+
+/**
  * Validates `input` against `schema` and returns what it parses to, or throws a {@link ConfigError}
  * (`Invalid <subject> (N problems): …`) listing every problem in the order it appears in the input.
  *
@@ -203,7 +212,7 @@ export function lazy<T>(build: () => T): () => T {
  * ```
  */
 export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, subject: string): z.output<S> {
-  const parsed = schema.safeParse(input, { reportInput: true });
+  const parsed = schema.safeParse(input, PARSE_CONTEXT);
   if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, schema, input), { subject });
   return parsed.data;
 }

@@ -92,3 +92,27 @@ describe('HttpNotifier takes one timeout (issue 11, point 6)', () => {
     `);
   });
 });
+
+describe('validation compiles no code (docs/performance.md, "Validation without zod\'s compiled parsers")', () => {
+  it('making a pipeline, a borg task and a config file\'s job calls no `new Function`, even the first time', async () => {
+    const { buildJob } = await import('../src/cli/job.js');
+    const made: string[] = [];
+    const original = globalThis.Function;
+    globalThis.Function = new Proxy(original, {
+      construct(target, args: string[]) {
+        made.push(args.join(', ').slice(0, 80));
+        return Reflect.construct(target, args) as object;
+      },
+    });
+    try {
+      // Each schema's first parse in this test file: zod would compile its object parsers now.
+      const hooks = { preHooks: [{ name: 'stop db', command: 'true', timeout: '5m', env: { A: '1' } }], postHooks: [{ name: 'start db', command: 'true', runOnJobFailure: true }] };
+      new JobPipeline({ ...hooks, tasks: [borgCreate({ repository: '/r', paths: ['/a'], compression: 'zstd' })] });
+      const built = buildJob({ ...hooks, tasks: [{ borg: 'prune', repository: '/r', keep: { daily: 7 } }] }, { env: {} });
+      expect(built.ok).toBe(true);
+    } finally {
+      globalThis.Function = original;
+    }
+    expect(made).toEqual([]);
+  });
+});
