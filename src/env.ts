@@ -1,3 +1,4 @@
+import { CUT_MARKER_AT_START } from './executor/line-splitter.js';
 import type { JsonValue, Repository } from './types.js';
 
 /** What the engine knows about a task when it builds that task's environment (docs/environment.md). */
@@ -90,9 +91,6 @@ export function createRedactor(secrets: Iterable<string>): Redactor {
   };
 }
 
-/** The marker the executor puts in front of a line longer than its bound (docs/executor.md#output). */
-const SPLITTER_CUT = /^\[… \d+ bytes cut\] /;
-
 /**
  * Redacts text that starts inside a line (its beginning was cut away): as `redact`, and the end of a
  * secret it may begin with goes too — that secret's start is gone, so `redact` cannot recognise it.
@@ -151,7 +149,7 @@ export function createRedaction(secrets: Iterable<string>): Redaction {
     cuttable.length === 0
       ? redact
       : (line) => {
-          const marker = line.startsWith('[… ') ? SPLITTER_CUT.exec(line) : null;
+          const marker = line.startsWith('[… ') ? CUT_MARKER_AT_START.exec(line) : null;
           return marker === null ? redact(line) : marker[0] + redactFromCut(line.slice(marker[0].length), cuttable, redact);
         };
   return { any: all.length > 0, cuttable, redact, redactLine };

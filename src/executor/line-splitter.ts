@@ -43,6 +43,13 @@ export function cutMarker(cutBytes: number): string {
   return `[… ${cutBytes} bytes cut] `;
 }
 
+/**
+ * A {@link cutMarker} at the start of a line. The ellipsis is written as `\u2026`: esbuild leaves a
+ * regular expression's characters as they are, and one non-ASCII character would make the CLI's
+ * whole bundle a two-byte string to read at every start (docs/performance.md, "CLI start-up").
+ */
+export const CUT_MARKER_AT_START = /^\[\u2026 \d+ bytes cut\] /;
+
 /** Is `byte` a UTF-8 continuation byte (`10xxxxxx`)? */
 function isContinuation(byte: number | undefined): boolean {
   return byte !== undefined && (byte & 0xc0) === 0x80;

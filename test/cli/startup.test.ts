@@ -59,4 +59,11 @@ describe('the CLI start-up (docs/performance.md, "CLI start-up")', () => {
       stderr: 'jobhooks: invalid config bad.json (1 problem); nothing was run:\n  - preHooks[0].command: is required (expected string)\n',
     });
   });
+
+  it('keeps both files ASCII: one other character makes V8 read the 750 KB bundle as a two-byte string at every start', () => {
+    for (const file of ['cli.cjs', 'cli-commands.cjs']) {
+      const offending = [...readFileSync(join(DIST, file), 'latin1').matchAll(/[^\x00-\x7f].{0,30}/g)].map((match) => match[0]);
+      expect({ file, offending }).toEqual({ file, offending: [] });
+    }
+  });
 });
