@@ -70,7 +70,7 @@ export interface TaskResult {
   readonly error: string | null;
   /** Why the task failed, as a code to branch on, or `null` when it did not fail. */
   readonly failure: TaskFailure | null;
-  /** Why the task was skipped (one of the exact strings of SPEC §1.3), or `null`. */
+  /** Why the task was skipped (one of the exact strings of docs/execution-flow.md#skip-reasons), or `null`. */
   readonly skipReason: string | null;
   /** The tail of the task's output, lines joined with `\n`. */
   readonly output: string;

@@ -16,7 +16,7 @@ function issuesOf(options: unknown): unknown {
 
 const ok = { name: 'h', command: 'true' };
 
-describe('configuration validation (SPEC §2)', () => {
+describe('configuration validation (docs/hooks.md#every-option)', () => {
   const cases: Array<[string, unknown, Array<{ path: string; message: string }>]> = [
     ['unknown hook key, with a suggestion', { preHooks: [{ ...ok, critcal: true }] },
       [{ path: 'preHooks[0].critcal', message: 'unknown option "critcal" (did you mean "critical"?)' }]],

@@ -15,7 +15,7 @@ function contextVars(env: Readonly<Record<string, string>>, prefix: string): Rec
   return Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith(prefix)));
 }
 
-describe('environment injection (SPEC §3)', () => {
+describe('environment injection (docs/environment.md)', () => {
   it('gives each hook exactly its context variables, with the outcome so far', async () => {
     const executor = new FakeExecutor({ backup: { exitCode: 3 } });
     const config = deepFreeze({

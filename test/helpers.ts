@@ -4,7 +4,7 @@ import { formatPath, type ConfigIssue } from '../src/errors.js';
 
 export const JOB_ID = 'job-abc-123';
 
-/** The configuration of SPEC §1.5: two pre-hooks, backup and prune, two post-hooks, one notifier. */
+/** The configuration of docs/execution-flow.md's documented flows: two pre-hooks, backup and prune, two post-hooks, one notifier. */
 export function documentedJob(
   script: FakeScript,
   overrides: { preHooks?: HookConfig[]; postHooks?: HookConfig[] } = {},
@@ -32,7 +32,7 @@ export function documentedJob(
   return { options, executor, notifier };
 }
 
-/** Arrows are cosmetic (SPEC §1.5): compare flows with the padding before each arrow folded. */
+/** Arrows are cosmetic (docs/execution-flow.md): compare flows with the padding before each arrow folded. */
 export function foldArrows(flow: string): string {
   return flow.replace(/ +→/g, ' →');
 }

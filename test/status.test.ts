@@ -14,7 +14,7 @@ function task(status: TaskStatus): MutableTaskResult {
   };
 }
 
-describe('task status machine (SPEC §1.1)', () => {
+describe('task status machine (docs/execution-flow.md#task-statuses)', () => {
   it('declares exactly the four allowed moves', () => {
     const declared = STATUSES.flatMap((from) => TASK_TRANSITIONS[from].map((to) => `${from}→${to}`));
     expect(new Set(declared)).toEqual(ALLOWED);

@@ -20,7 +20,7 @@ import { resolveRehearsal, type RehearseOptions } from './rehearsal.js';
 export interface RunOptions {
   /**
    * Cancels the job: the running task's process tree is killed, later tasks are skipped, and
-   * post-hooks with `runOnJobFailure` and the notification still run (SPEC §6).
+   * post-hooks with `runOnJobFailure` and the notification still run (docs/execution-flow.md#cancellation).
    */
   readonly signal?: AbortSignal | undefined;
   /**
@@ -36,7 +36,7 @@ export interface RunOptions {
 export type JobEventListener<E extends keyof JobEvents> = (...args: JobEvents[E]) => void;
 
 /**
- * Runs a job: pre-job hooks, main tasks, post-job hooks, then the notification (SPEC §1).
+ * Runs a job: pre-job hooks, main tasks, post-job hooks, then the notification (docs/execution-flow.md).
  * Options are validated when the pipeline is made; nothing runs until {@link JobPipeline.run}.
  *
  * @example

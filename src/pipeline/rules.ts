@@ -1,6 +1,6 @@
 import type { FailureReason, JobFailure, JobStatus, TaskPhase, TaskResult } from '../types.js';
 
-/** The exact skip reasons of SPEC §1.3. */
+/** The exact skip reasons of docs/execution-flow.md#skip-reasons. */
 export const SKIP_REASONS = {
   critical_hook_failure: 'Task skipped due to critical hook failure',
   critical_task_failure: 'Task skipped due to critical task failure',

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildNotification, commandTask, formatFlow, JobPipeline, type Task } from '../../src/index.js';
 import { collectEvents, FakeExecutor, RecordingNotifier } from '../../src/testing.js';
 
-describe('cancellation (SPEC §6)', () => {
+describe('cancellation (docs/execution-flow.md#cancellation)', () => {
   it('aborting during a main task kills it, skips what follows, and still runs cleanup and the notification', async () => {
     const executor = new FakeExecutor({ backup: { hang: true }, 'Restart Services': { delayMs: 30 } });
     const notifier = new RecordingNotifier();
@@ -150,7 +150,7 @@ describe('cancellation (SPEC §6)', () => {
   });
 });
 
-describe('events (SPEC §7)', () => {
+describe('events (docs/embedding.md#follow-a-job-events)', () => {
   it('emits in order: taskStart only for tasks that run, taskEnd for every task', async () => {
     const pipeline = new JobPipeline({
       jobId: 'j',

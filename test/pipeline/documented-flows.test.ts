@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildNotification, formatFlow, JobPipeline } from '../../src/index.js';
 import { documentedJob, foldArrows, JOB_ID } from '../helpers.js';
 
-// The four flows of SPEC §1.5, copied from the spec as they are printed there.
+// The four flows of docs/execution-flow.md, copied as they are printed there.
 const NORMAL = `
 1. Pre-Hook 1 (Database Dump)        → ✅ Success
 2. Pre-Hook 2 (Stop Services)        → ✅ Success
@@ -51,7 +51,7 @@ function arrowColumns(flow: string): Set<number> {
   return new Set(flow.split('\n').filter((line) => line.includes('→')).map((line) => line.indexOf('→')));
 }
 
-describe('the four documented flows (SPEC §1.5, §5)', () => {
+describe('the four documented flows (docs/execution-flow.md)', () => {
   it('normal execution: everything succeeds', async () => {
     const { options, notifier, executor } = documentedJob({});
     const result = await new JobPipeline(options).run();

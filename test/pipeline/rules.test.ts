@@ -4,7 +4,7 @@ import { FakeExecutor, RecordingNotifier, collectEvents } from '../../src/testin
 
 const hook = (name: string, extra: Record<string, unknown> = {}) => ({ name, command: `run ${name}`, ...extra });
 
-describe('execution rules (SPEC §1.2) and skip reasons (§1.3)', () => {
+describe('execution rules and skip reasons (docs/execution-flow.md)', () => {
   it('uses the exact skip-reason strings', () => {
     expect(SKIP_REASONS).toEqual({
       critical_hook_failure: 'Task skipped due to critical hook failure',

@@ -2,7 +2,7 @@ import { notificationDetails } from '../../../src/notify/message.js';
 import type { JobResult, NotificationMessage, NotifierContext, TaskResult } from '../../../src/types.js';
 
 /*
- * Hand-built results of the documented flows (SPEC §1.5), as a notifier sees them while the
+ * Hand-built results of the documented flows (docs/execution-flow.md), as a notifier sees them while the
  * notification task is running: every other task is final, the job is not finished yet.
  */
 
@@ -38,7 +38,7 @@ export function task(fields: Partial<TaskResult> & Pick<TaskResult, 'index' | 't
 
 type Outcome = 'success' | 'warning' | 'backupFailure' | 'hookFailure';
 
-/** The seven tasks of SPEC §1.5, shaped by the outcome. */
+/** The seven tasks of docs/execution-flow.md's documented flows, shaped by the outcome. */
 function tasks(outcome: Outcome, hookName: string): TaskResult[] {
   const failedBackup = outcome === 'backupFailure';
   const failedHook = outcome === 'hookFailure';
