@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 
 /** A config file read and parsed, or why it could not be. */
@@ -27,7 +27,7 @@ const READ_ERRORS: Readonly<Record<string, string>> = {
 export async function loadConfigFile(path: string): Promise<LoadedFile> {
   let text: string;
   try {
-    const read = await readBounded(path, MAX_CONFIG_FILE_BYTES);
+    const read = readBounded(path, MAX_CONFIG_FILE_BYTES);
     if (read === undefined) {
       return {
         ok: false,
@@ -51,24 +51,26 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 /**
  * Reads a file as UTF-8, or returns `undefined` when it holds more than `limit` bytes. The size is
  * checked before reading, and the read itself stops past the limit (a device or a growing file
- * reports no honest size).
+ * reports no honest size). Synchronous: the CLI has nothing else to do until its config is read, and
+ * four round trips through libuv's thread pool (whose threads the first one starts) cost a run's
+ * start about a millisecond more (docs/performance.md, "CLI start-up").
  */
-async function readBounded(path: string, limit: number): Promise<string | undefined> {
-  const handle = await open(path, 'r');
+function readBounded(path: string, limit: number): string | undefined {
+  const fd = openSync(path, 'r');
   try {
-    const stats = await handle.stat();
+    const stats = fstatSync(fd);
     if (stats.isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
     if (stats.size > limit) return undefined;
     const buffer = Buffer.alloc(limit + 1);
     let length = 0;
     while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      const bytesRead = readSync(fd, buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
     }
     return length > limit ? undefined : buffer.toString('utf8', 0, length);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
