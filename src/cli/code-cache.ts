@@ -5,7 +5,8 @@
  * Node 20 has no such function, so on it the bundle is compiled through `vm.Script` with `cachedData`.
  *
  * The cache is written once the command has run, so it also holds the functions the command compiled
- * lazily (what makes a run's first hook slow). One cache per command name: `validate` and `run` use
+ * lazily (what makes a run's first hook slow), and only after a run that did the command's work (not
+ * one stopped by an invalid config). One cache per command name: `validate` and `run` use
  * different code. It lives in `$XDG_CACHE_HOME/jobhooks` (else `~/.cache/jobhooks`), a directory of
  * this user's own, mode 0700: a cache in a directory someone else could write to is never read (it
  * would be code this process runs). `JOBHOOKS_CODE_CACHE=0` turns it off (docs/cli.md).
@@ -31,6 +32,12 @@ export interface CodeCacheOptions {
   readonly name: string;
   /** Called with what was done; the cache, if one is due, is written when the process exits. */
   readonly onUse?: (use: CodeCacheUse) => void;
+  /**
+   * Whether a process that exits with this code ran the code later runs need, so that its cache is
+   * worth keeping (default: always). A cache is written once and then only read: one made by a run
+   * that stopped at an invalid config would leave every later run compiling the engine's code itself.
+   */
+  readonly worthKeeping?: (exitCode: number) => boolean;
 }
 
 /**
@@ -158,7 +165,9 @@ export function requireWithCodeCache(file: string, options: CodeCacheOptions): u
   const use: CodeCacheUse = cachedData === undefined ? 'created' : script.cachedDataRejected === true ? 'rejected' : 'used';
   if (use !== 'used') {
     // After the command ran: the cache then holds every function it compiled, not just the top level.
-    process.once('exit', () => writeCache(cacheDir, cacheName, place, key, script.createCachedData()));
+    process.once('exit', (code) => {
+      if (options.worthKeeping?.(code) ?? true) writeCache(cacheDir, cacheName, place, key, script.createCachedData());
+    });
   }
   options.onUse?.(use);
   const exports = {};

@@ -23,7 +23,16 @@ if (process.env['JOBHOOKS_CODE_CACHE'] !== '0') (module as { enableCompileCache?
  */
 function commands(name: string): typeof import('./commands-bundle.js') {
   const file = fileURLToPath(new URL('./cli-commands.cjs', import.meta.url));
-  return requireWithCodeCache(file, { cacheDir: codeCacheDir(process.env), name }) as typeof import('./commands-bundle.js');
+  return requireWithCodeCache(file, { cacheDir: codeCacheDir(process.env), name, worthKeeping: ranItsCourse }) as typeof import('./commands-bundle.js');
+}
+
+/**
+ * The command did its work: a job ran to an outcome, a file was validated or planned. Not a usage error,
+ * a missing peer dependency, an unwritable journal, a job already running, an internal error or a
+ * cancelled run: their processes stopped before the code later runs use, so their code cache would lack it.
+ */
+function ranItsCourse(exitCode: number): boolean {
+  return exitCode === EXIT.completed || exitCode === EXIT.warnings || exitCode === EXIT.failed;
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -8,8 +8,8 @@ import { CLI, tempDir } from './helpers.js';
 const CHILD = new URL('./fixtures/code-cache-child.ts', import.meta.url).pathname;
 
 /** Loads `file` through the code cache in a fresh process; what it printed. */
-function load(file: string, cacheDir: string, name = 'validate'): { use: string; answer: number } {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', CHILD, file, cacheDir, name], { encoding: 'utf8' });
+function load(file: string, cacheDir: string, name = 'validate', exitCode = 0): { use: string; answer: number } {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', CHILD, file, cacheDir, name, String(exitCode)], { encoding: 'utf8' });
   expect(result.stderr).toBe('');
   return JSON.parse(result.stdout) as { use: string; answer: number };
 }
@@ -40,6 +40,17 @@ describe('the code cache of the CLI\'s commands (docs/cli.md, "Start-up and its 
     expect(load(file, cacheDir)).toEqual({ use: 'used', answer: 42 });
     expect(load(file, cacheDir, 'run')).toEqual({ use: 'created', answer: 42 });
     expect(readdirSync(cacheDir).map((entry) => entry.replace(/.*-/, '')).sort()).toEqual(['run.v8', 'validate.v8']);
+  });
+
+  it('is kept only from a run that did its work: one that stopped early (an invalid config) leaves none', () => {
+    temp = tempDir();
+    const file = bundle(temp.path);
+    const cacheDir = join(temp.path, 'cache');
+    expect(load(file, cacheDir, 'run', 64)).toEqual({ use: 'created', answer: 42 });
+    expect(existsSync(cacheDir) ? readdirSync(cacheDir) : []).toEqual([]);
+    expect(load(file, cacheDir, 'run', 64)).toEqual({ use: 'created', answer: 42 });
+    expect(load(file, cacheDir, 'run')).toEqual({ use: 'created', answer: 42 });
+    expect(load(file, cacheDir, 'run', 64)).toEqual({ use: 'used', answer: 42 });
   });
 
   it('a cache V8 refuses (damaged, or from another V8) is replaced; a new build of the file drops the old build\'s caches', () => {
@@ -112,7 +123,7 @@ describe('the code cache of the CLI\'s commands (docs/cli.md, "Start-up and its 
     expect(codeCacheDir({ HOME: '/home/u', JOBHOOKS_CODE_CACHE: '0' })).toBeNull();
   });
 
-  it('the built CLI keeps its commands\' cache there, and answers the same with and without it', () => {
+  it('the built CLI keeps its commands\' cache there, not from a run an invalid config stopped, and answers the same with and without it', () => {
     temp = tempDir();
     temp.write('job.json', '{"preHooks": [{"name": "hello", "command": "true"}]}');
     const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: temp.path, LANG: 'C.UTF-8' };
@@ -121,6 +132,11 @@ describe('the code cache of the CLI\'s commands (docs/cli.md, "Start-up and its 
     const expected = 'job.json is valid: 1 pre-hook, 0 tasks, 0 post-hooks, 0 notifiers\n';
     expect(validate({ JOBHOOKS_CODE_CACHE: '0' })).toBe(expected);
     expect(() => readdirSync(join(temp?.path ?? '', '.cache'))).toThrow(/ENOENT/);
+    // A run stopped by an invalid config (exit 64) keeps no cache: it never ran the job's code.
+    temp.write('bad.json', '{"preHooks": [{"name": "hello"}]}');
+    const bad = spawnSync(process.execPath, [CLI, 'run', 'bad.json', '--no-journal'], { cwd: temp.path, encoding: 'utf8', env });
+    expect(bad.status).toBe(64);
+    expect(readdirSync(join(temp.path, '.cache', 'jobhooks'))).toEqual([]);
     expect(validate()).toBe(expected);
     expect(readdirSync(join(temp.path, '.cache', 'jobhooks'))).toEqual([expect.stringMatching(/-validate\.v8$/)]);
     expect(validate()).toBe(expected);
