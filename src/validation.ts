@@ -194,13 +194,18 @@ export function lazy<T>(build: () => T): () => T {
 }
 
 /**
- * How every jobhooks schema is parsed. `reportInput`: an issue keeps the value received, for messages
- * that say what was wrong. `jitless`: zod's default compiles a parser per object schema with
- * `new Function` on its first use; for jobhooks' options that costs a process 3–5 ms and makes each later
- * parse slower, not faster (measured: docs/performance.md, "Validation without zod's compiled parsers").
- * Set per parse, so a program's own zod keeps its settings.
+ * A parse whose issues keep the value received (`reportInput`), for messages that say what was wrong,
+ * without zod's compiled parser (`jitless`). zod compiles a parser per object schema (`new Function`)
+ * the first time it parses with one: that pays back over many parses of a schema, but costs a schema
+ * parsed a few times (a CLI run, the first pipelines of a process) 3–6 ms (docs/performance.md,
+ * "Validation without zod's compiled parsers"). Set per parse, so a program's own zod keeps its settings.
  */
-export const PARSE_CONTEXT = { reportInput: true, jitless: true } as const;
+export const PARSE_ONCE = { reportInput: true, jitless: true } as const;
+const PARSE_OFTEN = { reportInput: true } as const;
+
+/** From this parse of a schema on, {@link parseOptions} lets zod compile its parser. */
+const COMPILE_FROM_PARSE = 10;
+const parseCounts = new WeakMap<z.ZodType, number>();
 
 /**
  * Validates `input` against `schema` and returns what it parses to, or throws a {@link ConfigError}
@@ -212,7 +217,9 @@ export const PARSE_CONTEXT = { reportInput: true, jitless: true } as const;
  * ```
  */
 export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, subject: string): z.output<S> {
-  const parsed = schema.safeParse(input, PARSE_CONTEXT);
+  const count = (parseCounts.get(schema) ?? 0) + 1;
+  parseCounts.set(schema, count);
+  const parsed = schema.safeParse(input, count >= COMPILE_FROM_PARSE ? PARSE_OFTEN : PARSE_ONCE);
   if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, schema, input), { subject });
   return parsed.data;
 }

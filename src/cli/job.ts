@@ -16,7 +16,7 @@ import { JobPipeline } from '../pipeline/pipeline.js';
 import { suggest } from '../suggest.js';
 import type { Notifier, Task } from '../types.js';
 import { BORG_TASKS, envRef, FILE_ONLY, NOTIFIERS, PIPELINE_KEYS } from './schema.js';
-import { inInputOrder, mapSecrets, ownValue, PARSE_CONTEXT, PROTO_KEY_MESSAGE, prefixIssues, toConfigIssues } from '../validation.js';
+import { inInputOrder, mapSecrets, ownValue, PARSE_ONCE, PROTO_KEY_MESSAGE, prefixIssues, toConfigIssues } from '../validation.js';
 
 /** What {@link buildJob} needs from the outside world. */
 export interface BuildJobOptions {
@@ -61,7 +61,7 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
   const issues: ConfigIssue[] = [];
   // Reads `{ "env": "NAME" }` at a secret field; a problem is an issue at the secret's path.
   const readSecret = (ref: object, path: readonly PropertyKey[]): unknown => {
-    const parsed = envRef.safeParse(ref, PARSE_CONTEXT);
+    const parsed = envRef.safeParse(ref, PARSE_ONCE);
     if (!parsed.success) {
       secretIssues.push(...toConfigIssues(parsed.error.issues, envRef, ref, path));
       return undefined;
@@ -81,7 +81,7 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
   const tasks: Task[] = [];
   entries(ownValue(rawObject, 'tasks'), LIMITS.tasks).forEach((entry, index) => {
     const path = ['tasks', index];
-    const kind = TASK_KIND.safeParse(entry, PARSE_CONTEXT);
+    const kind = TASK_KIND.safeParse(entry, PARSE_ONCE);
     if (!kind.success) {
       issues.push(...toConfigIssues(kind.error.issues, TASK_KIND, entry, path));
       return;
@@ -97,7 +97,7 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
   const consoleNotifiers: string[] = [];
   entries(ownValue(rawObject, 'notifiers'), LIMITS.notifiers).forEach((entry, index) => {
     const path = ['notifiers', index];
-    const kind = NOTIFIER_KIND.safeParse(entry, PARSE_CONTEXT);
+    const kind = NOTIFIER_KIND.safeParse(entry, PARSE_ONCE);
     if (!kind.success) {
       issues.push(...toConfigIssues(kind.error.issues, NOTIFIER_KIND, entry, path));
       return;
@@ -114,7 +114,7 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
   const fileOptions: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rawObject)) {
     if (key === '$schema') {
-      const parsed = FILE_ONLY.$schema.safeParse(value, PARSE_CONTEXT);
+      const parsed = FILE_ONLY.$schema.safeParse(value, PARSE_ONCE);
       if (!parsed.success) issues.push(...toConfigIssues(parsed.error.issues, FILE_ONLY.$schema, value, [key]));
     } else if (key === '__proto__') {
       issues.push({ code: 'unknown_option', path: [key], message: `unknown option "${key}"` });
