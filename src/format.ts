@@ -110,10 +110,11 @@ export function flowResultLine(result: JobResult): string {
 }
 
 /**
- * Prints a job as the documented execution flows do (docs/execution-flow.md#the-four-documented-flows): one numbered line per task with
- * its outcome, a blank line, and the result. Works on a finished result and on a snapshot of a
- * running job (`⏸️  Pending`, `🔄 Running`). With `{ durations: true }`, each task that ran also
- * shows how long it took (`✅ Success (1.2s)`), as the `jobhooks` command prints it.
+ * Prints a job as the documented execution flows do (docs/execution-flow.md#the-four-documented-flows):
+ * one numbered line per task with its outcome, a blank line, and the result. Works on a finished
+ * result and on a snapshot of a running job (`⏸️  Pending`, `🔄 Running`). With `{ durations: true }`,
+ * each task that ran also shows how long it took (`✅ Success (1.2s)`), as the `jobhooks` command
+ * prints it.
  *
  * @example
  * ```ts

@@ -5,7 +5,8 @@ import type { TaskResult, TaskStatus } from './types.js';
 export type MutableTaskResult = { -readonly [K in keyof TaskResult]: TaskResult[K] };
 
 /**
- * The task state machine of docs/execution-flow.md#task-statuses: the only moves allowed, from each status.
+ * The task state machine of docs/execution-flow.md#task-statuses: the only moves allowed, from each
+ * status.
  * `completed`, `failed` and `skipped` are terminal.
  */
 export const TASK_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {

@@ -54,9 +54,9 @@ const DIM = '\u001B[2m';
 const RESET = '\u001B[0m';
 
 /**
- * The lines of one frame of the live view: the flow of docs/execution-flow.md#the-four-documented-flows as it stands, with a spinner,
- * the elapsed time and the progress (percent, bytes and throughput) on the running task, and its
- * last output line under it. Each line fits in `columns`.
+ * The lines of one frame of the live view: the flow of docs/execution-flow.md#the-four-documented-flows
+ * as it stands, with a spinner, the elapsed time and the progress (percent, bytes and throughput) on
+ * the running task, and its last output line under it. Each line fits in `columns`.
  *
  * @example
  * ```ts

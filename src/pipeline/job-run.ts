@@ -71,8 +71,9 @@ interface TaskRecord {
 }
 
 /**
- * One run of a pipeline: the task records, the rules of docs/execution-flow.md ("The rules, in precedence order") applied in order, and the result.
- * A new `JobRun` is made for every `run()`, so nothing is shared between runs.
+ * One run of a pipeline: the task records, the rules of docs/execution-flow.md ("The rules, in
+ * precedence order") applied in order, and the result. A new `JobRun` is made for every `run()`, so
+ * nothing is shared between runs.
  */
 export class JobRun {
   readonly #options: ResolvedPipelineOptions;
@@ -497,7 +498,8 @@ export class JobRun {
       command,
       shell: options.shell ?? d.shell,
       cwd: options.cwd ?? d.cwd,
-      // Extra env sits under the context variables (docs/environment.md, "How a task's environment is built"): it cannot fake JOBHOOKS_JOB_STATUS.
+      // Extra env sits under the context variables (docs/environment.md, "How a task's environment is
+      // built"): it cannot fake JOBHOOKS_JOB_STATUS.
       env: options.env === undefined ? env : this.#envFor(record, options.env, undefined, attempt),
       timeoutMs: requested === undefined ? remaining : Math.min(requested, remaining),
       killGraceMs: durationToMs(options.killGrace) ?? d.killGraceMs,
