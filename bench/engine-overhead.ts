@@ -10,12 +10,10 @@
  *
  * Run: `npx tsx bench/engine-overhead.ts [--rounds=5] [--lib=PATH,…]`
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fixed, median, medianOf, spawnTrue } from './lib.js';
+import { builtLibraries, fixed, median, medianOf, samplePerBuild, spawnTrue } from './lib.js';
 
 const TASKS = 10_000;
 const HOOKS_PER_JOB = 100;
@@ -46,26 +44,11 @@ const child = option('child');
 if (child !== undefined) {
   console.log(String(await measure(child)));
 } else {
-  const libs = (option('lib') ?? fileURLToPath(new URL('../dist', import.meta.url))).split(',');
-  for (const lib of libs) {
-    if (!existsSync(resolve(lib, 'index.js'))) {
-      console.log(`${resolve(lib, 'index.js')} is missing: run \`npm run build\` first`);
-      process.exit(1);
-    }
-  }
+  const libs = builtLibraries(option('lib'));
   const rounds = Number(option('rounds') ?? 5);
-  const samples = new Map<string, number[]>(libs.map((lib) => [lib, []]));
   const load = loadavg()[0] ?? 0;
   await median(10, spawnTrue);
-  for (let round = 0; round < rounds; round += 1) {
-    // The order rotates every round, so machine load hits every build alike.
-    for (let i = 0; i < libs.length; i += 1) {
-      const lib = libs[(round + i) % libs.length] ?? '';
-      const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--child=${lib}`], { encoding: 'utf8' });
-      if (run.status !== 0) throw new Error(`${lib}: ${run.stderr}`);
-      samples.get(lib)?.push(Number(run.stdout.trim()));
-    }
-  }
+  const samples = new Map([...samplePerBuild(fileURLToPath(import.meta.url), libs, rounds)].map(([lib, printed]) => [lib, printed.map(Number)]));
   const spawnMs = await median(200, spawnTrue);
   const first = medianOf(samples.get(libs[0] ?? '') ?? []);
 

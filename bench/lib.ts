@@ -1,4 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Runs `fn` `times` times and returns the median wall-clock time of one run, in ms. */
 export async function median(times: number, fn: () => Promise<unknown>): Promise<number> {
@@ -30,4 +33,36 @@ export function spawnTrue(): Promise<void> {
 /** Formats a number with a fixed count of decimals. */
 export function fixed(value: number, digits = 3): string {
   return value.toFixed(digits);
+}
+
+/**
+ * The builds a benchmark compares: `--lib=a/dist,b/dist` (default: this checkout's `dist/`). Exits with
+ * a message when one is not built.
+ */
+export function builtLibraries(argument: string | undefined): string[] {
+  const libs = (argument ?? fileURLToPath(new URL('../dist', import.meta.url))).split(',');
+  for (const lib of libs) {
+    if (!existsSync(resolve(lib, 'index.js'))) {
+      console.log(`${resolve(lib, 'index.js')} is missing: run \`npm run build\` first`);
+      process.exit(1);
+    }
+  }
+  return libs;
+}
+
+/**
+ * Runs `script --child=<lib>` in a fresh process once per build per round, the order rotated every
+ * round so that machine load hits every build alike; returns what each sample printed, per build.
+ */
+export function samplePerBuild(script: string, libs: readonly string[], rounds: number): Map<string, string[]> {
+  const samples = new Map<string, string[]>(libs.map((lib) => [lib, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    for (let i = 0; i < libs.length; i += 1) {
+      const lib = libs[(round + i) % libs.length] ?? '';
+      const run = spawnSync(process.execPath, ['--import', 'tsx', script, `--child=${lib}`], { encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`${lib}: ${run.stderr}`);
+      samples.get(lib)?.push(run.stdout.trim());
+    }
+  }
+  return samples;
 }

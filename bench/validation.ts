@@ -8,12 +8,10 @@
  *
  * Run: `npx tsx bench/validation.ts [--rounds=15] [--lib=PATH,…]`
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fixed, medianOf } from './lib.js';
+import { builtLibraries, fixed, medianOf, samplePerBuild } from './lib.js';
 
 const LATER = 2_000;
 
@@ -46,27 +44,15 @@ const child = option('child');
 if (child !== undefined) {
   console.log(JSON.stringify(await measure(child)));
 } else {
-  const libs = (option('lib') ?? fileURLToPath(new URL('../dist', import.meta.url))).split(',');
-  for (const lib of libs) {
-    if (!existsSync(resolve(lib, 'index.js'))) {
-      console.log(`${resolve(lib, 'index.js')} is missing: run \`npm run build\` first`);
-      process.exit(1);
-    }
-  }
+  const libs = builtLibraries(option('lib'));
   const rounds = Number(option('rounds') ?? 15);
-  const samples = new Map<string, { first: number[]; later: number[] }>(libs.map((lib) => [lib, { first: [], later: [] }]));
   const load = loadavg()[0] ?? 0;
-  for (let round = 0; round < rounds; round += 1) {
-    // The order rotates every round, so machine load hits every build alike.
-    for (let i = 0; i < libs.length; i += 1) {
-      const lib = libs[(round + i) % libs.length] ?? '';
-      const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--child=${lib}`], { encoding: 'utf8' });
-      if (run.status !== 0) throw new Error(`${lib}: ${run.stderr}`);
-      const [first = Number.NaN, later = Number.NaN] = JSON.parse(run.stdout) as number[];
-      samples.get(lib)?.first.push(first);
-      samples.get(lib)?.later.push(later);
-    }
-  }
+  const samples = new Map(
+    [...samplePerBuild(fileURLToPath(import.meta.url), libs, rounds)].map(([lib, printed]) => {
+      const pairs = printed.map((line) => JSON.parse(line) as [number, number]);
+      return [lib, { first: pairs.map(([first]) => first), later: pairs.map(([, later]) => later) }];
+    }),
+  );
   console.log(`validating a job's options (new JobPipeline: 4 hooks, a borgCreate task); median of ${rounds} processes; load ${fixed(load, 1)} → ${fixed(loadavg()[0] ?? 0, 1)}`);
   const base = samples.get(libs[0] ?? '');
   for (const lib of libs) {
