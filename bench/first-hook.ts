@@ -6,9 +6,9 @@
  * ignored and with stdout and stderr on pipes (as a hook's are), which shows what Node's own first
  * spawn costs, and the same with the process idle for 30 ms before each spawn after the first (as a
  * post-hook is after a long backup), which shows what a "warm" spawn costs when it is not the next
- * thing the process does; and the built CLI, with and without its code cache (see measureCli). Reported: the
- * median first hook, the median of the warm hooks
- * (the 3rd onwards) and their ratio, for both. Processes alternate; gates nothing.
+ * thing the process does; and the built CLI, with and without its code cache (see measureCli).
+ * Reported: the median first hook, the median of the warm hooks (the 3rd onwards) and their ratio,
+ * for each. Processes alternate; gates nothing.
  *
  * Run: `npx tsx bench/first-hook.ts [--processes=15] [--hooks=6]`
  */

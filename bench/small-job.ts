@@ -7,9 +7,10 @@
  * the median of the per-round ratios to the script. The CLI runs as cron would run it: its output on
  * a pipe (drained), the journal on (the default; its state directory inside the bench's directory),
  * its code cache kept from run to run as in a user's `~/.cache`; once more with `--no-journal`; and
- * once as a first run, with no code cache yet (it writes one at its exit). And the floor of any Node.js runner: a bare script (no
- * jobhooks) that spawns the same four `bash -c true` hooks, their output on drained pipes, and the
- * same `borg create`, one after another; what it takes over the bash script is what Node alone costs.
+ * once as a first run, with no code cache yet (it writes one at its exit). And the floor of any
+ * Node.js runner: a bare script (no jobhooks) that spawns the same four `bash -c true` hooks, their
+ * output on drained pipes, and the same `borg create`, one after another; what it takes over the bash
+ * script is what Node alone costs.
  * Prints the load average; gates nothing.
  *
  * Run: `npx tsx bench/small-job.ts [--rounds=15] [--cli=PATH]`
