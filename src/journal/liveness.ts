@@ -55,9 +55,12 @@ export function bootId(): string | null {
   return bootIdCache;
 }
 
-/** The identity of this process, for the run record, the lock and claims. */
+let ownStartTime: number | null | undefined;
+
+/** The identity of this process, for the run record, the lock and claims. Its start time is read once. */
 export function currentProcess(): ProcessIdentity {
-  return { pid: process.pid, startTime: processStartTime(process.pid), bootId: bootId(), host: hostname() };
+  if (ownStartTime === undefined) ownStartTime = processStartTime(process.pid);
+  return { pid: process.pid, startTime: ownStartTime, bootId: bootId(), host: hostname() };
 }
 
 /**
