@@ -290,13 +290,18 @@ export async function runFileNames(keyDir: string, which: 'all' | 'unfinished' |
     .sort();
 }
 
-/** Run files of a key directory, parsed, oldest first: all, or only those of unfinished runs. */
-export async function readRuns(keyDir: string, which: 'all' | 'unfinished' = 'all'): Promise<ParsedRun[]> {
+/**
+ * Run files of a key directory, parsed, oldest first: all, or only those of unfinished runs. The file
+ * `except` (a path), if given, is left unread.
+ */
+export async function readRuns(keyDir: string, which: 'all' | 'unfinished' = 'all', except?: string): Promise<ParsedRun[]> {
   const runs: ParsedRun[] = [];
   for (const name of await runFileNames(keyDir, which)) {
-    const text = await readIfExists(join(keyDir, name));
+    const file = join(keyDir, name);
+    if (file === except) continue;
+    const text = await readIfExists(file);
     if (text === null) continue;
-    const parsed = parseRun(join(keyDir, name), text);
+    const parsed = parseRun(file, text);
     if (parsed !== null) runs.push(parsed);
   }
   return runs;

@@ -70,5 +70,13 @@ export {
   type RecordedGroupState,
 } from './liveness.js';
 export { acquireRunLock, AlreadyRunningError, type AcquireRunLockOptions, type LockOwner, type RunLock } from './lock.js';
-export { claimDeadRun, findDeadRuns, type Claimant, type DeadRun, type DeadRunClaim, type DeadRunTask } from './recovery.js';
+export {
+  claimDeadRun,
+  findDeadRuns,
+  type Claimant,
+  type DeadRun,
+  type DeadRunClaim,
+  type DeadRunTask,
+  type FindDeadRunsOptions,
+} from './recovery.js';
 export { DEFAULT_KEEP, openJournal, SYNC_INTERVAL_MS, type JournalRunInfo, type JournalWriter, type OpenJournalOptions } from './writer.js';

@@ -64,6 +64,16 @@ function toDeadRun(run: ParsedRun): DeadRun {
   };
 }
 
+/** Options of {@link findDeadRuns}. */
+export interface FindDeadRunsOptions {
+  /**
+   * The run file of the run that is looking (`JournalWriter.path`): alive by definition, so it is not
+   * read. A run's own file is the newest and often the only unfinished one; reading it back costs
+   * every run about a millisecond (docs/performance.md).
+   */
+  readonly except?: string;
+}
+
 /**
  * The unfinished runs of a key directory whose owner is gone (no process with the recorded pid, or one
  * with another start time, or another boot), oldest first, each with what was running and which tasks had
@@ -75,10 +85,10 @@ function toDeadRun(run: ParsedRun): DeadRun {
  * for (const dead of await findDeadRuns(keyDir)) { const claim = await claimDeadRun(dead, { jobId }); ... }
  * ```
  */
-export async function findDeadRuns(keyDir: string): Promise<DeadRun[]> {
+export async function findDeadRuns(keyDir: string, options: FindDeadRunsOptions = {}): Promise<DeadRun[]> {
   const dead: DeadRun[] = [];
   // Only the runs with a `.running` marker: the finished ones are never read here.
-  for (const run of await readRuns(keyDir, 'unfinished')) {
+  for (const run of await readRuns(keyDir, 'unfinished', options.except)) {
     // Its end was written, but its owner died before removing the marker: finished after all.
     if (run.end !== null) await unlink(runningMarker(run.file)).catch(() => {});
     else if (!isProcessAlive(run.run)) dead.push(toDeadRun(run));

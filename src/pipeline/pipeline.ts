@@ -115,7 +115,7 @@ export class JobPipeline {
           onWarning: (message) => this.#emit('journalWarning', { jobId, message }),
         });
         try {
-          await this.#recoverDeadRuns(keyDir, jobId, executor);
+          await this.#recoverDeadRuns(keyDir, jobId, executor, writer.path);
         } catch (error) {
           // This run never started: leave no file that a later recovery would take for a dead run.
           await writer.close();
@@ -158,9 +158,9 @@ export class JobPipeline {
     }
   }
 
-  async #recoverDeadRuns(keyDir: string, claimantJobId: string, executor: Executor): Promise<JobResult[]> {
+  async #recoverDeadRuns(keyDir: string, claimantJobId: string, executor: Executor, ownRun?: string): Promise<JobResult[]> {
     const results: JobResult[] = [];
-    for (const dead of await findDeadRuns(keyDir)) {
+    for (const dead of await findDeadRuns(keyDir, ownRun === undefined ? {} : { except: ownRun })) {
       const claim = await claimDeadRun(dead, { jobId: claimantJobId });
       if (claim === null) continue;
       try {

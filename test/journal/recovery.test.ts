@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -183,6 +183,20 @@ describe('finding dead runs reads only unfinished runs (docs/journal.md, "Layout
     // Without its marker the same file counts as finished: nothing reads it, and pruning may delete it.
     unlinkSync(join(keyDir, `${file ?? ''}.running`));
     expect(await findDeadRuns(keyDir)).toEqual([]);
+  });
+
+  it('the file named as `except` (a run looking from inside, its own) is left unread', async () => {
+    const dir = stateDir();
+    const keyDir = await deadRun(dir, 'first');
+    await deadRun(dir, 'second');
+    const [own = '', other = ''] = readdirSync(keyDir).filter((name) => name.endsWith('.jsonl')).sort();
+    expect(other).not.toBe('');
+    expect((await findDeadRuns(keyDir, { except: join(keyDir, own) })).map((dead) => basename(dead.file))).toEqual([other]);
+    // Unread, not merely left out: a directory in its place makes every read of it fail.
+    rmSync(join(keyDir, own));
+    mkdirSync(join(keyDir, own));
+    await expect(findDeadRuns(keyDir)).rejects.toThrow(/EISDIR/);
+    expect((await findDeadRuns(keyDir, { except: join(keyDir, own) })).map((dead) => basename(dead.file))).toEqual([other]);
   });
 
   it('an end written whose marker was left (a crash between the two) is finished: the look removes the marker', async () => {
