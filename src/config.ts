@@ -350,8 +350,9 @@ const pipelineSchema = z
         context.addIssue({ code: 'custom', path: [snake], message: `give either "${camel}" or "${snake}", not both` });
       }
     }
-    // A paired cleanup names a pre-hook of this job (docs/hooks.md#paired-cleanup).
-    const pre = options.preHooks ?? options.pre_job_hooks;
+    // A paired cleanup names a pre-hook of this job (docs/hooks.md#paired-cleanup); no pre-hooks given
+    // is a job with none, whose every cleanupFor names nothing.
+    const pre = options.preHooks ?? options.pre_job_hooks ?? [];
     const post = options.postHooks ?? options.post_job_hooks;
     if (Array.isArray(pre) && Array.isArray(post)) {
       const preNames: unknown[] = pre.map((hook: unknown) => (typeof hook === 'object' && hook !== null ? (hook as { name?: unknown }).name : undefined));

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildNotification, commandTask, formatFlow, JobPipeline, type ConfigError, type HookConfig, type JobEvents } from '../../src/index.js';
+import { buildNotification, commandTask, formatFlow, JobPipeline, type ConfigError, type HookConfig, type JobEvents, type JobPipelineOptions } from '../../src/index.js';
 import { retryDelayMs } from '../../src/pipeline/rules.js';
 import { RecordingNotifier } from '../../src/testing.js';
 import { foldArrows, printable } from '../helpers.js';
@@ -256,6 +256,13 @@ describe('the new options are validated (docs/hooks.md)', () => {
     ]);
     expect(() => new JobPipeline({ preHooks: [{ name: 'Stop App', command: 'true' }], postHooks: [{ name: 'Start App', command: 'true', cleanupFor: 'Stop Ap' }] })).toThrow(
       'postHooks[0].cleanupFor: names no pre-hook: "Stop Ap" (the pre-hooks are "Stop App")',
+    );
+    // No pre-hooks given at all is a job without pre-hooks: such a cleanup would be skipped at every run.
+    expect(() => new JobPipeline({ postHooks: [{ name: 'Start App', command: 'true', cleanupFor: 'Stop App' }] })).toThrow(
+      'postHooks[0].cleanupFor: names no pre-hook: "Stop App" (this job has no pre-hooks)',
+    );
+    expect(() => new JobPipeline({ post_job_hooks: [{ name: 'Start App', command: 'true', cleanup_for: 'Stop App' }] } as JobPipelineOptions)).toThrow(
+      'post_job_hooks[0].cleanupFor: names no pre-hook: "Stop App" (this job has no pre-hooks)',
     );
   });
 
