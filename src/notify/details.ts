@@ -60,6 +60,19 @@ export interface FittedDetails {
   readonly omitted: number;
 }
 
+/** Cuts `text` to at most `max` characters (code points), ending with `…` when cut. @internal */
+export function truncate(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/**
+ * How much of a task's error an alert with a size limit shows, in characters: every error jobhooks
+ * writes fits, and so does the start of a long thrown one, while the task's heading still fits the
+ * smallest limit (Pushover's 1,024) beside the body. @internal
+ */
+export const DETAIL_REASON_MAX = 500;
+
 /** The line that says an output was cut, shown where the left-out lines were. */
 export const OUTPUT_CUT_MARKER = '[… earlier output cut …]';
 
@@ -160,19 +173,22 @@ function waterFill(sizes: readonly number[], room: number): number[] {
   return shares;
 }
 
-/** `❌ Create archive (backup): Task 'Create archive' exited with code 2`. */
-export function detailHeading(detail: NotificationDetail): string {
-  return `${detailIcon(detail)} ${detail.name} (${detailKind(detail)}): ${detailReason(detail)}`;
+/**
+ * `❌ Create archive (backup): Task 'Create archive' exited with code 2`; the error cut to
+ * `reasonMax` characters.
+ */
+export function detailHeading(detail: NotificationDetail, reasonMax = Number.POSITIVE_INFINITY): string {
+  return `${detailIcon(detail)} ${detail.name} (${detailKind(detail)}): ${truncate(detailReason(detail), reasonMax)}`;
 }
 
 /**
- * The details as plain-text lines: a heading per task, its output lines indented four spaces, a
- * marker where output was cut, and a last line for tasks left out.
+ * The details as plain-text lines: a heading per task (its error cut to `reasonMax` characters), its
+ * output lines indented four spaces, a marker where output was cut, and a last line for tasks left out.
  */
-export function detailsLines(fitted: FittedDetails): string[] {
+export function detailsLines(fitted: FittedDetails, reasonMax = Number.POSITIVE_INFINITY): string[] {
   const lines: string[] = [];
   for (const item of fitted.shown) {
-    lines.push(detailHeading(item.detail));
+    lines.push(detailHeading(item.detail, reasonMax));
     const output = shownOutput(item);
     if (output !== '') for (const line of output.split('\n')) lines.push(`    ${line}`);
   }
@@ -183,7 +199,8 @@ export function detailsLines(fitted: FittedDetails): string[] {
 /**
  * The body followed, after a blank line, by the details as text, within `max` units of `measure`:
  * the body is kept whole (cut only if it alone is longer than `max`, by `cutBody`), the details are
- * fitted into what is left. Used by ntfy and Pushover.
+ * fitted into what is left, each error cut to {@link DETAIL_REASON_MAX} so that a long one cannot
+ * crowd its task out. Used by ntfy and Pushover.
  */
 export function bodyWithDetails(
   body: string,
@@ -195,7 +212,7 @@ export function bodyWithDetails(
   const head = measure.size(body) <= max ? body : cutBody(body, max);
   if (details.length === 0) return head;
   const separator = '\n\n';
-  const render = (fitted: FittedDetails): string => detailsLines(fitted).join('\n');
+  const render = (fitted: FittedDetails): string => detailsLines(fitted, DETAIL_REASON_MAX).join('\n');
   const fitted = fitDetails(allDetails(details), max - measure.size(head) - measure.size(separator), render, measure);
   const text = render(fitted);
   return text === '' ? head : `${head}${separator}${text}`;

@@ -4,6 +4,7 @@ import { ErrorCode, JobHooksError } from '../errors.js';
 import { duration, durationMs, parseOptions } from '../validation.js';
 import { durationToMs, formatSeconds, type Duration } from '../duration.js';
 import { startTimer } from '../executor/timers.js';
+import { truncate } from './details.js';
 import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../types.js';
 
 /*
@@ -442,12 +443,6 @@ export function scrub(text: string, secrets: readonly string[]): string {
     if (secret !== '') result = result.split(secret).join('***');
   }
   return result;
-}
-
-/** Cuts `text` to at most `max` characters (code points), ending with `…` when cut. @internal */
-export function truncate(text: string, max: number): string {
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
 
 /** A string field of a JSON error body, or `undefined` when the body is not such JSON. @internal */

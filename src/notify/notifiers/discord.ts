@@ -6,13 +6,13 @@ import {
   httpUrlSchema,
   jsonField,
   resolveCommon,
-  truncate,
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
 import { lazy, parseOptions, secret } from '../../validation.js';
 import {
   CODE_POINTS,
+  DETAIL_REASON_MAX,
   allDetails,
   detailIcon,
   detailKind,
@@ -20,6 +20,7 @@ import {
   fitDetails,
   omittedLine,
   shownOutput,
+  truncate,
   type FittedDetail,
   type FittedDetails,
 } from '../details.js';
@@ -123,8 +124,6 @@ const FIELDS_MAX = 25;
 const FIELD_NAME_MAX = 256;
 const FIELD_VALUE_MAX = 1024;
 const EMBED_MAX = 6000;
-/** A reason longer than this is cut: one long error must not crowd out the task's output. */
-const REASON_MAX = 500;
 
 /**
  * Posts the message to a Discord channel through a webhook, as an embed coloured by level:
@@ -222,5 +221,5 @@ function field(item: FittedDetail): DiscordEmbedField {
   const shown = shownOutput(item);
   // A fence in the output would end the code block early.
   const block = shown === '' ? '' : `\n\`\`\`\n${shown.replaceAll('```', '`\u200b``')}\n\`\`\``;
-  return { name, value: `${truncate(detailReason(detail), REASON_MAX)}${block}` };
+  return { name, value: `${truncate(detailReason(detail), DETAIL_REASON_MAX)}${block}` };
 }

@@ -6,12 +6,12 @@ import {
   httpNotifierOptionsShape,
   httpUrlSchema,
   resolveCommon,
-  truncate,
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
 import { lazy, parseOptions, secret } from '../../validation.js';
-import { firstUtf8Bytes, lastUtf8Bytes } from '../../utf8.js';
+import { firstUtf8Bytes } from '../../utf8.js';
+import { DETAIL_REASON_MAX, UTF8_BYTES, fitDetails, omittedLine, shownOutput, truncate, type FittedDetail, type FittedDetails } from '../details.js';
 import { onAbort } from '../../executor/timers.js';
 
 /**
@@ -168,8 +168,11 @@ async function settledOrAborted(pending: Promise<void> | undefined, signal: Abor
 
 /**
  * The body of a Healthchecks ping: the message, then (with `details`) each task of the message's
- * details with its error and output tail, at most `maxBytes` bytes of UTF-8, keeping the end of the
- * output.
+ * details with its error and output tail, at most `maxBytes` bytes of UTF-8. Over the limit, it is
+ * cut as every notifier's details are (docs/notifications.md, "What a failure alert shows"): each
+ * task keeps its heading and error (cut to {@link DETAIL_REASON_MAX} characters), each output its
+ * end behind `[… earlier output cut …]`, the outputs share the room, and tasks that do not fit at all
+ * are counted in a last line.
  *
  * @example
  * ```ts
@@ -183,28 +186,29 @@ export function healthchecksBody(
   details = true,
 ): string {
   const head = `${message.title}\n\n${message.body}\n`;
-  const sections = details ? message.details.map((detail) => describeTask(detail, result)) : [];
-  const output = sections.join('');
-  const full = head + output;
+  if (Buffer.byteLength(head) > maxBytes) return firstUtf8Bytes(head, maxBytes);
+  if (!details) return head;
+  // The details carry only each task's last lines; Healthchecks has room for the whole tail kept.
+  const tasks = new Map(result.tasks.map((task) => [task.index, task]));
+  const items = message.details.map((detail): FittedDetail => ({ detail, output: tasks.get(detail.index)?.output ?? detail.output, outputCut: false }));
+  const notKept = (detail: NotificationDetail): boolean => tasks.get(detail.index)?.outputTruncated === true;
+  const full = head + items.map((item) => describeTask(item, notKept(item.detail))).join('');
   if (Buffer.byteLength(full) <= maxBytes) return full;
-
-  const marker = `\n[… earlier output cut to fit the ${maxBytes}-byte limit …]\n`;
-  const room = maxBytes - Buffer.byteLength(head) - Buffer.byteLength(marker);
-  if (room <= 0) return firstUtf8Bytes(head, maxBytes);
-  return head + marker + lastUtf8Bytes(output, room);
+  const render = (fitted: FittedDetails): string =>
+    head +
+    fitted.shown.map((item) => describeTask(item, notKept(item.detail), DETAIL_REASON_MAX)).join('') +
+    (fitted.omitted > 0 ? `\n${omittedLine(fitted.omitted)}\n` : '');
+  return render(fitDetails(items, maxBytes, render, UTF8_BYTES));
 }
 
-/**
- * One task of the details, with the whole output tail the job kept (the details carry only its last
- * lines; Healthchecks has room for more).
- */
-function describeTask(detail: NotificationDetail, result: JobResult): string {
-  const task = result.tasks.find((candidate) => candidate.index === detail.index);
-  const output = task?.output ?? detail.output;
+/** One task of the details: its heading, its error (cut to `reasonMax` characters), its output as shown. */
+function describeTask(item: FittedDetail, notKept: boolean, reasonMax = Number.POSITIVE_INFINITY): string {
+  const { detail } = item;
   const outcome = detail.status === 'failed' ? 'failed' : 'completed with warnings';
   const lines = [`\n--- Task ${detail.index} '${detail.name}' (${detail.type}) ${outcome} ---\n`];
-  if (detail.error !== null) lines.push(`Error: ${detail.error}\n`);
-  if (task?.outputTruncated === true) lines.push('[… earlier output was not kept …]\n');
+  if (detail.error !== null) lines.push(`Error: ${truncate(detail.error, reasonMax)}\n`);
+  if (notKept) lines.push('[… earlier output was not kept …]\n');
+  const output = shownOutput(item);
   lines.push(output === '' ? '(no output)\n' : `${output}${output.endsWith('\n') ? '' : '\n'}`);
   return lines.join('');
 }

@@ -9,11 +9,10 @@ import {
   rejected,
   resolveCommon,
   resolvePerLevel,
-  truncate,
   type HttpNotifierOptions,
 } from '../http.js';
 import { lazy, parseOptions, secret } from '../../validation.js';
-import { CODE_POINTS, bodyWithDetails } from '../details.js';
+import { CODE_POINTS, bodyWithDetails, truncate } from '../details.js';
 
 /**
  * A Pushover priority: -2 (no alert) to 1 (high, bypasses quiet hours). 2 (emergency) is not supported.

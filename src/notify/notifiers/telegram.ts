@@ -9,11 +9,11 @@ import {
   jsonField,
   rejected,
   resolveCommon,
-  truncate,
   type HttpNotifierOptions,
 } from '../http.js';
 import { lazy, parseOptions, secret } from '../../validation.js';
 import {
+  DETAIL_REASON_MAX,
   UTF16_UNITS,
   allDetails,
   detailIcon,
@@ -22,6 +22,7 @@ import {
   fitDetails,
   omittedLine,
   shownOutput,
+  truncate,
   type FittedDetails,
 } from '../details.js';
 
@@ -175,9 +176,6 @@ export function telegramText(message: NotificationMessage, details = true): stri
   return head + telegramDetails(fitted, true);
 }
 
-/** A reason longer than this is cut: one long error must not crowd out the other tasks. */
-const REASON_MAX = 500;
-
 /** The details after the body: as HTML (`markup`), or as the reader sees them, to measure. */
 function telegramDetails(fitted: FittedDetails, markup: boolean): string {
   const html = (text: string): string => (markup ? escapeHtml(text) : text);
@@ -185,7 +183,7 @@ function telegramDetails(fitted: FittedDetails, markup: boolean): string {
   let text = '';
   for (const item of fitted.shown) {
     const { detail } = item;
-    text += `\n\n${tag('b', html(`${detailIcon(detail)} ${detail.name} (${detailKind(detail)})`))}\n${html(truncate(detailReason(detail), REASON_MAX))}`;
+    text += `\n\n${tag('b', html(`${detailIcon(detail)} ${detail.name} (${detailKind(detail)})`))}\n${html(truncate(detailReason(detail), DETAIL_REASON_MAX))}`;
     const shown = shownOutput(item);
     if (shown !== '') text += `\n${tag('pre', html(shown))}`;
   }

@@ -158,7 +158,7 @@ export const LONG_OUTPUT = Array.from({ length: 10 }, (_, line) =>
 ).join('\n');
 
 /** The failed backup of `scenario('backupFailure')` with other failed tasks or outputs, its details rebuilt as the engine would. */
-export function failedBackup(options: { output?: string; extraFailures?: number } = {}): Scenario {
+export function failedBackup(options: { output?: string; error?: string; extraFailures?: number } = {}): Scenario {
   const base = scenario('backupFailure');
   const output = options.output ?? LONG_OUTPUT;
   const extra = Array.from({ length: options.extraFailures ?? 0 }, (_, offset) =>
@@ -167,7 +167,8 @@ export function failedBackup(options: { output?: string; extraFailures?: number 
       error: `Hook 'Extra ${offset + 1}' exited with code 1`, output,
     }),
   );
-  const tasks = [...base.result.tasks.map((entry) => (entry.index === 2 ? { ...entry, output } : entry)), ...extra];
+  const failed = (entry: TaskResult): TaskResult => ({ ...entry, output, ...(options.error === undefined ? {} : { error: options.error }) });
+  const tasks = [...base.result.tasks.map((entry) => (entry.index === 2 ? failed(entry) : entry)), ...extra];
   const result = { ...base.result, tasks };
   const message = { ...base.message, details: notificationDetails(tasks.filter((entry) => entry.phase !== 'notification')) };
   return { message, result, context: (signal = AbortSignal.timeout(10_000)) => ({ result, signal }) };

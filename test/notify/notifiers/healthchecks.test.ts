@@ -111,9 +111,45 @@ describe('HealthchecksNotifier', () => {
     const body = server.requests[0]?.body ?? '';
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(100_000);
     expect(Buffer.byteLength(body)).toBeGreaterThan(99_990);
-    expect(body.startsWith(`❌ Backup Job Failed - Backup Error\n\n${message.body}\n\n[… earlier output cut to fit the 100000-byte limit …]\n`)).toBe(true);
+    expect(
+      body.startsWith(
+        `❌ Backup Job Failed - Backup Error\n\n${message.body}\n\n--- Task 2 'Create archive' (backup) failed ---\nError: Task 'Create archive' exited with code 2\n[… earlier output cut …]\n`,
+      ),
+    ).toBe(true);
     expect(body.endsWith('é✅ line of borg output\nFINAL: lock timeout\n')).toBe(true);
     expect(body).not.toContain('\uFFFD');
+  });
+
+  test('over the limit, every task keeps its heading and error; the outputs share the room, each keeping its end', () => {
+    const { message, result } = scenario('backupFailure');
+    const error = `Hook 'Database Dump' exited with code 1: ${'a long reason '.repeat(100)}`;
+    const two = result.tasks.map((task) => (task.index === 0 ? { ...task, status: 'failed' as const, error, output: `${'dump line\n'.repeat(7000)}DUMP END` } : task));
+    const big = two.map((task) => (task.index === 2 ? { ...task, output: `${'borg line\n'.repeat(7000)}BORG END` } : task));
+    const details = notificationDetails(big.filter((task) => task.phase !== 'notification'));
+    expect(details.map((detail) => detail.index)).toEqual([0, 2]);
+    for (const limit of [100_000, 10_000]) {
+      const body = healthchecksBody({ ...message, details }, { ...result, tasks: big }, limit);
+      expect(Buffer.byteLength(body)).toBeLessThanOrEqual(limit);
+      expect(body).toContain(`\n--- Task 0 'Database Dump' (hook) failed ---\nError: ${error.slice(0, 499)}…\n[… earlier output cut …]\n`);
+      expect(body).toContain("\n--- Task 2 'Create archive' (backup) failed ---\nError: Task 'Create archive' exited with code 2\n[… earlier output cut …]\n");
+      expect(body).toContain('dump line\nDUMP END\n');
+      expect(body.endsWith('borg line\nBORG END\n')).toBe(true);
+    }
+    // Under the limit nothing is cut, the error included.
+    const whole = healthchecksBody({ ...message, details }, { ...result, tasks: big }, 1_000_000);
+    expect(whole).toContain(`Error: ${error}\n`);
+    expect(whole).not.toContain('output cut');
+  });
+
+  test('tasks that do not fit even as headings are counted in a last line', () => {
+    const { message, result } = scenario('backupFailure');
+    const tasks = result.tasks.map((task) => (task.phase === 'pre' ? { ...task, status: 'failed' as const, error: 'x'.repeat(400), output: 'y'.repeat(5000) } : task));
+    const details = notificationDetails(tasks.filter((task) => task.phase !== 'notification'));
+    const head = Buffer.byteLength(`${message.title}\n\n${message.body}\n`);
+    const body = healthchecksBody({ ...message, details }, { ...result, tasks }, head + 700);
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(head + 700);
+    expect(body).toMatch(/\n… and \d+ more tasks?\n$/);
+    expect(body).toContain('--- Task 0 ');
   });
 
   test('maxBodyBytes for self-hosted limits', () => {

@@ -115,4 +115,14 @@ describe('NtfyNotifier', () => {
     expect(Buffer.byteLength(sent)).toBeLessThanOrEqual(4096);
     expect(Buffer.byteLength(sent)).toBeGreaterThan(4096 - 8);
   });
+
+  test('a long error is cut, never its task: the alert still names the task that failed', async () => {
+    const error = `Task 'Create archive' failed: ${'why '.repeat(1300)}`;
+    const { message, context } = failedBackup({ output: 'the last line', error });
+    await new NtfyNotifier({ url: server.url, topic: 'backups-nas' }).notify(message, context());
+    const sent = (JSON.parse(server.requests[0]?.body ?? '') as { message: string }).message;
+    expect(sent).toContain(`\n\n❌ Create archive (backup): ${Array.from(error).slice(0, 499).join('')}…\n    the last line`);
+    expect(sent).not.toContain('more task');
+    expect(Buffer.byteLength(sent)).toBeLessThanOrEqual(4096);
+  });
 });

@@ -130,4 +130,14 @@ describe('PushoverNotifier', () => {
     expect(kept.endsWith(`L10 ${'j'.repeat(496)}`)).toBe(true);
     expect(Array.from(sent)).toHaveLength(1024);
   });
+
+  test('a long error is cut, never its task: the alert still names the task that failed', async () => {
+    const error = `Task 'Create archive' failed: ${'why '.repeat(350)}`;
+    const { message, context } = failedBackup({ output: 'the last line', error });
+    await new PushoverNotifier({ token: TOKEN, user: USER, baseUrl: server.url }).notify(message, context());
+    const sent = form(server.requests[0]?.body).message ?? '';
+    expect(sent).toContain(`\n\n❌ Create archive (backup): ${Array.from(error).slice(0, 499).join('')}…\n    the last line`);
+    expect(sent).not.toContain('more task');
+    expect(Array.from(sent).length).toBeLessThanOrEqual(1024);
+  });
 });
