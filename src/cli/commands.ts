@@ -113,13 +113,15 @@ export function formatIssues(file: string, issues: readonly ConfigIssue[]): stri
 /**
  * Reads, validates and builds a config file, or prints why not and returns the exit code. `journal`:
  * where the file's journal is, worked out once the file was read (so a file that cannot be read is
- * said as such) and made part of the one pipeline built.
+ * said as such) and made part of the one pipeline built. The config's warnings go to `warn`
+ * (standard error unless `run`'s view says them).
  */
 async function load(
   file: string,
   io: CliIo,
   options: Omit<BuildJobOptions, 'env' | 'pipeline'> = {},
   journal?: { readonly stateDir: string | undefined; readonly lockWait?: JobPipelineOptions['lockWait'] },
+  warn: (text: string) => void = (text) => io.stderr.write(text),
 ): Promise<BuiltJob | number> {
   const loaded = await loadConfigFile(file);
   if (!loaded.ok) {
@@ -139,7 +141,7 @@ async function load(
   }
   // Said before anything runs; a warning never stops the job (docs/cli.md).
   const warnings = configWarnings(loaded.value as Readonly<Record<string, unknown>>, io.env);
-  if (warnings.length > 0) io.stderr.write(formatWarnings(warnings));
+  if (warnings.length > 0) warn(formatWarnings(warnings));
   return built.job;
 }
 
@@ -197,7 +199,8 @@ export async function runCommand(
     },
   });
   // The file's options plus the journal (docs/cli.md, "The state directory").
-  const loaded = await load(file, io, { executor, consoleStream }, flags.journal ? { stateDir: flags.stateDir, lockWait: flags.wait } : undefined);
+  const journal = flags.journal ? { stateDir: flags.stateDir, lockWait: flags.wait } : undefined;
+  const loaded = await load(file, io, { executor, consoleStream }, journal, (text) => view.configWarnings(text));
   if (typeof loaded === 'number') return loaded;
   // A rehearsal pages nobody unless asked (docs/cli.md, "Rehearse your failure path").
   const job = rehearsal === undefined || rehearsal.notify ? loaded : consoleOnly(loaded, executor);

@@ -108,6 +108,11 @@ export class JsonLogView implements RunView {
     this.#out.write(this.#line('warning', 'notice', undefined, { message: text }));
   }
 
+  /** As plain lines on standard error, as `validate` prints them: said before the job's first line. */
+  configWarnings(text: string): void {
+    this.#err.write(text);
+  }
+
   consoleText(text: string): void {
     this.#err.write(text);
   }

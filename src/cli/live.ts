@@ -192,6 +192,10 @@ export class LiveView implements RunView {
     this.draw();
   }
 
+  configWarnings(text: string): void {
+    this.#err.write(text);
+  }
+
   consoleText(text: string): void {
     this.#out.write(this.#erase());
     this.#drawnLines = 0;

@@ -182,6 +182,10 @@ export class PlainView implements RunView {
     this.#err.write(this.#prefixed(`${text}\n`, 'warning'));
   }
 
+  configWarnings(text: string): void {
+    this.#err.write(this.#prefixed(text, 'warning'));
+  }
+
   consoleText(text: string): void {
     this.#lines.flush();
     this.#out.write(this.#prefixed(text, 'info'));
@@ -241,6 +245,8 @@ export function failedOutputText(result: JobResult): string {
 export class QuietView implements RunView {
   readonly #out: TextSink;
   readonly #err: TextSink;
+  /** The config's warnings, held back: said only with a job that did not complete. */
+  #warnings = '';
 
   constructor(out: TextSink, err: TextSink) {
     this.#out = out;
@@ -258,12 +264,18 @@ export class QuietView implements RunView {
     this.#err.write(`${text}\n`);
   }
 
+  configWarnings(text: string): void {
+    this.#warnings += text;
+  }
+
   consoleText(): void {}
 
   finish(result: JobResult, end: RunEnd): void {
     this.close();
     // A skipped job is not a failure (docs/cli.md): cron mails nothing for it either.
     if (result.status === 'completed' || result.status === 'skipped') return;
+    // A warning may say why (a cwd that was never made): it goes with the mail, on standard error as always.
+    if (this.#warnings !== '') this.#err.write(this.#warnings);
     this.#out.write(summaryText(result, { ...end, notificationPrinted: false }) + failedOutputText(result));
   }
 
@@ -294,6 +306,10 @@ export class JsonView implements RunView {
 
   notice(text: string): void {
     this.#err.write(`${text}\n`);
+  }
+
+  configWarnings(text: string): void {
+    this.#err.write(text);
   }
 
   consoleText(text: string): void {

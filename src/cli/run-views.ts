@@ -47,6 +47,10 @@ class TeeView implements RunView {
     for (const view of this.#views) view.notice(text);
   }
 
+  configWarnings(text: string): void {
+    for (const view of this.#views) view.configWarnings(text);
+  }
+
   consoleText(text: string): void {
     for (const view of this.#views) view.consoleText(text);
   }

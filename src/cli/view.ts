@@ -32,6 +32,12 @@ export interface RunView {
   attach(pipeline: EventSource): void;
   /** A message from the CLI itself (a signal was received). */
   notice(text: string): void;
+  /**
+   * The config file's warnings, `warning: <path>: <message>` lines (docs/cli.md): given before the
+   * view is attached, said at once by every view but `--quiet`'s, which says them only with a job
+   * that did not complete.
+   */
+  configWarnings(text: string): void;
   /** What a `console` notifier prints. */
   consoleText(text: string): void;
   /** Shows the outcome. */

@@ -81,6 +81,36 @@ describe('validate and run warn about what will fail at run time (issue 9)', () 
     expect(run.code).toBe(1);
   });
 
+  it('run --quiet keeps them for a job that does not complete: a staging directory made by a hook mails nothing', async () => {
+    const job = (name: string, last: string) => {
+      const staging = join(dir.path, name);
+      const file = dir.write(
+        `${name}.yaml`,
+        ['secrets: [abc]', 'preHooks:', `  - { name: make, command: 'mkdir -p ${staging}' }`, `  - { name: use, command: '${last}', cwd: ${staging} }`, ''].join('\n'),
+      );
+      return { file, staging };
+    };
+    const completes = job('staging-a', 'true');
+    const completed = await runCli(['run', '--quiet', '--no-journal', completes.file], { cwd: dir.path });
+    expect(completed).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const fails = job('staging-b', 'exit 3');
+    const failed = await runCli(['run', '--quiet', '--no-journal', fails.file], { cwd: dir.path });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.split('\n')).toEqual([
+      `warning: preHooks[1].cwd: directory does not exist: ${fails.staging} (it may be created by an earlier hook)`,
+      'warning: secrets[0]: a secret of 3 characters is redacted wherever those characters appear, even inside words: use one of at least 4',
+      '',
+    ]);
+    expect(failed.stdout).toContain("Hook 'use' exited with code 3");
+    // A log file gets them at once, as every view but --quiet's does (the staging directory exists now).
+    const log = join(dir.path, 'run.log');
+    const logged = await runCli(['run', '--quiet', '--no-journal', '--log-file', log, completes.file], { cwd: dir.path });
+    expect(logged).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(readFileSync(log, 'utf8').split('\n')[0]).toBe(
+      'warning: secrets[0]: a secret of 3 characters is redacted wherever those characters appear, even inside words: use one of at least 4',
+    );
+  });
+
   it('says nothing for a config that will run as written', async () => {
     const file = dir.write('job.yaml', `defaults: { cwd: ${dir.path}, shell: /bin/sh }\nsecrets: [long-secret]\npreHooks: [{ name: a, command: 'true', shell: sh }]\n`);
     const run = await runCli(['validate', file], { cwd: dir.path });
