@@ -95,8 +95,9 @@ export function buildNotification(result: JobResult): NotificationMessage {
   const warned = work.filter((task) => task.status === 'completed' && task.warning);
   if (failed.length > 0 || warned.length > 0) {
     const lines = [`${label} job for '${repo}' completed but some tasks failed.`, ''];
-    if (failed.length > 0) lines.push(`Failed Tasks: ${typesOf(failed)}`);
-    if (warned.length > 0) lines.push(`Tasks with Warnings: ${typesOf(warned)}`);
+    // One line, exactly as docs/notifications.md gives it: the warned tasks are named only when no
+    // task failed (the details name every one of them either way).
+    lines.push(failed.length > 0 ? `Failed Tasks: ${typesOf(failed)}` : `Tasks with Warnings: ${typesOf(warned)}`);
     lines.push(counts, jobIdLine);
     return message(`⚠️ ${label} Job Completed with Warnings`, lines, 'warning', 'completed_with_warnings');
   }

@@ -37,7 +37,7 @@ describe('NotificationMessage.details: which task, what error, its last lines', 
     expect(result.status).toBe('completed_with_warnings');
     const message = result.notification;
     expect(message?.body).toBe(
-      "Backup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook, hook\nTasks with Warnings: backup\nTasks Completed: 3, Skipped: 0, Total: 5\nJob ID: " + result.jobId,
+      "Backup job for 'nas' completed but some tasks failed.\n\nFailed Tasks: hook, hook\nTasks Completed: 3, Skipped: 0, Total: 5\nJob ID: " + result.jobId,
     );
     expect(message?.details).toEqual([
       {

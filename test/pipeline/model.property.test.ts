@@ -142,8 +142,8 @@ function notification(before: ModelTask[], failure: { reason: string; name: stri
     return { title: '⏭️ Backup Job Skipped', body: `Backup job for 'R' was skipped by hook '${skippedBy}'.\n\n${counts}\nJob ID: J` };
   }
   if (failed.length + warned.length > 0) {
-    const lines = [...(failed.length ? [`Failed Tasks: ${failed.join(', ')}`] : []), ...(warned.length ? [`Tasks with Warnings: ${warned.join(', ')}`] : [])];
-    return { title: '⚠️ Backup Job Completed with Warnings', body: `Backup job for 'R' completed but some tasks failed.\n\n${lines.join('\n')}\n${counts}\nJob ID: J` };
+    const line = failed.length > 0 ? `Failed Tasks: ${failed.join(', ')}` : `Tasks with Warnings: ${warned.join(', ')}`;
+    return { title: '⚠️ Backup Job Completed with Warnings', body: `Backup job for 'R' completed but some tasks failed.\n\n${line}\n${counts}\nJob ID: J` };
   }
   return { title: '✅ Backup Job Completed Successfully', body: `Backup job for 'R' completed successfully.\n\nTasks Completed: ${completed}, Total: ${total}\nJob ID: J` };
 }
