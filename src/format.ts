@@ -1,6 +1,5 @@
 import { capitalize } from './notify/message.js';
 import { labelTasks } from './pipeline/plan.js';
-import { SKIP_REASONS } from './pipeline/rules.js';
 import type { JobResult, TaskResult } from './types.js';
 
 /** Labels are padded to this width so the arrows line up, as in the documented flows. */
@@ -13,12 +12,10 @@ export type FlowJob = Pick<JobResult, 'tasks' | 'failure'>;
 function ranOnFailure(task: TaskResult, result: FlowJob): boolean {
   // Only a runOnJobFailure post-hook or a paired cleanup (cleanupFor) can run after the job failed.
   if (task.phase !== 'post' || result.failure === null) return false;
-  // A cancellation between tasks has no index: it took effect at the first task it skipped.
-  const failedAt =
-    result.failure.taskIndex ??
-    result.tasks.find((other) => other.skipReason === SKIP_REASONS.cancelled)?.index ??
-    Number.POSITIVE_INFINITY;
-  return failedAt < task.index && task.startedAt !== null;
+  // After a task that failed or was stopped; or from the first task a cancellation between tasks reached.
+  const { taskIndex, cancelledBefore } = result.failure;
+  const after = taskIndex === null ? task.index >= (cancelledBefore ?? Number.POSITIVE_INFINITY) : task.index > taskIndex;
+  return after && task.startedAt !== null;
 }
 
 /**

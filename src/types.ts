@@ -96,6 +96,11 @@ export interface JobFailure {
   readonly type: string | null;
   readonly reason: FailureReason;
   readonly error: string | null;
+  /**
+   * A cancellation between tasks (`taskIndex` `null`): the first task it reached, from which on every
+   * task was skipped or ran as cleanup (`0` for a signal that had fired before `run()`); else `null`.
+   */
+  readonly cancelledBefore: number | null;
 }
 
 /** The repository a job works on; shown in notifications and given to hooks. */

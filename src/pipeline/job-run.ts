@@ -224,7 +224,14 @@ export class JobRun {
   async #step(record: TaskRecord): Promise<void> {
     if (record.source.kind === 'notification') this.#notifying = true;
     if (this.#cancelled && this.#failure === null) {
-      this.#failure = { taskIndex: null, taskName: null, type: null, reason: 'cancelled', error: this.#cancelError ?? 'Job cancelled' };
+      this.#failure = {
+        taskIndex: null,
+        taskName: null,
+        type: null,
+        reason: 'cancelled',
+        error: this.#cancelError ?? 'Job cancelled',
+        cancelledBefore: record.result.index,
+      };
     }
     const decision = decide(
       { phase: record.result.phase, runOnJobFailure: record.result.runOnJobFailure, cleanupFor: record.planned.cleanupFor },
@@ -358,6 +365,7 @@ export class JobRun {
       type: result.type,
       reason,
       error: result.error,
+      cancelledBefore: null,
     });
     if (outcome.cancelled && this.#cancelled) {
       this.#failure ??= this.#cancelError === null ? failure('cancelled') : { ...failure('cancelled'), error: this.#cancelError };

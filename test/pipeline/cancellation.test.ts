@@ -2,6 +2,7 @@ import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { buildNotification, commandTask, formatFlow, JobPipeline, type Task } from '../../src/index.js';
 import { collectEvents, FakeExecutor, RecordingNotifier } from '../../src/testing.js';
+import { foldArrows } from '../helpers.js';
 
 describe('cancellation (docs/execution-flow.md#cancellation)', () => {
   it('aborting during a main task kills it, skips what follows, and still runs cleanup and the notification', async () => {
@@ -37,7 +38,7 @@ describe('cancellation (docs/execution-flow.md#cancellation)', () => {
     expect(result.tasks[1]).toMatchObject({ cancelled: true, timedOut: false, error: 'Task cancelled' });
     // The cleanup hook ran to completion on a live signal of its own, though the job's had fired.
     expect(executor.calls.map((call) => call.taskName)).toEqual(['Stop Services', 'backup', 'Restart Services']);
-    expect(result.failure).toEqual({ taskIndex: 1, taskName: 'backup', type: 'backup', reason: 'cancelled', error: 'Task cancelled' });
+    expect(result.failure).toEqual({ taskIndex: 1, taskName: 'backup', type: 'backup', reason: 'cancelled', error: 'Task cancelled', cancelledBefore: null });
     expect(notifier.messages[0]).toEqual({
       title: '🛑 Backup Job Cancelled',
       body: "Backup job for 'MyRepository' was cancelled.\n\nTasks Completed: 3, Skipped: 2, Total: 6\nJob ID: job-c",
@@ -65,7 +66,7 @@ describe('cancellation (docs/execution-flow.md#cancellation)', () => {
     }).run({ signal: AbortSignal.abort() });
     expect(result.status).toBe('cancelled');
     expect(result.tasks.map((t) => t.status)).toEqual(['skipped', 'skipped', 'completed', 'completed']);
-    expect(result.failure).toEqual({ taskIndex: null, taskName: null, type: null, reason: 'cancelled', error: 'Job cancelled' });
+    expect(result.failure).toEqual({ taskIndex: null, taskName: null, type: null, reason: 'cancelled', error: 'Job cancelled', cancelledBefore: 0 });
     expect(executor.calls.map((call) => call.taskName)).toEqual(['cleanup']);
     expect(formatFlow(result)).toContain('→ ✅ Success (Run on Failure)');
   });
@@ -88,6 +89,36 @@ describe('cancellation (docs/execution-flow.md#cancellation)', () => {
       ['skipped', 'Task skipped due to job cancellation'],
     ]);
     expect(result.status).toBe('cancelled');
+  });
+
+  it('a cancellation between tasks: the cleanup it reaches is labelled Run on Failure, what ran before it is not', async () => {
+    const controller = new AbortController();
+    const pipeline = new JobPipeline({
+      tasks: [commandTask({ type: 'backup', name: 'backup', command: 'x' })],
+      postHooks: [
+        { name: 'Unmount', command: 'x', runOnJobFailure: true },
+        { name: 'Restart Services', command: 'x', runOnJobFailure: true },
+        { name: 'Report', command: 'x' },
+      ],
+      executor: new FakeExecutor(),
+    });
+    // Cancelled once Unmount has ended, before Restart Services starts: no task is running.
+    pipeline.on('taskEnd', ({ task }) => {
+      if (task.name === 'Unmount') controller.abort();
+    });
+    const result = await pipeline.run({ signal: controller.signal });
+    expect(result.status).toBe('cancelled');
+    expect(result.failure).toEqual({ taskIndex: null, taskName: null, type: null, reason: 'cancelled', error: 'Job cancelled', cancelledBefore: 2 });
+    expect(foldArrows(formatFlow(result))).toBe(
+      [
+        '1. Backup Task → ✅ Success',
+        '2. Post-Hook 1 (Unmount) → ✅ Success',
+        '3. Post-Hook 2 (Restart Services) → ✅ Success (Run on Failure)',
+        '4. Post-Hook 3 (Report) → ⏭️  Skipped',
+        '',
+        'Result: 🛑 Job Cancelled',
+      ].join('\n'),
+    );
   });
 
   it('reaches custom tasks through ctx.signal and ctx.exec', async () => {

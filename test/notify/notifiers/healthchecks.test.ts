@@ -92,7 +92,7 @@ describe('HealthchecksNotifier', () => {
     const tasks = result.tasks.map((task) =>
       task.index === 2 ? { ...task, error: 'Task cancelled', cancelled: true, output: '', outputTruncated: true } : task,
     );
-    const cancelled = { ...result, tasks, failure: { taskIndex: null, taskName: null, type: null, reason: 'cancelled' as const, error: null } };
+    const cancelled = { ...result, tasks, failure: { taskIndex: null, taskName: null, type: null, reason: 'cancelled' as const, error: null, cancelledBefore: 3 } };
     const details = notificationDetails(tasks.filter((task) => task.phase !== 'notification'));
     const body = healthchecksBody({ ...message, title: '🛑 Backup Job Cancelled', status: 'cancelled', details }, cancelled);
     expect(body).toBe(
