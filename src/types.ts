@@ -97,10 +97,10 @@ export interface JobFailure {
   readonly reason: FailureReason;
   readonly error: string | null;
   /**
-   * A cancellation between tasks (`taskIndex` `null`): the first task it reached, from which on every
-   * task was skipped or ran as cleanup (`0` for a signal that had fired before `run()`); else `null`.
+   * Only for a cancellation between tasks (`taskIndex` `null`): the first task it reached, from which
+   * on every task was skipped or ran as cleanup (`0` for a signal that had fired before `run()`).
    */
-  readonly cancelledBefore: number | null;
+  readonly cancelledBefore?: number;
 }
 
 /** The repository a job works on; shown in notifications and given to hooks. */

@@ -206,7 +206,7 @@ function interruptedResult(options: unknown, jobId: string, job: Job): JobResult
     finishedAt: new Date().toISOString(),
     durationMs: 0,
     tasks: [],
-    failure: { taskIndex: null, taskName: null, type: null, reason: 'interrupted', error: 'the worker running this job died (the job stalled); not run again (retryOnStall is off)', cancelledBefore: null },
+    failure: { taskIndex: null, taskName: null, type: null, reason: 'interrupted', error: 'the worker running this job died (the job stalled); not run again (retryOnStall is off)' },
     notification: null,
     journal: null,
   };

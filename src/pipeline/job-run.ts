@@ -365,7 +365,6 @@ export class JobRun {
       type: result.type,
       reason,
       error: result.error,
-      cancelledBefore: null,
     });
     if (outcome.cancelled && this.#cancelled) {
       this.#failure ??= this.#cancelError === null ? failure('cancelled') : { ...failure('cancelled'), error: this.#cancelError };

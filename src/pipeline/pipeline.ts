@@ -203,7 +203,7 @@ export class JobPipeline {
       });
     const notificationIndex = run.tasks.find((task) => task.phase === 'notification')?.index ?? run.tasks.length;
     const error = dying === null ? `jobhooks (pid ${run.owner.pid}) died` : `jobhooks (pid ${run.owner.pid}) died during '${dying.name}'`;
-    const failure: JobFailure = { taskIndex: dying?.index ?? null, taskName: dying?.name ?? null, type: dying?.type ?? null, reason: 'interrupted', error, cancelledBefore: null };
+    const failure: JobFailure = { taskIndex: dying?.index ?? null, taskName: dying?.name ?? null, type: dying?.type ?? null, reason: 'interrupted', error };
     const options = { ...o, preHooks: [], tasks: [], postHooks: cleanups.map((cleanup) => cleanup.hook), jobId: run.jobId, maxRunTime: null, journal: null };
     const indexes = [...cleanups.map((cleanup) => cleanup.index), ...(o.notifiers.length > 0 ? [notificationIndex] : [])];
     const silent: Emit = () => {};

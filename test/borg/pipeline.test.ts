@@ -125,7 +125,7 @@ describe.skipIf(!borgInstalled)('borg tasks in a full job', { tags: [BORG_TAG] }
 
     const message = 'passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND or via BORG_PASSPHRASE_FD is incorrect.';
     expect(result.status).toBe('failed');
-    expect(result.failure).toEqual({ taskIndex: 1, taskName: 'borg create', type: 'backup', reason: 'critical_task_failure', error: message, cancelledBefore: null });
+    expect(result.failure).toEqual({ taskIndex: 1, taskName: 'borg create', type: 'backup', reason: 'critical_task_failure', error: message });
     expect(result.tasks[1]).toMatchObject({ status: 'failed', exitCode: modern ? 52 : 2, error: message });
     expect(summary(result).slice(2)).toEqual([
       { type: 'prune', status: 'skipped', warning: false, skipReason: 'Task skipped due to critical task failure' },

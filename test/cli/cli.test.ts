@@ -122,7 +122,7 @@ describe('jobhooks run: exit codes and output', () => {
     const result = JSON.parse(run.stdout) as JobResult;
     expect(result.status).toBe('failed');
     expect(result.jobId).toBe('job-1');
-    expect(result.failure).toEqual({ taskIndex: 1, taskName: 'Backup', type: 'backup', reason: 'critical_task_failure', error: "Task 'Backup' exited with code 4", cancelledBefore: null });
+    expect(result.failure).toEqual({ taskIndex: 1, taskName: 'Backup', type: 'backup', reason: 'critical_task_failure', error: "Task 'Backup' exited with code 4" });
     expect(result.tasks.map((task) => [task.name, task.status])).toEqual([
       ['Database Dump', 'completed'],
       ['Backup', 'failed'],

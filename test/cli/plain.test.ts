@@ -68,7 +68,7 @@ function failedJob(): JobResult {
   const output = Array.from({ length: 15 }, (_, i) => `line ${i + 1}`).join('\n');
   return jobResult({
     status: 'failed',
-    failure: { taskIndex: 0, taskName: 'Database Dump', type: 'hook', reason: 'critical_hook_failure', error: "Hook 'Database Dump' exited with code 1", cancelledBefore: null },
+    failure: { taskIndex: 0, taskName: 'Database Dump', type: 'hook', reason: 'critical_hook_failure', error: "Hook 'Database Dump' exited with code 1" },
     tasks: [
       task({ status: 'failed', exitCode: 1, error: "Hook 'Database Dump' exited with code 1", output, durationMs: 1234 }),
       task({ index: 1, type: 'backup', name: 'Backup', phase: 'main', status: 'skipped', skipReason: 'Task skipped due to critical hook failure' }),

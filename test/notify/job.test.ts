@@ -52,7 +52,7 @@ describe('notifiers inside a real JobPipeline', () => {
     expect(elapsedMs).toBeLessThan(5000);
     expect(result.status).toBe('failed');
     expect(result.failure).toEqual({
-      taskIndex: 1, taskName: 'Create archive', type: 'backup', reason: 'critical_task_failure', error: "Task 'Create archive' exited with code 2", cancelledBefore: null,
+      taskIndex: 1, taskName: 'Create archive', type: 'backup', reason: 'critical_task_failure', error: "Task 'Create archive' exited with code 2",
     });
     expect(result.tasks.map((task) => [task.name, task.status])).toEqual([
       ['Database Dump', 'completed'],

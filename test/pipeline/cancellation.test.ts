@@ -38,7 +38,7 @@ describe('cancellation (docs/execution-flow.md#cancellation)', () => {
     expect(result.tasks[1]).toMatchObject({ cancelled: true, timedOut: false, error: 'Task cancelled' });
     // The cleanup hook ran to completion on a live signal of its own, though the job's had fired.
     expect(executor.calls.map((call) => call.taskName)).toEqual(['Stop Services', 'backup', 'Restart Services']);
-    expect(result.failure).toEqual({ taskIndex: 1, taskName: 'backup', type: 'backup', reason: 'cancelled', error: 'Task cancelled', cancelledBefore: null });
+    expect(result.failure).toEqual({ taskIndex: 1, taskName: 'backup', type: 'backup', reason: 'cancelled', error: 'Task cancelled' });
     expect(notifier.messages[0]).toEqual({
       title: '🛑 Backup Job Cancelled',
       body: "Backup job for 'MyRepository' was cancelled.\n\nTasks Completed: 3, Skipped: 2, Total: 6\nJob ID: job-c",

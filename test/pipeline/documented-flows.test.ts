@@ -109,7 +109,7 @@ describe('the four documented flows (docs/execution-flow.md)', () => {
       status: 'failed', exitCode: 1, critical: true, error: "Hook 'Database Dump' exited with code 1", output: 'pg_dump: could not connect',
     });
     expect(result.failure).toEqual({
-      taskIndex: 0, taskName: 'Database Dump', type: 'hook', reason: 'critical_hook_failure', error: "Hook 'Database Dump' exited with code 1", cancelledBefore: null,
+      taskIndex: 0, taskName: 'Database Dump', type: 'hook', reason: 'critical_hook_failure', error: "Hook 'Database Dump' exited with code 1",
     });
     expect(notifier.messages[0]).toEqual({
       title: '❌ Backup Job Failed - Critical Hook Error',

@@ -102,7 +102,7 @@ describe('kill -9 of jobhooks, then recover()', { timeout: 60_000 }, () => {
     const [result] = results;
     expect(result?.status).toBe('interrupted');
     expect(result?.jobId).toBe('dead-pre');
-    expect(result?.failure).toEqual({ taskIndex: 1, taskName: 'Stop Services', type: 'hook', reason: 'interrupted', error, cancelledBefore: null });
+    expect(result?.failure).toEqual({ taskIndex: 1, taskName: 'Stop Services', type: 'hook', reason: 'interrupted', error });
     expect(result?.tasks.map((task) => [task.index, task.name, task.status])).toEqual([
       [3, 'Restart Services', 'completed'],
       [4, 'Health Check', 'completed'],

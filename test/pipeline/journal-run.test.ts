@@ -167,7 +167,7 @@ describe('run() with a journal', () => {
       defaults: { killGrace: '1s' },
     }).run();
     expect(result.status).toBe('cancelled');
-    expect(result.failure).toEqual({ taskIndex: 0, taskName: 'Long', type: 'hook', reason: 'cancelled', error: 'Job exceeded maxRunTime (300ms)', cancelledBefore: null });
+    expect(result.failure).toEqual({ taskIndex: 0, taskName: 'Long', type: 'hook', reason: 'cancelled', error: 'Job exceeded maxRunTime (300ms)' });
     expect(result.tasks.map((task) => [task.name, task.status, task.cancelled])).toEqual([
       ['Long', 'failed', true],
       ['backup', 'skipped', false],

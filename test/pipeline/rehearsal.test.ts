@@ -59,7 +59,7 @@ describe('rehearsal (docs/testing.md#rehearse-your-failure-path)', () => {
       cancelled: false,
       output: '',
     });
-    expect(result.failure).toEqual({ taskIndex: 1, taskName: 'Create archive', type: 'backup', reason: 'critical_task_failure', error: 'Rehearsed failure', cancelledBefore: null });
+    expect(result.failure).toEqual({ taskIndex: 1, taskName: 'Create archive', type: 'backup', reason: 'critical_task_failure', error: 'Rehearsed failure' });
     expect(formatFlow(result).replace(/ +→/g, ' →')).toBe(
       [
         '1. Pre-Hook 1 (Stop Service) → ✅ Success',
@@ -124,7 +124,7 @@ describe('rehearsal (docs/testing.md#rehearse-your-failure-path)', () => {
       ['Notification', 'completed', null],
     ]);
     expect(result.tasks[1]).toMatchObject({ cancelled: true, timedOut: false, error: 'Task cancelled', failure: { code: 'cancelled', message: 'Task cancelled' } });
-    expect(result.failure).toEqual({ taskIndex: 1, taskName: 'Create archive', type: 'backup', reason: 'cancelled', error: 'Job cancelled (rehearsal)', cancelledBefore: null });
+    expect(result.failure).toEqual({ taskIndex: 1, taskName: 'Create archive', type: 'backup', reason: 'cancelled', error: 'Job cancelled (rehearsal)' });
     expect(log()).toEqual(['stop rehearsal=1', 'start rehearsal=1']);
     expect(notifier.messages.map((message) => message.title)).toEqual(['[Rehearsal] 🛑 Backup Job Cancelled']);
   });

@@ -88,7 +88,7 @@ describe('execution rules and skip reasons (docs/execution-flow.md)', () => {
     }).run();
     expect(throws.tasks[0]).toMatchObject({ status: 'failed', error: 'backup exploded', exitCode: null, critical: true });
     expect(throws.tasks[1]?.skipReason).toBe('Task skipped due to critical task exception');
-    expect(throws.failure).toEqual({ taskIndex: 0, taskName: 'exploding', type: 'backup', reason: 'critical_task_exception', error: 'backup exploded', cancelledBefore: null });
+    expect(throws.failure).toEqual({ taskIndex: 0, taskName: 'exploding', type: 'backup', reason: 'critical_task_exception', error: 'backup exploded' });
     expect(formatFlow(throws).split('\n').at(-1)).toBe('Result: ❌ Job Failed - Backup Error');
   });
 

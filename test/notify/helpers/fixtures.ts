@@ -125,9 +125,9 @@ export function scenario(outcome: Outcome, options: { hookName?: string } = {}):
   const list = tasks(outcome, hookName);
   const failure =
     outcome === 'backupFailure'
-      ? { taskIndex: 2, taskName: 'Create archive', type: 'backup', reason: 'critical_task_failure' as const, error: "Task 'Create archive' exited with code 2", cancelledBefore: null }
+      ? { taskIndex: 2, taskName: 'Create archive', type: 'backup', reason: 'critical_task_failure' as const, error: "Task 'Create archive' exited with code 2" }
       : outcome === 'hookFailure'
-        ? { taskIndex: 0, taskName: hookName, type: 'hook', reason: 'critical_hook_failure' as const, error: `Hook '${hookName}' exited with code 1`, cancelledBefore: null }
+        ? { taskIndex: 0, taskName: hookName, type: 'hook', reason: 'critical_hook_failure' as const, error: `Hook '${hookName}' exited with code 1` }
         : null;
   // The details the engine builds: the task that failed or warned, with its output.
   const message = { ...MESSAGES[outcome](hookName), details: notificationDetails(list.filter((entry) => entry.phase !== 'notification')) };
