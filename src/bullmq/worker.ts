@@ -6,7 +6,7 @@ import type { Job } from 'bullmq';
 import { buildJob } from '../cli/job.js';
 import { resolvePipelineOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { startTimer } from '../executor/timers.js';
+import { onAbort, startTimer } from '../executor/timers.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
 import type { JobResult } from '../types.js';
@@ -49,7 +49,21 @@ export interface JobhooksWorker {
   close(options?: { readonly cancelRunning?: boolean | undefined }): Promise<void>;
 }
 
-const FORWARDED: readonly WatchedEventName[] = ['jobStart', 'taskStart', 'taskOutput', 'taskProgress', 'taskEnd', 'notificationSent', 'notificationFailed', 'jobEnd', 'jobRecovered', 'journalWarning'];
+/** Every event {@link watch} yields: a record, so that an event added to `JobEvents` fails to compile until it is here. */
+const FORWARDED_EVENTS: Readonly<Record<WatchedEventName, true>> = {
+  jobStart: true,
+  taskStart: true,
+  taskOutput: true,
+  taskProgress: true,
+  taskRetry: true,
+  taskEnd: true,
+  notificationSent: true,
+  notificationFailed: true,
+  jobEnd: true,
+  jobRecovered: true,
+  journalWarning: true,
+};
+const FORWARDED = Object.keys(FORWARDED_EVENTS) as WatchedEventName[];
 const LEASE_POLL_MS = 250;
 
 /**
@@ -74,7 +88,6 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
   const queue = backend.queue();
   const producer = backend.producer();
   const leases = await leaseStore(backend, queue);
-  const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
   // Cancellations asked before the job reached this worker's processor (docs/bullmq-api.md#cancel).
   const cancelled = new Set<string>();
   const control = backend.events('$');
@@ -100,6 +113,9 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
     };
 
     const key = repositoryKey(job.data.definition);
+    // Each job holds the lease in its own name: two jobs of one repository on this worker are two owners.
+    const owner = `${hostname()}:${process.pid}:${jobId}:${randomUUID()}`;
+    let leased = false;
     let stopRenewing = (): void => {};
     try {
       // A job that was already started by a worker that died: hooks are not idempotent (docs/bullmq-api.md#a-worker-that-dies).
@@ -109,8 +125,8 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
         return result;
       }
       if (key !== undefined && !controller.signal.aborted) {
-        await acquireLease(leases, key, owner, lockDuration, leaseWaitMs, controller.signal);
-        stopRenewing = renewLease(leases, key, owner, lockDuration);
+        leased = await acquireLease(leases, key, owner, lockDuration, leaseWaitMs, controller.signal);
+        if (leased) stopRenewing = renewLease(leases, key, owner, lockDuration);
       }
       const pipeline = new JobPipeline({
         ...built.job.options,
@@ -129,7 +145,8 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
       return result;
     } finally {
       stopRenewing();
-      if (key !== undefined) await leases.release(key, owner).catch(() => {});
+      // Only a lease this job holds: one that gave up waiting must not free its holder's.
+      if (key !== undefined && leased) await leases.release(key, owner).catch(() => {});
       signal?.removeEventListener('abort', forward);
       running.delete(controller);
       await chain;
@@ -212,16 +229,26 @@ function interruptedResult(options: unknown, jobId: string, job: Job): JobResult
   };
 }
 
-async function acquireLease(leases: Awaited<ReturnType<typeof leaseStore>>, key: string, owner: string, ttlMs: number, waitMs: number, signal: AbortSignal): Promise<void> {
+/** Takes the repository's lease, waiting for it up to `waitMs`: `true` once held, `false` when `signal` fired first. */
+async function acquireLease(leases: Awaited<ReturnType<typeof leaseStore>>, key: string, owner: string, ttlMs: number, waitMs: number, signal: AbortSignal): Promise<boolean> {
   const deadline = Date.now() + waitMs;
   while (!(await leases.tryAcquire(key, owner, ttlMs))) {
-    if (signal.aborted) return;
+    if (signal.aborted) return false;
     if (Date.now() > deadline) throw new Error(`repository ${key} stayed busy for ${waitMs} ms (another job holds its lease)`);
     await new Promise<void>((resolve) => {
-      const stop = startTimer(LEASE_POLL_MS, resolve);
-      signal.addEventListener('abort', () => { stop(); resolve(); }, { once: true });
+      // One subscription per wait, dropped when the wait ends: hours of polling add no listeners.
+      let unsubscribe = (): void => {};
+      const stop = startTimer(LEASE_POLL_MS, () => {
+        unsubscribe();
+        resolve();
+      });
+      unsubscribe = onAbort(signal, () => {
+        stop();
+        resolve();
+      });
     });
   }
+  return true;
 }
 
 /** Renews the lease every third of its lifetime while the job runs. */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError, JobHooksError, type JobResult } from '../../src/index.js';
 import { cancel, enqueue, schedule, unschedule, watch, type QueueConnection, type WatchedEvent } from '../../src/bullmq/index.js';
 import { openBackend } from '../../src/bullmq/connection.js';
+import { leaseStore } from '../../src/bullmq/lease.js';
 import { buildJob } from '../../src/cli/job.js';
 import { BACKENDS, lines, startWorker, waitFor, type WorkerProcess } from './helpers.js';
 
@@ -131,6 +132,16 @@ describe.each(BACKENDS)('jobhooks/bullmq on $name', (backend) => {
       for (let n = 1; n < spans.length; n += 1) expect(spans[n]?.[0] ?? 0).toBeGreaterThan(spans[n - 1]?.[1] ?? Infinity);
     });
 
+    test('watch yields every event of the pipeline, a retry included', async () => {
+      const flag = join(dir, 'retried-once');
+      const id = await enqueue(target(), { tasks: [{ name: 'Flaky', command: `test -f ${flag} || { touch ${flag}; exit 1; }`, retries: 1, retryDelay: '10ms' }] });
+      const seen: WatchedEvent[] = [];
+      for await (const event of watch(target(), id)) seen.push(event);
+      const retry = seen.find((event) => event.name === 'taskRetry');
+      expect(retry?.name === 'taskRetry' ? [retry.event.taskIndex, retry.event.attempt, retry.event.error] : []).toEqual([0, 2, "Task 'Flaky' exited with code 1"]);
+      expect(seen.at(-1)?.name === 'jobEnd' ? seen.at(-1) : undefined).toMatchObject({ event: { result: { status: 'completed', tasks: [{ attempts: 2 }] } } });
+    });
+
     test('watch of a finished job whose events were trimmed from the stream: its stored jobEnd alone', async () => {
       const id = await enqueue(target(), { tasks: [{ name: 'Quiet', command: 'true' }] });
       const first: WatchedEvent[] = [];
@@ -183,6 +194,9 @@ describe.each(BACKENDS)('jobhooks/bullmq on $name', (backend) => {
       try {
         const job = await leaseQueue.getJob(second);
         expect([await job?.getState(), job?.failedReason]).toEqual(['failed', 'repository name:vault stayed busy for 1500 ms (another job holds its lease)']);
+        // The job that gave up took nothing with it: the holder, still running, still holds the lease.
+        expect(lines(marks)).toEqual(['holder']);
+        expect(await (await leaseStore(openBackend(leased), leaseQueue)).tryAcquire('name:vault', 'probe', 60_000)).toBe(false);
       } finally {
         await leaseQueue.close();
       }
