@@ -109,7 +109,15 @@ export class JobPipeline {
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
       try {
-        const tasks = this.plan().map(({ index, name, phase, type, runOnJobFailure }) => ({ index, name, phase, type, runOnJobFailure }));
+        // As docs/journal.md gives the run record; cleanupFor tells the writer which records to flush at once.
+        const tasks = this.plan().map(({ index, name, phase, type, runOnJobFailure, cleanupFor }) => ({
+          index,
+          name,
+          phase,
+          type,
+          runOnJobFailure,
+          ...(cleanupFor === null ? {} : { cleanupFor }),
+        }));
         const writer = await openJournal(keyDir, { jobId, key: journal.key, startedAt, tasks }, {
           keep: journal.keep,
           onWarning: (message) => this.#emit('journalWarning', { jobId, message }),

@@ -83,6 +83,23 @@ describe('run() with a journal', () => {
     expect(warnings[0]).toMatch(/^jobhooks: cannot write the journal .*\.jsonl \(EBADF: .*\); the run goes on without it$/);
   });
 
+  it('the run record names each paired cleanup\'s pre-hook, so that the writer flushes their records at once', async () => {
+    const dir = join(scratch(), 'state');
+    await new JobPipeline({
+      journal: { dir, key: 'paired' },
+      preHooks: [{ name: 'Stop App', command: 'true' }],
+      postHooks: [{ name: 'Start App', command: 'true', cleanupFor: 'Stop App' }],
+    }).run();
+    const keyDir = keyDirectory({ dir, key: 'paired' });
+    const [file = ''] = readdirSync(keyDir).filter((name) => name.endsWith('.jsonl'));
+    const run = JSON.parse(readFileSync(join(keyDir, file), 'utf8').split('\n')[0] ?? '') as { type: string; tasks: unknown[] };
+    expect(run.type).toBe('run');
+    expect(run.tasks).toEqual([
+      { index: 0, name: 'Stop App', phase: 'pre', type: 'hook', runOnJobFailure: false },
+      { index: 1, name: 'Start App', phase: 'post', type: 'hook', runOnJobFailure: false, cleanupFor: 'Stop App' },
+    ]);
+  });
+
   it('without a journal the result says so: journal null', async () => {
     const result = await new JobPipeline({ preHooks: [{ name: 'a', command: 'true' }] }).run();
     expect(result.journal).toBeNull();
