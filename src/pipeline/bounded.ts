@@ -17,7 +17,11 @@ export interface BoundedOptions {
   /** Cancels the call: the run's own signal, or a live one for cleanup tasks; never a caller's. */
   readonly parentSignal: AbortSignal;
   readonly timeoutMs: number;
-  readonly killGraceMs: number;
+  /**
+   * How long the callee may take to stop once told to. A function is asked when the callee is told
+   * to stop: a custom task's grace is the longest of its commands' (docs/execution-flow.md#cancellation).
+   */
+  readonly killGraceMs: number | (() => number);
   /**
    * `true` when the callee enforces `timeoutMs` itself (an executor): the engine then only steps in
    * if it has not settled by timeout + grace + margin. `false` (custom tasks): the engine aborts the
@@ -34,7 +38,8 @@ export const BACKSTOP_MARGIN_MS = 2_000;
  * one whose code ignores its signal. Every timer and listener is removed on every path.
  */
 export function runBounded<T>(start: (signal: AbortSignal) => Promise<T>, options: BoundedOptions): Promise<BoundedOutcome<T>> {
-  const { parentSignal, timeoutMs, killGraceMs, executorEnforcesTimeout } = options;
+  const { parentSignal, timeoutMs, executorEnforcesTimeout } = options;
+  const killGraceMs = (): number => (typeof options.killGraceMs === 'function' ? options.killGraceMs() : options.killGraceMs);
   const controller = new AbortController();
   let cause: InterruptCause | undefined;
   // startTimer, not setTimeout: a timeout or kill grace may exceed Node's 24.8-day timer limit
@@ -60,14 +65,14 @@ export function runBounded<T>(start: (signal: AbortSignal) => Promise<T>, option
     };
 
     if (executorEnforcesTimeout) {
-      cancelTimeout = startTimer(timeoutMs + killGraceMs + BACKSTOP_MARGIN_MS, () => interrupt('timeout', 0));
+      cancelTimeout = startTimer(timeoutMs + killGraceMs() + BACKSTOP_MARGIN_MS, () => interrupt('timeout', 0));
     } else {
-      cancelTimeout = startTimer(timeoutMs, () => interrupt('timeout', killGraceMs + BACKSTOP_MARGIN_MS));
+      cancelTimeout = startTimer(timeoutMs, () => interrupt('timeout', killGraceMs() + BACKSTOP_MARGIN_MS));
     }
     // A listener of its own, not onAbort's shared one: the parent is the run's own signal (a caller's
     // signal reaches a run through onAbort, docs/execution-flow.md#cancellation), and a run's tasks
     // run one at a time, so it never holds more than one of these.
-    const onParentAbort = (): void => interrupt('cancelled', killGraceMs + BACKSTOP_MARGIN_MS);
+    const onParentAbort = (): void => interrupt('cancelled', killGraceMs() + BACKSTOP_MARGIN_MS);
     if (parentSignal.aborted) onParentAbort();
     else {
       parentSignal.addEventListener('abort', onParentAbort, { once: true });

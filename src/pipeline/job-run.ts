@@ -470,6 +470,12 @@ export class JobRun {
     const env = this.#envFor(record, {}, undefined, attempt);
     const deadline = performance.now() + timeoutMs;
     const taskIndex = record.result.index;
+    // The engine waits for a stopped task as long as the longest kill grace of the commands it ran
+    // (a borg task's own killGrace: borg rolls back and frees its lock), never less than the default's.
+    let graceMs = o.defaults.killGraceMs;
+    const longerGrace = (ms: number): void => {
+      graceMs = Math.max(graceMs, ms);
+    };
     const bounded = await runBounded(
       (taskSignal) => {
         const context: TaskContext = {
@@ -479,11 +485,11 @@ export class JobRun {
           taskIndex,
           output: (line, stream = 'stdout') => this.#output(record, line, stream),
           progress: (info) => this.#progress(taskIndex, info),
-          exec: (command, options = {}) => this.#exec(record, task, command, options, env, taskSignal, deadline, attempt),
+          exec: (command, options = {}) => this.#exec(record, task, command, options, env, taskSignal, deadline, attempt, longerGrace),
         };
         return task.run(context);
       },
-      { parentSignal: signal, timeoutMs, killGraceMs: o.defaults.killGraceMs, executorEnforcesTimeout: false },
+      { parentSignal: signal, timeoutMs, killGraceMs: () => graceMs, executorEnforcesTimeout: false },
     );
     return taskOutcome(bounded, task.name, timeoutMs);
   }
@@ -497,10 +503,13 @@ export class JobRun {
     signal: AbortSignal,
     deadline: number,
     attempt: number,
+    onGrace: (killGraceMs: number) => void,
   ): Promise<ExecResult> {
     const d = this.#options.defaults;
     const remaining = Math.max(1, Math.round(deadline - performance.now()));
     const requested = durationToMs(options.timeout);
+    const killGraceMs = durationToMs(options.killGrace) ?? d.killGraceMs;
+    onGrace(killGraceMs);
     return this.#executor.execute({
       command,
       shell: options.shell ?? d.shell,
@@ -509,7 +518,7 @@ export class JobRun {
       // built"): it cannot fake JOBHOOKS_JOB_STATUS.
       env: options.env === undefined ? env : this.#envFor(record, options.env, undefined, attempt),
       timeoutMs: requested === undefined ? remaining : Math.min(requested, remaining),
-      killGraceMs: durationToMs(options.killGrace) ?? d.killGraceMs,
+      killGraceMs,
       maxOutputBytes: options.maxOutputBytes ?? d.maxOutputBytes,
       signal,
       ...(options.onOutput === undefined ? this.#outputCallbacks(record) : { onOutput: options.onOutput }),

@@ -121,6 +121,24 @@ describe('cancellation (docs/execution-flow.md#cancellation)', () => {
     );
   });
 
+  it("a task's command with its own, longer killGrace is waited for: the engine does not give up on it at the default's", async () => {
+    // As borg on SIGTERM: it rolls back (here 3 s) and exits 143, with the task's killGrace of 10 s.
+    const rollsBack = `process.on('SIGTERM', () => setTimeout(() => process.exit(143), 3000)); setInterval(() => {}, 1000)`;
+    const task: Task = {
+      type: 'backup',
+      name: 'rolls back',
+      timeout: 0.3,
+      async run(ctx) {
+        const exec = await ctx.exec([process.execPath, '-e', rollsBack], { killGrace: 10 });
+        return { status: 'failed', exitCode: exec.exitCode ?? undefined, timedOut: exec.timedOut };
+      },
+    };
+    const result = await new JobPipeline({ defaults: { killGrace: 0.1 }, tasks: [task], postHooks: [{ name: 'after', command: 'true', runOnJobFailure: true }] }).run();
+    expect(result.tasks[0]).toMatchObject({ status: 'failed', timedOut: true, exitCode: 143, error: "Task 'rolls back' timed out after 0.3s" });
+    expect(result.tasks[0]?.durationMs).toBeGreaterThanOrEqual(3000);
+    expect(Date.parse(result.tasks[1]?.startedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(result.tasks[0]?.finishedAt ?? ''));
+  });
+
   it('reaches custom tasks through ctx.signal and ctx.exec', async () => {
     let sawAbort = false;
     const custom: Task = {
