@@ -277,6 +277,12 @@ export async function runCommand(
     try {
       result = await pipeline.run({ signal: controller.signal, ...(rehearse === undefined ? {} : { rehearse }) });
     } catch (error) {
+      // A signal while --wait waited for the running one: nothing ran; exit as for any signal (docs/cli.md).
+      if (cancelledBy !== undefined && error === controller.signal.reason) {
+        view.close();
+        io.stderr.write(`jobhooks: ${file} was not started: ${cancelledBy} came while it waited for the run before it\n`);
+        return signalExitCode(cancelledBy);
+      }
       const refused = refusal(error, file, journalDir);
       if (refused === undefined) throw error;
       view.close();

@@ -65,6 +65,29 @@ describe('one run at a time', () => {
   });
 });
 
+describe('a signal while --wait waits', () => {
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)('%s: nothing ran, exit %i with a line that says so', async (signal, code) => {
+    const file = holdingConfig();
+    const first = startCli(['run', file], { cwd: dir.path });
+    await readPid(join(dir.path, 'hold.pid'));
+    const waiting = startCli(['run', file, '--wait', '60s'], { cwd: dir.path });
+    // Waiting: the history already shows the first run, and the second is still alive.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(waiting.child.exitCode).toBe(null);
+    waiting.child.kill(signal);
+    const end = await waiting.done;
+    expect(end.code).toBe(code);
+    expect(end.stderr).toContain(`jobhooks: ${file} was not started: ${signal} came while it waited for the run before it\n`);
+    expect(end.stderr).not.toContain('internal error');
+    writeFileSync(join(dir.path, 'go'), '');
+    expect((await first.done).code).toBe(0);
+    expect((await runCli(['history', file, '--json'], { cwd: dir.path })).stdout.match(/"status"/g)).toHaveLength(1);
+  });
+});
+
 describe('maxRunTime', () => {
   it('cancels the job when it passes, and the cleanup runs', async () => {
     const file = dir.write(

@@ -130,7 +130,7 @@ describe('cancellation (docs/execution-flow.md#cancellation)', () => {
       timeout: 0.3,
       async run(ctx) {
         const exec = await ctx.exec([process.execPath, '-e', rollsBack], { killGrace: 10 });
-        return { status: 'failed', exitCode: exec.exitCode ?? undefined, timedOut: exec.timedOut };
+        return { status: 'failed', exitCode: exec.exitCode, timedOut: exec.timedOut };
       },
     };
     const result = await new JobPipeline({ defaults: { killGrace: 0.1 }, tasks: [task], postHooks: [{ name: 'after', command: 'true', runOnJobFailure: true }] }).run();
