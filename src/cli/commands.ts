@@ -16,7 +16,7 @@ import { formatPlan } from './plan.js';
 import { configJsonSchema } from './schema.js';
 import { notificationFailuresOf, recoveredText, subscribe, type Listeners, type TextSink } from './view.js';
 import { configWarnings, formatWarnings } from './warnings.js';
-import { readHistory, readHistoryWithTasks, type JournalLocation } from '../journal/index.js';
+import { keyDirectory, readHistory, readHistoryWithTasks, type HistoryEntry, type JournalLocation } from '../journal/index.js';
 import { writeFile } from 'node:fs/promises';
 import { historyReport } from './report.js';
 import { formatHistory, historyJson, localDateTime } from './history.js';
@@ -74,9 +74,21 @@ export async function historyCommand(
 ): Promise<number> {
   const location = await journalLocation(file, options.stateDir, io);
   if (typeof location === 'number') return location;
-  if (options.html !== undefined) return writeHistoryReport(file, location, options.html, options.limit, io);
-  const entries = await readHistory(location, options.limit === undefined ? {} : { limit: options.limit });
-  if (options.json) io.stdout.write(`${JSON.stringify(entries.map(historyJson), null, 2)}\n`);
+  try {
+    if (options.html !== undefined) return await writeHistoryReport(file, location, options.html, options.limit, io);
+    return printHistory(file, location, await readHistory(location, options.limit === undefined ? {} : { limit: options.limit }), options.json, io);
+  } catch (error) {
+    // The journal of another user (run history without sudo), or a state directory that is a file.
+    const failed = error as NodeJS.ErrnoException | undefined;
+    if (typeof failed?.syscall !== 'string') throw error;
+    const path = failed.path ?? keyDirectory(location);
+    io.stderr.write(`jobhooks: cannot read the journal: ${path}: ${osReason(error)}\n`);
+    return EXIT.cantRead;
+  }
+}
+
+function printHistory(file: string, location: JournalLocation, entries: readonly HistoryEntry[], json: boolean, io: CliIo): number {
+  if (json) io.stdout.write(`${JSON.stringify(entries.map(historyJson), null, 2)}\n`);
   else if (entries.length === 0) io.stdout.write(`No run of ${file} is recorded in ${location.dir}.\n`);
   else io.stdout.write(formatHistory(entries));
   return EXIT.completed;

@@ -14,6 +14,8 @@ export const EXIT = {
   unavailable: 69,
   /** An unexpected error inside jobhooks: a bug (sysexits' EX_SOFTWARE). */
   internal: 70,
+  /** `history`: the journal cannot be read (sysexits' EX_NOINPUT): a state directory of another user, or not a directory. */
+  cantRead: 66,
   /** The journal cannot be written (sysexits' EX_CANTCREAT): the state directory is missing its permissions or its disk; nothing ran. */
   cantCreate: 73,
   /** The job is already running from this config file (sysexits' EX_TEMPFAIL: try again later); nothing ran. */

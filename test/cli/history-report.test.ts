@@ -231,4 +231,24 @@ describe('jobhooks history --html after a real run', () => {
       dir.remove();
     }
   });
+
+  it('a journal that cannot be read is exit 66 with the path and the reason, for the text, --json and --html alike', async () => {
+    const dir = tempDir();
+    try {
+      const config = dir.write('job.yaml', 'tasks:\n  - { name: Backup, command: "true" }\n');
+      // A state directory that is a file: what a journal of another user (EACCES) is to a non-root user.
+      const notADirectory = dir.write('state', '');
+      const keyDir = keyDirectory({ dir: notADirectory, key: realpathSync(config) });
+      for (const extra of [[], ['--json'], ['--html', join(dir.path, 'r.html')]]) {
+        const run = await runCli(['history', config, '--state-dir', notADirectory, ...extra], { cwd: dir.path });
+        expect({ code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({
+          code: 66,
+          stdout: '',
+          stderr: `jobhooks: cannot read the journal: ${keyDir}: not a directory (ENOTDIR)\n`,
+        });
+      }
+    } finally {
+      dir.remove();
+    }
+  });
 });
