@@ -212,27 +212,22 @@ export function sessionAlive(sid: number, snapshot: ProcessSnapshot): boolean {
 }
 
 /**
- * Sends `signal` to every live process of the session `sid` in `snapshot`, and to each process group
- * they are in (which also reaches what those groups forked after the snapshot). Returns how many
- * processes were signalled. The command's main process leads its session (`detached: true` runs
- * `setsid`), and a process leaves a session only by calling `setsid` itself: this reaches what
- * `timeout`, `set -m` or any other new process group took out of the command's group.
+ * Sends `signal` to each process group of the session `sid` in `snapshot` (which also reaches what
+ * those groups forked after the snapshot), once, except the group `except` (one signalled already).
+ * Returns how many live processes the session has. The command's main process leads its session
+ * (`detached: true` runs `setsid`), and a process leaves a session only by calling `setsid` itself:
+ * this reaches what `timeout`, `set -m` or any other new process group took out of the command's
+ * group. Once per process: a second SIGTERM moments after the first kills a program that restores
+ * the default action while it shuts down (borg, rolling back, would leave its lock behind).
  *
  * @example
  * ```ts
  * signalSession(child.pid, 'SIGKILL', await scanProcesses())
  * ```
  */
-export function signalSession(sid: number, signal: StopSignal, snapshot: ProcessSnapshot): number {
+export function signalSession(sid: number, signal: StopSignal, snapshot: ProcessSnapshot, except?: number): number {
   const members = snapshot.processes.filter((entry) => entry.sid === sid);
-  for (const pgid of new Set(members.map((entry) => entry.pgid))) signalGroup(pgid, signal);
-  for (const { pid } of members) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
+  for (const pgid of new Set(members.map((entry) => entry.pgid))) if (pgid !== except) signalGroup(pgid, signal);
   return members.length;
 }
 
@@ -270,11 +265,11 @@ export async function stopTree(pid: number, signal: StopSignal, platform: NodeJS
   const groupSignalled = signalTree(pid, signal, platform);
   if (platform !== 'linux') return groupSignalled;
   const snapshot = await scanProcesses();
-  return signalSession(pid, signal, snapshot) > 0 || !snapshot.complete;
+  return signalSession(pid, signal, snapshot, pid) > 0 || !snapshot.complete;
 }
 
 /** The synchronous {@link stopTree}, for an exit path that cannot wait (`killAll()`). */
 export function stopTreeSync(pid: number, signal: StopSignal, platform: NodeJS.Platform): void {
   signalTree(pid, signal, platform);
-  if (platform === 'linux') signalSession(pid, signal, scanProcessesSync());
+  if (platform === 'linux') signalSession(pid, signal, scanProcessesSync(), pid);
 }

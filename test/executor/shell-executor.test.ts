@@ -125,6 +125,16 @@ describe('ShellExecutor: killing whole trees', () => {
     expect(processesWithMarker(marker)).toEqual([]);
   });
 
+  it('sends SIGTERM once: a program that shuts down slowly after it (as borg rolls back) is not killed by a second', async () => {
+    // Like borg: the first SIGTERM starts a shutdown and puts back the default action, under which
+    // a second SIGTERM would kill it mid-rollback.
+    const script = "process.once('SIGTERM', () => setTimeout(() => process.exit(143), 400)); console.log('ready'); setInterval(() => {}, 1000)";
+    const { result, stdout, marker } = await run(executor, { command: [process.execPath, '-e', script], timeoutMs: 300, killGraceMs: 5_000 });
+    expect(stdout).toEqual(['ready']);
+    expect(withoutDuration(result)).toEqual(expected({ exitCode: 143, timedOut: true }));
+    expect(processesWithMarker(marker)).toEqual([]);
+  });
+
   it('SIGKILLs a hook that ignores SIGTERM after killGraceMs', async () => {
     const timeoutMs = 300;
     const killGraceMs = 500;
