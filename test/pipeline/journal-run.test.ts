@@ -105,6 +105,18 @@ describe('run() with a journal', () => {
     expect(result.journal).toBeNull();
   });
 
+  it('a state directory that can never be made (under /proc) rejects with ERR_JOURNAL at once; it does not spin', async () => {
+    const dir = '/proc/jobhooks-test/state';
+    const keyDir = keyDirectory({ dir, key: 'k' });
+    const error = (await new JobPipeline({ journal: { dir, key: 'k' }, preHooks: [{ name: 'a', command: 'true' }] })
+      .run()
+      .catch((caught: unknown) => caught)) as { code?: string; message?: string };
+    expect({ code: error.code, message: error.message }).toEqual({
+      code: 'ERR_JOURNAL',
+      message: `Cannot create the journal at ${keyDir} (ENOENT: no such file or directory, mkdir '/proc/jobhooks-test')`,
+    });
+  });
+
   it('an unwritable state directory rejects with ERR_JOURNAL, the path and the reason, before any hook runs', async () => {
     const base = scratch();
     writeFileSync(join(base, 'file'), '');
