@@ -373,8 +373,11 @@ function refusal(error: unknown, file: string, dir: string | undefined): { reado
  * nothing to do or every cleanup succeeded, 2 when a cleanup failed.
  */
 export async function recoverCommand(file: string, stateDir: string | undefined, io: CliIo): Promise<number> {
+  // Whether a console notifier printed the recovery's message since the last one was said.
+  let consolePrinted = false;
   const consoleStream = new Writable({
     write(chunk: Buffer | string, _encoding, callback) {
+      consolePrinted = true;
       io.stdout.write(String(chunk));
       callback();
     },
@@ -394,7 +397,8 @@ export async function recoverCommand(file: string, stateDir: string | undefined,
     io.stdout.write(`Nothing to recover: no run of ${file} was left unfinished by a jobhooks that died.\n`);
     return EXIT.completed;
   }
-  for (const result of recovered) io.stdout.write(recoveredText(result));
+  // Said after all of them ran: only the notifier failures are left to say when a console notifier printed.
+  for (const result of recovered) io.stdout.write(recoveredText(result, consolePrinted));
   return recovered.some(cleanupFailed) ? EXIT.failed : EXIT.completed;
 }
 

@@ -145,6 +145,8 @@ export class LiveView implements RunView {
   #timer: NodeJS.Timeout | undefined;
   #detach: (() => void) | undefined;
   #cursorHidden = false;
+  /** A console notifier printed since the last recovered run was said (its message, then, is not said again). */
+  #consolePrinted = false;
 
   constructor(out: Terminal, err: TextSink, now: () => number = Date.now) {
     this.#out = out;
@@ -162,7 +164,11 @@ export class LiveView implements RunView {
         if (name === 'jobStart' || name === 'taskStart') this.draw();
       };
     this.#detach = subscribe(pipeline, {
-      jobRecovered: ({ result }) => this.consoleText(recoveredText(result)),
+      jobRecovered: ({ result }) => {
+        const text = recoveredText(result, this.#consolePrinted);
+        this.#consolePrinted = false;
+        if (text !== '') this.#print(text);
+      },
       jobStart: on('jobStart'),
       taskStart: on('taskStart'),
       taskOutput: on('taskOutput'),
@@ -197,6 +203,13 @@ export class LiveView implements RunView {
   }
 
   consoleText(text: string): void {
+    // Before the job's first frame, what a console notifier prints is a recovery's message.
+    this.#consolePrinted = true;
+    this.#print(text);
+  }
+
+  /** Text above the frame: the frame is erased, the text written, the frame drawn again below it. */
+  #print(text: string): void {
     this.#out.write(this.#erase());
     this.#drawnLines = 0;
     this.#out.write(text);

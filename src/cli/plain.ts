@@ -138,6 +138,8 @@ export class PlainView implements RunView {
   readonly #priorities: boolean;
   readonly #names = new Map<number, string>();
   #notifying = false;
+  /** A console notifier printed since the last recovered run was said (its message, then, is not said again). */
+  #consolePrinted = false;
   #detach: (() => void) | undefined;
 
   constructor(out: QueueingSink, err: TextSink, options: PlainViewOptions = {}) {
@@ -155,7 +157,9 @@ export class PlainView implements RunView {
     this.#detach = subscribe(pipeline, {
       jobRecovered: ({ result }) => {
         this.#lines.flush();
-        this.#out.write(this.#prefixed(recoveredText(result), 'error'));
+        const text = recoveredText(result, this.#consolePrinted);
+        this.#consolePrinted = false;
+        if (text !== '') this.#out.write(this.#prefixed(text, 'error'));
       },
       jobStart: ({ tasks }) => {
         for (const task of tasks) this.#names.set(task.index, task.name);
@@ -187,6 +191,8 @@ export class PlainView implements RunView {
   }
 
   consoleText(text: string): void {
+    // Before the job's first line, what a console notifier prints is a recovery's message.
+    this.#consolePrinted = true;
     this.#lines.flush();
     this.#out.write(this.#prefixed(text, 'info'));
   }

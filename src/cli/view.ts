@@ -80,16 +80,20 @@ export function summaryText(result: JobResult, end: RunEnd): string {
 
 /**
  * A run recovered before this one (its jobhooks died; docs/when-jobhooks-dies.md), as every view but
- * `--json` prints it before the job's own lines: the "Interrupted" message with its details, then one
- * line per notifier that failed to deliver it, then a blank line.
+ * `--json` prints it before the job's own lines: the "Interrupted" message with its details (unless a
+ * `console` notifier printed it, `messagePrinted`), then one line per notifier that failed to deliver
+ * it, then a blank line; empty when there is nothing left to say.
  */
-export function recoveredText(result: JobResult): string {
-  const message = result.notification ?? buildNotification(result);
-  const lines = [message.title, '', message.body];
-  const details = formatDetails(message.details);
-  if (details.length > 0) lines.push('', ...details);
+export function recoveredText(result: JobResult, messagePrinted = false): string {
+  const lines: string[] = [];
+  if (!messagePrinted) {
+    const message = result.notification ?? buildNotification(result);
+    lines.push(message.title, '', message.body);
+    const details = formatDetails(message.details);
+    if (details.length > 0) lines.push('', ...details);
+  }
   const failures = notificationFailuresOf(result);
-  if (failures.length > 0) lines.push('', ...failures.map(notificationFailureLine));
-  return `${lines.join('\n')}\n\n`;
+  if (failures.length > 0) lines.push(...(lines.length > 0 ? [''] : []), ...failures.map(notificationFailureLine));
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n\n`;
 }
 

@@ -23,7 +23,7 @@ function hook(name: string, tag: string, extra = ''): string {
   return `  - { name: ${name}, command: 'echo ${tag} >> log; if [ -e hang-${tag} ]; then echo $$ > ${tag}.pid; exec sleep 60; fi'${extra} }`;
 }
 
-function writeConfig(): string {
+function writeConfig(notifiers: readonly string[] = []): string {
   return dir.write(
     'job.yaml',
     [
@@ -39,6 +39,7 @@ function writeConfig(): string {
       hook('Report', 'report'),
       'notifiers:',
       `  - { type: webhook, url: '${server.url}/hook' }`,
+      ...notifiers,
     ].join('\n'),
   );
 }
@@ -171,6 +172,27 @@ describe.each(SCENARIOS)('kill -9 of jobhooks run during $where', (scenario) => 
     expect(next.stdout.startsWith('❌ Backup Job Interrupted\n\n')).toBe(true);
     expect(next.stdout.indexOf('Interrupted')).toBeLessThan(next.stdout.indexOf('[Stop Services] started'));
     expect(titles().at(-1)).toBe('✅ Backup Job Completed Successfully');
+  });
+});
+
+describe('kill -9 with a console notifier', () => {
+  it('the Interrupted message is printed once, by the console notifier, in run and in recover', async () => {
+    const file = writeConfig(['  - { type: console }']);
+    const crash = async (): Promise<void> => {
+      rmSync(join(dir.path, 'dump.pid'), { force: true });
+      writeFileSync(join(dir.path, 'hang-dump'), '');
+      await killDuring(file, () => readPid(join(dir.path, 'dump.pid')));
+      rmSync(join(dir.path, 'hang-dump'));
+    };
+    await crash();
+    const recover = await runCli(['recover', file], { cwd: dir.path });
+    expect(recover.code).toBe(0);
+    expect(recover.stdout.match(/Backup Job Interrupted/g)).toHaveLength(1);
+    await crash();
+    const next = await runCli(['run', file], { cwd: dir.path });
+    expect(next.code).toBe(0);
+    expect(next.stdout.match(/Backup Job Interrupted/g)).toHaveLength(1);
+    expect(next.stdout.indexOf('Interrupted')).toBeLessThan(next.stdout.indexOf('[Stop Services] started'));
   });
 });
 
