@@ -120,13 +120,23 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
     try {
       // A job that was already started by a worker that died: hooks are not idempotent (docs/bullmq-api.md#a-worker-that-dies).
       if (job.stalledCounter > 0 && options.retryOnStall !== true) {
-        const result = interruptedResult(built.job.options, jobId, job);
+        const result = unrunResult(built.job.options, jobId, job, {
+          reason: 'interrupted',
+          error: 'the worker running this job died (the job stalled); not run again (retryOnStall is off)',
+        });
         publish('jobEnd', { result });
         return result;
       }
-      if (key !== undefined && !controller.signal.aborted) {
-        leased = await acquireLease(leases, key, owner, lockDuration, leaseWaitMs, controller.signal);
-        if (leased) stopRenewing = renewLease(leases, key, owner, lockDuration);
+      if (key !== undefined) {
+        leased = !controller.signal.aborted && (await acquireLease(leases, key, owner, lockDuration, leaseWaitMs, controller.signal));
+        if (!leased) {
+          // Cancelled before it had its repository: none of it ran, so there is nothing to clean up,
+          // and its cleanups must not run beside the job that holds the repository (docs/bullmq-api.md#cancel).
+          const result = unrunResult(built.job.options, jobId, job, { reason: 'cancelled', error: 'cancelled while it waited for its repository (nothing ran)' });
+          publish('jobEnd', { result });
+          return result;
+        }
+        stopRenewing = renewLease(leases, key, owner, lockDuration);
       }
       const pipeline = new JobPipeline({
         ...built.job.options,
@@ -210,7 +220,11 @@ async function recoverLeftJobs(stateDir: string, queue: string, env: Readonly<Re
   return results;
 }
 
-function interruptedResult(options: unknown, jobId: string, job: Job): JobResult {
+/**
+ * The result of a job that this worker did not run: one a dead worker had started (`interrupted`), or
+ * one cancelled before it had its repository's lease (`cancelled`). No task ran and nobody was notified.
+ */
+function unrunResult(options: unknown, jobId: string, job: Job, why: { readonly reason: 'interrupted' | 'cancelled'; readonly error: string }): JobResult {
   const o = resolvePipelineOptions(options);
   const at = new Date(job.processedOn ?? Date.now()).toISOString();
   return {
@@ -218,12 +232,12 @@ function interruptedResult(options: unknown, jobId: string, job: Job): JobResult
     jobType: o.jobType,
     ...(o.repository === undefined ? {} : { repository: o.repository }),
     jobLabel: o.jobLabel,
-    status: 'interrupted',
+    status: why.reason,
     startedAt: at,
     finishedAt: new Date().toISOString(),
     durationMs: 0,
     tasks: [],
-    failure: { taskIndex: null, taskName: null, type: null, reason: 'interrupted', error: 'the worker running this job died (the job stalled); not run again (retryOnStall is off)' },
+    failure: { taskIndex: null, taskName: null, type: null, reason: why.reason, error: why.error },
     notification: null,
     journal: null,
   };

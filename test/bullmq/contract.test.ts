@@ -206,6 +206,39 @@ describe.each(BACKENDS)('jobhooks/bullmq on $name', (backend) => {
       expect(lines(marks)).toEqual(['holder', 'holder done']);
     });
 
+    test('a job cancelled while it waits for its repository runs nothing, its cleanup included, and leaves the lease to its holder', async () => {
+      const marks = join(dir, 'lease-cancel.txt');
+      const leased = { connection: server.connection, queue: 'lease-cancel' };
+      const worker = await startWorker({ ...leased, concurrency: 2 });
+      workers.push(worker);
+      const holder = await enqueue(leased, { repository: { name: 'vault' }, tasks: [{ name: 'Hold', command: `echo holder >> ${marks}; sleep 3; echo holder done >> ${marks}` }] });
+      await waitFor(() => (lines(marks).includes('holder') ? true : undefined), 'the holder to start');
+      const waiting = await enqueue(leased, {
+        repository: { name: 'vault' },
+        tasks: [{ name: 'Second', command: `echo second >> ${marks}` }],
+        postHooks: [{ name: 'Restart Services', command: `echo second cleanup >> ${marks}`, runOnJobFailure: true }],
+      });
+      const leaseQueue = openBackend(leased).queue();
+      try {
+        await waitFor(async () => ((await leaseQueue.getJob(waiting))?.processedOn === undefined ? undefined : true), 'the second job to wait for the lease');
+        expect(await cancel(leased, waiting)).toBe('signalled');
+        const seen: WatchedEvent[] = [];
+        for await (const event of watch(leased, waiting)) seen.push(event);
+        expect(seen.map(({ name }) => name)).toEqual(['jobEnd']);
+        expect(seen[0]?.name === 'jobEnd' ? seen[0].event.result : undefined).toMatchObject({
+          status: 'cancelled',
+          tasks: [],
+          failure: { reason: 'cancelled', error: 'cancelled while it waited for its repository (nothing ran)' },
+          notification: null,
+        });
+        expect(await (await leaseStore(openBackend(leased), leaseQueue)).tryAcquire('name:vault', 'probe', 60_000)).toBe(false);
+      } finally {
+        await leaseQueue.close();
+      }
+      for await (const event of watch(leased, holder)) if (event.name === 'jobEnd') expect(event.event.result.status).toBe('completed');
+      expect(lines(marks)).toEqual(['holder', 'holder done']);
+    });
+
     test('a schedule fires through BullMQ job schedulers, and unschedule stops it', async () => {
       const fired = join(dir, 'fired.txt');
       await schedule(target(), 'every-second', '* * * * * *', { jobType: 'scheduled', tasks: [{ name: 'Tick', command: `echo "$JOBHOOKS_JOB_TYPE" >> ${fired}` }] });
