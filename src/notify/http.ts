@@ -487,7 +487,7 @@ export interface NotifierOptions {
   readonly timeout?: Duration | undefined;
   /**
    * The levels this notifier is called for; add `'info'` to hear of skipped jobs.
-   * @default ['success', 'warning', 'error'] (Healthchecks: `['info', 'success', 'warning', 'error']`)
+   * @default ['success', 'warning', 'error'] (Healthchecks and Prometheus: `['info', 'success', 'warning', 'error']`)
    */
   readonly on?: readonly NotificationLevel[] | undefined;
   /**
@@ -541,7 +541,7 @@ export function notifierOptionsShape(defaultName: string, defaultOn: readonly No
     on: z
       .array(levelSchema)
       .min(1, 'list at least one level; leave the notifier out to turn it off')
-      .default([...defaultOn]).meta({ description: 'The levels this notifier is called for ("info", "success", "warning", "error"). Default: all but "info" (Healthchecks: all four).' }),
+      .default([...defaultOn]).meta({ description: 'The levels this notifier is called for ("info", "success", "warning", "error"). Default: all but "info" (Healthchecks, Prometheus: all four).' }),
     details: z.boolean().default(DEFAULTS.notifierDetails).meta({ description: 'Show which tasks failed, their errors and last output lines after the body. Default true.' }),
   };
 }

@@ -3,7 +3,7 @@ import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { HttpNotifier, httpNotifierOptionsShape, httpUrlSchema, resolveCommon, urlSecrets, type HttpNotifierOptions } from '../notify/http.js';
+import { ALL_NOTIFICATION_LEVELS, HttpNotifier, httpNotifierOptionsShape, httpUrlSchema, resolveCommon, urlSecrets, type HttpNotifierOptions } from '../notify/http.js';
 import type { JobResult, NotificationMessage, NotifierContext } from '../types.js';
 import { lazy, parseOptions, secret } from '../validation.js';
 import { formatExposition, readSample } from './exposition.js';
@@ -39,7 +39,8 @@ export interface PrometheusNotifierOptions extends Omit<HttpNotifierOptions, 'de
 
 /** The options {@link PrometheusNotifier} validates (the config file's `prometheus` entries are derived from it). */
 export const prometheusNotifierOptionsSchema = lazy(() => {
-  const { details: _details, ...commonShape } = httpNotifierOptionsShape('prometheus');
+  // Every run, a skipped one included: the metrics say how the last run ended (docs/observability.md).
+  const { details: _details, ...commonShape } = httpNotifierOptionsShape('prometheus', ALL_NOTIFICATION_LEVELS);
   const label = z.string().trim().min(1, 'must not be empty');
   return z
     .strictObject({

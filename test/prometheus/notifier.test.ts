@@ -296,6 +296,19 @@ describe('PrometheusNotifier: Pushgateway', () => {
   });
 });
 
+describe('PrometheusNotifier: a skipped run', () => {
+  it('is written too (status skipped), so the failed run before it stops being the last', async () => {
+    const file = textfile();
+    const notifier = new PrometheusNotifier({ textfile: file });
+    const options = { repository: { name: 'nas' }, tasks: [{ type: 'backup', name: 'Backup', async run() { return { status: 'completed' as const }; } }], notifiers: [notifier] };
+    const failed = await new JobPipeline({ ...options, preHooks: [{ name: 'On AC power?', command: 'exit 1', critical: true }] }).run();
+    expect(failed.status).toBe('failed');
+    const skipped = await new JobPipeline({ ...options, preHooks: [{ name: 'On AC power?', command: 'exit 75' }] }).run();
+    expect(skipped.status).toBe('skipped');
+    expect(series(readFileSync(file, 'utf8'), 'jobhooks_job_status').filter((line) => line.endsWith(' 1'))).toEqual([`jobhooks_job_status{${JOB},status="skipped"} 1`]);
+  });
+});
+
 describe('PrometheusNotifier options', () => {
   it('takes exactly one of textfile and pushgateway, and a textfile ending in .prom', () => {
     expect(() => new PrometheusNotifier({})).toThrowErrorMatchingInlineSnapshot(`
@@ -321,7 +334,7 @@ describe('PrometheusNotifier options', () => {
     const notifier = new PrometheusNotifier({ textfile: '/var/lib/node_exporter/backup-nas.prom' });
     expect({ name: notifier.name, on: notifier.on, timeout: notifier.timeout, secrets: notifier.secrets }).toEqual({
       name: 'prometheus',
-      on: ['success', 'warning', 'error'],
+      on: ['info', 'success', 'warning', 'error'],
       timeout: 30,
       secrets: [],
     });
