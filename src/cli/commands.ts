@@ -238,7 +238,8 @@ export async function runCommand(
     }
     // The first line of the output: nobody must take what follows for a real run.
     const header = rehearsalHeader(file, { ...rehearsal, task: name }, loaded.options.notifiers?.length ?? 0, job.options.notifiers?.length ?? 0);
-    (mode === 'json' ? io.stderr : io.stdout).write(header);
+    // Standard output that holds JSON holds nothing else (docs/observability.md#structured-logs).
+    (mode === 'json' || flags.logFormat === 'json' ? io.stderr : io.stdout).write(header);
   }
 
   const controller = new AbortController();

@@ -79,6 +79,7 @@ export class JsonLogView implements RunView {
     const emit = (level: LogLevel, event: string, task: string | undefined, fields: Record<string, unknown> = {}): void =>
       this.#lines.write(this.#line(level, event, task, fields));
     const name = (index: number): string => this.#names.get(index) ?? `task ${index + 1}`;
+    let notifying = false;
     this.#detach = subscribe(pipeline, {
       jobRecovered: ({ result }) => {
         // Said whatever is queued: a run whose jobhooks died is never dropped.
@@ -90,11 +91,18 @@ export class JsonLogView implements RunView {
         for (const task of tasks) this.#names.set(task.index, task.name);
         emit('info', 'jobStart', undefined, { tasks: tasks.length });
       },
-      taskStart: ({ task }) => emit('info', 'taskStart', task.name, { phase: task.phase }),
+      taskStart: ({ task }) => {
+        if (task.phase === 'notification') notifying = true;
+        emit('info', 'taskStart', task.name, { phase: task.phase });
+      },
       taskOutput: ({ taskIndex, stream, line }) => emit('info', 'taskOutput', name(taskIndex), { stream, line }),
       taskRetry: ({ taskIndex, attempt, delayMs, error }) => emit('warning', 'taskRetry', name(taskIndex), { attempt, delayMs, error }),
       taskEnd: ({ task }) => emit(taskLevel(task), 'taskEnd', task.name, taskEndFields(task)),
-      notificationFailed: ({ notifier, reason }) => emit('warning', 'notificationFailed', undefined, { notifier, error: reason }),
+      // A job-start ping (Healthchecks' /start) that nothing else reports; the final delivery is in the
+      // notification's taskEnd (docs/observability.md#structured-logs).
+      notificationFailed: ({ notifier, reason }) => {
+        if (!notifying) emit('warning', 'notificationFailed', undefined, { notifier, error: reason });
+      },
       journalWarning: ({ message }) => emit('warning', 'journalWarning', undefined, { error: message }),
       jobEnd: ({ result }) => {
         this.#lines.flush();

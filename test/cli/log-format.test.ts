@@ -67,13 +67,24 @@ describe('jobhooks run --log-format json', () => {
     expect(run.stderr).toBe('');
   });
 
+  it('notificationFailed is a job-start ping\'s: the final delivery\'s failure is in the notification\'s taskEnd alone', async () => {
+    const config = dir.write('job.yaml', "preHooks:\n  - { name: Dump, command: 'true' }\nnotifiers:\n  - { type: healthchecks, url: 'http://127.0.0.1:1/ping/x', retries: 0 }\n");
+    const run = await runCli(['run', config, '--log-format', 'json', '--no-journal'], { cwd: dir.path });
+    const lines = parseLines(run.stdout);
+    // One line: the /start ping's. Before, the final delivery's failure came as a second one.
+    expect(lines.filter((line) => line['event'] === 'notificationFailed').map((line) => [line['notifier'], line['error']])).toEqual([
+      ['healthchecks', 'network error: bad port (127.0.0.1:1)'],
+    ]);
+    expect(lines.find((line) => line['event'] === 'taskEnd' && line['task'] === 'Notification')).toMatchObject({ status: 'failed' });
+  });
+
   it('rehearse: the rehearsed failure is an error line with its error', async () => {
     const config = dir.write('job.yaml', JOB);
     const run = await runCli(['rehearse', config, '--fail', 'Dump', '--log-format', 'json', '--no-journal'], { cwd: dir.path });
     expect(run.code).toBe(2);
-    const [header, ...rest] = run.stdout.split('\n');
-    expect(header).toMatch(/^REHEARSAL of .*job\.yaml — not a real run: task "Dump" fails without running/);
-    const lines = parseLines(rest.join('\n'));
+    // Standard output holds the JSON lines and nothing else; the header goes to standard error.
+    expect(run.stderr).toMatch(/^REHEARSAL of .*job\.yaml — not a real run: task "Dump" fails without running/);
+    const lines = parseLines(run.stdout);
     expect(lines.find((line) => line['task'] === 'Dump' && line['event'] === 'taskEnd')).toEqual({
       level: 'error', jobId: 'job-logs-1', task: 'Dump', event: 'taskEnd', phase: 'pre', status: 'failed', warning: false, exitCode: null,
       error: 'Rehearsed failure', skipReason: null, attempts: 1,
