@@ -130,12 +130,8 @@ export const envRecord = withoutProtoKey(
 
 /** A {@link Duration} as written, before any check: what every duration schema starts from. */
 const durationInput = z.custom<Duration>();
-JSON_FORMS.add(durationInput, {
-  anyOf: [
-    { type: 'number', exclusiveMinimum: 0, description: 'Seconds.' },
-    { type: 'string', pattern: DURATION_PATTERN.source, description: 'A number and a unit: "500ms", "90s", "5m", "1h".' },
-  ],
-});
+const DURATION_STRING_FORM = { type: 'string', pattern: DURATION_PATTERN.source, description: 'A number and a unit: "500ms", "90s", "5m", "1h".' };
+JSON_FORMS.add(durationInput, { anyOf: [{ type: 'number', exclusiveMinimum: 0, description: 'Seconds.' }, DURATION_STRING_FORM] });
 
 /** A {@link Duration} as written (seconds or `"90s"`), checked and kept as it is. */
 export const duration = durationInput.superRefine((value, context) => {
@@ -147,7 +143,10 @@ export const duration = durationInput.superRefine((value, context) => {
  * A duration that may also be 0 (borg's `--lock-wait 0`: do not wait), with its own message.
  */
 export function durationOrZero(message: string) {
-  return durationInput.refine((value) => value === 0 || durationToMs(value) !== undefined, { message });
+  const schema = durationInput.refine((value) => value === 0 || durationToMs(value) !== undefined, { message });
+  // Its JSON form takes the 0 it takes: the config file's schema must not refuse what loading accepts.
+  JSON_FORMS.add(schema, { anyOf: [{ type: 'number', minimum: 0, description: 'Seconds; 0 for none.' }, DURATION_STRING_FORM] });
+  return schema;
 }
 
 /** A {@link Duration} checked and turned into milliseconds. */

@@ -176,6 +176,29 @@ describe('buildJob: a config file to a pipeline', () => {
 });
 
 describe('the config file schema follows the API it maps onto', () => {
+  it('takes the 0 that loading takes: retryDelay, retryDelayMax and borg lockWait', () => {
+    const config = {
+      preHooks: [{ name: 'a', command: 'true', retries: 1, retryDelay: 0, retryDelayMax: 0 }],
+      tasks: [{ borg: 'create', repository: '/r', paths: ['/etc'], lockWait: 0 }],
+    };
+    expect(buildJob(config, { env: ENV }).ok).toBe(true);
+    // Every form those fields have in the schema: its number branch must take 0.
+    const forms: unknown[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (typeof node === 'object' && node !== null) {
+        for (const [key, value] of Object.entries(node)) {
+          if (['retryDelay', 'retryDelayMax', 'lockWait'].includes(key) && typeof value === 'object' && value !== null && 'anyOf' in value) forms.push(value);
+          walk(value);
+        }
+      }
+    };
+    walk(configJsonSchema());
+    expect(forms.length).toBeGreaterThanOrEqual(5);
+    for (const form of forms) expect((form as { anyOf: { type: string; minimum?: number }[] }).anyOf.find((branch) => branch.type === 'number')).toMatchObject({ minimum: 0 });
+  });
+
+
   it('prints a JSON Schema with every task and notifier kind, and the { env } form where secrets go', () => {
     const schema = configJsonSchema() as {
       properties: {
