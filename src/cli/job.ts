@@ -42,6 +42,23 @@ export interface BuiltJob {
 /** The outcome of {@link buildJob}: a job, or every problem found. */
 export type BuildJobResult = { readonly ok: true; readonly job: BuiltJob } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
+const HOOK_LISTS = new Set(['preHooks', 'postHooks', 'pre_job_hooks', 'post_job_hooks']);
+
+/**
+ * A hook list given as the JSON string the documented API stores, parsed, so that the `{ "env": "NAME" }`
+ * values in it are read as in a list written out (docs/cli.md); a string that is not a JSON array is
+ * left as it is, for the pipeline's schema to say why.
+ */
+function hookListValue(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) ? parsed : value;
+  } catch {
+    return value;
+  }
+}
+
 /**
  * Validates a parsed config file and constructs everything it describes — tasks, notifiers and
  * the pipeline — without running anything. The file is checked by the library's own schemas (each
@@ -125,7 +142,7 @@ export function buildJob(raw: unknown, options: BuildJobOptions): BuildJobResult
       const hint = suggest(key, FILE_KEYS);
       issues.push({ code: 'unknown_option', path: [key], message: `unknown option "${key}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}` });
     } else {
-      fileOptions[key] = value;
+      fileOptions[key] = HOOK_LISTS.has(key) ? hookListValue(value) : value;
     }
   }
   const pipelineInput = mapSecrets(pipelineOptionsSchema, fileOptions, readSecret) as Record<string, unknown>;

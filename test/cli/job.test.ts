@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildJob, type BuildJobResult } from '../../src/cli/job.js';
 import { printable } from '../helpers.js';
 import { configJsonSchema } from '../../src/cli/schema.js';
+import { resolvePipelineOptions } from '../../src/config.js';
 
 const ENV = {
   HC_URL: 'https://hc-ping.com/0b9b1c36-9b1e-4d4e-9a7b-000000000001',
@@ -172,6 +173,18 @@ describe('buildJob: a config file to a pipeline', () => {
 
   it('an empty file object is a valid job of nothing', () => {
     expect(build({}).ok).toBe(true);
+  });
+});
+
+describe('a hook list written as the JSON string the documented API stores', () => {
+  it('reads its { env } values as a list written out does, and redacts them', () => {
+    const hooks = [{ name: 'Dump', command: 'pg_dump', environment_vars: { PGPASSWORD: { env: 'PGPASSWORD' } } }];
+    const built = build({ pre_job_hooks: JSON.stringify(hooks) });
+    if (!built.ok) throw new Error(JSON.stringify(built.issues));
+    expect(resolvePipelineOptions(built.job.options).preHooks.map((hook) => hook.env)).toEqual([{ PGPASSWORD: ENV.PGPASSWORD }]);
+    expect(built.job.options.secrets).toContain(ENV.PGPASSWORD);
+    // Not JSON, or not a list: the schema says so, as before.
+    expect(issuesOf({ pre_job_hooks: '[{' })[0]?.message).toMatch(/^invalid JSON in hook list/);
   });
 });
 
