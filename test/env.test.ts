@@ -200,6 +200,24 @@ describe('environment injection (docs/environment.md)', () => {
     });
   });
 
+  it('redacts progress as it redacts data: strings at any depth, and keys that are not field names', async () => {
+    const task: Task = {
+      type: 'backup',
+      name: 'leaky progress',
+      secrets: ['hunter2'],
+      async run(ctx) {
+        ctx.progress({ message: 'at hunter2', detail: { path: '/x/hunter2' }, list: ['hunter2'], 'http://hunter2': 1, percent: 5 });
+        return { status: 'completed' };
+      },
+    };
+    const pipeline = new JobPipeline({ tasks: [task], executor: new FakeExecutor() });
+    const events = collectEvents(pipeline);
+    await pipeline.run();
+    const payload = events.find((event) => event.name === 'taskProgress')?.payload;
+    expect(payload).toMatchObject({ message: 'at ***', detail: { path: '/x/***' }, list: ['***'], 'http://***': 1, percent: 5 });
+    expect(JSON.stringify(payload)).not.toContain('hunter2');
+  });
+
   it('redactJson keeps field names and the values of CODE_KEYS, and redacts every other string and key', () => {
     const redact = createRedactor(['e', 'hooks.example']);
     const data = { status: 'completed', type: 'prune', kept: [{ rule: 'weekly', name: 'week' }], errorId: null, exitCode: 1, 'https://hooks.example/t': 'sent' };

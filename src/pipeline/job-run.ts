@@ -1,6 +1,6 @@
 import type { ResolvedHook, ResolvedPipelineOptions } from '../config.js';
 import { durationToMs } from '../duration.js';
-import { buildTaskEnv, CODE_KEYS, createRedaction, parentEnvironment, redactJson, type Redaction, type Redactor } from '../env.js';
+import { buildTaskEnv, createRedaction, parentEnvironment, redactJson, type Redaction, type Redactor } from '../env.js';
 import type { JobEvents } from '../events.js';
 import { onAbort, startTimer } from '../executor/timers.js';
 import type { JournalJobStatus } from '../journal/files.js';
@@ -530,9 +530,9 @@ export class JobRun {
   }
 
   #progress(taskIndex: number, info: TaskProgress): void {
-    // Text is redacted, codes (`kind`, `operation`, `msgid`) are not: see CODE_KEYS.
-    const redacted: Record<string, JsonValue | undefined> = {};
-    for (const [key, value] of Object.entries(info)) redacted[key] = typeof value === 'string' && !CODE_KEYS.has(key) ? this.#redact(value) : value;
+    // As a task's data: text at any depth (keys too) is redacted, codes (`kind`, `operation`, `msgid`)
+    // are not (docs/embedding.md).
+    const redacted = redactJson(info as JsonValue, this.#redact) as TaskProgress;
     this.#emit('taskProgress', { ...redacted, jobId: this.#jobId, taskIndex });
   }
 
