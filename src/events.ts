@@ -36,6 +36,25 @@ export interface JobEvents {
 /** The name of one of the {@link JobEvents}. */
 export type JobEventName = keyof JobEvents;
 
+/**
+ * Every event name, in the order a job first emits them: a recovery before the job itself; a journal
+ * warning and a listener's error whenever they happen. A type test keeps it complete.
+ */
+export const JOB_EVENT_NAMES = [
+  'jobRecovered',
+  'jobStart',
+  'taskStart',
+  'taskOutput',
+  'taskProgress',
+  'taskRetry',
+  'taskEnd',
+  'notificationSent',
+  'notificationFailed',
+  'journalWarning',
+  'jobEnd',
+  'listenerError',
+] as const satisfies readonly JobEventName[];
+
 /** Anything that emits the {@link JobEvents}: a `JobPipeline`, or a test's stand-in. */
 export interface EventSource {
   on<E extends keyof JobEvents>(event: E, listener: (...args: JobEvents[E]) => void): unknown;

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { JobEvents } from './events.js';
+import { JOB_EVENT_NAMES, type JobEvents } from './events.js';
 import { onAbort, startTimer } from './executor/timers.js';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from './executor/types.js';
 import type { NotificationMessage, Notifier, NotifierContext, NotificationLevel } from './types.js';
@@ -204,18 +204,7 @@ export class RecordingNotifier implements Notifier {
   }
 }
 
-/** Every event name a pipeline emits, in the order a job first emits them. */
-export const JOB_EVENT_NAMES = [
-  'jobStart',
-  'taskStart',
-  'taskOutput',
-  'taskProgress',
-  'taskEnd',
-  'notificationSent',
-  'notificationFailed',
-  'jobEnd',
-  'listenerError',
-] as const satisfies readonly (keyof JobEvents)[];
+export { JOB_EVENT_NAMES };
 
 /** One recorded event. */
 export type CollectedEvent = {

@@ -8,6 +8,7 @@ import { resolvePipelineOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { onAbort, startTimer } from '../executor/timers.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
+import { JOB_EVENT_NAMES } from '../events.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
 import type { JobResult } from '../types.js';
 import { CANCEL_NAME, EVENT_NAME, MAX_EVENTS, type QueuedJobData, type WatchedEventName } from './client.js';
@@ -49,21 +50,8 @@ export interface JobhooksWorker {
   close(options?: { readonly cancelRunning?: boolean | undefined }): Promise<void>;
 }
 
-/** Every event {@link watch} yields: a record, so that an event added to `JobEvents` fails to compile until it is here. */
-const FORWARDED_EVENTS: Readonly<Record<WatchedEventName, true>> = {
-  jobStart: true,
-  taskStart: true,
-  taskOutput: true,
-  taskProgress: true,
-  taskRetry: true,
-  taskEnd: true,
-  notificationSent: true,
-  notificationFailed: true,
-  jobEnd: true,
-  jobRecovered: true,
-  journalWarning: true,
-};
-const FORWARDED = Object.keys(FORWARDED_EVENTS) as WatchedEventName[];
+/** Every event {@link watch} yields: all of the pipeline's but a listener's error, which is this host's. */
+const FORWARDED = JOB_EVENT_NAMES.filter((name): name is WatchedEventName => name !== 'listenerError');
 const LEASE_POLL_MS = 250;
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildNotification, commandTask, formatFlow, JobPipeline, type ConfigError, type HookConfig, type JobEvents, type JobPipelineOptions } from '../../src/index.js';
 import { retryDelayMs } from '../../src/pipeline/rules.js';
-import { RecordingNotifier } from '../../src/testing.js';
+import { collectEvents, RecordingNotifier } from '../../src/testing.js';
 import { foldArrows, printable } from '../helpers.js';
 
 // Retries, skip-the-job, warning exit codes and paired cleanup with real shell hooks (docs/hooks.md).
@@ -34,8 +34,11 @@ describe('retries (docs/hooks.md#retries)', () => {
     const pipeline = new JobPipeline({ preHooks: [{ name: 'Wake NAS', command, retries: 3, retryDelay: '10ms' }], tasks: [], notifiers: [new RecordingNotifier()] });
     const retries: JobEvents['taskRetry'][0][] = [];
     pipeline.on('taskRetry', (event) => retries.push(event));
+    const collected = collectEvents(pipeline);
     const result = await pipeline.run();
     const [task] = result.tasks;
+    // The test helper records them too, in their place (docs/testing.md).
+    expect(collected.map(({ name }) => name).filter((name) => name !== 'taskOutput')).toEqual(['jobStart', 'taskStart', 'taskRetry', 'taskRetry', 'taskEnd', 'taskStart', 'notificationSent', 'taskEnd', 'jobEnd']);
     expect(task).toMatchObject({ status: 'completed', attempts: 3, exitCode: 0, error: null });
     expect(task?.output).toBe('try 1\n--- attempt 2 of 4 ---\ntry 2\n--- attempt 3 of 4 ---\ntry 3');
     expect(retries.map(({ delayMs, ...rest }) => rest)).toEqual([
