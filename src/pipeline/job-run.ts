@@ -476,6 +476,16 @@ export class JobRun {
     const longerGrace = (ms: number): void => {
       graceMs = Math.max(graceMs, ms);
     };
+    // Commands still running when the task is given up: then the executor is what did not stop.
+    let execsRunning = 0;
+    const exec = async (command: string | readonly string[], options: TaskExecOptions, taskSignal: AbortSignal): Promise<ExecResult> => {
+      execsRunning += 1;
+      try {
+        return await this.#exec(record, task, command, options, env, taskSignal, deadline, attempt, longerGrace);
+      } finally {
+        execsRunning -= 1;
+      }
+    };
     const bounded = await runBounded(
       (taskSignal) => {
         const context: TaskContext = {
@@ -485,13 +495,13 @@ export class JobRun {
           taskIndex,
           output: (line, stream = 'stdout') => this.#output(record, line, stream),
           progress: (info) => this.#progress(taskIndex, info),
-          exec: (command, options = {}) => this.#exec(record, task, command, options, env, taskSignal, deadline, attempt, longerGrace),
+          exec: (command, options = {}) => exec(command, options, taskSignal),
         };
         return task.run(context);
       },
       { parentSignal: signal, timeoutMs, killGraceMs: () => graceMs, executorEnforcesTimeout: false },
     );
-    return taskOutcome(bounded, task.name, timeoutMs);
+    return taskOutcome(bounded, task.name, timeoutMs, execsRunning > 0 ? 'executor' : 'task');
   }
 
   #exec(

@@ -96,8 +96,11 @@ export function execOutcome(bounded: BoundedOutcome<ExecResult>, label: 'Hook' |
   return makeOutcome({ timedOut, cancelled, error: `${base} (the executor did not stop in time)`, code: interruptCode(timedOut) });
 }
 
-/** Turns what a custom task's `run()` did into an outcome. */
-export function taskOutcome(bounded: BoundedOutcome<TaskRunResult>, name: string, timeoutMs: number): Outcome {
+/**
+ * Turns what a custom task's `run()` did into an outcome. `stuck`: what had not settled when the task
+ * was given up, the task's own code or a command it was running through `ctx.exec`.
+ */
+export function taskOutcome(bounded: BoundedOutcome<TaskRunResult>, name: string, timeoutMs: number, stuck: 'task' | 'executor' = 'task'): Outcome {
   const timedOut = bounded.cause === 'timeout';
   const cancelled = bounded.cause === 'cancelled';
   const failed = (fields: Partial<Outcome>): Outcome => makeOutcome({ timedOut, cancelled, ...fields });
@@ -105,7 +108,7 @@ export function taskOutcome(bounded: BoundedOutcome<TaskRunResult>, name: string
     timedOut || cancelled ? describeFailure('Task', name, timeoutMs, { timedOut, cancelled, exitCode: null, signal: null, error: null }) : null;
 
   if (bounded.kind === 'abandoned') {
-    return failed({ error: `${interrupted() ?? 'Task stopped'} (the task did not stop in time)`, code: interruptCode(timedOut) });
+    return failed({ error: `${interrupted() ?? 'Task stopped'} (the ${stuck} did not stop in time)`, code: interruptCode(timedOut) });
   }
   if (bounded.kind === 'error') {
     return interrupted() === null

@@ -161,6 +161,20 @@ describe('execution rules and skip reasons (docs/execution-flow.md)', () => {
     expect(result.failure?.reason).toBe('critical_task_failure');
   });
 
+  it('a task given up while its command is still running blames the executor, as a hook does', async () => {
+    const executor = new FakeExecutor({ Backup: { neverSettle: true }, Dump: { neverSettle: true } });
+    const result = await new JobPipeline({
+      preHooks: [hook('Dump', { timeout: '50ms', critical: false })],
+      tasks: [commandTask({ type: 'backup', name: 'Backup', command: 'x', timeout: '50ms' })],
+      defaults: { killGrace: '50ms' },
+      executor,
+    }).run();
+    expect(result.tasks.map((task) => task.error)).toEqual([
+      "Hook 'Dump' timed out after 0.05s (the executor did not stop in time)",
+      "Task 'Backup' timed out after 0.05s (the executor did not stop in time)",
+    ]);
+  });
+
   it('times out hooks through the executor with the exact message', async () => {
     const result = await new JobPipeline({
       preHooks: [hook('slow', { timeout: '30ms' })],
