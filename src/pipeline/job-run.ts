@@ -26,7 +26,7 @@ import type {
 } from '../types.js';
 import { runBounded } from './bounded.js';
 import { announceStart, deliverNotification, type DeliveryContext } from './notification.js';
-import { execOutcome, makeOutcome, taskOutcome, withWarningCodes, type Outcome } from './outcome.js';
+import { execOutcome, execResultOf, makeOutcome, taskOutcome, withWarningCodes, type Outcome } from './outcome.js';
 import { planEntries, type PlannedTask, type RetryPolicy, type TaskSource } from './plan.js';
 import { REHEARSED_CANCELLATION, rehearsedOutcome } from './rehearsal.js';
 import { decide, jobStatusOf, jobStatusSoFar, retryDelayMs } from './rules.js';
@@ -478,6 +478,9 @@ export class JobRun {
     };
     // Commands still running when the task is given up: then the executor is what did not stop.
     let execsRunning = 0;
+    // Once the task has ended (or was given up), what its code still reports is dropped: its events
+    // end with its taskEnd (docs/embedding.md).
+    let open = true;
     const exec = async (command: string | readonly string[], options: TaskExecOptions, taskSignal: AbortSignal): Promise<ExecResult> => {
       execsRunning += 1;
       try {
@@ -493,14 +496,19 @@ export class JobRun {
           env,
           jobId: this.#jobId,
           taskIndex,
-          output: (line, stream = 'stdout') => this.#output(record, line, stream),
-          progress: (info) => this.#progress(taskIndex, info),
+          output: (line, stream = 'stdout') => {
+            if (open) this.#output(record, line, stream);
+          },
+          progress: (info) => {
+            if (open) this.#progress(taskIndex, info);
+          },
           exec: (command, options = {}) => exec(command, options, taskSignal),
         };
         return task.run(context);
       },
       { parentSignal: signal, timeoutMs, killGraceMs: () => graceMs, executorEnforcesTimeout: false },
     );
+    open = false;
     return taskOutcome(bounded, task.name, timeoutMs, execsRunning > 0 ? 'executor' : 'task');
   }
 
@@ -520,7 +528,7 @@ export class JobRun {
     const requested = durationToMs(options.timeout);
     const killGraceMs = durationToMs(options.killGrace) ?? d.killGraceMs;
     onGrace(killGraceMs);
-    return this.#executor.execute({
+    const started = this.#executor.execute({
       command,
       shell: options.shell ?? d.shell,
       cwd: options.cwd ?? d.cwd,
@@ -537,6 +545,7 @@ export class JobRun {
       taskIndex: record.result.index,
       jobId: this.#jobId,
     });
+    return started.then(execResultOf);
   }
 
   #progress(taskIndex: number, info: TaskProgress): void {

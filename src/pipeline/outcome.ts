@@ -26,7 +26,30 @@ export function execSucceeded(result: ExecResult): boolean {
 /** The message of an error or a thrown value. */
 export function errorText(error: unknown): string {
   if (error instanceof Error) return error.message === '' ? error.name : error.message;
-  return String(error);
+  if (typeof error === 'string') return error;
+  try {
+    return String(error);
+  } catch {
+    // A value without a string form (Object.create(null)): what it is, rather than a second throw.
+    return Object.prototype.toString.call(error);
+  }
+}
+
+/**
+ * What an executor resolved with, as the engine relies on it: a hand-written executor that leaves a
+ * field out, or gives an `Error` as `error`, is read as the {@link ExecResult} it meant.
+ */
+export function execResultOf(value: ExecResult): ExecResult {
+  const { exitCode, signal, timedOut, cancelled, error, durationMs } = value as Partial<Record<keyof ExecResult, unknown>>;
+  return {
+    ...value,
+    exitCode: typeof exitCode === 'number' ? exitCode : null,
+    signal: typeof signal === 'string' ? signal : null,
+    timedOut: timedOut === true,
+    cancelled: cancelled === true,
+    error: error === null || error === undefined ? null : errorText(error),
+    durationMs: typeof durationMs === 'number' ? durationMs : 0,
+  };
 }
 
 /** The code of a failed command, in the order its message is chosen ({@link describeFailure}). */
@@ -74,7 +97,7 @@ function interruptCode(timedOut: boolean): TaskFailureCode {
 /** Turns a bounded executor call into an outcome, with the messages of docs/execution-flow.md. */
 export function execOutcome(bounded: BoundedOutcome<ExecResult>, label: 'Hook' | 'Task', name: string, timeoutMs: number): Outcome {
   if (bounded.kind === 'value') {
-    const exec = bounded.value;
+    const exec = execResultOf(bounded.value);
     if (execSucceeded(exec)) return makeOutcome({ status: 'completed', exitCode: exec.exitCode, signal: exec.signal });
     return makeOutcome({
       exitCode: exec.exitCode,
@@ -128,13 +151,17 @@ export function taskOutcome(bounded: BoundedOutcome<TaskRunResult>, name: string
       return failed({ error: `Task '${name}' returned data that is not JSON: ${errorText(error)}`, code: 'exception', exception: true });
     }
   }
-  if (run.status === 'completed') {
+  // A task that finished after its timeout had fired ran past it, whatever it says (as a hook that
+  // exits 0 after its SIGTERM; docs/embedding.md). A cancellation, though, lets a finished task keep its outcome.
+  if (run.status === 'completed' && !timedOut) {
     return makeOutcome({ status: 'completed', exitCode: run.exitCode ?? null, signal: run.signal ?? null, warning: run.warning ?? false, data });
   }
   // A timeout or cancellation that the engine started explains the failure better than what the task saw.
   const outcomeTimedOut = timedOut || (run.timedOut ?? false);
   const outcomeCancelled = !outcomeTimedOut && (cancelled || (run.cancelled ?? false));
-  const exec = { timedOut: outcomeTimedOut, cancelled: outcomeCancelled, exitCode: run.exitCode ?? null, signal: run.signal ?? null, error: run.error ?? null };
+  // `error` as a plain-JS task may give it: an Error caught and handed back as it is.
+  const reported = run.error === null || run.error === undefined ? null : errorText(run.error);
+  const exec = { timedOut: outcomeTimedOut, cancelled: outcomeCancelled, exitCode: run.exitCode ?? null, signal: run.signal ?? null, error: reported };
   return makeOutcome({
     exitCode: exec.exitCode,
     signal: exec.signal,

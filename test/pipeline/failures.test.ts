@@ -107,3 +107,87 @@ describe('JobPipeline#plan(): the tasks run() executes, in order (docs/execution
     expect(result.tasks.map((entry) => [entry.index, entry.type, entry.name, entry.phase])).toEqual(plan.map((entry) => [entry.index, entry.type, entry.name, entry.phase]));
   });
 });
+
+describe('what plain-JS code hands back never makes run() reject (docs/embedding.md)', () => {
+  const cleanup = { name: 'Restart Services', command: 'x', runOnJobFailure: true };
+
+  it("a task's error given as an Error object, with secrets set: the task fails with its message, the cleanup runs", async () => {
+    const task = {
+      type: 'backup',
+      name: 'Dump',
+      async run() {
+        return { status: 'failed', error: new Error('connection to db:s3cr3t refused') };
+      },
+    } as unknown as Task;
+    const result = await new JobPipeline({ secrets: ['s3cr3t'], tasks: [task], postHooks: [cleanup], executor: new FakeExecutor() }).run();
+    expect(result.tasks.map((entry) => [entry.status, entry.error])).toEqual([
+      ['failed', 'connection to db:*** refused'],
+      ['completed', null],
+    ]);
+    expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+  });
+
+  it('an executor that leaves error out of its result: read as null', async () => {
+    const executor = { execute: async () => ({ exitCode: 1, signal: null, timedOut: false, cancelled: false, durationMs: 1 }) } as never;
+    const result = await new JobPipeline({ secrets: ['s3cr3t'], preHooks: [{ name: 'H', command: 'x' }], executor }).run();
+    expect(result.tasks[0]).toMatchObject({ status: 'failed', exitCode: 1, error: "Hook 'H' exited with code 1" });
+  });
+
+  it('a thrown value without a string form, from a task and from a notifier: reported, not a second throw', async () => {
+    const odd = Object.create(null) as unknown;
+    const task: Task = {
+      type: 'backup',
+      name: 'Odd',
+      run: () => Promise.reject(odd),
+    };
+    const notifier: Notifier = {
+      name: 'odd',
+      jobStarted: () => Promise.reject(odd),
+      notify: () => Promise.reject(odd),
+    };
+    const pipeline = new JobPipeline({ tasks: [task], postHooks: [cleanup], notifiers: [notifier], executor: new FakeExecutor() });
+    const failed: string[] = [];
+    pipeline.on('notificationFailed', ({ reason }) => failed.push(reason));
+    const result = await pipeline.run();
+    expect(result.tasks.map((entry) => [entry.status, entry.error])).toEqual([
+      ['failed', '[object Object]'],
+      ['completed', null],
+      ['failed', "Notifier 'odd' failed: [object Object]"],
+    ]);
+    expect(failed).toEqual(['[object Object]', '[object Object]']);
+  });
+
+  it('a task that finishes after its timeout fired ran past it: failed, timed out, as a hook would be', async () => {
+    const task: Task = {
+      type: 'backup',
+      name: 'Slow',
+      timeout: '50ms',
+      async run() {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { status: 'completed' };
+      },
+    };
+    const result = await new JobPipeline({ tasks: [task], executor: new FakeExecutor() }).run();
+    expect(result.tasks[0]).toMatchObject({ status: 'failed', timedOut: true, error: "Task 'Slow' timed out after 0.05s", failure: { code: 'timeout' } });
+  });
+
+  it("what a task still reports after it ended or was given up is dropped: its events end with its taskEnd", async () => {
+    let ctxOf: Parameters<Task['run']>[0] | undefined;
+    const task: Task = {
+      type: 'backup',
+      name: 'Chatty',
+      timeout: '50ms',
+      run: (ctx) => {
+        ctxOf = ctx;
+        return new Promise(() => {});
+      },
+    };
+    const pipeline = new JobPipeline({ tasks: [task], defaults: { killGrace: '10ms' }, executor: new FakeExecutor() });
+    const names: string[] = [];
+    for (const name of ['taskOutput', 'taskProgress', 'taskEnd', 'jobEnd'] as const) pipeline.on(name, () => names.push(name));
+    await pipeline.run();
+    ctxOf?.output('late line');
+    ctxOf?.progress({ percent: 99 });
+    expect(names).toEqual(['taskEnd', 'jobEnd']);
+  });
+});
