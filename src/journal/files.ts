@@ -46,6 +46,8 @@ export interface TaskStartRecord {
   readonly pgid?: number;
   /** That group leader's start time (`/proc/<pgid>/stat` field 22), when it could be read. */
   readonly leaderStartTime?: number;
+  /** Written by a recovery of the run (its cleanups), not by the run's own jobhooks. */
+  readonly recovery?: true;
 }
 
 export interface TaskEndRecord {
@@ -57,6 +59,8 @@ export interface TaskEndRecord {
   readonly archive?: string;
   /** A failed task's error (already redacted, at most {@link TASK_ERROR_MAX_CHARS} characters), for history. */
   readonly error?: string;
+  /** Written by a recovery of the run (its cleanups), not by the run's own jobhooks. */
+  readonly recovery?: true;
 }
 
 /** How much of a failed task's error a `taskEnd` record keeps: enough for a tooltip, never an output dump. */

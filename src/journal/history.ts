@@ -6,6 +6,7 @@ import {
   removeSlots,
   type JournalJobStatus,
   type JournalLocation,
+  type JournalRecord,
   type JournalTask,
   type ParsedRun,
   type TaskEndRecord,
@@ -61,16 +62,23 @@ export interface ReadHistoryOptions {
 /** The index of the task a failure is about: the run end's `failedTask`, else the first failed task, else the running one. */
 function failedTaskIndex(run: ParsedRun, dead: boolean): number | undefined {
   if (run.end?.failedTask !== undefined) return run.end.failedTask;
-  const failed = run.records.find((record) => record.type === 'taskEnd' && record.status === 'failed');
+  // What the run's own jobhooks did: a recovery that died itself may have left records of its own.
+  const own = ownRecords(run);
+  const failed = own.find((record) => record.type === 'taskEnd' && record.status === 'failed');
   if (failed !== undefined && failed.type === 'taskEnd') return failed.index;
-  if (run.end === null && dead) return runningTasks(run).at(-1);
+  if (run.end === null && dead) return runningTasks(own).at(-1);
   return undefined;
 }
 
-/** Indexes of the tasks that started and have no end record, in start order. */
-export function runningTasks(run: ParsedRun): number[] {
-  const ended = new Set(run.records.flatMap((record) => (record.type === 'taskEnd' ? [record.index] : [])));
-  const started = run.records.flatMap((record) => (record.type === 'taskStart' ? [record.index] : []));
+/** The records the run's own jobhooks wrote: without a recovery's (docs/journal.md, "Recovery claims"). */
+export function ownRecords(run: ParsedRun): JournalRecord[] {
+  return run.records.filter((record) => (record.type !== 'taskStart' && record.type !== 'taskEnd') || record.recovery !== true);
+}
+
+/** Indexes of the tasks that started and have no end record among `records`, in start order. */
+export function runningTasks(records: readonly JournalRecord[]): number[] {
+  const ended = new Set(records.flatMap((record) => (record.type === 'taskEnd' ? [record.index] : [])));
+  const started = records.flatMap((record) => (record.type === 'taskStart' ? [record.index] : []));
   return [...new Set(started)].filter((index) => !ended.has(index));
 }
 

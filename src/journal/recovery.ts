@@ -13,7 +13,7 @@ import {
   type ParsedRun,
   type TaskEndRecord,
 } from './files.js';
-import { runningTasks } from './history.js';
+import { ownRecords, runningTasks } from './history.js';
 import { currentProcess, isProcessAlive, processStartTime, type ProcessIdentity } from './liveness.js';
 import { serialize, taskEndRecord, type TaskEndOptions } from './writer.js';
 
@@ -38,14 +38,22 @@ export interface DeadRun {
   readonly started: readonly number[];
   /** The tasks that had ended, with their status, in order. */
   readonly ended: readonly { readonly index: number; readonly status: TaskEndRecord['status'] }[];
-  /** The tasks that had started and not ended (normally one: the task running when the owner died). */
+  /**
+   * The tasks that had started and not ended, by the owner or by a recovery that died itself: each
+   * may have left a process group.
+   */
   readonly running: readonly DeadRunTask[];
+  /**
+   * The task its owner was running when it died, from the owner's own records (not a recovery's);
+   * when it died between tasks, the next one; `null` when it had ended every task.
+   */
+  readonly diedDuring: JournalTask | null;
 }
 
 function toDeadRun(run: ParsedRun): DeadRun {
   const { jobId, key, pid, startTime, bootId, host, startedAt, tasks } = run.run;
   const starts = run.records.filter((record): record is Extract<JournalRecord, { type: 'taskStart' }> => record.type === 'taskStart');
-  const running = runningTasks(run).flatMap((index): DeadRunTask[] => {
+  const running = runningTasks(run.records).flatMap((index): DeadRunTask[] => {
     const task = tasks.find((candidate) => candidate.index === index);
     const start = starts.findLast((record) => record.index === index);
     if (task === undefined) return [];
@@ -61,7 +69,16 @@ function toDeadRun(run: ParsedRun): DeadRun {
     started: [...new Set(starts.map((record) => record.index))],
     ended: run.records.flatMap((record) => (record.type === 'taskEnd' ? [{ index: record.index, status: record.status }] : [])),
     running,
+    diedDuring: diedDuring(run, tasks),
   };
+}
+
+function diedDuring(run: ParsedRun, tasks: readonly JournalTask[]): JournalTask | null {
+  const own = ownRecords(run);
+  const index = runningTasks(own).at(-1);
+  if (index !== undefined) return tasks.find((task) => task.index === index) ?? null;
+  const ended = new Set(own.flatMap((record) => (record.type === 'taskEnd' ? [record.index] : [])));
+  return tasks.find((task) => !ended.has(task.index)) ?? null;
 }
 
 /** Options of {@link findDeadRuns}. */
@@ -178,17 +195,19 @@ export async function claimDeadRun(run: DeadRun, claimant: Claimant): Promise<De
         at: new Date().toISOString(),
         ...(pgid === undefined ? {} : { pgid }),
         ...(leaderStartTime === null ? {} : { leaderStartTime }),
+        recovery: true,
       });
     },
-    taskEnd: async (index, status, options) => append(taskEndRecord(index, status, options)),
+    taskEnd: async (index, status, options) => append({ ...taskEndRecord(index, status, options), recovery: true }),
     finish: async (status = 'interrupted') => {
       if (!held) return;
-      const failed = current.running.at(-1);
+      // The task the owner was running (not a cleanup of a recovery that died itself), if any.
+      const failed = runningTasks(ownRecords(parsed)).at(-1);
       await append({
         type: 'runEnd',
         at: new Date().toISOString(),
         status,
-        ...(failed === undefined ? {} : { failedTask: failed.index }),
+        ...(failed === undefined ? {} : { failedTask: failed }),
         recoveredBy: { jobId: claimant.jobId, pid: process.pid },
       });
       held = false;

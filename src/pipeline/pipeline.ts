@@ -198,7 +198,7 @@ export class JobPipeline {
     const run = claim.run;
     const ended = new Set(run.ended.map((entry) => entry.index));
     // The task running when it died; when it died between tasks, the next one.
-    const dying = run.running.at(-1) ?? run.tasks.find((task) => !ended.has(task.index)) ?? null;
+    const dying = run.diedDuring;
     // A paired cleanup runs iff its pre-hook had started, runOnJobFailure or not (docs/hooks.md#paired-cleanup).
     const started = new Set(run.tasks.filter((task) => task.phase === 'pre' && run.started.includes(task.index)).map((task) => task.name));
     const cleanups = run.tasks

@@ -110,9 +110,31 @@ describe('findDeadRuns / claimDeadRun', () => {
         file: undefined, owner: undefined, jobId: 'dead-job', key: 'k', startedAt: '2026-11-30T02:15:00.000Z', tasks: TASKS,
         started: [0, 1], ended: [{ index: 0, status: 'completed' }],
         running: [{ ...TASKS[1], pgid: 4_194_305, leaderStartTime: null }],
+        diedDuring: TASKS[1],
       },
     ]);
     await live.close();
+  });
+
+  it('a recovery that died itself: the next one still names the task the owner died in, and kills the cleanup it left', async () => {
+    const keyDir = await deadRun(stateDir());
+    const [dead] = await findDeadRuns(keyDir);
+    const first = await claimDeadRun(dead ?? expect.fail('no dead run'), { jobId: 'first recovery' });
+    // It started 'Restart Services' and died: its claim's owner is made dead as well.
+    await first?.taskStart(2, { pgid: 4_194_307 });
+    makeOwnerDead(first?.path ?? '');
+    const [again] = await findDeadRuns(keyDir);
+    expect(again?.diedDuring).toEqual(TASKS[1]);
+    expect(again?.running.map((task) => [task.index, task.pgid])).toEqual([
+      [1, 4_194_305],
+      [2, 4_194_307],
+    ]);
+    const second = await claimDeadRun(again ?? expect.fail('no dead run'), { jobId: 'second recovery' });
+    await second?.taskStart(2);
+    await second?.taskEnd(2, 'completed');
+    await second?.finish('interrupted');
+    const end = JSON.parse(readFileSync(dead?.file ?? '', 'utf8').trim().split('\n').at(-1) ?? '') as { type: string; failedTask?: number };
+    expect(end).toMatchObject({ type: 'runEnd', failedTask: 1 });
   });
 
   it('claims once, records the recovery in the dead run, finishes it interrupted and removes the claim', async () => {
