@@ -76,3 +76,29 @@ export function onAbort(signal: AbortSignal, callback: AbortCallback): () => voi
 }
 
 const listeners = new WeakMap<Set<AbortCallback>, () => void>();
+
+/**
+ * Resolves after `ms`; rejects with `signal`'s reason as soon as it fires (at once when it already
+ * has). For waits that poll: the lock's, a recovery's.
+ *
+ * @example
+ * ```ts
+ * await sleep(200, options.signal)
+ * ```
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted === true) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    let unsubscribe = (): void => {};
+    const stop = startTimer(ms, () => {
+      unsubscribe();
+      resolve();
+    });
+    if (signal !== undefined) {
+      unsubscribe = onAbort(signal, () => {
+        stop();
+        reject(signal.reason);
+      });
+    }
+  });
+}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, JobHooksError } from '../errors.js';
-import { onAbort } from '../executor/timers.js';
+import { sleep } from '../executor/timers.js';
 import { createExclusive, journalError, LOCK_FILE, parseIdentity, readIfExists, removeSlots, takeSlot } from './files.js';
 import { currentProcess, isProcessAlive, type ProcessIdentity } from './liveness.js';
 
@@ -157,20 +157,4 @@ export async function acquireRunLock(keyDir: string, owner: LockOwner, options: 
     const delay = result.kind === 'retry' ? 5 : Math.min(pollMs, remaining);
     await sleep(delay, options.signal);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe();
-      resolve();
-    }, ms);
-    const unsubscribe =
-      signal === undefined
-        ? () => {}
-        : onAbort(signal, () => {
-            clearTimeout(timer);
-            reject(signal.reason);
-          });
-  });
 }

@@ -16,6 +16,7 @@ import {
 import { ownRecords, runningTasks } from './history.js';
 import { currentProcess, isProcessAlive, processStartTime, type ProcessIdentity } from './liveness.js';
 import { serialize, taskEndRecord, type TaskEndOptions } from './writer.js';
+import { sleep } from '../executor/timers.js';
 
 /** A task of a dead run that had started and not ended when its owner died. */
 export interface DeadRunTask extends JournalTask {
@@ -137,6 +138,22 @@ export interface DeadRunClaim {
   finish(status?: 'interrupted'): Promise<void>;
   /** Gives the claim up without finishing (another recovery may then claim the run). */
   release(): Promise<void>;
+}
+
+/**
+ * {@link claimDeadRun}, waiting while another live process holds the claim (its recovery is under
+ * way): resolves `null` once that one has finished the run, or the claim once its holder died without
+ * finishing it. What a run does before its first task, so that it never starts beside another
+ * process's cleanups of the same key (docs/journal.md); `signal` ends the wait (rejecting with its reason).
+ */
+export async function claimDeadRunWhenFree(run: DeadRun, claimant: Claimant, options: { readonly signal?: AbortSignal; readonly pollMs?: number } = {}): Promise<DeadRunClaim | null> {
+  for (;;) {
+    const claim = await claimDeadRun(run, claimant);
+    if (claim !== null) return claim;
+    const text = await readIfExists(run.file);
+    if (text === null || parseRun(run.file, text)?.end != null) return null;
+    await sleep(options.pollMs ?? 100, options.signal);
+  }
 }
 
 async function appendDurably(file: string, line: string): Promise<void> {

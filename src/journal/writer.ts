@@ -299,20 +299,20 @@ export async function openJournal(keyDir: string, run: JournalRunInfo, options: 
   };
   let handle: FileHandle;
   try {
+    // The marker first: a run file never exists without it, so a jobhooks killed at any point after
+    // the file's creation leaves a run a recovery looks at (a marker without its file is passed over).
+    await (await open(runningMarker(path), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE)).close();
     handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, FILE_MODE);
   } catch (error) {
+    await unlink(runningMarker(path)).catch(() => {});
     throw journalError('create', path, error);
   }
   try {
     await handle.write(serialize(record));
     // Both flushes at once, each ended before the first task: the record's data, and the directory
     // with both names in it. The run is unfinished until its end removes the marker.
-    const marked = async (): Promise<void> => {
-      await (await open(runningMarker(path), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE)).close();
-      await syncDirectory(keyDir);
-    };
-    const [synced, markedAndSynced] = await Promise.allSettled([handle.sync(), marked()]);
-    for (const settled of [synced, markedAndSynced]) if (settled.status === 'rejected') throw settled.reason;
+    const [synced, dirSynced] = await Promise.allSettled([handle.sync(), syncDirectory(keyDir)]);
+    for (const settled of [synced, dirSynced]) if (settled.status === 'rejected') throw settled.reason;
   } catch (error) {
     await handle.close().catch(() => {});
     await unlink(runningMarker(path)).catch(() => {});

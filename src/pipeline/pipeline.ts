@@ -6,10 +6,10 @@ import { ErrorCode, JobHooksError } from '../errors.js';
 import type { JobEvents } from '../events.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
 import type { Executor } from '../executor/types.js';
-import { journalError, keyDirectory, prepareKeyDirectory } from '../journal/files.js';
+import { journalError, keyDirectory, prepareKeyDirectory, runningMarker } from '../journal/files.js';
 import { currentProcess, killRecordedGroup } from '../journal/liveness.js';
 import { acquireRunLock } from '../journal/lock.js';
-import { claimDeadRun, findDeadRuns, type DeadRunClaim } from '../journal/recovery.js';
+import { claimDeadRun, claimDeadRunWhenFree, findDeadRuns, type DeadRunClaim } from '../journal/recovery.js';
 import { openJournal } from '../journal/writer.js';
 import type { JobFailure, JobResult } from '../types.js';
 import { JobRun, type Emit, type Listening, type RunJournal } from './job-run.js';
@@ -123,11 +123,14 @@ export class JobPipeline {
           onWarning: (message) => this.#emit('journalWarning', { jobId, message }),
         });
         try {
-          await this.#recoverDeadRuns(keyDir, jobId, executor, writer.path);
+          await this.#recoverDeadRuns(keyDir, jobId, executor, { ownRun: writer.path, ...(options.signal === undefined ? {} : { signal: options.signal }) });
         } catch (error) {
           // This run never started: leave no file that a later recovery would take for a dead run.
           await writer.close();
           await unlink(writer.path).catch(() => {});
+          await unlink(runningMarker(writer.path)).catch(() => {});
+          // A signal while it waited for another process's recovery rejects with its reason, as during the lock wait.
+          if (options.signal?.aborted === true && error === options.signal.reason) throw error;
           throw error instanceof JobHooksError ? error : journalError('recover dead runs in', keyDir, error);
         }
         return await new JobRun(o, this.#emit, this.#listening, executor, options.signal, { jobId, journal: writer, recovery: null, rehearsal }).execute();
@@ -166,10 +169,15 @@ export class JobPipeline {
     }
   }
 
-  async #recoverDeadRuns(keyDir: string, claimantJobId: string, executor: Executor, ownRun?: string): Promise<JobResult[]> {
+  /**
+   * `run`: the recovery a run does before its first task (its own file, and its signal): it waits for
+   * a recovery another process has under way, so as never to start beside those cleanups.
+   */
+  async #recoverDeadRuns(keyDir: string, claimantJobId: string, executor: Executor, run?: { readonly ownRun: string; readonly signal?: AbortSignal }): Promise<JobResult[]> {
     const results: JobResult[] = [];
-    for (const dead of await findDeadRuns(keyDir, ownRun === undefined ? {} : { except: ownRun })) {
-      const claim = await claimDeadRun(dead, { jobId: claimantJobId });
+    for (const dead of await findDeadRuns(keyDir, run === undefined ? {} : { except: run.ownRun })) {
+      const claimant = { jobId: claimantJobId };
+      const claim = run === undefined ? await claimDeadRun(dead, claimant) : await claimDeadRunWhenFree(dead, claimant, run.signal === undefined ? {} : { signal: run.signal });
       if (claim === null) continue;
       try {
         for (const task of claim.run.running) {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AlreadyRunningError, commandTask, JobPipeline, readHistory, type Task } from '../../src/index.js';
 import { keyDirectory } from '../../src/journal/files.js';
+import { claimDeadRun, findDeadRuns } from '../../src/journal/recovery.js';
+import { leaveDeadRun } from '../support/dead-run.js';
 import { RecordingNotifier } from '../../src/testing.js';
 
 // The journal wired into run(), with real shell hooks (docs/journal.md).
@@ -98,6 +100,51 @@ describe('run() with a journal', () => {
       { index: 0, name: 'Stop App', phase: 'pre', type: 'hook', runOnJobFailure: false },
       { index: 1, name: 'Start App', phase: 'post', type: 'hook', runOnJobFailure: false, cleanupFor: 'Stop App' },
     ]);
+  });
+
+  it("a run waits for another process's recovery under way, so as never to start beside its cleanups", async () => {
+    const dir = join(scratch(), 'state');
+    const marks = join(dir, '..', 'marks');
+    const tasks = [
+      { index: 0, name: 'Backup', phase: 'main' as const, type: 'backup', runOnJobFailure: false },
+      { index: 1, name: 'Restart Services', phase: 'post' as const, type: 'hook', runOnJobFailure: true },
+    ];
+    await leaveDeadRun(dir, 'k', 'dead', tasks, 0);
+    const keyDir = keyDirectory({ dir, key: 'k' });
+    // Another recovery has claimed it (a live claimant: this process) and is running its cleanup.
+    const [dead] = await findDeadRuns(keyDir);
+    const claim = await claimDeadRun(dead ?? expect.fail('no dead run'), { jobId: 'other recovery' });
+    expect(claim).not.toBeNull();
+    const pipeline = new JobPipeline({ journal: { dir, key: 'k' }, preHooks: [{ name: 'Stop Services', command: `echo run >> '${marks}'` }] });
+    const recovered: unknown[] = [];
+    pipeline.on('jobRecovered', ({ result }) => recovered.push(result));
+    const running = pipeline.run();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(existsSync(marks)).toBe(false);
+    await claim?.taskStart(1);
+    await claim?.taskEnd(1, 'completed');
+    await claim?.finish('interrupted');
+    expect((await running).status).toBe('completed');
+    expect(readFileSync(marks, 'utf8')).toBe('run\n');
+    // The other process recovered it: this run has nothing of its own to report.
+    expect(recovered).toEqual([]);
+  });
+
+  it('a signal while it waits for that recovery: run() rejects with its reason, and leaves no run behind', async () => {
+    const dir = join(scratch(), 'state');
+    await leaveDeadRun(dir, 'k', 'dead', [{ index: 0, name: 'Backup', phase: 'main', type: 'backup', runOnJobFailure: false }], 0);
+    const keyDir = keyDirectory({ dir, key: 'k' });
+    const [dead] = await findDeadRuns(keyDir);
+    const claim = await claimDeadRun(dead ?? expect.fail('no dead run'), { jobId: 'other recovery' });
+    const error = await new JobPipeline({ journal: { dir, key: 'k' }, preHooks: [{ name: 'a', command: 'true' }] })
+      .run({ signal: AbortSignal.timeout(300) })
+      .catch((caught: unknown) => caught);
+    expect((error as Error).name).toBe('TimeoutError');
+    // Only the dead run's file and its claim remain: this run left neither a file nor a marker.
+    expect(readdirSync(keyDir).filter((name) => !name.startsWith('lock')).map((name) => name.replace(/^.*?(\.jsonl)/, '$1')).sort()).toEqual(
+      ['.jsonl', '.jsonl.claim.0', '.jsonl.running'].sort(),
+    );
+    await claim?.release();
   });
 
   it('without a journal the result says so: journal null', async () => {
