@@ -206,21 +206,27 @@ export interface HookConfig {
 
 type ParsedHook = z.output<typeof hookSchema>;
 
+/**
+ * A hook list given as the JSON string the documented API stores, read: what it holds (an empty
+ * string is no hooks), or why it is not JSON. Anything but a string is returned as it is.
+ */
+export function readHookList(value: unknown): { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string } {
+  if (typeof value !== 'string') return { ok: true, value };
+  if (value.trim() === '') return { ok: true, value: [] };
+  try {
+    return { ok: true, value: JSON.parse(value) as unknown };
+  } catch (error) {
+    return { ok: false, message: `invalid JSON in hook list: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
 /** Accepts a hook list as an array or as the JSON string the documented API stores. */
 function makeHookList(phase: 'pre' | 'post' | 'any') {
   return z.preprocess((value, context) => {
-    if (typeof value !== 'string') return value;
-    if (value.trim() === '') return [];
-    try {
-      return JSON.parse(value) as unknown;
-    } catch (error) {
-      context.addIssue({
-        code: 'custom',
-        input: value,
-        message: `invalid JSON in hook list: ${error instanceof Error ? error.message : String(error)}`,
-      });
-      return z.NEVER;
-    }
+    const read = readHookList(value);
+    if (read.ok) return read.value;
+    context.addIssue({ code: 'custom', input: value, message: read.message });
+    return z.NEVER;
   }, capped(makeHookSchema(phase), LIMITS.hooksPerPhase, 'hooks per phase'));
 }
 

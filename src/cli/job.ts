@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { borgCheck, borgCompact, borgCreate, borgPrune, type BorgCheckOptions, type BorgCompactOptions, type BorgCreateOptions, type BorgPruneOptions } from '../borg/index.js';
-import { LIMITS, pipelineOptionsSchema, type JobPipelineOptions } from '../config.js';
+import { LIMITS, pipelineOptionsSchema, readHookList, type JobPipelineOptions } from '../config.js';
 import { ConfigError, formatPath, type ConfigIssue } from '../errors.js';
 import type { Executor } from '../executor/types.js';
 import { ConsoleNotifier, type ConsoleNotifierOptions } from '../notify/notifiers/console.js';
@@ -45,18 +45,13 @@ export type BuildJobResult = { readonly ok: true; readonly job: BuiltJob } | { r
 const HOOK_LISTS = new Set(['preHooks', 'postHooks', 'pre_job_hooks', 'post_job_hooks']);
 
 /**
- * A hook list given as the JSON string the documented API stores, parsed, so that the `{ "env": "NAME" }`
- * values in it are read as in a list written out (docs/cli.md); a string that is not a JSON array is
- * left as it is, for the pipeline's schema to say why.
+ * A hook list given as the JSON string the documented API stores, read as the schema reads it, so that
+ * the `{ "env": "NAME" }` values in it are read as in a list written out (docs/cli.md); a string that is
+ * not JSON is left as it is, for the pipeline's schema to say why.
  */
 function hookListValue(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return Array.isArray(parsed) ? parsed : value;
-  } catch {
-    return value;
-  }
+  const read = readHookList(value);
+  return read.ok ? read.value : value;
 }
 
 /**
