@@ -6,7 +6,7 @@ import type { Job } from 'bullmq';
 import { buildJob } from '../cli/job.js';
 import { resolvePipelineOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { onAbort, startTimer } from '../executor/timers.js';
+import { sleep, startTimer } from '../executor/timers.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
 import { JOB_EVENT_NAMES } from '../events.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
@@ -237,18 +237,9 @@ async function acquireLease(leases: Awaited<ReturnType<typeof leaseStore>>, key:
   while (!(await leases.tryAcquire(key, owner, ttlMs))) {
     if (signal.aborted) return false;
     if (Date.now() > deadline) throw new Error(`repository ${key} stayed busy for ${waitMs} ms (another job holds its lease)`);
-    await new Promise<void>((resolve) => {
-      // One subscription per wait, dropped when the wait ends: hours of polling add no listeners.
-      let unsubscribe = (): void => {};
-      const stop = startTimer(LEASE_POLL_MS, () => {
-        unsubscribe();
-        resolve();
-      });
-      unsubscribe = onAbort(signal, () => {
-        stop();
-        resolve();
-      });
-    });
+    // Its subscription to the signal ends with each wait: hours of polling add no listeners. A signal
+    // ends the wait; the loop then sees it.
+    await sleep(LEASE_POLL_MS, signal).catch(() => {});
   }
   return true;
 }
