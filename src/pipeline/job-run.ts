@@ -424,15 +424,25 @@ export class JobRun {
     }
   }
 
-  /** An executor's output callbacks: the tail takes the raw bytes when the executor gives them. */
+  /**
+   * An executor's output callbacks: the tail takes the raw bytes when the executor gives them. What an
+   * executor the engine gave up on still delivers once its attempt is over (the task ended, or a retry
+   * began) is dropped: a task's events end with its taskEnd (docs/embedding.md).
+   */
   #outputCallbacks(record: TaskRecord): Pick<ExecRequest, 'onOutput' | 'onOutputBytes'> {
+    const tail = record.tail;
+    const attempt = record.result.attempts;
+    const current = (): boolean => record.tail === tail && tail !== null && record.result.attempts === attempt;
     let bytesGiven = false;
     return {
       onOutputBytes: (bytes) => {
+        if (!current()) return;
         bytesGiven = true;
-        record.tail?.write(bytes);
+        tail?.write(bytes);
       },
-      onOutput: (line, stream) => this.#output(record, line, stream, bytesGiven),
+      onOutput: (line, stream) => {
+        if (current()) this.#output(record, line, stream, bytesGiven);
+      },
     };
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConsoleNotifier, JobPipeline, ShellExecutor, type Notifier, type Task } from '../../src/index.js';
+import { ConsoleNotifier, JobPipeline, ShellExecutor, type Executor, type Notifier, type Task } from '../../src/index.js';
 import { FakeExecutor } from '../../src/testing.js';
 
 const shell = new ShellExecutor();
@@ -189,5 +189,51 @@ describe('what plain-JS code hands back never makes run() reject (docs/embedding
     ctxOf?.output('late line');
     ctxOf?.progress({ percent: 99 });
     expect(names).toEqual(['taskEnd', 'jobEnd']);
+  });
+
+  it('what an executor given up on still delivers is dropped as well: no taskOutput after the hook\'s taskEnd', async () => {
+    let late: ((line: string, stream: 'stdout' | 'stderr') => void) | undefined;
+    const executor: Executor = {
+      execute: (request) => {
+        late = request.onOutput;
+        request.onOutput?.('on time', 'stdout');
+        // Ignores its signal: the engine gives up on it after the timeout and the kill grace.
+        return new Promise(() => {});
+      },
+    };
+    const pipeline = new JobPipeline({ preHooks: [{ name: 'Stuck', command: 'x', timeout: '50ms' }], defaults: { killGrace: '10ms' }, executor });
+    const events: string[] = [];
+    pipeline.on('taskOutput', ({ line }) => events.push(`taskOutput ${line}`));
+    pipeline.on('taskEnd', () => events.push('taskEnd'));
+    const result = await pipeline.run();
+    late?.('late line', 'stdout');
+    late?.('late line', 'stderr');
+    expect(events).toEqual(['taskOutput on time', 'taskEnd']);
+    expect(result.tasks[0]?.output).toBe('on time');
+  });
+
+  it("a retried hook's output is its current attempt's: the given-up attempt's late lines are dropped", async () => {
+    let firstAttempt: ((line: string, stream: 'stdout' | 'stderr') => void) | undefined;
+    const executor: Executor = {
+      execute: (request) => {
+        if (firstAttempt === undefined) {
+          firstAttempt = request.onOutput;
+          return new Promise(() => {});
+        }
+        firstAttempt('late line from attempt 1', 'stdout');
+        request.onOutput?.('attempt 2', 'stdout');
+        return Promise.resolve({ exitCode: 0, signal: null, timedOut: false, cancelled: false, error: null, durationMs: 1 });
+      },
+    };
+    const pipeline = new JobPipeline({
+      preHooks: [{ name: 'Flaky', command: 'x', timeout: '50ms', retries: 1, retryDelay: 0 }],
+      defaults: { killGrace: '10ms' },
+      executor,
+    });
+    const lines: string[] = [];
+    pipeline.on('taskOutput', ({ line }) => lines.push(line));
+    const result = await pipeline.run();
+    expect(result.tasks[0]).toMatchObject({ status: 'completed', attempts: 2, output: '--- attempt 2 of 2 ---\nattempt 2' });
+    expect(lines).toEqual(['--- attempt 2 of 2 ---', 'attempt 2']);
   });
 });
