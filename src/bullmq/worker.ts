@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from 'bullmq';
@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.js';
 import { sleep, startTimer } from '../executor/timers.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
 import { JOB_EVENT_NAMES } from '../events.js';
+import { makeDirectories } from '../make-directories.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
 import type { JobResult } from '../types.js';
 import { CANCEL_NAME, EVENT_NAME, MAX_EVENTS, type QueuedJobData, type WatchedEventName } from './client.js';
@@ -135,7 +136,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
       for (const name of FORWARDED) pipeline.on(name, ((event: unknown) => publish(name, event)) as never);
       const pending = options.stateDir === undefined ? undefined : join(options.stateDir, PENDING_DIR, `${encodeURIComponent(options.queue)}.${encodeURIComponent(jobId)}.json`);
       if (pending !== undefined) {
-        await mkdir(join(options.stateDir as string, PENDING_DIR), { recursive: true, mode: 0o700 });
+        await makeDirectories(join(options.stateDir as string, PENDING_DIR), 0o700);
         await writeFile(pending, JSON.stringify({ queue: options.queue, jobId, definition: job.data.definition }), { mode: 0o600 });
       }
       const result = await pipeline.run({ signal: controller.signal });

@@ -13,10 +13,11 @@
  *
  * @internal
  */
-import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import module, { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
+import { makeDirectoriesSync } from '../make-directories.js';
 
 /**
  * What happened: Node's own cache is on (`node`); ours was `used`, or is written at exit because there
@@ -61,7 +62,7 @@ function privateDirectory(dir: string): boolean {
     let existing = dir;
     while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
     if (lstatSync(existing).uid !== process.getuid?.()) return false;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectoriesSync(dir, 0o700);
     const stat = lstatSync(dir);
     return stat.isDirectory() && stat.uid === process.getuid?.() && (stat.mode & 0o022) === 0;
   } catch {

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { link, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ErrorCode, JobHooksError } from '../errors.js';
+import { makeDirectories } from '../make-directories.js';
 import type { JobStatus, TaskStatus } from '../types.js';
 import { isProcessAlive, type ProcessIdentity } from './liveness.js';
 
@@ -142,32 +143,6 @@ export async function prepareKeyDirectory(location: JournalLocation): Promise<st
     throw journalError('create', keyDir, error);
   }
   return keyDir;
-}
-
-/**
- * `mkdir -p`, one directory at a time, so that the error is the real one of the first directory that
- * cannot be made: on a read-only file system Node's `mkdir({ recursive: true })` says ENOENT where
- * this says EROFS, and under `/proc` it never returns.
- */
-async function makeDirectories(path: string, mode: number): Promise<void> {
-  try {
-    await mkdir(path, { mode });
-    return;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') {
-      if ((await stat(path)).isDirectory()) return;
-      throw error;
-    }
-    if (code !== 'ENOENT' || dirname(path) === path) throw error;
-  }
-  // A parent is missing: make it, then this one (whose error, if any, is now its own).
-  await makeDirectories(dirname(path), mode);
-  try {
-    await mkdir(path, { mode });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !(await stat(path)).isDirectory()) throw error;
-  }
 }
 
 /** fsync of a directory, so a file created or removed in it survives a crash. */

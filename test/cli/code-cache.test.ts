@@ -141,4 +141,24 @@ describe('the code cache of the CLI\'s commands (docs/cli.md, "Start-up and its 
     expect(readdirSync(join(temp.path, '.cache', 'jobhooks'))).toEqual([expect.stringMatching(/-validate\.v8$/)]);
     expect(validate()).toBe(expected);
   });
+
+  it('a cache directory that cannot be made, even under /proc (where Node\'s recursive mkdir never returns), only turns the cache off', () => {
+    temp = tempDir();
+    temp.write('job.json', '{"preHooks": [{"name": "hello", "command": "true"}]}');
+    for (const cacheHome of ['/proc/self/no-such-dir', join(temp.path, 'job.json', 'under-a-file')]) {
+      const result = spawnSync(process.execPath, [CLI, 'validate', 'job.json'], {
+        cwd: temp.path,
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: temp.path, XDG_CACHE_HOME: cacheHome },
+        timeout: 20_000,
+      });
+      expect({ cacheHome, signal: result.signal, status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
+        cacheHome,
+        signal: null,
+        status: 0,
+        stdout: 'job.json is valid: 1 pre-hook, 0 tasks, 0 post-hooks, 0 notifiers\n',
+        stderr: '',
+      });
+    }
+  });
 });
