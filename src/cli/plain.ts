@@ -1,7 +1,7 @@
 import { isJsonObject, type JsonObject } from '../json.js';
 import { formatDuration } from '../format.js';
 import { DETAIL_OUTPUT_LINES, lastLines } from '../notify/message.js';
-import type { JobResult, JsonValue, TaskResult } from '../types.js';
+import type { JobResult, TaskResult } from '../types.js';
 import { jobLevel, taskLevel, withPriority, type LogLevel } from './log-level.js';
 import { formatBytes } from './progress.js';
 import { recoveredText, subscribe, summaryText, type EventSource, type RunEnd, type RunView, type TextSink } from './view.js';

@@ -12,7 +12,7 @@ import {
   type TaskEndRecord,
 } from './files.js';
 import { isProcessAlive } from './liveness.js';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** One past run of a key, as `readHistory` returns it (plain JSON). */
 export interface HistoryEntry {

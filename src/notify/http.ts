@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
 import { ErrorCode, JobHooksError } from '../errors.js';
 import { duration, durationMs, parseOptions } from '../validation.js';
-import { durationToMs, formatSeconds, type Duration } from '../duration.js';
+import { formatSeconds, type Duration } from '../duration.js';
 import { startTimer } from '../executor/timers.js';
 import { truncate } from './details.js';
 import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../types.js';
