@@ -50,12 +50,12 @@ export type CliCommand =
 export const HELP = `jobhooks: run a job as pre-job hooks, main tasks, post-job hooks and a notification
 
 Usage:
-  jobhooks run <config> [--json | --quiet] [--log-format plain|json] [--log-file <path>]
-               [--wait <duration>] [--state-dir <dir> | --no-journal]
+  jobhooks run <config> [--json | --quiet | --log-format plain|json] [--log-file <path>]
+               [[--state-dir <dir>] [--wait <duration>] | --no-journal]
                                              run the job
   jobhooks rehearse <config> (--fail | --timeout | --cancel-at) <task> [--notify]
-                   [--json] [--log-format plain|json] [--log-file <path>]
-                   [--wait <duration>] [--state-dir <dir> | --no-journal]
+                   [--json | --log-format plain|json] [--log-file <path>]
+                   [[--state-dir <dir>] [--wait <duration>] | --no-journal]
                                              run the job for real, but <task> (a name, or its
                                              number in "jobhooks plan") fails, times out, or
                                              is cancelled as it would start: watch the cleanup

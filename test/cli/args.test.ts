@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommandLine } from '../../src/cli/args.js';
+import { HELP, parseCommandLine } from '../../src/cli/args.js';
 
 describe('the command line', () => {
   it('reads each command', () => {
@@ -43,3 +43,76 @@ describe('the command line', () => {
     expect(error(['run', 'a.yaml', '--json=yes'])).toEqual({ kind: 'usage-error', message: "Option '--json' does not take an argument" });
   });
 });
+
+/** A command's usage in --help, its continuation lines joined: `jobhooks run <config> [--json | …] …`. */
+function usageOf(command: string): string {
+  const lines = HELP.split('\n');
+  const start = lines.findIndex((line) => line.startsWith(`  jobhooks ${command} `));
+  const usage = [lines[start] ?? ''];
+  for (const line of lines.slice(start + 1)) {
+    if (!/^ {10,20}[[(]/.test(line)) break;
+    usage.push(line);
+  }
+  return usage.join(' ').replace(/\s+/g, ' ');
+}
+
+/** The optional groups `[…]` of a usage, each as its alternatives, each alternative as the argv of its options. */
+function optionGroups(usage: string): string[][][] {
+  const SAMPLE: Record<string, string> = { '<duration>': '5s', '<dir>': '/tmp/state', '<path>': '/tmp/log', '<file>': '/tmp/page.html', '<n>': '3', 'plain|json': 'json' };
+  const groups: string[][][] = [];
+  let depth = 0;
+  let start = 0;
+  for (let index = 0; index < usage.length; index += 1) {
+    if (usage[index] === '[' && depth++ === 0) start = index + 1;
+    if (usage[index] === ']' && --depth === 0) {
+      // Split at the group's own ' | ', not at one inside a nested group.
+      const alternatives: string[] = [];
+      let level = 0;
+      let from = start;
+      for (let at = start; at < index; at += 1) {
+        if (usage[at] === '[') level += 1;
+        if (usage[at] === ']') level -= 1;
+        if (level === 0 && usage.startsWith(' | ', at)) {
+          alternatives.push(usage.slice(from, at));
+          from = at + 3;
+        }
+      }
+      alternatives.push(usage.slice(from, index));
+      groups.push(alternatives.map((text) => [...text.matchAll(/(--[a-z-]+)(?: ([<a-z|>]+))?/g)].flatMap(([, name = '', value]) => (value === undefined || value.startsWith('--') ? [name] : [name, SAMPLE[value] ?? value]))));
+    }
+  }
+  return groups;
+}
+
+describe('--help says which options go together, and the command line agrees', () => {
+  const commands = [
+    ['run', ['run', 'a.yaml']],
+    ['rehearse', ['rehearse', 'a.yaml', '--fail', 'Backup']],
+    ['history', ['history', 'a.yaml']],
+  ] as const;
+  for (const [command, base] of commands) {
+    it(`${command}: options of different groups, or of one alternative, are accepted together; alternatives of one group are refused`, () => {
+      const groups = optionGroups(usageOf(command));
+      expect(groups.length).toBeGreaterThan(2);
+      const options = groups.flatMap((alternatives, group) => alternatives.flatMap((argv, alternative) => splitOptions(argv).map((option) => ({ option, group, alternative }))));
+      for (const a of options) {
+        for (const b of options) {
+          if (a.option[0] === b.option[0]) continue;
+          const argv = [...base, ...a.option, ...b.option];
+          const exclusive = a.group === b.group && a.alternative !== b.alternative;
+          expect({ argv, kind: parseCommandLine(argv).kind }).toEqual({ argv, kind: exclusive ? 'usage-error' : command });
+        }
+      }
+    });
+  }
+});
+
+/** `['--state-dir', '/tmp/state', '--wait', '5s']` → `[['--state-dir', '/tmp/state'], ['--wait', '5s']]`. */
+function splitOptions(argv: readonly string[]): string[][] {
+  const options: string[][] = [];
+  for (const word of argv) {
+    if (word.startsWith('--')) options.push([word]);
+    else options.at(-1)?.push(word);
+  }
+  return options;
+}

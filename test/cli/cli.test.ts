@@ -427,7 +427,7 @@ describe('validate, plan, schema, help, version', () => {
     expect(await runCli(['--version'], { cwd: dir.path })).toEqual({ code: 0, signal: null, stdout: `${PACKAGE_VERSION}\n`, stderr: '' });
     const help = await runCli(['--help'], { cwd: dir.path });
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('jobhooks run <config> [--json | --quiet]');
+    expect(help.stdout).toContain('jobhooks run <config> [--json | --quiet | --log-format plain|json]');
   });
 
   it('a usage error exits 64 and says what is wrong', async () => {
