@@ -86,6 +86,15 @@ export async function deliverNotification(
  * the attempts it made. The timeout is a {@link startTimer} (any length,
  * docs/execution-flow.md#timeouts-of-any-length) that aborts the notifier's signal and stops waiting.
  */
+/** The attempts a {@link NotificationDeliveryError} made; 1 for anything else, even a value whose prototype cannot be read. */
+function deliveryAttempts(error: unknown): number {
+  try {
+    return error instanceof NotificationDeliveryError ? error.attempts : 1;
+  } catch {
+    return 1;
+  }
+}
+
 async function callNotifier(notifier: Notifier, redact: Redactor, call: (signal: AbortSignal) => Promise<void> | undefined): Promise<CallResult> {
   const timeoutMs = notifierTimeoutMs(notifier);
   const controller = new AbortController();
@@ -100,7 +109,7 @@ async function callNotifier(notifier: Notifier, redact: Redactor, call: (signal:
     controller.abort(new Error(reason));
     return { error: redact(`Notifier '${notifier.name}' ${reason}`), reason: redact(reason), attempts: 1 };
   } catch (error) {
-    const attempts = error instanceof NotificationDeliveryError ? error.attempts : 1;
+    const attempts = deliveryAttempts(error);
     const reason = errorText(error);
     return { error: redact(`Notifier '${notifier.name}' failed: ${reason}`), reason: redact(reason), attempts };
   } finally {

@@ -25,13 +25,18 @@ export function execSucceeded(result: ExecResult): boolean {
 
 /** The message of an error or a thrown value. */
 export function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message === '' ? error.name : error.message;
-  if (typeof error === 'string') return error;
   try {
+    if (error instanceof Error) return error.message === '' ? error.name : error.message;
+    if (typeof error === 'string') return error;
     return String(error);
   } catch {
-    // A value without a string form (Object.create(null)): what it is, rather than a second throw.
-    return Object.prototype.toString.call(error);
+    // A value without a string form (Object.create(null)), or one that throws when read (a Proxy):
+    // what it is, rather than a second throw.
+    try {
+      return Object.prototype.toString.call(error);
+    } catch {
+      return 'a thrown value that cannot be read';
+    }
   }
 }
 

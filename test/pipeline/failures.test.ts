@@ -157,6 +157,29 @@ describe('what plain-JS code hands back never makes run() reject (docs/embedding
     expect(failed).toEqual(['[object Object]', '[object Object]']);
   });
 
+  it('a task and a notifier that throw a value that cannot even be read (a Proxy): they fail, run() still resolves', async () => {
+    const trap = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('trap');
+        },
+        getPrototypeOf: () => {
+          throw new Error('trap');
+        },
+      },
+    );
+    const notifier: Notifier = { name: 'trapped', notify: () => Promise.reject(trap) };
+    const task: Task = { type: 'backup', name: 'Trapped', run: () => Promise.reject(trap) };
+    const result = await new JobPipeline({ tasks: [task], postHooks: [cleanup], notifiers: [notifier], executor: new FakeExecutor() }).run();
+    expect(result.tasks.map((entry) => [entry.status, entry.error])).toEqual([
+      ['failed', 'a thrown value that cannot be read'],
+      ['completed', null],
+      ['failed', "Notifier 'trapped' failed: a thrown value that cannot be read"],
+    ]);
+    expect(result.status).toBe('failed');
+  });
+
   it('a task that finishes after its timeout fired ran past it: failed, timed out, as a hook would be', async () => {
     const task: Task = {
       type: 'backup',
