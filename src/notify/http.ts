@@ -3,7 +3,7 @@ import { DEFAULTS } from '../defaults.js';
 import { ErrorCode, JobHooksError } from '../errors.js';
 import { duration, durationMs, parseOptions } from '../validation.js';
 import { formatSeconds, type Duration } from '../duration.js';
-import { startTimer } from '../executor/timers.js';
+import { onAbort, startTimer } from '../executor/timers.js';
 import { truncate } from './details.js';
 import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../types.js';
 
@@ -162,6 +162,21 @@ type AttemptOutcome =
  * ```
  */
 export async function deliver(request: HttpRequest, options: DeliveryOptions): Promise<HttpResponse> {
+  // The notifier's timeout bounds the delivery itself, not only the engine's call of it: a notifier
+  // called on its own stops at its timeout too (docs/notifications.md#write-your-own-notifier).
+  const controller = new AbortController();
+  const stopTimer = startTimer(options.timeoutMs, () => controller.abort());
+  const unsubscribe = onAbort(options.signal, () => controller.abort());
+  if (options.signal.aborted) controller.abort();
+  try {
+    return await deliverWithin(request, { ...options, signal: controller.signal });
+  } finally {
+    stopTimer();
+    unsubscribe();
+  }
+}
+
+async function deliverWithin(request: HttpRequest, options: DeliveryOptions): Promise<HttpResponse> {
   const { url, headers } = moveCredentialsToHeader(request.url, request.headers);
   const target = describeTarget(url);
   const startedAt = performance.now();
@@ -185,7 +200,7 @@ export async function deliver(request: HttpRequest, options: DeliveryOptions): P
     const attemptTimeoutMs = isLast
       ? undefined
       : Math.max(MIN_ATTEMPT_MS, options.timeoutMs / (options.retries + 1));
-    const outcome = await attempt({ method: request.method, url, headers, body: request.body }, options.signal, attemptTimeoutMs, target);
+    const outcome = await attempt({ method: request.method, url, headers, body: request.body }, options.signal, attemptTimeoutMs, target, options.secrets);
     if (outcome.type === 'aborted') timedOut();
 
     let waitMs = retryDelayMs * 2 ** (attempts - 1);
@@ -196,7 +211,7 @@ export async function deliver(request: HttpRequest, options: DeliveryOptions): P
       if (response.status >= 200 && response.status < 300) return { ...response, attempts };
       lastStatus = response.status;
       const detail = options.describeErrorBody?.(response.body);
-      failure = describeStatus(response.status, response.statusText, detail);
+      failure = describeStatus(response.status, response.statusText, detail, options.secrets);
       if (response.status >= 300 && response.status < 400) {
         fail(`${failure} (redirects are not followed: use the final URL)`, 'http', lastStatus, attempts);
       }
@@ -215,10 +230,8 @@ export async function deliver(request: HttpRequest, options: DeliveryOptions): P
     const leftMs = options.timeoutMs - (performance.now() - startedAt);
     if (waitMs >= leftMs) {
       // Waiting would only end in a timeout: report the real failure now.
-      const why =
-        retryAfterMs === undefined
-          ? ''
-          : `; the server asked to retry after ${formatSeconds(retryAfterMs)}, past the ${formatSeconds(options.timeoutMs)} timeout`;
+      const asked = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) ? `after ${formatSeconds(retryAfterMs)}` : 'later';
+      const why = retryAfterMs === undefined ? '' : `; the server asked to retry ${asked}, past the ${formatSeconds(options.timeoutMs)} timeout`;
       fail(`${withAttempts(failure, attempts)}${why}`, kind, lastStatus, attempts);
     }
     if (!(await wait(waitMs, options.signal))) timedOut();
@@ -252,6 +265,7 @@ async function attempt(
   signal: AbortSignal,
   attemptTimeoutMs: number | undefined,
   target: string,
+  secrets: readonly string[],
 ): Promise<AttemptOutcome> {
   const attemptController = new AbortController();
   // startTimer: a notifier timeout may exceed Node's 24.8-day timer limit (docs/execution-flow.md#timeouts-of-any-length).
@@ -278,7 +292,7 @@ async function attempt(
     if (attemptController.signal.aborted && attemptTimeoutMs !== undefined) {
       return { type: 'failure', message: `no response within ${formatSeconds(attemptTimeoutMs)} (${target})` };
     }
-    return { type: 'failure', message: describeNetworkError(error, target) };
+    return { type: 'failure', message: describeNetworkError(error, target, secrets) };
   } finally {
     cancelTimer?.();
     signal.removeEventListener('abort', forwardAbort);
@@ -297,14 +311,17 @@ function moveCredentialsToHeader(
 ): { url: URL; headers: Readonly<Record<string, string>> } {
   if (original.username === '' && original.password === '') return { url: original, headers };
   const url = new URL(original);
-  const user = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
+  const basic = basicCredentials(url);
   url.username = '';
   url.password = '';
   const hasAuthorization = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
   if (hasAuthorization) return { url, headers };
-  const basic = Buffer.from(`${user}:${password}`, 'utf8').toString('base64');
   return { url, headers: { ...headers, authorization: `Basic ${basic}` } };
+}
+
+/** The base64 of `user:password` that Basic authentication sends for a URL's credentials. */
+function basicCredentials(url: URL): string {
+  return Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`, 'utf8').toString('base64');
 }
 
 /**
@@ -317,6 +334,8 @@ export function urlSecrets(url: URL): string[] {
   if (url.pathname.length > 1 || url.search !== '') secrets.push(url.href);
   if (url.username !== '') secrets.push(url.username, decodeURIComponent(url.username));
   if (url.password !== '') secrets.push(url.password, decodeURIComponent(url.password));
+  // What moveCredentialsToHeader sends: a server that echoes its Authorization header shows this.
+  if (url.username !== '' || url.password !== '') secrets.push(basicCredentials(url));
   for (const value of url.searchParams.values()) {
     if (value.length >= 8) secrets.push(value);
   }
@@ -351,7 +370,7 @@ async function readText(response: Response, limit: number): Promise<string> {
  * @internal
  */
 export function rejected(reason: string, response: HttpResponse, secrets: readonly string[]): never {
-  throw new NotificationDeliveryError(scrub(reason, secrets), {
+  throw new NotificationDeliveryError(serverText(reason, secrets, 400), {
     kind: 'rejected',
     status: response.status,
     attempts: response.attempts,
@@ -363,16 +382,30 @@ export function describeTarget(url: URL): string {
   return url.host;
 }
 
-function describeStatus(status: number, statusText: string, detail: string | undefined): string {
+function describeStatus(status: number, rawStatusText: string, detail: string | undefined, secrets: readonly string[]): string {
+  const statusText = serverText(rawStatusText, secrets, 100);
   const head = statusText === '' ? `HTTP ${status}` : `HTTP ${status} ${statusText}`;
   if (detail === undefined) return head;
-  let reason = detail.trim().replace(/\s+/g, ' ');
+  let reason = serverText(detail, secrets, Infinity);
   // Telegram's descriptions repeat the status text: "Bad Request: chat not found".
   if (statusText !== '' && reason.toLowerCase().startsWith(`${statusText.toLowerCase()}: `)) {
     reason = reason.slice(statusText.length + 2);
   }
   if (reason === '') return head;
   return `${head}: ${truncate(reason, 300)}`;
+}
+
+/**
+ * Text a server sent, fit for an error: secrets scrubbed first (a secret cut in two by the length
+ * limit would no longer be recognised), control characters gone (a reason phrase must not move the
+ * cursor or retitle a terminal), whitespace collapsed, at most `max` characters.
+ */
+function serverText(text: string, secrets: readonly string[], max: number): string {
+  const plain = scrub(text, secrets)
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return Number.isFinite(max) ? truncate(plain, max) : plain;
 }
 
 const NETWORK_CODES: Readonly<Record<string, string>> = {
@@ -396,7 +429,7 @@ const NETWORK_CODES: Readonly<Record<string, string>> = {
 };
 
 /** Turns undici's `TypeError: fetch failed` and its `cause` into words, without the request URL. */
-function describeNetworkError(error: unknown, target: string): string {
+function describeNetworkError(error: unknown, target: string, secrets: readonly string[]): string {
   const code = findCode(error);
   if (code !== undefined) {
     const known = NETWORK_CODES[code];
@@ -404,7 +437,7 @@ function describeNetworkError(error: unknown, target: string): string {
   }
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
   const text = cause instanceof Error ? cause.message : String(cause);
-  return `network error: ${truncate(text, 200)} (${target})`;
+  return `network error: ${serverText(text, secrets, 200)} (${target})`;
 }
 
 function findCode(error: unknown, depth = 0): string | undefined {
@@ -451,7 +484,8 @@ export function jsonField(text: string, field: string): string | undefined {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null) return undefined;
     const value = (parsed as Record<string, unknown>)[field];
-    return typeof value === 'string' && value !== '' ? truncate(value, 300) : undefined;
+    // Not cut here: the error is cut once its secrets are scrubbed (serverText).
+    return typeof value === 'string' && value !== '' ? value : undefined;
   } catch {
     return undefined;
   }

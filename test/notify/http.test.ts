@@ -1,5 +1,9 @@
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { deliver, NotificationDeliveryError, parseRetryAfter } from '../../src/notify/http.js';
+import { NtfyNotifier } from '../../src/notify/notifiers/ntfy.js';
+import { TelegramNotifier } from '../../src/notify/notifiers/telegram.js';
 import { JobHooksError } from '../../src/errors.js';
 import { WebhookNotifier } from '../../src/notify/notifiers/webhook.js';
 import { scenario } from './helpers/fixtures.js';
@@ -146,6 +150,15 @@ describe('deliver: network failures and timeouts', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  test('called on its own, under a signal that never fires, a notifier still stops at its own timeout', async () => {
+    server.reply('hang', 'hang');
+    const started = performance.now();
+    const error = await failure(new WebhookNotifier({ url: server.url, timeout: 1, retries: 0 }).notify(message, context(new AbortController().signal)));
+    expect(error.message).toBe(`timed out (127.0.0.1:${server.port})`);
+    expect(error.kind).toBe('timeout');
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
   test('a hung last attempt: the per-attempt limit of earlier ones is reported with the timeout', async () => {
     server.reply('hang', 'hang');
     const error = await failure(
@@ -181,6 +194,53 @@ describe('deliver: secrets and cleanup', () => {
       ),
     );
     expect(refused.message).toBe(`connection refused (127.0.0.1:${port})`);
+  });
+
+  test('a secret the length limit would cut in two is scrubbed before the cut, in a status detail and in a refusal', async () => {
+    const secret = 'tok-abcdefghijklmnopqrstuvwxyz-0123456789';
+    // An echo of the request path, as an Express-style "Cannot POST <path>" or a proxy's 404 gives it.
+    server.reply({ status: 404, body: `Cannot POST /${'x'.repeat(270)}/${secret}/ping` });
+    const status = await failure(
+      deliver(
+        { url: new URL(`${server.url}/hook`), headers: {} },
+        { signal: AbortSignal.timeout(5000), timeoutMs: 5000, retries: 0, secrets: [secret], describeErrorBody: (body) => body },
+      ),
+    );
+    expect(status.message).toContain('/***/ping');
+    expect(status.message).not.toContain(secret.slice(0, 8));
+
+    const bot = `123456789:${'A'.repeat(35)}`;
+    server.reply({ status: 200, body: JSON.stringify({ ok: false, description: `Forbidden: ${'/v1'.repeat(125)}/bot${bot}/sendMessage` }) });
+    const telegram = new TelegramNotifier({ botToken: bot, chatId: '42', baseUrl: server.url, retries: 0 });
+    const refused = await failure(telegram.notify(message, context()));
+    expect(refused.kind).toBe('rejected');
+    expect(refused.message).not.toContain(bot.slice(0, 12));
+  });
+
+  test('Basic authentication from user:password@ in the URL: its base64, echoed by the server, is scrubbed too', async () => {
+    server.reply({ status: 401, body: JSON.stringify({ error: `unauthorized: Basic ${Buffer.from('backup:s3cretPassw0rd').toString('base64')}` }) });
+    const ntfy = new NtfyNotifier({ url: `http://backup:s3cretPassw0rd@127.0.0.1:${server.port}`, topic: 'nas', retries: 0 });
+    const error = await failure(ntfy.notify(message, context()));
+    expect(server.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('backup:s3cretPassw0rd').toString('base64')}`);
+    expect(error.message).toBe('HTTP 401 Unauthorized: Basic ***');
+  });
+
+  test("a server's status line cannot move the cursor or retitle the terminal, nor run on for pages", async () => {
+    const raw = createNetServer((socket) => {
+      socket.once('data', () => {
+        socket.end(`HTTP/1.1 400 \u001b]0;pwned\u0007\u001b[1A\u001b[2KForged line ${'y'.repeat(8000)}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = raw.address() as AddressInfo;
+      const error = await failure(new WebhookNotifier({ url: `http://127.0.0.1:${port}/hook`, retries: 0 }).notify(message, context()));
+      expect(error.message).toMatch(/^HTTP 400 \]0;pwned \[1A \[2KForged line y+…$/);
+      expect(error.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+      expect(error.message.length).toBeLessThan(120);
+    } finally {
+      await new Promise((resolve) => raw.close(resolve));
+    }
   });
 
   test('no timer is left behind, whatever the outcome', async () => {

@@ -145,7 +145,7 @@ export class HealthchecksNotifier extends HttpNotifier {
         // Healthchecks answers errors in one short line of text: "not found", "invalid url format".
         describeErrorBody: (text) => {
           const line = text.trim().split('\n')[0]?.trim() ?? '';
-          return line === '' || line.startsWith('<') ? undefined : truncate(line, 200);
+          return line === '' || line.startsWith('<') ? undefined : line;
         },
       },
     );

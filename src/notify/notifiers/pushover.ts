@@ -175,5 +175,5 @@ function pushoverErrors(answer: Record<string, unknown> | undefined): string | u
   const errors = answer?.errors;
   if (!Array.isArray(errors)) return undefined;
   const texts = errors.filter((error): error is string => typeof error === 'string');
-  return texts.length === 0 ? undefined : truncate(texts.join('; '), 300);
+  return texts.length === 0 ? undefined : texts.join('; ');
 }

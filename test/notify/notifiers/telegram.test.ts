@@ -107,6 +107,13 @@ describe('TelegramNotifier', () => {
     expect((second?.receivedAt ?? 0) - (first?.receivedAt ?? 0)).toBeGreaterThanOrEqual(950);
   });
 
+  test('HTTP 429 asking for an absurd wait (retry_after 1e308): fails at once, saying so in words', async () => {
+    server.reply({ status: 429, body: '{"ok":false,"error_code":429,"description":"Too Many Requests: flood control","parameters":{"retry_after":1e308}}' });
+    const { message, context } = scenario('success');
+    const error = await failure(telegram().notify(message, context()));
+    expect(error.message).toBe('HTTP 429 Too Many Requests: flood control; the server asked to retry later, past the 30s timeout');
+  });
+
   test('the bot token never appears in an error, whatever fails', async () => {
     const { message, context } = scenario('backupFailure');
     const errors: string[] = [];
