@@ -89,10 +89,20 @@ export async function removeStaleLock(keyDir: string, lockPath: string, staleTex
   const baseName = `${LOCK_FILE}.stale-${createHash('sha256').update(staleText).digest('hex').slice(0, 16)}`;
   const slot = await takeSlot(join(keyDir, baseName), { ...currentProcess() });
   if (!slot.taken) return false;
-  const now = await readIfExists(lockPath);
-  if (now !== null && sameOwnerText(now, staleText)) await unlink(lockPath).catch(() => {});
-  await removeSlots(keyDir, baseName);
+  try {
+    const now = await readIfExists(lockPath);
+    // A lock that cannot be removed (an immutable file, an append-only directory) is an error: taken
+    // for a passing race, it had every run retry it for ever.
+    if (now !== null && sameOwnerText(now, staleText)) await unlink(lockPath).catch(unlessMissing);
+  } finally {
+    await removeSlots(keyDir, baseName);
+  }
   return true;
+}
+
+/** Rethrows a file system error other than "it is already gone". */
+function unlessMissing(error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
 }
 
 async function attempt(keyDir: string, lockPath: string, content: string): Promise<Attempt> {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,29 @@ describe('acquireRunLock', () => {
     const dir = await keyDir();
     const lock = await acquireRunLock(dir, owner('first'));
     await expect(acquireRunLock(dir, owner('second'), { waitMs: 100, pollMs: 20 })).rejects.toMatchObject({ code: 'ERR_ALREADY_RUNNING' });
+    await lock.release();
+  });
+
+  it('a dead owner\'s lock that cannot be removed (an immutable file) is a journal error at once, not a retry for ever', async () => {
+    const dir = await keyDir();
+    const lockPath = join(dir, 'lock');
+    writeFileSync(lockPath, JSON.stringify({ ...owner('dead'), pid: deadPid() }));
+    // chattr is e2fsprogs', on the ext4 these machines run on: the file stays, unlink says EPERM.
+    const immutable = spawnSync('chattr', ['+i', lockPath], { encoding: 'utf8' });
+    expect(immutable.status, `chattr +i ${lockPath}: ${immutable.stderr}`).toBe(0);
+    try {
+      const started = performance.now();
+      await expect(acquireRunLock(dir, owner('next'))).rejects.toMatchObject({
+        code: 'ERR_JOURNAL',
+        message: `Cannot lock the journal at ${lockPath} (EPERM: operation not permitted, unlink '${lockPath}')`,
+      });
+      expect(performance.now() - started).toBeLessThan(2_000);
+      // Its slot is gone: the next try, once the file is mutable again, takes the lock.
+      expect(readdirSync(dir)).toEqual(['lock']);
+    } finally {
+      spawnSync('chattr', ['-i', lockPath]);
+    }
+    const lock = await acquireRunLock(dir, owner('next'));
     await lock.release();
   });
 
