@@ -174,6 +174,7 @@ export class LiveView implements RunView {
       taskOutput: on('taskOutput'),
       taskProgress: on('taskProgress'),
       taskEnd: on('taskEnd'),
+      journalWarning: ({ message }) => this.notice(message),
     });
     this.#out.write('\u001B[?25l');
     this.#cursorHidden = true;

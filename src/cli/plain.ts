@@ -179,6 +179,8 @@ export class PlainView implements RunView {
       notificationFailed: ({ notifier, reason }) => {
         if (!this.#notifying) line(`[${notifier}] job-start notification failed: ${reason}`, 'warning');
       },
+      // The run goes on, but a crash now could not be recovered from (docs/journal.md#a-journal-that-cannot-be-written).
+      journalWarning: ({ message }) => this.notice(message),
     });
   }
 
@@ -263,7 +265,11 @@ export class QuietView implements RunView {
 
   /** Only a recovery is said at once: a run whose jobhooks died is worth a mail even when this one completes. */
   attach(pipeline: EventSource): void {
-    this.#detach = subscribe(pipeline, { jobRecovered: ({ result }) => this.#out.write(recoveredText(result)) });
+    this.#detach = subscribe(pipeline, {
+      jobRecovered: ({ result }) => this.#out.write(recoveredText(result)),
+      // Said even by --quiet: the job may complete, but this run's journal is not to be trusted.
+      journalWarning: ({ message }) => this.notice(message),
+    });
   }
 
   notice(text: string): void {
@@ -307,7 +313,10 @@ export class JsonView implements RunView {
   }
 
   attach(pipeline: EventSource): void {
-    this.#detach = subscribe(pipeline, { jobRecovered: ({ result }) => this.#recovered.push(result) });
+    this.#detach = subscribe(pipeline, {
+      jobRecovered: ({ result }) => this.#recovered.push(result),
+      journalWarning: ({ message }) => this.notice(message),
+    });
   }
 
   notice(text: string): void {

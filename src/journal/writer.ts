@@ -13,6 +13,7 @@ import {
   type JournalJobStatus,
   type JournalRecord,
   type JournalTask,
+  type RunEndRecord,
   type RunRecord,
   type TaskEndRecord,
   type TaskStartRecord,
@@ -101,6 +102,19 @@ export function serialize(record: JournalRecord): string {
   return `${JSON.stringify(record)}\n`;
 }
 
+/**
+ * Writes all of `text` at the file's end, or throws: a full disk may take part of a record (a short
+ * write) before it refuses the rest, and a record taken for written would leave a torn line unseen.
+ */
+function writeWhole(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let offset = 0; offset < bytes.length; ) {
+    const written = writeSync(fd, bytes, offset);
+    if (written <= 0) throw new Error(`wrote ${offset} of ${bytes.length} bytes of a record`);
+    offset += written;
+  }
+}
+
 class RunFileWriter implements JournalWriter {
   readonly path: string;
   readonly keyDir: string;
@@ -149,7 +163,7 @@ class RunFileWriter implements JournalWriter {
     const handle = this.#handle;
     if (handle === null || this.#incomplete) return Promise.resolve();
     try {
-      writeSync(handle.fd, serialize(record));
+      writeWhole(handle.fd, serialize(record));
     } catch (error) {
       this.#fail(error);
       return Promise.resolve();
@@ -236,21 +250,41 @@ class RunFileWriter implements JournalWriter {
   }
 
   async runEnd(status: JournalJobStatus, options: { readonly failedTask?: number } = {}): Promise<void> {
-    await this.#append(
-      {
-        type: 'runEnd',
-        at: new Date().toISOString(),
-        status,
-        ...(options.failedTask === undefined ? {} : { failedTask: options.failedTask }),
-      },
-      true,
-    );
+    const record: RunEndRecord = {
+      type: 'runEnd',
+      at: new Date().toISOString(),
+      status,
+      ...(options.failedTask === undefined ? {} : { failedTask: options.failedTask }),
+    };
+    let recorded: boolean;
+    if (this.#incomplete) {
+      recorded = await this.#endAfterFailure(record);
+    } else {
+      await this.#append(record, true);
+      recorded = !this.#incomplete;
+    }
     await this.close();
-    if (this.#incomplete) return;
-    // The end is on disk: the run is finished. Should this unlink be lost to a crash, the next look
-    // for dead runs reads the end and removes the marker itself.
+    // The run is over, recorded or not (docs/journal.md#a-journal-that-cannot-be-written): no recovery
+    // may take it for a dead one, re-run its cleanups and send a false "Interrupted". Should this
+    // unlink be lost to a crash after a recorded end, the next look for dead runs removes the marker.
     await unlink(runningMarker(this.path)).catch(() => {});
-    await pruneFinishedRuns(this.keyDir, this.#keep).catch(() => {});
+    if (recorded) await pruneFinishedRuns(this.keyDir, this.#keep).catch(() => {});
+  }
+
+  /**
+   * A write failed earlier (a full disk, most often): the run's middle is lost, but its end may fit now
+   * (a cleanup freed space). One try, on a line of its own after whatever half line the failure left.
+   */
+  async #endAfterFailure(record: RunEndRecord): Promise<boolean> {
+    const handle = this.#handle;
+    if (handle === null) return false;
+    try {
+      writeWhole(handle.fd, `\n${serialize(record)}`);
+      await handle.datasync();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, runCli, tempDir } from './helpers.js';
+
+/**
+ * A full disk for this process alone: a file-size limit (`ulimit -f`, in KiB) makes a write past it
+ * fail with EFBIG, after the part that fits (a short write), as a full file system does with ENOSPC.
+ * SIGXFSZ is ignored so that the write fails instead of killing the process.
+ */
+function runWithFileSizeLimit(kib: number, args: readonly string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const command = `trap '' XFSZ; ulimit -f ${kib}; exec "$0" "$@"`;
+  const result = spawnSync('bash', ['-c', command, process.execPath, CLI, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: cwd, LANG: 'C.UTF-8' },
+    timeout: 30_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('a journal that fills the disk mid-run (docs/journal.md#a-journal-that-cannot-be-written)', () => {
+  let temp: ReturnType<typeof tempDir> | undefined;
+  afterEach(() => temp?.remove());
+
+  it('is said, even by --quiet; the run ends as it would; the next run neither recovers it nor repeats its cleanup', async () => {
+    temp = tempDir();
+    const marks = join(temp.path, 'marks');
+    // Names long enough that the run record takes most of 4 KiB and a later record crosses the limit.
+    const pad = 'P'.repeat(1500);
+    temp.write(
+      'job.json',
+      JSON.stringify({
+        preHooks: [{ name: `Stop ${pad}`, command: `echo stop >> ${marks}` }],
+        tasks: [{ name: 'Backup', command: 'true' }],
+        postHooks: [{ name: `Start ${pad}`, command: `echo start >> ${marks}`, runOnJobFailure: true }],
+      }),
+    );
+    const state = join(temp.path, 'state');
+    const full = runWithFileSizeLimit(4, ['run', 'job.json', '--state-dir', state, '--quiet'], temp.path);
+    expect({ status: full.status, stdout: full.stdout }).toEqual({ status: 0, stdout: '' });
+    expect(full.stderr).toMatch(/^jobhooks: cannot write the journal \/.+\.jsonl \(EFBIG: file too large, write\); the run goes on without it\n$/);
+    const [keyDir] = readdirSync(state);
+    const files = readdirSync(join(state, keyDir ?? ''));
+    // The run is over: no marker says it is running, so no recovery takes it for a dead one.
+    expect(files.filter((name) => name.endsWith('.running'))).toEqual([]);
+    expect(files.filter((name) => name.endsWith('.jsonl'))).toHaveLength(1);
+
+    const next = await runCli(['run', 'job.json', '--state-dir', state], { cwd: temp.path });
+    expect(next.code).toBe(0);
+    expect(next.stdout).not.toContain('Interrupted');
+    expect(readFileSync(marks, 'utf8')).toBe('stop\nstart\nstop\nstart\n');
+    const recover = await runCli(['recover', 'job.json', '--state-dir', state], { cwd: temp.path });
+    expect(recover.stdout).toContain('Nothing to recover');
+  });
+});
