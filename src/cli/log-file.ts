@@ -21,6 +21,8 @@ export class ReopeningLogFile implements QueueingSink {
   #writingBytes = 0;
   #writing: Promise<void> | undefined;
   #failed = false;
+  /** The last write failed, perhaps after part of its text: the next one starts on a line of its own. */
+  #torn = false;
   readonly #drainListeners = new Set<() => void>();
 
   constructor(path: string, onError: (error: unknown) => void) {
@@ -60,10 +62,12 @@ export class ReopeningLogFile implements QueueingSink {
       this.#writingBytes = this.#queuedBytes;
       this.#queuedBytes = 0;
       try {
-        await appendToFile(this.#path, text);
+        await appendToFile(this.#path, this.#torn ? `\n${text}` : text);
+        this.#torn = false;
       } catch (error) {
         if (!this.#failed) this.#onError(error);
         this.#failed = true;
+        this.#torn = true;
       }
       this.#writingBytes = 0;
     }
@@ -78,7 +82,9 @@ export class ReopeningLogFile implements QueueingSink {
 export async function appendToFile(path: string, text: string): Promise<void> {
   const handle = await open(path, 'a', LOG_FILE_MODE);
   try {
-    await handle.write(text);
+    // writeFile, not write: a full disk may take part of the text and refuse the rest, and one write
+    // would take that for done, losing lines without a word (docs/observability.md).
+    await handle.writeFile(text);
   } finally {
     await handle.close();
   }

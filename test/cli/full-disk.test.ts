@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, runCli, tempDir } from './helpers.js';
 
@@ -53,5 +54,20 @@ describe('a journal that fills the disk mid-run (docs/journal.md#a-journal-that-
     expect(readFileSync(marks, 'utf8')).toBe('stop\nstart\nstop\nstart\n');
     const recover = await runCli(['recover', 'job.json', '--state-dir', state], { cwd: temp.path });
     expect(recover.stdout).toContain('Nothing to recover');
+  });
+});
+
+describe('the log file on a full disk (docs/observability.md)', () => {
+  let temp: ReturnType<typeof tempDir> | undefined;
+  afterEach(() => temp?.remove());
+
+  it('appendToFile writes all of its text or rejects: a write the disk takes only part of is not taken for done', () => {
+    temp = tempDir();
+    const log = join(temp.path, 'job.log');
+    const module = fileURLToPath(new URL('../../src/cli/log-file.ts', import.meta.url));
+    const script = `import(${JSON.stringify(module)}).then((m) => m.appendToFile(${JSON.stringify(log)}, 'x'.repeat(3000))).then(() => console.log('written'), (e) => console.log(e.code))`;
+    const command = `trap '' XFSZ; ulimit -f 1; exec "$0" "$@"`;
+    const result = spawnSync('bash', ['-c', command, process.execPath, '--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect({ stdout: result.stdout, size: readFileSync(log).length }).toEqual({ stdout: 'EFBIG\n', size: 1024 });
   });
 });
