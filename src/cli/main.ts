@@ -50,6 +50,16 @@ async function main(argv: readonly string[]): Promise<number> {
       return EXIT.usage;
     case 'schema':
       return commands(command.kind).schemaCommand(io);
+    default:
+      break;
+  }
+  // Every other command reads files against the current directory, and hooks run in it by default.
+  const missing = missingCurrentDirectory();
+  if (missing !== undefined) {
+    io.stderr.write(`jobhooks: the current directory no longer exists (${missing}); run jobhooks from one that does\n`);
+    return EXIT.cantRead;
+  }
+  switch (command.kind) {
     case 'validate':
       return commands(command.kind).validateCommand(command.file, io);
     case 'plan':
@@ -69,6 +79,16 @@ async function main(argv: readonly string[]): Promise<number> {
       // bullmq is an optional peer dependency, loaded only by these commands (docs/distributed.md).
       return commands(command.kind).queueCommand(command, io, processSignals());
     }
+  }
+}
+
+/** Why the current directory cannot be had (it was removed after the shell entered it), or `undefined`. */
+function missingCurrentDirectory(): string | undefined {
+  try {
+    process.cwd();
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? String(error);
   }
 }
 

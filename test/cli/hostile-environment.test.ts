@@ -71,3 +71,27 @@ describe('the log file on a full disk (docs/observability.md)', () => {
     expect({ stdout: result.stdout, size: readFileSync(log).length }).toEqual({ stdout: 'EFBIG\n', size: 1024 });
   });
 });
+
+describe('a current directory removed before the run', () => {
+  it('is one clear line and exit 66 for every command that reads files, not an internal error', () => {
+    const temp = tempDir();
+    try {
+      const job = temp.write('job.json', '{"preHooks": [{"name": "hello", "command": "true"}]}');
+      const gone = join(temp.path, 'gone');
+      for (const args of [['validate', job], ['run', job, '--no-journal'], ['history', job]]) {
+        const result = spawnSync('bash', ['-c', 'mkdir "$1" && cd "$1" && rmdir "$1" && shift && exec "$@"', 'bash', gone, process.execPath, CLI, ...args], {
+          encoding: 'utf8',
+          env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: temp.path },
+        });
+        expect({ args, status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
+          args,
+          status: 66,
+          stdout: '',
+          stderr: 'jobhooks: the current directory no longer exists (ENOENT); run jobhooks from one that does\n',
+        });
+      }
+    } finally {
+      temp.remove();
+    }
+  });
+});
