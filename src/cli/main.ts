@@ -122,7 +122,9 @@ async function run(): Promise<never> {
     code = EXIT.internal;
   }
   // Exit explicitly once the output is out: a keep-alive socket or a child's stray handle must not
-  // keep a cron job waiting.
+  // keep a cron job waiting. A reader that takes nothing keeps it waiting for its last lines; the job
+  // is over by then, so a signal ends the wait with the job's own code (docs/cli.md#exit-codes).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.once(signal, () => process.exit(code));
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(code);
 }

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, runCli, tempDir } from './helpers.js';
+import { CLI, runCli, tempDir, waitFor } from './helpers.js';
 
 /**
  * A full disk for this process alone: a file-size limit (`ulimit -f`, in KiB) makes a write past it
@@ -90,6 +90,33 @@ describe('a current directory removed before the run', () => {
           stderr: 'jobhooks: the current directory no longer exists (ENOENT); run jobhooks from one that does\n',
         });
       }
+    } finally {
+      temp.remove();
+    }
+  });
+});
+
+describe('a reader that never reads the final output', () => {
+  it('keeps jobhooks waiting for it once the job is done; a signal then exits with the job\'s own code', async () => {
+    const temp = tempDir();
+    try {
+      const cleaned = join(temp.path, 'cleaned');
+      const job = temp.write(
+        'job.json',
+        JSON.stringify({
+          preHooks: [{ name: 'Print', command: "head -c 3000000 /dev/zero | tr '\\0' x | fold -w 100" }],
+          tasks: [{ name: 'Fail', command: 'exit 3', critical: true }],
+          postHooks: [{ name: 'Cleanup', command: `echo done > ${cleaned}`, runOnJobFailure: true }],
+        }),
+      );
+      // Standard output is a pipe nobody reads: the hook's lines fill it, and the flow cannot go out.
+      const child = spawn(process.execPath, [CLI, 'run', job, '--no-journal'], { cwd: temp.path, stdio: ['ignore', 'pipe', 'ignore'] });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await waitFor(() => existsSync(cleaned), 'the cleanup to run', 20_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(child.exitCode).toBeNull();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(2);
     } finally {
       temp.remove();
     }
