@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { win32 } from 'node:path';
 import { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
@@ -285,7 +286,8 @@ export class ShellExecutor implements Executor {
         try {
           script = await writeScript(request.command, this.#tempDir);
         } catch (error) {
-          return finish({ error: `cannot write the script to a temporary file: ${(error as Error).message}` });
+          // The OS's message names no path for a failed write (ENOSPC): say where.
+          return finish({ error: `cannot write the script to a temporary file in ${this.#tempDir ?? tmpdir()}: ${(error as Error).message}` });
         }
       }
       if (isAborted(request.signal)) return finish({ cancelled: true });

@@ -137,7 +137,9 @@ export class PrometheusNotifier extends HttpNotifier {
       await rename(temporary, path);
     } catch (error) {
       await unlink(temporary).catch(() => undefined);
-      throw error;
+      // The OS's message names no path for a failed write (ENOSPC): say which file, keep its code.
+      const { code, message } = error as NodeJS.ErrnoException;
+      throw Object.assign(new Error(`cannot write ${path}: ${message}`, { cause: error }), { code });
     }
   }
 

@@ -57,6 +57,25 @@ describe('a journal that fills the disk mid-run (docs/journal.md#a-journal-that-
   });
 });
 
+describe('a full temporary directory (docs/executor.md)', () => {
+  it('a shebang hook that cannot be written says in which directory: the operating system\'s message names none', () => {
+    const temp = tempDir();
+    try {
+      temp.write('job.json', JSON.stringify({ preHooks: [{ name: 'Python', command: '#!/usr/bin/env python3\nprint("hi")' }] }));
+      const command = `trap '' XFSZ; ulimit -f 0; exec "$0" "$@"`;
+      const result = spawnSync('bash', ['-c', command, process.execPath, CLI, 'run', 'job.json', '--no-journal'], {
+        cwd: temp.path,
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: temp.path, TMPDIR: temp.path, JOBHOOKS_CODE_CACHE: '0' },
+      });
+      expect(result.status).toBe(1);
+      expect(result.stdout).toContain(`[Python] failed: cannot write the script to a temporary file in ${temp.path}: EFBIG: file too large, write`);
+    } finally {
+      temp.remove();
+    }
+  });
+});
+
 describe('the log file on a full disk (docs/observability.md)', () => {
   let temp: ReturnType<typeof tempDir> | undefined;
   afterEach(() => temp?.remove());

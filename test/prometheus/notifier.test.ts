@@ -189,7 +189,10 @@ describe('PrometheusNotifier: node_exporter textfile', () => {
 
   it('a file it cannot write fails the notifier with the system error', async () => {
     const { message, context } = scenario('success');
-    await expect(new PrometheusNotifier({ textfile: '/nonexistent-dir/x.prom' }).notify(message, context())).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(new PrometheusNotifier({ textfile: '/nonexistent-dir/x.prom' }).notify(message, context())).rejects.toMatchObject({
+      code: 'ENOENT',
+      message: expect.stringMatching(/^cannot write \/nonexistent-dir\/x\.prom: ENOENT: no such file or directory, open '\/nonexistent-dir\/\.x\.prom\.\d+\.[0-9a-f]{8}\.tmp'$/),
+    });
   });
 });
 
