@@ -166,18 +166,21 @@ export async function createExclusive(path: string, content: string, options: { 
   const temporary = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
   try {
-    await handle.write(content);
-    if (options.durable ?? true) await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      // The whole content or an error: a lock linked into place half written would read as no lock,
+      // and be taken over while its owner runs.
+      await handle.writeFile(content);
+      if (options.durable ?? true) await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await link(temporary, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   } finally {
+    // Whatever happened (a full disk refuses the write): no private file is left behind.
     await unlink(temporary).catch(() => {});
   }
 }

@@ -57,6 +57,23 @@ describe('a journal that fills the disk mid-run (docs/journal.md#a-journal-that-
   });
 });
 
+describe('a state directory full from the start (docs/journal.md#a-journal-that-cannot-be-written)', () => {
+  it('refuses the run with exit 73 and leaves no private temporary file in the key directory', () => {
+    const temp = tempDir();
+    try {
+      temp.write('job.json', JSON.stringify({ preHooks: [{ name: 'Hello', command: 'true' }] }));
+      const state = join(temp.path, 'state');
+      const refused = runWithFileSizeLimit(0, ['run', 'job.json', '--state-dir', state], temp.path);
+      expect(refused.status).toBe(73);
+      expect(refused.stderr).toMatch(/^jobhooks: cannot write the journal: .*EFBIG/);
+      const [keyDir] = readdirSync(state);
+      expect(readdirSync(join(state, keyDir ?? ''))).toEqual([]);
+    } finally {
+      temp.remove();
+    }
+  });
+});
+
 describe('a full temporary directory (docs/executor.md)', () => {
   it('a shebang hook that cannot be written says in which directory: the operating system\'s message names none', () => {
     const temp = tempDir();
