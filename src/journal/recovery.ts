@@ -159,7 +159,8 @@ export async function claimDeadRunWhenFree(run: DeadRun, claimant: Claimant, opt
 async function appendDurably(file: string, line: string): Promise<void> {
   const handle = await open(file, constants.O_WRONLY | constants.O_APPEND);
   try {
-    await handle.write(line);
+    // The whole line or an error (a full disk may take part of it).
+    await handle.writeFile(line);
     await handle.sync();
   } finally {
     await handle.close();

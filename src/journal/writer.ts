@@ -342,7 +342,8 @@ export async function openJournal(keyDir: string, run: JournalRunInfo, options: 
     throw journalError('create', path, error);
   }
   try {
-    await handle.write(serialize(record));
+    // The whole record or an error: a run record cut short by a full disk would be no run at all.
+    await handle.writeFile(serialize(record));
     // Both flushes at once, each ended before the first task: the record's data, and the directory
     // with both names in it. The run is unfinished until its end removes the marker.
     const [synced, dirSynced] = await Promise.allSettled([handle.sync(), syncDirectory(keyDir)]);

@@ -72,6 +72,20 @@ describe('a state directory full from the start (docs/journal.md#a-journal-that-
       temp.remove();
     }
   });
+  it('a run record the disk takes only part of refuses the run (exit 73): nothing runs without its record', () => {
+    const temp = tempDir();
+    try {
+      const marks = join(temp.path, 'marks');
+      // One name longer than the 4 KiB the disk has room for: the run record cannot be whole.
+      temp.write('job.json', JSON.stringify({ preHooks: [{ name: `Hello ${'P'.repeat(5000)}`, command: `echo ran > ${marks}` }] }));
+      const refused = runWithFileSizeLimit(4, ['run', 'job.json', '--state-dir', join(temp.path, 'state')], temp.path);
+      expect(refused.status).toBe(73);
+      expect(refused.stderr).toMatch(/^jobhooks: cannot write the journal: .*EFBIG/);
+      expect(existsSync(marks)).toBe(false);
+    } finally {
+      temp.remove();
+    }
+  });
 });
 
 describe('a full temporary directory (docs/executor.md)', () => {
