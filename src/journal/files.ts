@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { link, lstat, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, JobHooksError } from '../errors.js';
 import { makeDirectories } from '../make-directories.js';
@@ -142,7 +142,36 @@ export async function prepareKeyDirectory(location: JournalLocation): Promise<st
   } catch (error) {
     throw journalError('create', keyDir, error);
   }
+  await assertPrivate(location.dir, keyDir);
   return keyDir;
+}
+
+/**
+ * Refuses a journal that someone else could write to (docs/security.md#the-state-directory): what it
+ * holds decides which process groups a recovery kills and which cleanups it runs, with this process's
+ * rights. The state directory (followed, it may be a link an administrator made) and the key directory
+ * (not followed: nobody else's link may stand in for it) must belong to this user (or root) and be
+ * writable by nobody else. No check where there are no user ids (Windows).
+ */
+export async function assertPrivate(stateDir: string, keyDir: string): Promise<void> {
+  const uid = process.geteuid?.();
+  if (uid === undefined) return;
+  for (const [path, info] of [
+    [stateDir, await stat(stateDir).catch(() => null)],
+    [keyDir, await lstat(keyDir).catch(() => null)],
+  ] as const) {
+    if (info === null) continue;
+    const why = !info.isDirectory()
+      ? 'it is not a directory (a symbolic link?)'
+      : info.uid !== uid && info.uid !== 0
+        ? `it belongs to user ${info.uid}`
+        : (info.mode & 0o022) !== 0
+          ? `other users can write to it (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')})`
+          : null;
+    if (why !== null) {
+      throw new JobHooksError(ErrorCode.JOURNAL, `Cannot use the journal at ${path} (${why}): it must be a directory of this user's that nobody else can write to, such as one made with mkdir -m 700`);
+    }
+  }
 }
 
 /** fsync of a directory, so a file created or removed in it survives a crash. */

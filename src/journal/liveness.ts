@@ -41,6 +41,17 @@ export function processStartTime(pid: number): number | null {
   return Number.isSafeInteger(startTime) ? startTime : null;
 }
 
+/** This process's process group and session ids (`/proc/self/stat` fields 5 and 6); none without /proc. */
+function ownGroups(): number[] {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return [Number(fields[2]), Number(fields[3])];
+  } catch {
+    return [];
+  }
+}
+
 let bootIdCache: string | null | undefined;
 
 /** This boot's id (`/proc/sys/kernel/random/boot_id`), or `null` where there is none. */
@@ -119,6 +130,9 @@ export type RecordedGroupState =
  * ```
  */
 export function recordedGroupAlive(pgid: number, leaderStartTime: number | null): RecordedGroupState {
+  // Never a group no command of a run can have had: none, init's, every process's (kill(-1)), or this
+  // process's own group or session (a damaged journal must not make a recovery signal itself).
+  if (!Number.isSafeInteger(pgid) || pgid <= 1 || ownGroups().includes(pgid)) return 'reused';
   const now = processStartTime(pgid);
   if (now !== null) return leaderStartTime !== null && now === leaderStartTime ? 'leader' : 'reused';
   const { processes } = scanProcessesSync();

@@ -6,7 +6,7 @@ import { ErrorCode, JobHooksError } from '../errors.js';
 import type { JobEvents } from '../events.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
 import type { Executor } from '../executor/types.js';
-import { journalError, keyDirectory, prepareKeyDirectory, runningMarker } from '../journal/files.js';
+import { assertPrivate, journalError, keyDirectory, prepareKeyDirectory, runningMarker } from '../journal/files.js';
 import { currentProcess, killRecordedGroup } from '../journal/liveness.js';
 import { acquireRunLock } from '../journal/lock.js';
 import { claimDeadRun, claimDeadRunWhenFree, findDeadRuns, type DeadRunClaim } from '../journal/recovery.js';
@@ -162,6 +162,7 @@ export class JobPipeline {
     const journal = this.#options.journal;
     if (journal === null) throw new JobHooksError(ErrorCode.JOURNAL, 'recover() needs the journal option ({ dir, key }): this JobPipeline has none');
     const keyDir = keyDirectory(journal);
+    await assertPrivate(journal.dir, keyDir);
     try {
       return await this.#recoverDeadRuns(keyDir, this.#options.jobId ?? randomUUID(), this.#options.executor ?? new ShellExecutor());
     } catch (error) {

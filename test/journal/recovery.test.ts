@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,45 @@ describe('liveness', () => {
     for (let i = 0; i < 50 && isAlive(orphan); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(isAlive(orphan)).toBe(false);
     expect(recordedGroupAlive(pgid, 123)).toBe('gone');
+  });
+
+  it('a damaged journal cannot make it signal init\'s group, every process (0, -1), or its own group and session', async () => {
+    const own = readFileSync('/proc/self/stat', 'latin1');
+    const [pgrp, session] = own.slice(own.lastIndexOf(')') + 2).split(' ').slice(2, 4).map(Number);
+    for (const pgid of [0, 1, -1, Number.NaN, 2 ** 60, pgrp ?? 0, session ?? 0]) {
+      expect({ pgid, state: recordedGroupAlive(pgid, processStartTime(pgid)) }).toEqual({ pgid, state: 'reused' });
+      expect(await killRecordedGroup(pgid, processStartTime(pgid), 100)).toBe('reused');
+    }
+    // Still alive to say so: nothing was signalled.
+    expect(isAlive(process.pid)).toBe(true);
+  });
+});
+
+describe('the journal is refused where someone else could write to it (docs/security.md#the-state-directory)', () => {
+  it('a state directory others can write to, a key directory that is a symbolic link, or one of another user', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jobhooks-private-'));
+    try {
+      const state = join(dir, 'state');
+      mkdirSync(state, { mode: 0o700 });
+      chmodSync(state, 0o777);
+      await expect(prepareKeyDirectory({ dir: state, key: 'nightly' })).rejects.toMatchObject({
+        code: 'ERR_JOURNAL',
+        message: `Cannot use the journal at ${state} (other users can write to it (mode 0777)): it must be a directory of this user's that nobody else can write to, such as one made with mkdir -m 700`,
+      });
+      chmodSync(state, 0o755);
+      const keyDir = await prepareKeyDirectory({ dir: state, key: 'nightly' });
+      rmSync(keyDir, { recursive: true });
+      const elsewhere = join(dir, 'elsewhere');
+      mkdirSync(elsewhere, { mode: 0o700 });
+      symlinkSync(elsewhere, keyDir);
+      await expect(prepareKeyDirectory({ dir: state, key: 'nightly' })).rejects.toMatchObject({ code: 'ERR_JOURNAL', message: expect.stringContaining('(it is not a directory (a symbolic link?))') });
+      unlinkSync(keyDir);
+      mkdirSync(keyDir, { mode: 0o700 });
+      chownSync(keyDir, 65534, 65534);
+      await expect(prepareKeyDirectory({ dir: state, key: 'nightly' })).rejects.toMatchObject({ code: 'ERR_JOURNAL', message: expect.stringContaining('(it belongs to user 65534)') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
