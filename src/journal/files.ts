@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, lstat, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { link, lstat, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, JobHooksError } from '../errors.js';
 import { makeDirectories } from '../make-directories.js';
@@ -300,9 +300,35 @@ export function parseRun(file: string, text: string): ParsedRun | null {
     }
   }
   const first = records[0];
-  if (first === undefined || first.type !== 'run') return null;
+  // A run record without its task list is no run this version can read (nor recover).
+  if (first === undefined || first.type !== 'run' || !isTaskList(first.tasks)) return null;
   const end = records.findLast((record): record is RunEndRecord => record.type === 'runEnd') ?? null;
   return { file, run: first, records, end, endsWithNewline: text.endsWith('\n') };
+}
+
+/**
+ * A run file's text, or `null` when it is gone or is not a regular file: a link is not followed and a
+ * FIFO is not waited on (a damaged state directory must neither hang a run nor feed it /dev/zero).
+ */
+async function readRunFile(file: string): Promise<string | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP') return null;
+    throw error;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) return null;
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+function isTaskList(tasks: unknown): boolean {
+  return Array.isArray(tasks) && tasks.every((task: unknown) => typeof task === 'object' && task !== null && Number.isSafeInteger((task as JournalTask).index) && typeof (task as JournalTask).name === 'string');
 }
 
 /** The names in a key directory; none when it does not exist. */
@@ -336,7 +362,7 @@ export async function readRuns(keyDir: string, which: 'all' | 'unfinished' = 'al
   for (const name of await runFileNames(keyDir, which)) {
     const file = join(keyDir, name);
     if (file === except) continue;
-    const text = await readIfExists(file);
+    const text = await readRunFile(file);
     if (text === null) continue;
     const parsed = parseRun(file, text);
     if (parsed !== null) runs.push(parsed);

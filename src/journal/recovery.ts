@@ -157,7 +157,8 @@ export async function claimDeadRunWhenFree(run: DeadRun, claimant: Claimant, opt
 }
 
 async function appendDurably(file: string, line: string): Promise<void> {
-  const handle = await open(file, constants.O_WRONLY | constants.O_APPEND);
+  // Not through a link: a recovery appends only to the run file itself.
+  const handle = await open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
   try {
     // The whole line or an error (a full disk may take part of it).
     await handle.writeFile(line);

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +108,24 @@ describe('liveness', () => {
     }
     // Still alive to say so: nothing was signalled.
     expect(isAlive(process.pid)).toBe(true);
+  });
+});
+
+describe('a damaged key directory', () => {
+  it('a FIFO, a link to /dev/zero and a run record without its task list are passed over: no hang, no crash', async () => {
+    const dir = stateDir();
+    const keyDir = await prepareKeyDirectory({ dir, key: 'damaged' });
+    const fifo = join(keyDir, '20261201T000000000Z-fifo.jsonl');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const zero = join(keyDir, '20261201T000000001Z-zero.jsonl');
+    symlinkSync('/dev/zero', zero);
+    const bad = join(keyDir, '20261201T000000002Z-bad.jsonl');
+    writeFileSync(bad, `${JSON.stringify({ type: 'run', jobId: 'bad', key: 'damaged', pid: deadPid(), startTime: null, bootId: null, host: 'h', startedAt: '2026-12-01T00:00:00.000Z', tasks: 'oops' })}\n`);
+    for (const file of [fifo, zero, bad]) writeFileSync(`${file}.running`, '');
+    const started = performance.now();
+    expect(await findDeadRuns(keyDir)).toEqual([]);
+    expect(await readHistory({ dir, key: 'damaged' })).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
 
@@ -253,11 +272,16 @@ describe('finding dead runs reads only unfinished runs (docs/journal.md, "Layout
     const [own = '', other = ''] = readdirSync(keyDir).filter((name) => name.endsWith('.jsonl')).sort();
     expect(other).not.toBe('');
     expect((await findDeadRuns(keyDir, { except: join(keyDir, own) })).map((dead) => basename(dead.file))).toEqual([other]);
-    // Unread, not merely left out: a directory in its place makes every read of it fail.
+    // Unread, not merely left out: a Unix socket in its place makes every opening of it fail (ENXIO).
     rmSync(join(keyDir, own));
-    mkdirSync(join(keyDir, own));
-    await expect(findDeadRuns(keyDir)).rejects.toThrow(/EISDIR/);
-    expect((await findDeadRuns(keyDir, { except: join(keyDir, own) })).map((dead) => basename(dead.file))).toEqual([other]);
+    const socket = createServer();
+    await new Promise<void>((resolve) => socket.listen(join(keyDir, own), resolve));
+    try {
+      await expect(findDeadRuns(keyDir)).rejects.toThrow(/ENXIO/);
+      expect((await findDeadRuns(keyDir, { except: join(keyDir, own) })).map((dead) => basename(dead.file))).toEqual([other]);
+    } finally {
+      await new Promise((resolve) => socket.close(resolve));
+    }
   });
 
   it('an end written whose marker was left (a crash between the two) is finished: the look removes the marker', async () => {
