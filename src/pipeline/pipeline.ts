@@ -210,12 +210,16 @@ export class JobPipeline {
     const dying = run.diedDuring;
     // A paired cleanup runs iff its pre-hook had started, runOnJobFailure or not (docs/hooks.md#paired-cleanup).
     const started = new Set(run.tasks.filter((task) => task.phase === 'pre' && run.started.includes(task.index)).map((task) => task.name));
+    // Whether a cleanup runs is the current definition's to say (docs/journal.md), and each runs once
+    // even if the record names it twice.
+    const named = new Set<string>();
     const cleanups = run.tasks
       .filter((task) => task.phase === 'post' && !ended.has(task.index))
       .flatMap((task) => {
         const hook = o.postHooks.find((candidate) => candidate.name === task.name);
-        if (hook === undefined) return [];
-        const runs = hook.cleanupFor === null ? task.runOnJobFailure : started.has(hook.cleanupFor);
+        if (hook === undefined || named.has(hook.name)) return [];
+        named.add(hook.name);
+        const runs = hook.cleanupFor === null ? hook.runOnJobFailure : started.has(hook.cleanupFor);
         return runs ? [{ index: task.index, hook: { ...hook, runOnJobFailure: true, cleanupFor: null } }] : [];
       });
     const notificationIndex = run.tasks.find((task) => task.phase === 'notification')?.index ?? run.tasks.length;

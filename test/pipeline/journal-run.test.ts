@@ -130,6 +130,29 @@ describe('run() with a journal', () => {
     expect(recovered).toEqual([]);
   });
 
+  it('a recovery runs the cleanups the current definition marks runOnJobFailure, each once, whatever the record says', async () => {
+    const dir = join(scratch(), 'state');
+    const marks = join(dir, '..', 'marks');
+    // Recorded: both post-hooks run on failure, and one of them twice (a damaged or edited record).
+    const tasks = [
+      { index: 0, name: 'Backup', phase: 'main' as const, type: 'backup', runOnJobFailure: false },
+      { index: 1, name: 'Restart Services', phase: 'post' as const, type: 'hook', runOnJobFailure: true },
+      { index: 2, name: 'Upload Report', phase: 'post' as const, type: 'hook', runOnJobFailure: true },
+      { index: 3, name: 'Restart Services', phase: 'post' as const, type: 'hook', runOnJobFailure: true },
+    ];
+    await leaveDeadRun(dir, 'k', 'dead', tasks, 0);
+    // Since then, Upload Report runs after a success only.
+    const recovered = await new JobPipeline({
+      journal: { dir, key: 'k' },
+      postHooks: [
+        { name: 'Restart Services', command: `echo restart >> '${marks}'`, runOnJobFailure: true },
+        { name: 'Upload Report', command: `echo upload >> '${marks}'` },
+      ],
+    }).recover();
+    expect(recovered.map((result) => result.tasks.map((task) => task.name))).toEqual([['Restart Services']]);
+    expect(readFileSync(marks, 'utf8')).toBe('restart\n');
+  });
+
   it('a signal while it waits for that recovery: run() rejects with its reason, and leaves no run behind', async () => {
     const dir = join(scratch(), 'state');
     await leaveDeadRun(dir, 'k', 'dead', [{ index: 0, name: 'Backup', phase: 'main', type: 'backup', runOnJobFailure: false }], 0);
