@@ -162,14 +162,21 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
     push({ name: 'jobEnd', event: { result: replayMark.result } });
   });
   events.on('failed', ({ jobId: id, failedReason }) => {
-    if (id === jobId && !sawEnd) push(new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} failed in the queue: ${failedReason}`));
+    if (id !== jobId || sawEnd) return;
+    // The PostgreSQL backend's event carries no reason: the job has it.
+    const reason = failedReason === undefined ? queue.getJob(jobId).then((job) => job?.failedReason, () => undefined) : Promise.resolve(failedReason);
+    void reason.then((text) => push(new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} failed in the queue: ${text ?? 'no reason given'}`)));
   });
   try {
     await events.waitUntilReady();
     const job: Job | undefined | null = await queue.getJob(jobId);
     if (job === undefined || job === null) throw new JobHooksError(ErrorCode.QUEUE, `No job ${jobId} in queue ${target.queue}`);
     const state = await job.getState();
-    if (state === 'failed') throw new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} failed in the queue: ${job.failedReason}`);
+    if (state === 'failed') {
+      // Read again: the job fetched above may predate its failure.
+      const reason = (await queue.getJob(jobId))?.failedReason ?? job.failedReason;
+      throw new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} failed in the queue: ${reason ?? 'no reason given'}`);
+    }
     if (state === 'completed') {
       // Its events are replayed from the stream while it holds them; else its jobEnd alone. Every
       // event of the job went into the stream before it completed, so before this mark: the reader

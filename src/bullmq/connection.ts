@@ -54,9 +54,18 @@ export function openBackend(target: QueueTarget): Backend {
 
 /** `redis://[user:password@]host[:port][/db]` (or `rediss://`) as ioredis options. */
 function redisOptions(url: string): ConnectionOptions {
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new TypeError(`connection.redis must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`);
+  // Said without the URL: it may hold a password.
+  const expected = 'expected redis://[user:password@]host[:port][/db] or rediss://…';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`connection.redis is not a URL: ${expected}`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new TypeError(`connection.redis must be a redis:// or rediss:// URL, got ${parsed.protocol}: ${expected}`);
   const db = parsed.pathname.replace(/^\//, '');
+  // A database the server then refuses would leave the connection on database 0, where the job would go.
+  if (db !== '' && !/^\d{1,5}$/.test(db)) throw new TypeError(`connection.redis: the database must be a number, got ${JSON.stringify(db)}`);
   return {
     host: parsed.hostname === '' ? '127.0.0.1' : parsed.hostname.replace(/^\[|\]$/g, ''),
     port: parsed.port === '' ? 6379 : Number(parsed.port),

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { ConfigError } from '../errors.js';
+import { ConfigError, ErrorCode, JobHooksError } from '../errors.js';
 import type { JobEvents } from '../events.js';
 import type { CliIo, SignalHost } from './commands.js';
 import { formatIssues } from './commands.js';
@@ -28,6 +28,23 @@ async function loadBullmq(io: CliIo): Promise<BullmqModule | undefined> {
 export async function queueCommand(command: QueueCommand, io: CliIo, signals: SignalHost): Promise<number> {
   const bullmq = await loadBullmq(io);
   if (bullmq === undefined) return EXIT.unavailable;
+  try {
+    return await queueCommandWith(bullmq, command, io, signals);
+  } catch (error) {
+    // What the user can mend is one line, not a bug report (docs/distributed.md).
+    if (error instanceof TypeError && error.message.startsWith('connection')) {
+      io.stderr.write(`jobhooks: --redis/--postgres: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof JobHooksError && error.code === ErrorCode.QUEUE) {
+      io.stderr.write(`jobhooks: ${error.message}\n`);
+      return EXIT.failed;
+    }
+    throw error;
+  }
+}
+
+async function queueCommandWith(bullmq: BullmqModule, command: QueueCommand, io: CliIo, signals: SignalHost): Promise<number> {
   const target = { connection: command.connection, queue: command.queue };
   switch (command.kind) {
     case 'worker':
@@ -46,7 +63,14 @@ export async function queueCommand(command: QueueCommand, io: CliIo, signals: Si
       }
       try {
         if (command.kind === 'schedule') {
-          await bullmq.schedule(target, command.id, command.cron, loaded.value, { env: io.env });
+          try {
+            await bullmq.schedule(target, command.id, command.cron, loaded.value, { env: io.env });
+          } catch (error) {
+            // BullMQ's cron parser refuses the expression with a plain Error ("Invalid characters").
+            if (error instanceof ConfigError || error instanceof JobHooksError || error instanceof TypeError || !(error instanceof Error)) throw error;
+            io.stderr.write(`jobhooks: cannot schedule ${command.file} as ${command.id}: ${error.message}\n`);
+            return EXIT.usage;
+          }
           io.stdout.write(`Scheduled ${command.file} as ${command.id} on queue ${command.queue}: ${command.cron}\n`);
           return EXIT.completed;
         }

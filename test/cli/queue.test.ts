@@ -55,6 +55,19 @@ describe.each(BACKENDS)('jobhooks worker and enqueue on $name', (backend) => {
       expect(run.stderr).toBe(validate.stderr);
     });
 
+    test('an invalid cron expression, and a job the worker refuses, are one line each: exit 64 and exit 2, not internal errors', async () => {
+      const ok = dir.write('cron.json', JSON.stringify({ tasks: [{ name: 'Fine', command: 'true' }] }));
+      const cron = await runCli(['schedule', ok, ...urlFlags(server.connection), '--queue', 'cron', '--id', 'nightly', '--cron', 'not a cron'], { cwd: dir.path });
+      expect([cron.code, cron.stdout]).toEqual([64, '']);
+      expect(cron.stderr).toMatch(/^jobhooks: cannot schedule .*cron\.json as nightly: [^\n]+\n$/);
+      // The worker lacks the variable the enqueuer had: the definition is invalid where it runs.
+      await startWorker('refused');
+      const secret = dir.write('secret.json', JSON.stringify({ tasks: [{ name: 'Fine', command: 'true' }], notifiers: [{ type: 'ntfy', topic: 'nas', token: { env: 'JH_QUEUE_TEST_TOKEN' } }] }));
+      const refused = await runCli(['enqueue', secret, ...urlFlags(server.connection), '--queue', 'refused', '--wait', '--job-id', 'r1'], { cwd: dir.path, env: { JH_QUEUE_TEST_TOKEN: 'abcdefgh' } });
+      expect([refused.code, refused.stdout]).toEqual([2, '']);
+      expect(refused.stderr).toBe('jobhooks: Job r1 failed in the queue: Invalid job definition (1 problem):\n  - notifiers[0].token: environment variable JH_QUEUE_TEST_TOKEN is not set\n');
+    });
+
     test('SIGTERM to a worker during a long hook: no new job, the running one is cancelled, its cleanup runs, its result says cancelled; the worker exits 0', async () => {
       const worker = await startWorker('term');
       const file = join(dir.path, 'term.txt');
@@ -92,5 +105,14 @@ describe('queue command lines', () => {
   ])('%j → exit 64', async (args, message) => {
     const run = await runCli(args, { cwd: dir.path });
     expect([run.code, run.stderr]).toEqual([64, `${message}\nRun "jobhooks --help" for usage.\n`]);
+  });
+  test.each([
+    ['redis://admin:S3cret@127.0.0.1:notaport', 'connection.redis is not a URL: expected redis://[user:password@]host[:port][/db] or rediss://…'],
+    ['localhost:6379', 'connection.redis must be a redis:// or rediss:// URL, got localhost:: expected redis://[user:password@]host[:port][/db] or rediss://…'],
+    ['redis://127.0.0.1:6379/abc', 'connection.redis: the database must be a number, got "abc"'],
+  ])('--redis %s → one line, exit 64, no password', async (url, message) => {
+    const config = dir.write('ok.json', JSON.stringify({ tasks: [{ name: 'Fine', command: 'true' }] }));
+    const run = await runCli(['enqueue', config, '--redis', url, '--queue', 'q'], { cwd: dir.path });
+    expect([run.code, run.stdout, run.stderr]).toEqual([64, '', `jobhooks: --redis/--postgres: ${message}\n`]);
   });
 });
