@@ -125,7 +125,8 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
           publish('jobEnd', { result });
           return result;
         }
-        stopRenewing = renewLease(leases, key, owner, lockDuration);
+        // Its repository may be another job's now: stop at once rather than run beside it (docs/bullmq-api.md#one-job-per-repository).
+        stopRenewing = renewLease(leases, key, owner, lockDuration, () => controller.abort(new Error('lost the lease of its repository')));
       }
       const pipeline = new JobPipeline({
         ...built.job.options,
@@ -246,7 +247,24 @@ async function acquireLease(leases: Awaited<ReturnType<typeof leaseStore>>, key:
 }
 
 /** Renews the lease every third of its lifetime while the job runs. */
-function renewLease(leases: Awaited<ReturnType<typeof leaseStore>>, key: string, owner: string, ttlMs: number): () => void {
-  const timer = setInterval(() => void leases.renew(key, owner, ttlMs).catch(() => {}), Math.max(100, Math.floor(ttlMs / 3)));
+/**
+ * Renews the lease every third of its life. A renewal the store refuses means the lease is not this
+ * job's any more (it lapsed while the server was out of reach for longer than its life, or was
+ * removed, and another job may hold the repository now): `onLost` is called once. A renewal that
+ * fails (the server is down) is tried again.
+ */
+function renewLease(leases: Awaited<ReturnType<typeof leaseStore>>, key: string, owner: string, ttlMs: number, onLost: () => void): () => void {
+  let lost = false;
+  const timer = setInterval(() => {
+    void leases.renew(key, owner, ttlMs).then(
+      (held) => {
+        if (held || lost) return;
+        lost = true;
+        clearInterval(timer);
+        onLost();
+      },
+      () => {},
+    );
+  }, Math.max(100, Math.floor(ttlMs / 3)));
   return () => clearInterval(timer);
 }

@@ -239,6 +239,35 @@ describe.each(BACKENDS)('jobhooks/bullmq on $name', (backend) => {
       expect(lines(marks)).toEqual(['holder', 'holder done']);
     });
 
+    test('a job whose lease is taken from it (lapsed, or removed) is cancelled at once: it never runs beside the next holder', async () => {
+      const marks = join(dir, 'lease-lost.txt');
+      const leased = { connection: server.connection, queue: 'lease-lost' };
+      workers.push(await startWorker({ ...leased, lockMs: 1500 }));
+      const id = await enqueue(leased, {
+        repository: { name: 'vault' },
+        tasks: [{ name: 'Backup', command: `echo backup >> ${marks}; sleep 20; echo backup done >> ${marks}` }],
+        postHooks: [{ name: 'Restart Services', command: `echo cleanup >> ${marks}`, runOnJobFailure: true }],
+      });
+      await waitFor(() => (lines(marks).includes('backup') ? true : undefined), 'the backup to start');
+      // As when the server was out of reach for longer than the lease's life and another job took it.
+      const leaseQueue = openBackend(leased).queue();
+      try {
+        await leaseQueue.waitUntilReady();
+        const key = 'jobhooks:lease:lease-lost:name:vault';
+        const connection = (leaseQueue.backend as unknown as { connection: { client?: Promise<{ del(key: string): Promise<number> }>; pool?: { query(text: string, params: unknown[]): Promise<unknown> } } }).connection;
+        if (connection.client !== undefined) await (await connection.client).del(key);
+        else await connection.pool?.query('DELETE FROM jobhooks_leases WHERE key = $1', [key]);
+      } finally {
+        await leaseQueue.close();
+      }
+      const started = performance.now();
+      let result: JobResult | undefined;
+      for await (const event of watch(leased, id)) if (event.name === 'jobEnd') result = event.event.result;
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(result?.status).toBe('cancelled');
+      expect(lines(marks)).toEqual(['backup', 'cleanup']);
+    });
+
     test('a schedule fires through BullMQ job schedulers, and unschedule stops it', async () => {
       const fired = join(dir, 'fired.txt');
       await schedule(target(), 'every-second', '* * * * * *', { jobType: 'scheduled', tasks: [{ name: 'Tick', command: `echo "$JOBHOOKS_JOB_TYPE" >> ${fired}` }] });
