@@ -33,23 +33,44 @@ export function openBackend(target: QueueTarget): Backend {
     const pg = { connectionString: connection.postgres, migrate: true };
     return {
       kind: 'postgres',
-      queue: () => new postgresClasses.Queue(name, { connection: pg }) as unknown as Queue,
-      events: (lastEventId) => new postgresClasses.QueueEvents(name, { connection: pg, lastEventId }) as unknown as QueueEvents,
-      producer: () => new postgresClasses.QueueEventsProducer(name, { connection: pg }) as unknown as QueueEventsProducer,
-      worker: (processor, options) => new postgresClasses.Worker(name, processor, { ...options, connection: pg }) as unknown as Worker,
+      queue: () => quiet(new postgresClasses.Queue(name, { connection: pg }) as unknown as Queue),
+      events: (lastEventId) => quiet(new postgresClasses.QueueEvents(name, { connection: pg, lastEventId }) as unknown as QueueEvents),
+      producer: () => quiet(new postgresClasses.QueueEventsProducer(name, { connection: pg }) as unknown as QueueEventsProducer),
+      worker: (processor, options) => quiet(new postgresClasses.Worker(name, processor, { ...options, connection: pg }) as unknown as Worker),
     };
   }
   if ('redis' in connection && typeof connection.redis === 'string') {
     const redis = redisOptions(connection.redis);
     return {
       kind: 'redis',
-      queue: () => new Queue(name, { connection: redis }),
-      events: (lastEventId) => new QueueEvents(name, { connection: redis, lastEventId }),
-      producer: () => new QueueEventsProducer(name, { connection: redis }),
-      worker: (processor, options) => new Worker(name, processor, { ...options, connection: redis }),
+      queue: () => quiet(new Queue(name, { connection: redis })),
+      events: (lastEventId) => quiet(new QueueEvents(name, { connection: redis, lastEventId })),
+      producer: () => quiet(new QueueEventsProducer(name, { connection: redis })),
+      worker: (processor, options) => quiet(new Worker(name, processor, { ...options, connection: redis })),
     };
   }
   throw new TypeError('connection must be { redis: URL } or { postgres: URL }');
+}
+
+/** When each connection error was last said, by its message: the same one is said once a minute. */
+const saidAt = new Map<string, number>();
+const SAY_AGAIN_MS = 60_000;
+
+/**
+ * Gives a BullMQ object an `error` listener. Without one, BullMQ prints each connection error whole,
+ * several times a second while the server is away, with the failed command's arguments (a password,
+ * for AUTH). This says one line with its message, once a minute per message; the client goes on
+ * reconnecting by itself (docs/distributed.md).
+ */
+function quiet<T extends { on(event: 'error', listener: (error: Error) => void): unknown }>(emitter: T): T {
+  emitter.on('error', (error: Error) => {
+    const message = String(error?.message ?? error).split('\n')[0] ?? '';
+    const now = Date.now();
+    if (now - (saidAt.get(message) ?? Number.NEGATIVE_INFINITY) < SAY_AGAIN_MS) return;
+    saidAt.set(message, now);
+    process.stderr.write(`jobhooks: queue server: ${message} (retrying)\n`);
+  });
+  return emitter;
 }
 
 /** `redis://[user:password@]host[:port][/db]` (or `rediss://`) as ioredis options. */

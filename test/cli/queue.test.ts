@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BACKENDS } from '../bullmq/helpers.js';
 import type { QueueConnection } from '../../src/bullmq/index.js';
+import { closedPort } from '../notify/helpers/server.js';
 import { runCli, startCli, tempDir, untimed, waitFor, type Started } from './helpers.js';
 
 const urlFlags = (connection: QueueConnection): string[] => ('redis' in connection ? ['--redis', connection.redis] : ['--postgres', connection.postgres]);
@@ -106,6 +107,16 @@ describe('queue command lines', () => {
     const run = await runCli(args, { cwd: dir.path });
     expect([run.code, run.stderr]).toEqual([64, `${message}\nRun "jobhooks --help" for usage.\n`]);
   });
+  test('a server that is away: one line per kind of error and minute while it retries, no stack, no password', async () => {
+    const config = dir.write('away.json', JSON.stringify({ tasks: [{ name: 'Fine', command: 'true' }] }));
+    const port = await closedPort();
+    const waiting = startCli(['enqueue', config, '--redis', `redis://admin:S3cret@127.0.0.1:${port}`, '--queue', 'q'], { cwd: dir.path });
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    waiting.child.kill('SIGKILL');
+    const { stderr } = await waiting.done;
+    expect(stderr).toBe(`jobhooks: queue server: connect ECONNREFUSED 127.0.0.1:${port} (retrying)\n`);
+  });
+
   test.each([
     ['redis://admin:S3cret@127.0.0.1:notaport', 'connection.redis is not a URL: expected redis://[user:password@]host[:port][/db] or rediss://…'],
     ['localhost:6379', 'connection.redis must be a redis:// or rediss:// URL, got localhost:: expected redis://[user:password@]host[:port][/db] or rediss://…'],
