@@ -118,7 +118,7 @@ export async function cancel(target: QueueTarget, jobId: string): Promise<'remov
  * emits, in order, ending with `jobEnd` (then the iterator is done). Events published before the call
  * are replayed from the queue's event stream (it keeps the last 10,000 events of the queue), so a
  * finished job yields its events again — or, once they were trimmed, its stored `jobEnd` alone. Throws `JobHooksError` `ERR_QUEUE` when the job does
- * not exist, or when it failed in BullMQ without a result (its reason in the message).
+ * not exist or is removed before it ends, or when it failed in BullMQ without a result (its reason in the message).
  *
  * @example
  * ```ts
@@ -128,6 +128,9 @@ export async function cancel(target: QueueTarget, jobId: string): Promise<'remov
  * }
  * ```
  */
+/** How often a watch with nothing to yield looks whether its job is still in the queue. */
+const GONE_CHECK_MS = 5_000;
+
 export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator<WatchedEvent, void, undefined> {
   const backend = openBackend(target);
   // From the start of the stream: events published before this call are replayed (docs/bullmq-api.md).
@@ -184,11 +187,25 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
       replayMark = { mark: randomUUID(), result: job.returnvalue as JobResult };
       await producer.publishEvent({ eventName: REPLAY_MARK_NAME, jobId, mark: replayMark.mark }, MAX_EVENTS);
     }
+    // A job removed from the queue (cancel() of a waiting one, by hand, a server restarted empty) would
+    // leave this wait with nothing to end it: it is looked for while nothing comes, and gone twice in a
+    // row (its end may still be on its way the first time) ends the watch.
+    let missing = 0;
     for (;;) {
       const item = pending.shift();
       if (item === undefined) {
-        await new Promise<void>((resolve) => (wake = resolve));
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, GONE_CHECK_MS);
+        });
+        clearTimeout(timer);
         wake = undefined;
+        if (pending.length === 0) {
+          const exists = await queue.getJob(jobId).then((found) => found !== undefined && found !== null, () => true);
+          missing = exists ? 0 : missing + 1;
+          if (missing >= 2) throw new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} is no longer in queue ${target.queue}: it was removed before it ended`);
+        }
         continue;
       }
       if (item instanceof Error) throw item;

@@ -268,6 +268,24 @@ describe.each(BACKENDS)('jobhooks/bullmq on $name', (backend) => {
       expect(lines(marks)).toEqual(['backup', 'cleanup']);
     });
 
+    test('watch of a job removed before it ended: ERR_QUEUE saying so, not a wait for ever', async () => {
+      const idle = { connection: server.connection, queue: 'no-worker' };
+      const id = await enqueue(idle, { tasks: [{ name: 'Never', command: 'true' }] });
+      const watching = (async () => {
+        for await (const event of watch(idle, id)) void event;
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const idleQueue = openBackend(idle).queue();
+      try {
+        await idleQueue.remove(id);
+      } finally {
+        await idleQueue.close();
+      }
+      const started = performance.now();
+      await expect(watching).rejects.toMatchObject({ code: 'ERR_QUEUE', message: `Job ${id} is no longer in queue no-worker: it was removed before it ended` });
+      expect(performance.now() - started).toBeLessThan(20_000);
+    });
+
     test('a schedule fires through BullMQ job schedulers, and unschedule stops it', async () => {
       const fired = join(dir, 'fired.txt');
       await schedule(target(), 'every-second', '* * * * * *', { jobType: 'scheduled', tasks: [{ name: 'Tick', command: `echo "$JOBHOOKS_JOB_TYPE" >> ${fired}` }] });
