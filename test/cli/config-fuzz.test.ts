@@ -84,17 +84,19 @@ function mutate(mutations: readonly Mutation[]): Record<string, unknown> {
     if (typeof parent !== 'object' || parent === null || last === undefined) continue;
     const target = parent as Record<PropertyKey, unknown>;
     if (kind === 'delete') delete target[last];
-    else if (kind === 'set') Object.defineProperty(target, last, { value: newValue, enumerable: true, writable: true, configurable: true });
+    else if (kind === 'set') define(target, last, newValue);
     else {
       const child = target[last];
-      if (typeof child === 'object' && child !== null && !Array.isArray(child)) {
-        Object.defineProperty(child, key, { value: newValue, enumerable: true, writable: true, configurable: true });
-      } else {
-        Object.defineProperty(target, key, { value: newValue, enumerable: true, writable: true, configurable: true });
-      }
+      define(typeof child === 'object' && child !== null && !Array.isArray(child) ? (child as Record<PropertyKey, unknown>) : target, key, newValue);
     }
   }
   return config;
+}
+
+/** Sets an own property, as JSON.parse makes them; a key no such object can have (an array's `length`) is left out. */
+function define(target: Record<PropertyKey, unknown>, key: PropertyKey, value: unknown): void {
+  if (Array.isArray(target) && key === 'length') return;
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** What the CLI does with a file, in process: parse, build, warn. The outcome, or the exception. */
