@@ -219,6 +219,8 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
 
 async function closeEvents(events: QueueEvents): Promise<void> {
   events.removeAllListeners();
+  // Closing may end its connection with an error (PostgreSQL: "Connection terminated"): expected, not said.
+  events.on('error', () => {});
   await events.close();
 }
 
