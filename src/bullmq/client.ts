@@ -113,6 +113,9 @@ export async function cancel(target: QueueTarget, jobId: string): Promise<'remov
   }
 }
 
+/** How often a watch with nothing to yield looks whether its job is still in the queue. */
+const GONE_CHECK_MS = 5_000;
+
 /**
  * The live events of one job, from any process: each {@link JobEvents} event the worker's pipeline
  * emits, in order, ending with `jobEnd` (then the iterator is done). Events published before the call
@@ -128,9 +131,6 @@ export async function cancel(target: QueueTarget, jobId: string): Promise<'remov
  * }
  * ```
  */
-/** How often a watch with nothing to yield looks whether its job is still in the queue. */
-const GONE_CHECK_MS = 5_000;
-
 export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator<WatchedEvent, void, undefined> {
   const backend = openBackend(target);
   // From the start of the stream: events published before this call are replayed (docs/bullmq-api.md).

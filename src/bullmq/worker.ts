@@ -246,7 +246,6 @@ async function acquireLease(leases: Awaited<ReturnType<typeof leaseStore>>, key:
   return true;
 }
 
-/** Renews the lease every third of its lifetime while the job runs. */
 /**
  * Renews the lease every third of its life. A renewal the store refuses means the lease is not this
  * job's any more (it lapsed while the server was out of reach for longer than its life, or was
