@@ -360,10 +360,10 @@ function refusal(error: unknown, file: string, dir: string | undefined): { reado
   if (error.code === ErrorCode.ALREADY_RUNNING) {
     const owner = (error as { readonly owner?: { readonly pid: number; readonly startedAt: string } }).owner;
     if (owner === undefined) return undefined;
-    return {
-      code: EXIT.alreadyRunning,
-      line: `jobhooks: ${file} is already running (pid ${owner.pid} since ${localDateTime(new Date(owner.startedAt))}); not started\n`,
-    };
+    // A lock that does not say when its run started (an older or a damaged one) says no date, not NaN.
+    const started = new Date(owner.startedAt);
+    const since = Number.isNaN(started.getTime()) ? '' : ` since ${localDateTime(started)}`;
+    return { code: EXIT.alreadyRunning, line: `jobhooks: ${file} is already running (pid ${owner.pid}${since}); not started\n` };
   }
   return undefined;
 }

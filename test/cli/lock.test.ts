@@ -1,7 +1,8 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { localDateTime } from '../../src/cli/history.js';
+import { currentProcess, prepareKeyDirectory } from '../../src/journal/index.js';
 import { readPid, runCli, startCli, tempDir, waitFor, type CliRun } from './helpers.js';
 
 // One run at a time, --wait, maxRunTime and an unwritable state directory (docs/cli.md).
@@ -62,6 +63,18 @@ describe('one run at a time', () => {
     expect((await runCli(['history', file, '--json'], { cwd: dir.path })).stdout).toContain('"completed"');
     const history = JSON.parse((await runCli(['history', file, '--json'], { cwd: dir.path })).stdout) as { status: string }[];
     expect(history.map((entry) => entry.status)).toEqual(['completed', 'completed']);
+  });
+});
+
+describe('a lock that does not say when its run started', () => {
+  it('is refused with exit 75 and the pid, without a date it does not have', async () => {
+    const file = dir.write('job.json', '{"preHooks": [{"name": "hello", "command": "true"}]}');
+    const state = join(dir.path, 'state');
+    // This test process holds it: alive, with no startedAt (an older lock, or a damaged one).
+    const keyDir = await prepareKeyDirectory({ dir: state, key: realpathSync(file) });
+    writeFileSync(join(keyDir, 'lock'), JSON.stringify({ ...currentProcess(), jobId: 'other' }));
+    const run = await runCli(['run', file, '--state-dir', state], { cwd: dir.path });
+    expect([run.code, run.stdout, run.stderr]).toEqual([75, '', `jobhooks: ${file} is already running (pid ${process.pid}); not started\n`]);
   });
 });
 
