@@ -54,6 +54,8 @@ export interface JobhooksWorker {
 /** Every event {@link watch} yields: all of the pipeline's but a listener's error, which is this host's. */
 const FORWARDED = JOB_EVENT_NAMES.filter((name): name is WatchedEventName => name !== 'listenerError');
 const LEASE_POLL_MS = 250;
+/** How long a stopping worker waits for the server to take its ended jobs' results. */
+const HAND_OVER_MS = 10_000;
 
 /**
  * Starts a worker that runs the queue's jobs on this host: each job's definition becomes a
@@ -82,6 +84,16 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
   const control = backend.events('$');
   // The running pipelines' controllers, for close({ cancelRunning: true }).
   const running = new Set<AbortController>();
+  // Resolves once no job of this worker is running.
+  let idleWaiters: Array<() => void> = [];
+  const whenIdle = (): Promise<void> => (running.size === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve)));
+  const ended = (controller: AbortController): void => {
+    running.delete(controller);
+    if (running.size > 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
 
   const processor = async (job: Job<QueuedJobData>, _token?: string, signal?: AbortSignal): Promise<JobResult> => {
     const jobId = job.id ?? randomUUID();
@@ -148,7 +160,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
       // Only a lease this job holds: one that gave up waiting must not free its holder's.
       if (key !== undefined && leased) await leases.release(key, owner).catch(() => {});
       signal?.removeEventListener('abort', forward);
-      running.delete(controller);
+      ended(controller);
       await chain;
     }
   };
@@ -178,9 +190,13 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
     async close(closeOptions = {}) {
       const closing = worker.close();
       if (closeOptions.cancelRunning === true) for (const controller of running) controller.abort(new Error('cancelled'));
-      await closing;
+      // Once every job of this worker has ended, the server gets HAND_OVER_MS to take their results:
+      // a server that is away does not keep a stopping worker open (docs/bullmq-api.md#workers).
+      await Promise.race([closing, whenIdle().then(() => sleep(HAND_OVER_MS))]);
       control.removeAllListeners();
-      await Promise.all([control.close(), producer.close(), queue.close()]);
+      // Errors while closing are expected (the server may be away), and not said.
+      control.on('error', () => {});
+      await Promise.race([Promise.all([control.close(), producer.close(), queue.close()]), sleep(HAND_OVER_MS)]);
     },
   };
 }

@@ -286,6 +286,17 @@ describe.each(BACKENDS)('jobhooks/bullmq on $name', (backend) => {
       expect(performance.now() - started).toBeLessThan(20_000);
     });
 
+    test('a worker asked to stop while its server is away still stops: its ended jobs get 10 s to be handed over', async () => {
+      const own = await backend.start();
+      const worker = await startWorker({ connection: own.connection, queue: 'away' });
+      await own.stop();
+      const started = performance.now();
+      const exited = new Promise<number | null>((resolve) => worker.child.once('exit', (code) => resolve(code)));
+      worker.child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(performance.now() - started).toBeLessThan(25_000);
+    }, 60_000);
+
     test('a schedule fires through BullMQ job schedulers, and unschedule stops it', async () => {
       const fired = join(dir, 'fired.txt');
       await schedule(target(), 'every-second', '* * * * * *', { jobType: 'scheduled', tasks: [{ name: 'Tick', command: `echo "$JOBHOOKS_JOB_TYPE" >> ${fired}` }] });
