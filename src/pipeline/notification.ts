@@ -81,11 +81,6 @@ export async function deliverNotification(
   return makeOutcome({ error: failed.join('; '), code: 'notifier', data });
 }
 
-/**
- * Calls a notifier under its own timeout; resolves with the redacted error text (or `null`) and
- * the attempts it made. The timeout is a {@link startTimer} (any length,
- * docs/execution-flow.md#timeouts-of-any-length) that aborts the notifier's signal and stops waiting.
- */
 /** The attempts a {@link NotificationDeliveryError} made; 1 for anything else, even a value whose prototype cannot be read. */
 function deliveryAttempts(error: unknown): number {
   try {
@@ -95,6 +90,11 @@ function deliveryAttempts(error: unknown): number {
   }
 }
 
+/**
+ * Calls a notifier under its own timeout; resolves with the redacted error text (or `null`) and
+ * the attempts it made. The timeout is a {@link startTimer} (any length,
+ * docs/execution-flow.md#timeouts-of-any-length) that aborts the notifier's signal and stops waiting.
+ */
 async function callNotifier(notifier: Notifier, redact: Redactor, call: (signal: AbortSignal) => Promise<void> | undefined): Promise<CallResult> {
   const timeoutMs = notifierTimeoutMs(notifier);
   const controller = new AbortController();
