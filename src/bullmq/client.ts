@@ -217,7 +217,8 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
   }
 }
 
-async function closeEvents(events: QueueEvents): Promise<void> {
+/** Closes a `QueueEvents` without its listeners; an error while closing is expected and not said. @internal */
+export async function closeEvents(events: QueueEvents): Promise<void> {
   events.removeAllListeners();
   // Closing may end its connection with an error (PostgreSQL: "Connection terminated"): expected, not said.
   events.on('error', () => {});

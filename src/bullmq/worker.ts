@@ -12,7 +12,7 @@ import { JOB_EVENT_NAMES } from '../events.js';
 import { makeDirectories } from '../make-directories.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
 import type { JobResult } from '../types.js';
-import { CANCEL_NAME, EVENT_NAME, MAX_EVENTS, type QueuedJobData, type WatchedEventName } from './client.js';
+import { CANCEL_NAME, closeEvents, EVENT_NAME, MAX_EVENTS, type QueuedJobData, type WatchedEventName } from './client.js';
 import { openBackend, type QueueTarget } from './connection.js';
 import { leaseStore, repositoryKey } from './lease.js';
 
@@ -193,10 +193,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
       // Once every job of this worker has ended, the server gets HAND_OVER_MS to take their results:
       // a server that is away does not keep a stopping worker open (docs/bullmq-api.md#workers).
       await Promise.race([closing, whenIdle().then(() => sleep(HAND_OVER_MS))]);
-      control.removeAllListeners();
-      // Errors while closing are expected (the server may be away), and not said.
-      control.on('error', () => {});
-      await Promise.race([Promise.all([control.close(), producer.close(), queue.close()]), sleep(HAND_OVER_MS)]);
+      await Promise.race([Promise.all([closeEvents(control), producer.close(), queue.close()]), sleep(HAND_OVER_MS)]);
     },
   };
 }
