@@ -27,29 +27,31 @@ export interface ProcessIdentity {
  */
 export function processStartTime(pid: number): number | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return null;
-  }
-  // After ") ": field 3 (state) is index 0, so field 22 (starttime) is index 19.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const state = fields[0];
-  if (state === 'Z' || state === 'X') return null;
+  const fields = statFields(String(pid));
+  const state = fields?.[0];
+  if (fields === null || state === 'Z' || state === 'X') return null;
+  // Field 22 (starttime) is index 19.
   const startTime = Number(fields[19]);
   return Number.isSafeInteger(startTime) ? startTime : null;
 }
 
-/** This process's process group and session ids (`/proc/self/stat` fields 5 and 6); none without /proc. */
-function ownGroups(): number[] {
+/**
+ * The fields of `/proc/<pid>/stat` from field 3 (the state) on, or `null` when it cannot be read: counted
+ * after the last `)`, because the command name before it may itself contain spaces and parentheses.
+ */
+function statFields(pid: string): string[] | null {
   try {
-    const stat = readFileSync('/proc/self/stat', 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return [Number(fields[2]), Number(fields[3])];
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return [];
+    return null;
   }
+}
+
+/** This process's process group and session ids (fields 5 and 6); none without /proc. */
+function ownGroups(): number[] {
+  const fields = statFields('self');
+  return fields === null ? [] : [Number(fields[2]), Number(fields[3])];
 }
 
 let bootIdCache: string | null | undefined;
