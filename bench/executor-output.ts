@@ -12,6 +12,7 @@
  *
  * Run: `node --import tsx bench/executor-output.ts [--mib=1024] [--rounds=2]`
  */
+import './lib.js';
 import { spawn } from 'node:child_process';
 import { bundleForNode } from './executor-bundle.js';
 import { ShellExecutor } from '../src/executor/shell-executor.js';

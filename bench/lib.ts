@@ -3,6 +3,18 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * Node reads and parses every certificate `NODE_EXTRA_CA_CERTS` names at each start, before any
+ * script runs: with a system bundle (≈ 140 certificates) that is ≈ 35 ms on the benchmark machine,
+ * more than all of `node -e 0` takes without it. A start-up figure measured with it set mostly times
+ * that parse, on both sides of a ratio (docs/performance.md, "Machine"). Every benchmark imports this
+ * module first, so the variable is gone from its environment before it starts any process it measures.
+ */
+if (process.env['NODE_EXTRA_CA_CERTS'] !== undefined) {
+  delete process.env['NODE_EXTRA_CA_CERTS'];
+  process.stderr.write('NODE_EXTRA_CA_CERTS is set here: the measured processes run without it (Node parses those certificates at every start)\n');
+}
+
 /** Runs `fn` `times` times and returns the median wall-clock time of one run, in ms. */
 export async function median(times: number, fn: () => Promise<unknown>): Promise<number> {
   const samples: number[] = [];

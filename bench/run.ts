@@ -3,6 +3,7 @@
  * one's memory and JIT state cannot colour another's figures. Benchmarks print figures; none of
  * them passes or fails anything.
  */
+import './lib.js';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
