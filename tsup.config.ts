@@ -30,6 +30,34 @@ const zodEnglishOnly: EsbuildPlugin = {
   },
 };
 
+/**
+ * Node's own modules that only some commands use, required by the commands bundle when one of their
+ * functions is first called instead of when the bundle loads: `validate` and `plan` never load
+ * `node:crypto` (2–3 ms), `node:child_process` or `node:fs/promises` (≈ 1 ms each); `run` loads each
+ * when it first needs it (docs/performance.md, "CLI start-up"). Each function the module exports
+ * (a lower-case name) becomes one that requires the module and calls through; importing anything else
+ * from it (a class, a constant) fails the build rather than the run.
+ */
+const LAZY_BUILTINS = /^(?:node:)?(crypto|child_process|fs\/promises)$/;
+const lazyBuiltins: EsbuildPlugin = {
+  name: 'lazy-builtins',
+  setup(build) {
+    build.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      args.namespace === 'lazy-builtin' ? { path: `node:${args.path.replace(/^node:/, '')}`, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
+      const real = (await import(`node:${args.path}`)) as Record<string, unknown>;
+      const functions = Object.keys(real).filter((name) => /^[a-z]/.test(name) && typeof real[name] === 'function');
+      const contents = [
+        `let loaded;`,
+        `const load = () => (loaded ??= require('node:${args.path}'));`,
+        ...functions.map((name) => `export function ${name}(...args) { return load().${name}(...args); }`),
+      ].join('\n');
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 export default defineConfig([
   {
     entry,
@@ -72,7 +100,9 @@ export default defineConfig([
     sourcemap: true,
     noExternal: [/^(?!(?:bullmq|ioredis|pg|@opentelemetry\/api)(?:\/|$))/],
     external: ['bullmq', 'ioredis', 'pg', '@opentelemetry/api'],
-    esbuildPlugins: [zodEnglishOnly],
+    esbuildPlugins: [zodEnglishOnly, lazyBuiltins],
+    // tsup's own resolver of `node:` imports would otherwise take them before lazyBuiltins sees them.
+    removeNodeProtocol: false,
     // Less source for V8 to parse when there is no cache yet; names are kept, so stack traces still read.
     minifyWhitespace: true,
     minifySyntax: true,

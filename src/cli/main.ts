@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { writeSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -36,15 +37,13 @@ function ranItsCourse(exitCode: number): boolean {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
   const command = parseCommandLine(argv);
+  if (command.kind === 'help' || command.kind === 'version') {
+    writeToStdout(command.kind === 'help' ? HELP : `${packageJson.version}\n`);
+    return EXIT.completed;
+  }
+  const io: CliIo = { ...standardStreams(), env: process.env };
   switch (command.kind) {
-    case 'help':
-      io.stdout.write(HELP);
-      return EXIT.completed;
-    case 'version':
-      io.stdout.write(`${packageJson.version}\n`);
-      return EXIT.completed;
     case 'usage-error':
       io.stderr.write(`jobhooks: ${command.message}\nRun "jobhooks --help" for usage.\n`);
       return EXIT.usage;
@@ -108,9 +107,36 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
-// A reader that goes away (`jobhooks run … | head`) must not kill the job, whose hooks would then
-// die of SIGPIPE mid-backup: output is dropped and the job runs to its end.
-for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+let streamsMade = false;
+
+/**
+ * `process.stdout` and `process.stderr`, made on first use: making them costs ≈ 2 ms on a pipe, a
+ * tenth of Node's own start, which `--version` and `--help` do without (docs/performance.md, "CLI
+ * start-up"). A reader that goes away (`jobhooks run … | head`) must not kill the job, whose hooks
+ * would then die of SIGPIPE mid-backup: output is dropped and the job runs to its end.
+ */
+function standardStreams(): { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream } {
+  if (!streamsMade) {
+    streamsMade = true;
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  }
+  return { stdout: process.stdout, stderr: process.stderr };
+}
+
+/**
+ * Writes `text` to file descriptor 1 with write(2), without a stream. A reader that went away
+ * (`jobhooks --help | head -1`) is no error, as with the streams; a descriptor left non-blocking by
+ * whoever opened it, once full, hands the rest to the stream.
+ */
+function writeToStdout(text: string): void {
+  const bytes = Buffer.from(text);
+  let written = 0;
+  try {
+    while (written < bytes.length) written += writeSync(1, bytes, written);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EAGAIN') standardStreams().stdout.write(bytes.subarray(written));
+  }
+}
 
 /** Runs the command line and exits with its code once the output is out. */
 async function run(): Promise<never> {
@@ -118,14 +144,14 @@ async function run(): Promise<never> {
   try {
     code = await main(process.argv.slice(2));
   } catch (error) {
-    process.stderr.write(`jobhooks: internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    standardStreams().stderr.write(`jobhooks: internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     code = EXIT.internal;
   }
   // Exit explicitly once the output is out: a keep-alive socket or a child's stray handle must not
   // keep a cron job waiting. A reader that takes nothing keeps it waiting for its last lines; the job
   // is over by then, so a signal ends the wait with the job's own code (docs/cli.md#exit-codes).
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.once(signal, () => process.exit(code));
-  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  if (streamsMade) await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(code);
 }
 

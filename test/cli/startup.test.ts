@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, constants, copyFileSync, createReadStream, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,39 @@ function nonBuiltinRequires(file: string): string[] {
 }
 
 /** Runs `node <dir>/cli.cjs …args` with nothing but the copied files: no node_modules above /tmp. */
+/**
+ * A preload for `node -r`: at exit, writes to stderr the Node modules the process required (`fs`,
+ * `crypto`, …) and whether it made `process.stdout` or `process.stderr`.
+ */
+const WATCH = `
+const Module = require('node:module');
+const required = new Set();
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (Module.isBuiltin(request)) required.add(request.replace(/^node:/, ''));
+  return load.call(this, request, ...rest);
+};
+const made = [];
+for (const name of ['stdout', 'stderr']) {
+  const { get } = Object.getOwnPropertyDescriptor(process, name);
+  Object.defineProperty(process, name, { configurable: true, get() { if (!made.includes(name)) made.push(name); return get.call(process); } });
+}
+process.on('exit', () => require('node:fs').writeSync(2, JSON.stringify({ required: [...required].sort(), made: made.sort() })));
+`;
+
+/** What the built CLI loaded and made for `args`, run in `dir` (see WATCH). */
+function watched(dir: string, args: readonly string[]): { code: number | null; stdout: string; required: string[]; made: string[] } {
+  const watch = join(dir, 'watch.cjs');
+  writeFileSync(watch, WATCH);
+  const result = spawnSync(process.execPath, ['-r', watch, CLI, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8', XDG_CACHE_HOME: join(dir, 'cache'), JOBHOOKS_STATE_DIR: join(dir, 'state') },
+  });
+  const report = JSON.parse(result.stderr.slice(result.stderr.lastIndexOf('{'))) as { required: string[]; made: string[] };
+  return { code: result.status, stdout: result.stdout, ...report };
+}
+
 function runCopy(dir: string, args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [join(dir, 'cli.cjs'), ...args], {
     cwd: dir,
@@ -61,6 +94,77 @@ describe('the CLI start-up (docs/performance.md, "CLI start-up")', () => {
       stdout: '',
       stderr: 'jobhooks: invalid config bad.json (1 problem); nothing was run:\n  - preHooks[0].command: is required (expected string)\n',
     });
+  });
+
+  it('answers --version and --help with one write to fd 1: no stream, whose making costs a tenth of Node\'s start', () => {
+    temp = tempDir();
+    expect(watched(temp.path, ['--version'])).toMatchObject({ code: 0, stdout: `${PACKAGE_VERSION}\n`, made: [] });
+    const help = watched(temp.path, ['--help']);
+    expect([help.code, help.made, help.stdout.split('\n')[0]]).toEqual([0, [], 'jobhooks: run a job as pre-job hooks, main tasks, post-job hooks and a notification']);
+    // A command that prints through its streams makes them.
+    expect(watched(temp.path, ['frobnicate'])).toMatchObject({ code: 64, made: ['stderr', 'stdout'] });
+  });
+
+  it('prints --help whole into a non-blocking pipe that is full, and exits 0 when its reader is gone', async () => {
+    temp = tempDir();
+    const fifo = join(temp.path, 'fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // Both ends non-blocking (as a parent might leave them), the pipe filled until it takes no more.
+    const opener = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    // The test's own reading end blocks (a writer exists, so opening it does not).
+    const reader = openSync(fifo, constants.O_RDONLY);
+    closeSync(opener);
+    let filled = 0;
+    try {
+      for (;;) filled += writeSync(writer, Buffer.alloc(4096, 'x'));
+    } catch (error) {
+      expect((error as NodeJS.ErrnoException).code).toBe('EAGAIN');
+    }
+    // Node makes the descriptor blocking again for its child; a preload that makes process.stdout (which
+    // sets it non-blocking, as a parent Node process's own stdout has it) puts it back.
+    const nonBlocking = join(temp.path, 'non-blocking.cjs');
+    writeFileSync(nonBlocking, 'process.stdout;\n');
+    const child = spawn(process.execPath, ['-r', nonBlocking, CLI, '--help'], { stdio: ['ignore', writer, 'pipe'] });
+    closeSync(writer);
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const chunks: Buffer[] = [];
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // Read only once the CLI has had time to meet the full pipe.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const all = await new Promise<Buffer>((resolve, reject) => {
+      createReadStream('', { fd: reader })
+        .on('data', (chunk) => chunks.push(chunk as Buffer))
+        .on('end', () => resolve(Buffer.concat(chunks)))
+        .on('error', reject);
+    });
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+    // The filler, then the whole help: its first line, and the same text as a plain run prints.
+    expect(all.subarray(0, filled).every((byte) => byte === 0x78)).toBe(true);
+    expect(all.subarray(filled).toString().split('\n')[0]).toBe('jobhooks: run a job as pre-job hooks, main tasks, post-job hooks and a notification');
+    expect(all.subarray(filled).toString()).toBe(spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }).stdout);
+
+    // The reader closed before the CLI writes: EPIPE is no error, as for the streams.
+    const gone = spawn(process.execPath, [CLI, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    gone.stdout.destroy();
+    let goneStderr = '';
+    gone.stderr.setEncoding('utf8').on('data', (chunk: string) => (goneStderr += chunk));
+    expect(await new Promise((resolve) => gone.on('close', resolve))).toBe(0);
+    expect(goneStderr).toBe('');
+  });
+
+  it('validates and plans without loading node:crypto, node:child_process or node:fs/promises; run loads them when it needs them', () => {
+    temp = tempDir();
+    temp.write('job.json', JSON.stringify({ preHooks: [{ name: 'hello', command: 'echo hello' }], tasks: [{ name: 'main', command: 'true' }] }));
+    const lazy = ['child_process', 'crypto', 'fs/promises'];
+    for (const command of ['validate', 'plan']) {
+      const report = watched(temp.path, [command, 'job.json']);
+      expect({ command, code: report.code, lazyLoaded: report.required.filter((name) => lazy.includes(name)) }).toEqual({ command, code: 0, lazyLoaded: [] });
+    }
+    const run = watched(temp.path, ['run', 'job.json']);
+    expect([run.code, run.stdout.includes('hello'), run.required.filter((name) => lazy.includes(name))]).toEqual([0, true, lazy]);
   });
 
   it('keeps both files ASCII: one other character makes V8 read the 750 KB bundle as a two-byte string at every start', () => {
