@@ -39,10 +39,13 @@ function ranItsCourse(exitCode: number): boolean {
 async function main(argv: readonly string[]): Promise<number> {
   const command = parseCommandLine(argv);
   if (command.kind === 'help' || command.kind === 'version') {
-    writeToStdout(command.kind === 'help' ? HELP : `${packageJson.version}\n`);
+    descriptors.stdout.write(command.kind === 'help' ? HELP : `${packageJson.version}\n`);
     return EXIT.completed;
   }
-  const io: CliIo = { ...standardStreams(), env: process.env };
+  // What prints its answer and runs nothing writes to the descriptors themselves; what runs hooks
+  // (run, rehearse, recover, the queue commands) has the streams: a live view, a reader that is slow.
+  const runsHooks = command.kind === 'run' || command.kind === 'rehearse' || command.kind === 'recover' || command.kind === 'worker' || command.kind === 'enqueue' || command.kind === 'schedule' || command.kind === 'unschedule';
+  const io: CliIo = { ...(runsHooks ? standardStreams() : descriptors), env: process.env };
   switch (command.kind) {
     case 'usage-error':
       io.stderr.write(`jobhooks: ${command.message}\nRun "jobhooks --help" for usage.\n`);
@@ -111,8 +114,8 @@ let streamsMade = false;
 
 /**
  * `process.stdout` and `process.stderr`, made on first use: making them costs ≈ 2 ms on a pipe, a
- * tenth of Node's own start, which `--version` and `--help` do without (docs/performance.md, "CLI
- * start-up"). A reader that goes away (`jobhooks run … | head`) must not kill the job, whose hooks
+ * tenth of Node's own start, which the commands that print their answer and run nothing do without
+ * (docs/performance.md, "CLI start-up"). A reader that goes away (`jobhooks run … | head`) must not kill the job, whose hooks
  * would then die of SIGPIPE mid-backup: output is dropped and the job runs to its end.
  */
 function standardStreams(): { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream } {
@@ -124,19 +127,34 @@ function standardStreams(): { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteSt
 }
 
 /**
- * Writes `text` to file descriptor 1 with write(2), without a stream. A reader that went away
+ * Writes `text` to file descriptor 1 or 2 with write(2), without a stream. A reader that went away
  * (`jobhooks --help | head -1`) is no error, as with the streams; a descriptor left non-blocking by
- * whoever opened it, once full, hands the rest to the stream.
+ * whoever opened it, once full, hands the rest, and everything after it, to the stream.
  */
-function writeToStdout(text: string): void {
+function writeToDescriptor(fd: 1 | 2, text: string): void {
+  const name = fd === 1 ? 'stdout' : 'stderr';
+  if (handedToStream.has(fd)) {
+    standardStreams()[name].write(text);
+    return;
+  }
   const bytes = Buffer.from(text);
   let written = 0;
   try {
-    while (written < bytes.length) written += writeSync(1, bytes, written);
+    while (written < bytes.length) written += writeSync(fd, bytes, written);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EAGAIN') standardStreams().stdout.write(bytes.subarray(written));
+    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+    handedToStream.add(fd);
+    standardStreams()[name].write(bytes.subarray(written));
   }
 }
+
+const handedToStream = new Set<1 | 2>();
+
+/** Standard output and error without streams, for the commands that print their answer and run nothing. */
+const descriptors = {
+  stdout: { write: (text: string): void => writeToDescriptor(1, text) },
+  stderr: { write: (text: string): void => writeToDescriptor(2, text) },
+};
 
 /** Runs the command line and exits with its code once the output is out. */
 async function run(): Promise<never> {

@@ -96,13 +96,20 @@ describe('the CLI start-up (docs/performance.md, "CLI start-up")', () => {
     });
   });
 
-  it('answers --version and --help with one write to fd 1: no stream, whose making costs a tenth of Node\'s start', () => {
+  it('answers --version, --help, validate and plan with writes to fd 1 and 2: no stream, whose making costs a tenth of Node\'s start', () => {
     temp = tempDir();
     expect(watched(temp.path, ['--version'])).toMatchObject({ code: 0, stdout: `${PACKAGE_VERSION}\n`, made: [] });
     const help = watched(temp.path, ['--help']);
     expect([help.code, help.made, help.stdout.split('\n')[0]]).toEqual([0, [], 'jobhooks: run a job as pre-job hooks, main tasks, post-job hooks and a notification']);
-    // A command that prints through its streams makes them.
-    expect(watched(temp.path, ['frobnicate'])).toMatchObject({ code: 64, made: ['stderr', 'stdout'] });
+    temp.write('job.json', JSON.stringify({ preHooks: [{ name: 'hello', command: 'echo hello' }] }));
+    expect(watched(temp.path, ['validate', 'job.json'])).toMatchObject({ code: 0, stdout: 'job.json is valid: 1 pre-hook, 0 tasks, 0 post-hooks, 0 notifiers\n', made: [] });
+    expect(watched(temp.path, ['plan', 'job.json'])).toMatchObject({ code: 0, made: [] });
+    temp.write('bad.json', '{"preHooks": [{"name": "x"}]}');
+    const bad = spawnSync(process.execPath, [CLI, 'validate', 'bad.json'], { cwd: temp.path, encoding: 'utf8' });
+    expect([bad.status, bad.stdout, bad.stderr]).toEqual([64, '', 'jobhooks: invalid config bad.json (1 problem); nothing was run:\n  - preHooks[0].command: is required (expected string)\n']);
+    expect(watched(temp.path, ['frobnicate'])).toMatchObject({ code: 64, made: [] });
+    // A command that runs hooks has its streams (a live view, a reader that is slow).
+    expect(watched(temp.path, ['run', 'job.json'])).toMatchObject({ code: 0, made: ['stderr', 'stdout'] });
   });
 
   it('prints --help whole into a non-blocking pipe that is full, and exits 0 when its reader is gone', async () => {
