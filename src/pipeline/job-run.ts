@@ -246,10 +246,12 @@ export class JobRun {
     }
     // Written before the task starts (docs/journal.md); its process group follows from onSpawn.
     if (journal !== null) await this.#journalWrite(() => journal.taskStart(record.result.index));
-    // Cleanup hooks that run after a failure or cancellation, and the notification, get a live
-    // signal of their own (bounded by their timeouts): cleanup must happen even after Ctrl-C.
+    // Cleanup post-hooks (runOnJobFailure, cleanupFor), whatever runs after a failure or a cancellation,
+    // and the notification get a live signal of their own, bounded by their timeouts: cleanup must happen
+    // even after Ctrl-C, and one already running when the job is cancelled is not interrupted.
+    const cleanup = record.result.phase === 'post' && (record.result.runOnJobFailure || record.planned.cleanupFor !== null);
     const jobHealthy = this.#failure === null && !this.#cancelled;
-    const signal = jobHealthy && record.source.kind !== 'notification' ? this.#jobAbort.signal : new AbortController().signal;
+    const signal = jobHealthy && !cleanup && record.source.kind !== 'notification' ? this.#jobAbort.signal : new AbortController().signal;
 
     this.#move(record, 'running');
     const tail = new OutputTail(this.#options.defaults.maxOutputBytes, this.#redaction);

@@ -121,6 +121,42 @@ describe('cancellation (docs/execution-flow.md#cancellation)', () => {
     );
   });
 
+  it('a cleanup post-hook already running when the job is cancelled is not interrupted: runOnJobFailure, cleanupFor, and at the deadline', async () => {
+    // The job is healthy when each cleanup starts; the cancellation comes while it runs (SPEC 6, 8.4, 9.4).
+    const run = async (cancelBy: 'signal' | 'deadline'): Promise<Awaited<ReturnType<JobPipeline['run']>>> => {
+      const controller = new AbortController();
+      const pipeline = new JobPipeline({
+        preHooks: [{ name: 'Stop Services', command: 'x' }],
+        tasks: [commandTask({ type: 'backup', name: 'backup', command: 'x' })],
+        postHooks: [
+          { name: 'Restart Services', command: 'x', cleanupFor: 'Stop Services' },
+          { name: 'Remove Dump', command: 'x', runOnJobFailure: true },
+          { name: 'Report', command: 'x' },
+        ],
+        ...(cancelBy === 'deadline' ? { maxRunTime: '300ms' } : {}),
+        executor: new FakeExecutor({ 'Restart Services': { delayMs: cancelBy === 'deadline' ? 600 : 200 }, 'Remove Dump': { delayMs: 50 } }),
+      });
+      pipeline.on('taskStart', ({ task }) => {
+        if (cancelBy === 'signal' && task.name === 'Restart Services') setTimeout(() => controller.abort(), 50);
+      });
+      return pipeline.run({ signal: controller.signal });
+    };
+    for (const cancelBy of ['signal', 'deadline'] as const) {
+      const result = await run(cancelBy);
+      expect({ cancelBy, status: result.status, tasks: result.tasks.map((t) => [t.name, t.status, t.cancelled, t.skipReason]) }).toEqual({
+        cancelBy,
+        status: 'cancelled',
+        tasks: [
+          ['Stop Services', 'completed', false, null],
+          ['backup', 'completed', false, null],
+          ['Restart Services', 'completed', false, null],
+          ['Remove Dump', 'completed', false, null],
+          ['Report', 'skipped', false, 'Task skipped due to job cancellation'],
+        ],
+      });
+    }
+  });
+
   it("a task's command with its own, longer killGrace is waited for: the engine does not give up on it at the default's", async () => {
     // As borg on SIGTERM: it rolls back (here 3 s) and exits 143, with the task's killGrace of 10 s.
     const rollsBack = `process.on('SIGTERM', () => setTimeout(() => process.exit(143), 3000)); setInterval(() => {}, 1000)`;
