@@ -6,6 +6,7 @@ import { removeScriptDirsSync } from '../executor/script-file.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
 import { ConfigError, JobHooksError, ErrorCode } from '../errors.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
+import type { PlannedTask } from '../pipeline/plan.js';
 import { resolveRehearsal, type RehearseOptions } from '../pipeline/rehearsal.js';
 import type { JobResult, TaskResult } from '../types.js';
 import { CANCEL_SIGNALS, EXIT, exitCodeFor, signalExitCode, type CancelSignal } from './exit-codes.js';
@@ -243,8 +244,9 @@ export async function runCommand(
   }
 
   const controller = new AbortController();
-  // What has not finished yet, for the second signal to say what it abandons.
+  // What has not finished yet, and the pre-hooks that started, for the second signal to say what it abandons.
   const unfinished = new Map<number, TaskResult>();
+  const startedPreHooks = new Set<string>();
   let cancelledBy: CancelSignal | undefined;
   const onSignal = (signal: CancelSignal): void => {
     if (cancelledBy === undefined) {
@@ -260,7 +262,7 @@ export async function runCommand(
     removeScriptDirsSync();
     view.close();
     io.stderr.write(`jobhooks: received ${signal} again: killed every process of the job.\n`);
-    const abandoned = abandonedText([...unfinished.values()]);
+    const abandoned = abandonedText([...unfinished.values()], pipeline.plan(), startedPreHooks);
     if (abandoned !== '') io.stderr.write(`jobhooks: ${abandoned}\n`);
     signals.exit(signalExitCode(signal));
   };
@@ -273,6 +275,7 @@ export async function runCommand(
     },
     taskStart: ({ task }) => {
       unfinished.set(task.index, task);
+      if (task.phase === 'pre') startedPreHooks.add(task.name);
     },
     taskEnd: ({ task }) => {
       unfinished.delete(task.index);
@@ -410,12 +413,17 @@ function cleanupFailed(result: JobResult): boolean {
 
 /**
  * `cleanup not run: Restart Services, Remove Dump (killed while running); notification not sent`:
- * what a second signal abandons — the post-hooks that run after a failure and the notification,
- * not yet finished. Empty when nothing was left.
+ * what a second signal abandons — the post-hooks that run after a failure (`runOnJobFailure`, and
+ * paired cleanups whose pre-hook started) and the notification, not yet finished. Empty when nothing
+ * was left.
  */
-export function abandonedText(unfinished: readonly TaskResult[]): string {
+export function abandonedText(unfinished: readonly TaskResult[], plan: readonly PlannedTask[], startedPreHooks: ReadonlySet<string>): string {
+  const pairedWithStarted = (task: TaskResult): boolean => {
+    const undoes = plan[task.index]?.cleanupFor;
+    return undoes !== undefined && undoes !== null && startedPreHooks.has(undoes);
+  };
   const cleanup = unfinished
-    .filter((task) => task.phase === 'post' && task.runOnJobFailure)
+    .filter((task) => task.phase === 'post' && (task.runOnJobFailure || pairedWithStarted(task)))
     .map((task) => (task.status === 'running' ? `${task.name} (killed while running)` : task.name));
   const clauses: string[] = [];
   if (cleanup.length > 0) clauses.push(`cleanup not run: ${cleanup.join(', ')}`);

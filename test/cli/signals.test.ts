@@ -123,6 +123,41 @@ describe('jobhooks run: signals', () => {
     expect(existsSync(join(dir.path, 'remove-ran'))).toBe(false);
   });
 
+  it('a second signal lists the paired cleanups it abandoned whose pre-hook started, and not the others', async () => {
+    const file = dir.write(
+      'job.json',
+      JSON.stringify({
+        preHooks: [
+          { name: 'Stop Services', command: 'true' },
+          { name: 'Database Dump', command: 'sleep 30' },
+          { name: 'Lock', command: 'true' },
+        ],
+        postHooks: [
+          { name: 'Restart Services', command: 'echo $$ > restart.pid; sleep 30', cleanupFor: 'Stop Services' },
+          { name: 'Unlock', command: 'touch unlock-ran', cleanupFor: 'Lock' },
+          { name: 'Remove Dump', command: 'touch remove-ran', runOnJobFailure: true },
+        ],
+        notifiers: [{ type: 'console' }],
+      }),
+    );
+    const run = startCli(['run', file, '--no-journal'], { cwd: dir.path });
+    await waitFor(() => run.stdout().includes('[Database Dump] started\n'), 'the hook to start');
+    run.child.kill('SIGTERM');
+    const restartPid = await readPid(join(dir.path, 'restart.pid'));
+    run.child.kill('SIGINT');
+    const result = await run.done;
+
+    expect(result.code).toBe(130);
+    // Lock never started, so Unlock would not have run: it is not among what to run by hand.
+    expect(result.stderr.split('\n').slice(1)).toEqual([
+      'jobhooks: received SIGINT again: killed every process of the job.',
+      'jobhooks: cleanup not run: Restart Services (killed while running), Remove Dump; notification not sent',
+      '',
+    ]);
+    await waitFor(() => !isAlive(restartPid), 'the killed cleanup hook to be gone', 5_000);
+    expect([existsSync(join(dir.path, 'unlock-ran')), existsSync(join(dir.path, 'remove-ran'))]).toEqual([false, false]);
+  });
+
   it('a second signal removes the private directory of a shebang script it killed', async () => {
     const tmp = join(dir.path, 'tmp');
     mkdirSync(tmp);
