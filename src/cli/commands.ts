@@ -305,6 +305,12 @@ export async function runCommand(
       io.stderr.write(refused.line);
       return refused.code;
     }
+    // Cancelled with no signal and no rehearsed Ctrl-C: the job's own deadline did it. Said as a signal's
+    // cancellation is, since the notification may only say "cancelled" (docs/cli.md, "Exit codes").
+    if (result.status === 'cancelled' && cancelledBy === undefined && rehearse?.outcome !== 'cancel') {
+      const deadline = resolvePipelineOptions(job.options).maxRunTime;
+      if (deadline !== null) view.notice(`jobhooks: the job exceeded its maxRunTime (${deadline.text}) and was cancelled; its cleanup post-hooks and the notification ran.`);
+    }
     // From the notification task's data: job-start ping failures are the views' to say (plain.ts).
     view.finish(result, { notificationPrinted, notificationFailures: notificationFailuresOf(result) });
     // A rehearsed cancellation exits as the Ctrl-C it rehearses (docs/cli.md).

@@ -158,6 +158,24 @@ describe('jobhooks run: signals', () => {
     expect([existsSync(join(dir.path, 'unlock-ran')), existsSync(join(dir.path, 'remove-ran'))]).toEqual([false, false]);
   });
 
+  it('a job its maxRunTime cancelled says so, in every view, as a signal\'s cancellation does; exit 2', async () => {
+    const file = dir.write(
+      'job.json',
+      JSON.stringify({
+        maxRunTime: '1s',
+        preHooks: [{ name: 'Database Dump', command: 'sleep 30' }],
+        postHooks: [{ name: 'Remove Dump', command: 'touch remove-ran', runOnJobFailure: true }],
+      }),
+    );
+    const said = 'jobhooks: the job exceeded its maxRunTime (1s) and was cancelled; its cleanup post-hooks and the notification ran.';
+    for (const mode of [[], ['--quiet'], ['--log-format', 'json']]) {
+      const result = await startCli(['run', file, '--no-journal', ...mode], { cwd: dir.path }).done;
+      const lines = mode[0] === '--log-format' ? result.stdout.split('\n').filter((line) => line.includes('"notice"')).map((line) => (JSON.parse(line) as { message: string }).message) : result.stderr.split('\n');
+      expect({ mode, code: result.code, said: lines.includes(said) }).toEqual({ mode, code: 2, said: true });
+    }
+    expect(existsSync(join(dir.path, 'remove-ran'))).toBe(true);
+  });
+
   it('a second signal removes the private directory of a shebang script it killed', async () => {
     const tmp = join(dir.path, 'tmp');
     mkdirSync(tmp);
