@@ -15,7 +15,7 @@ import type { Terminal } from './live.js';
 import { loadConfigFile } from './load.js';
 import { formatPlan } from './plan.js';
 import { configJsonSchema } from './schema.js';
-import { notificationFailuresOf, recoveredText, subscribe, type Listeners, type TextSink } from './view.js';
+import { notificationFailuresOf, recoveredText, subscribe, type EventSource, type Listeners, type TextSink } from './view.js';
 import { configWarnings, formatWarnings } from './warnings.js';
 import { keyDirectory, readHistory, readHistoryWithTasks, type HistoryEntry, type JournalLocation } from '../journal/index.js';
 import { writeFile } from 'node:fs/promises';
@@ -285,12 +285,16 @@ export async function runCommand(
     },
   };
 
+  // A rehearsal that pages nobody still recovers a real run whose jobhooks died, and that recovery is
+  // real: it runs first, through the job with all its notifiers, so its "Interrupted" alert is sent.
+  const recoversFirst = job !== loaded && job.options.journal !== undefined;
   for (const [signal, listener] of listeners) signals.on(signal, listener);
   const untrack = subscribe(pipeline, tracking);
-  view.attach(pipeline);
+  view.attach(recoversFirst ? bothOf(loaded.pipeline, pipeline) : pipeline);
   try {
     let result: JobResult;
     try {
+      if (recoversFirst) await loaded.pipeline.recover();
       result = await pipeline.run({ signal: controller.signal, ...(rehearse === undefined ? {} : { rehearse }) });
     } catch (error) {
       // A signal while --wait waited for the running one: nothing ran; exit as for any signal (docs/cli.md).
@@ -321,6 +325,14 @@ export async function runCommand(
     for (const [signal, listener] of listeners) signals.off(signal, listener);
     await output.settled();
   }
+}
+
+/** The events of two pipelines as one source. */
+function bothOf(first: EventSource, second: EventSource): EventSource {
+  return {
+    on: (event, listener) => (first.on(event, listener), second.on(event, listener)),
+    off: (event, listener) => (first.off(event, listener), second.off(event, listener)),
+  };
 }
 
 /** The job with only its `console` notifiers: a rehearsal without `--notify`. */

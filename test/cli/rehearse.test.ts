@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobResult, WebhookPayload } from '../../src/index.js';
 import { startServer, type TestServer } from '../notify/helpers/server.js';
-import { runCli, tempDir, untimed } from './helpers.js';
+import { runCli, startCli, tempDir, untimed, waitFor } from './helpers.js';
 
 // The built binary, a real webhook server, real shell hooks: `jobhooks rehearse` as users run it
 // (docs/cli.md, "Rehearse your failure path").
@@ -79,6 +79,29 @@ describe('jobhooks rehearse', () => {
         'Result: ❌ Job Failed - Backup Error',
       ].join('\n'),
     );
+  });
+
+  it('a real run that died is recovered for real before the rehearsal: its "Interrupted" alert reaches every notifier', async () => {
+    const file = config();
+    // A real run whose jobhooks is killed during its backup (which waits for a file that never comes).
+    const hang = join(dir.path, 'hang');
+    const text = readFileSync(file, 'utf8').replace(`touch '${join(dir.path, 'backup-ran')}'`, `touch '${hang}'; sleep 30`);
+    dir.write('job.json', text);
+    const real = startCli(['run', 'job.json'], { cwd: dir.path });
+    await waitFor(() => existsSync(hang), 'the real backup to start');
+    real.child.kill('SIGKILL');
+    await real.done;
+
+    const run = await runCli(['rehearse', 'job.json', '--fail', 'Create archive'], { cwd: dir.path });
+    expect(run.code).toBe(2);
+    // The webhook heard of the real run's death, and of nothing of the rehearsal (no --notify).
+    const titles = server.requests.map((request) => (JSON.parse(request.body) as WebhookPayload).message.title);
+    expect(titles).toEqual(['❌ Backup Job Interrupted']);
+    // The dead run's cleanup ran for real (not as a rehearsal), then the rehearsal's own.
+    expect(hookLog()).toEqual(['stop rehearsal=', 'start rehearsal=', 'stop rehearsal=1', 'start rehearsal=1']);
+    // Nothing is left for a later recovery to send again.
+    expect((await runCli(['recover', 'job.json'], { cwd: dir.path })).stdout).toMatch(/^Nothing to recover/);
+    expect(server.requests).toHaveLength(1);
   });
 
   it('--notify: the webhook receives the message, its title starting [Rehearsal]', async () => {
