@@ -107,14 +107,24 @@ function gauge(name: string, help: string, samples: Sample[]): MetricFamily {
   return { name, help, type: 'gauge', samples };
 }
 
-/** Each task with its `task` label: its name, numbered from the second time it appears in a phase. */
+/**
+ * Each task with its `task` label: its name, and from the second time a name appears in a phase, the
+ * name numbered ` #2`, ` #3`, … skipping any label another task of the phase has (a task may be
+ * named `Dump #2` itself), so that no two series are the same.
+ */
 function labelledTasks(tasks: readonly TaskResult[]): { task: TaskResult; label: string }[] {
-  const seen = new Map<string, number>();
+  const taken = new Set(tasks.map((task) => `${task.phase}\0${task.name}`));
+  const seen = new Set<string>();
   return tasks.map((task) => {
     const key = `${task.phase}\0${task.name}`;
-    const count = (seen.get(key) ?? 0) + 1;
-    seen.set(key, count);
-    return { task, label: count === 1 ? task.name : `${task.name} #${count}` };
+    if (!seen.has(key)) {
+      seen.add(key);
+      return { task, label: task.name };
+    }
+    let count = 2;
+    while (taken.has(`${key} #${count}`)) count += 1;
+    taken.add(`${key} #${count}`);
+    return { task, label: `${task.name} #${count}` };
   });
 }
 

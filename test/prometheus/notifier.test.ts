@@ -187,6 +187,33 @@ describe('PrometheusNotifier: node_exporter textfile', () => {
     ]);
   });
 
+  it('a repeated name never takes the label of a task named like its number: "Dump", "Dump", "Dump #2" are three series', async () => {
+    const file = textfile();
+    const base = scenario('success');
+    const named = withResult(base, (result) => ({
+      ...result,
+      tasks: [
+        task({ index: 0, type: 'hook', name: 'Dump', phase: 'pre', status: 'completed' }),
+        task({ index: 1, type: 'hook', name: 'Dump', phase: 'pre', status: 'completed' }),
+        task({ index: 2, type: 'hook', name: 'Dump #2', phase: 'pre', status: 'completed' }),
+        task({ index: 3, type: 'hook', name: 'Dump', phase: 'pre', status: 'completed' }),
+        task({ index: 4, type: 'hook', name: 'Dump', phase: 'post', status: 'completed' }),
+      ],
+    }));
+    await new PrometheusNotifier({ textfile: file }).notify(named.message, named.context());
+    const text = readFileSync(file, 'utf8');
+    expect(series(text, 'jobhooks_task_attempts')).toEqual([
+      `jobhooks_task_attempts{${JOB},task="Dump",phase="pre"} 1`,
+      `jobhooks_task_attempts{${JOB},task="Dump #3",phase="pre"} 1`,
+      `jobhooks_task_attempts{${JOB},task="Dump #2",phase="pre"} 1`,
+      `jobhooks_task_attempts{${JOB},task="Dump #4",phase="pre"} 1`,
+      `jobhooks_task_attempts{${JOB},task="Dump",phase="post"} 1`,
+    ]);
+    // No two samples of any family have the same labels (node_exporter and the Pushgateway refuse that).
+    const samples = text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => line.slice(0, line.lastIndexOf(' ')));
+    expect(new Set(samples).size).toBe(samples.length);
+  });
+
   it('a file it cannot write fails the notifier with the system error', async () => {
     const { message, context } = scenario('success');
     await expect(new PrometheusNotifier({ textfile: '/nonexistent-dir/x.prom' }).notify(message, context())).rejects.toMatchObject({
