@@ -30,6 +30,8 @@ export const TASK_COLOURS = {
 /** The longest bar, in pixels: the longest run (timeline) or the whole latest run (Gantt chart). */
 export const BAR_MAX_PX = 640;
 const LABEL_PX = 200;
+/** Right of the longest bar: room for its value, `26h 03m · completed_with_warnings`. */
+const VALUE_PX = 260;
 const ROW_PX = 26;
 const BAR_PX = 18;
 /** A bar is never thinner than this, so that a run of a few milliseconds can still be hovered. */
@@ -63,11 +65,11 @@ function timeline(entries: readonly HistoryEntryWithTasks[]): string {
     const barWidth = entry.durationMs === null ? BAR_MIN_PX : width(entry.durationMs, scaleMs);
     const label = entry.durationMs === null ? '-' : formatDuration(entry.durationMs);
     return [
-      `<g class="run" data-job-id="${escapeHtml(entry.jobId)}" data-status="${entry.status}" data-duration-ms="${entry.durationMs ?? ''}">`,
+      `<g class="run" data-job-id="${escapeHtml(entry.jobId)}" data-status="${escapeHtml(entry.status)}" data-duration-ms="${entry.durationMs ?? ''}">`,
       `<title>${escapeHtml(runTooltip(entry))}</title>`,
       `<text x="0" y="${y + 14}">${escapeHtml(localDateTime(new Date(entry.startedAt)))}</text>`,
       `<rect class="bar" x="${LABEL_PX}" y="${y + 2}" width="${px(barWidth)}" height="${BAR_PX}" fill="${RUN_COLOURS[entry.status]}"/>`,
-      `<text class="value" x="${px(LABEL_PX + barWidth + 6)}" y="${y + 14}">${escapeHtml(label)} · ${entry.status}</text>`,
+      `<text class="value" x="${px(LABEL_PX + barWidth + 6)}" y="${y + 14}">${escapeHtml(`${label} · ${entry.status}`)}</text>`,
       '</g>',
     ].join('');
   });
@@ -91,9 +93,10 @@ function gantt(entry: HistoryEntryWithTasks): string {
         ? `<text class="value" x="${LABEL_PX}" y="${y + 14}">${task.status === 'skipped' ? 'skipped' : 'not run'}</text>`
         : `<rect class="bar" x="${px(LABEL_PX + (scaleMs <= 0 ? 0 : ((taskStart - start) / scaleMs) * BAR_MAX_PX))}" y="${y + 2}" width="${px(width(durationMs, scaleMs))}" height="${BAR_PX}" fill="${TASK_COLOURS[task.status]}"/>`;
     return [
-      `<g class="task" data-status="${task.status}" data-duration-ms="${durationMs ?? ''}">`,
+      `<g class="task" data-status="${escapeHtml(task.status)}" data-duration-ms="${durationMs ?? ''}">`,
       `<title>${escapeHtml(parts.join(' · '))}</title>`,
-      `<text x="0" y="${y + 14}">${escapeHtml(truncate(task.name, 28))}</text>`,
+      // In a viewport of its own, which clips it: a name of wide letters never runs into the bars.
+      `<svg x="0" y="${y}" width="${LABEL_PX - 8}" height="${ROW_PX}"><text x="0" y="14">${escapeHtml(truncate(task.name, 28))}</text></svg>`,
       bar,
       '</g>',
     ].join('');
@@ -101,13 +104,15 @@ function gantt(entry: HistoryEntryWithTasks): string {
   return svg('gantt', 'The tasks of the latest run on its time line', entry.tasks.length, rows);
 }
 
+/** At most `length` characters (code points: an emoji is never cut in two), the last one `…` when cut. */
 function truncate(text: string, length: number): string {
-  return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
+  const characters = Array.from(text);
+  return characters.length <= length ? text : `${characters.slice(0, length - 1).join('')}…`;
 }
 
 function svg(id: string, label: string, rows: number, content: readonly string[]): string {
   const height = Math.max(1, rows) * ROW_PX;
-  return `<svg id="${id}" role="img" aria-label="${escapeHtml(label)}" width="${LABEL_PX + BAR_MAX_PX + 200}" height="${height}" viewBox="0 0 ${LABEL_PX + BAR_MAX_PX + 200} ${height}">${content.join('\n')}</svg>`;
+  return `<svg id="${id}" role="img" aria-label="${escapeHtml(label)}" width="${LABEL_PX + BAR_MAX_PX + VALUE_PX}" height="${height}" viewBox="0 0 ${LABEL_PX + BAR_MAX_PX + VALUE_PX} ${height}">${content.join('\n')}</svg>`;
 }
 
 function legend(colours: Readonly<Record<string, string>>): string {
@@ -142,7 +147,7 @@ export function historyReport(file: string, entries: readonly HistoryEntryWithTa
           `<h2>Recent runs</h2>`,
           legend(RUN_COLOURS),
           timeline(entries),
-          `<h2>Latest run: ${escapeHtml(localDateTime(new Date(latest.startedAt)))}, ${latest.status}</h2>`,
+          `<h2>Latest run: ${escapeHtml(`${localDateTime(new Date(latest.startedAt))}, ${latest.status}`)}</h2>`,
           legend(TASK_COLOURS),
           gantt(latest),
         ].join('\n');

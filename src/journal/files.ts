@@ -287,14 +287,25 @@ export interface ParsedRun {
   readonly endsWithNewline: boolean;
 }
 
-/** Parses a run file's text; `null` when it does not begin with a `run` record. */
+/** The statuses an end record may carry; an end with another is read as no end (a damaged file). */
+const RUN_END_STATUSES: ReadonlySet<unknown> = new Set<JournalJobStatus>(['completed', 'completed_with_warnings', 'failed', 'cancelled', 'interrupted', 'skipped']);
+const TASK_END_STATUSES: ReadonlySet<unknown> = new Set<TaskEndRecord['status']>(['completed', 'failed', 'skipped']);
+
+/**
+ * Parses a run file's text; `null` when it does not begin with a `run` record. A line that is not a
+ * record, or an end record whose status is none jobhooks writes, is left out: what reads a journal
+ * (history, its page, a recovery) gets only statuses it knows.
+ */
 export function parseRun(file: string, text: string): ParsedRun | null {
   const records: JournalRecord[] = [];
   for (const line of text.split('\n')) {
     if (line === '') continue;
     try {
       const record = JSON.parse(line) as JournalRecord;
-      if (record !== null && typeof record === 'object' && typeof record.type === 'string') records.push(record);
+      if (record === null || typeof record !== 'object' || typeof record.type !== 'string') continue;
+      if (record.type === 'runEnd' && !RUN_END_STATUSES.has(record.status)) continue;
+      if (record.type === 'taskEnd' && !TASK_END_STATUSES.has(record.status)) continue;
+      records.push(record);
     } catch {
       // A torn line: a crash in the middle of its write.
     }

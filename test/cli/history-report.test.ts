@@ -54,10 +54,10 @@ const RUNS: readonly CraftedRun[] = [
 ];
 
 /** Writes the runs as the journal would (docs/journal.md, "Records"). */
-function writeJournal(stateDir: string, key: string): void {
+function writeJournal(stateDir: string, key: string, runs: readonly CraftedRun[] = RUNS): void {
   const keyDir = keyDirectory({ dir: stateDir, key });
   mkdirSync(keyDir, { recursive: true });
-  for (const run of RUNS) {
+  for (const run of runs) {
     const startedAt = at(run.startMs);
     const records: object[] = [
       {
@@ -195,6 +195,95 @@ describe('jobhooks history --html', () => {
       expect(prune?.width).toBeNull();
       expect(result.tasks.map((bar) => bar.fill)).toEqual([TASK_COLOURS.completed, TASK_COLOURS.failed, null, TASK_COLOURS.completed, TASK_COLOURS.completed].map((hex) => (hex === null ? null : rgb(hex))));
       expect(evil?.title).toBe(`${EVIL} · main · failed · 1m 00s`);
+    });
+  });
+});
+
+describe('jobhooks history --html: long labels, a damaged journal', () => {
+  const WIDE = 'W'.repeat(40);
+  const EMOJI = `${'\u{1F600}'.repeat(30)}X`;
+  const dir = tempDir();
+  let page = '';
+  let report = '';
+  beforeAll(async () => {
+    const config = dir.write('job.yaml', 'tasks:\n  - { name: Backup, command: "true" }\n');
+    const stateDir = join(dir.path, 'state');
+    const long = 26 * 3600 + 3 * 60;
+    writeJournal(stateDir, realpathSync(config), [
+      { jobId: 'run-1', startMs: T0, durationS: 60, status: 'completed', tasks: [{ name: 'Backup', phase: 'main', from: 0, to: 60, status: 'completed' }] },
+      {
+        jobId: 'run-2',
+        startMs: T0 + 2 * DAY,
+        durationS: long,
+        status: 'completed_with_warnings',
+        tasks: [
+          { name: WIDE, phase: 'pre', from: 0, to: 60, status: 'completed' },
+          { name: EMOJI, phase: 'main', from: 60, to: long, status: 'completed' },
+        ],
+      },
+    ]);
+    // A third run, between the two, whose end record carries a status jobhooks never writes (a hand-edited file).
+    const keyDir = keyDirectory({ dir: stateDir, key: realpathSync(config) });
+    const startedAt = at(T0 + DAY);
+    const hostile = '<img src=x onerror="document.title=1">';
+    writeFileSync(
+      join(keyDir, runFileName(startedAt, 'run-3')),
+      [
+        { type: 'run', v: 1, jobId: 'run-3', key: realpathSync(config), pid: 4242, startTime: 1, bootId: 'b', host: 'h', startedAt, tasks: [{ index: 0, name: 'Backup', phase: 'main', type: 'backup', runOnJobFailure: false }] },
+        { type: 'taskEnd', index: 0, at: at(T0 + DAY + 1000), status: hostile },
+        { type: 'runEnd', at: at(T0 + DAY + 2000), status: hostile },
+      ].map((record) => `${JSON.stringify(record)}\n`).join(''),
+    );
+    report = join(dir.path, 'report.html');
+    expect((await runCli(['history', config, '--html', report, '--state-dir', stateDir], { cwd: dir.path })).code).toBe(0);
+    page = readFileSync(report, 'utf8');
+  });
+  afterAll(() => dir.remove());
+
+  it('reads an end record with a status jobhooks never writes as no end: nothing of it reaches the page', () => {
+    expect(page).not.toContain('<img');
+    expect(page).not.toContain('onerror');
+    const runs = [...page.matchAll(/<g class="run" data-job-id="([^"]*)" data-status="([^"]*)"/g)].map((m) => [m[1], m[2]]);
+    expect([runs[0], runs[2]]).toEqual([['run-2', 'completed_with_warnings'], ['run-1', 'completed']]);
+    // Without an end it is running or interrupted, as its owner's liveness says.
+    expect(runs[1]?.[0]).toBe('run-3');
+    expect(['running', 'interrupted']).toContain(runs[1]?.[1]);
+  });
+
+  it('cuts a long name at a whole character: no half of an emoji', () => {
+    expect(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(page)).toBe(false);
+    expect(page).toContain(`>${'\u{1F600}'.repeat(27)}…</text>`);
+  });
+
+  describe.skipIf(!chromiumInstalled && process.env[REQUIRE_CHROMIUM_VARIABLE] !== '1')('in a real headless Chromium', { tags: [CHROMIUM_TAG] }, () => {
+    it('the longest bar\'s value is drawn whole inside the chart, and a task\'s name never runs into its bar', async () => {
+      const script = `<script>
+        const box = (element) => element.getBoundingClientRect();
+        const chart = box(document.querySelector('#timeline'));
+        const values = [...document.querySelectorAll('#timeline text.value')].map((text) => ({ text: text.textContent, right: box(text).right, chartRight: chart.right }));
+        const gantt = box(document.querySelector('#gantt'));
+        // The name's own viewport, which clips what overflows it (overflow: hidden for an inner svg).
+        const labels = [...document.querySelectorAll('#gantt g.task')].map((g) => {
+          const viewport = g.querySelector('svg');
+          return { clip: gantt.left + viewport.x.baseVal.value + viewport.width.baseVal.value, overflow: getComputedStyle(viewport).overflow, bar: box(g.querySelector('rect')).left };
+        });
+        const out = document.createElement('pre');
+        out.id = 'measured';
+        out.textContent = JSON.stringify({ values, labels });
+        document.body.append(out);
+      </script>`;
+      const measured = dir.write('measured.html', page.replace('</body>', `${script}</body>`));
+      const run = await runChromium(pathToFileURL(measured).href, ['--dump-dom', '--window-size=1400,900']);
+      expect(run.consoleLines).toEqual([]);
+      const json = /<pre id="measured">([^<]*)<\/pre>/.exec(run.dom)?.[1] ?? '';
+      const result = JSON.parse(json.replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as { values: { text: string; right: number; chartRight: number }[]; labels: { clip: number; overflow: string; bar: number }[] };
+      expect(result.values.find((value) => value.text.includes('completed_with_warnings'))?.text).toBe('26h 03m · completed_with_warnings');
+      for (const value of result.values) expect({ text: value.text, inside: value.right <= value.chartRight }).toEqual({ text: value.text, inside: true });
+      expect(result.labels).toHaveLength(2);
+      for (const label of result.labels) {
+        expect(label.overflow).toBe('hidden');
+        expect(label.clip).toBeLessThanOrEqual(label.bar);
+      }
     });
   });
 });
