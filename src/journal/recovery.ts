@@ -37,8 +37,8 @@ export interface DeadRun {
   readonly tasks: readonly JournalTask[];
   /** Indexes of the tasks that had started, in order. */
   readonly started: readonly number[];
-  /** The tasks that had ended, with their status, in order. */
-  readonly ended: readonly { readonly index: number; readonly status: TaskEndRecord['status'] }[];
+  /** The tasks that had ended, with their status, in order; `recovery`: ended by a recovery that died itself. */
+  readonly ended: readonly { readonly index: number; readonly status: TaskEndRecord['status']; readonly recovery: boolean }[];
   /**
    * The tasks that had started and not ended, by the owner or by a recovery that died itself: each
    * may have left a process group.
@@ -68,7 +68,7 @@ function toDeadRun(run: ParsedRun): DeadRun {
     startedAt,
     tasks,
     started: [...new Set(starts.map((record) => record.index))],
-    ended: run.records.flatMap((record) => (record.type === 'taskEnd' ? [{ index: record.index, status: record.status }] : [])),
+    ended: run.records.flatMap((record) => (record.type === 'taskEnd' ? [{ index: record.index, status: record.status, recovery: record.recovery === true }] : [])),
     running,
     diedDuring: diedDuring(run, tasks),
   };

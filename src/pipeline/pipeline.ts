@@ -225,8 +225,11 @@ export class JobPipeline {
     const notificationIndex = run.tasks.find((task) => task.phase === 'notification')?.index ?? run.tasks.length;
     const error = dying === null ? `jobhooks (pid ${run.owner.pid}) died` : `jobhooks (pid ${run.owner.pid}) died during '${dying.name}'`;
     const failure: JobFailure = { taskIndex: dying?.index ?? null, taskName: dying?.name ?? null, type: dying?.type ?? null, reason: 'interrupted', error };
-    const options = { ...o, preHooks: [], tasks: [], postHooks: cleanups.map((cleanup) => cleanup.hook), jobId: run.jobId, maxRunTime: null, journal: null };
-    const indexes = [...cleanups.map((cleanup) => cleanup.index), ...(o.notifiers.length > 0 ? [notificationIndex] : [])];
+    // A recovery that died after its "Interrupted" notification was recorded has sent it: not again.
+    const notified = run.ended.some((entry) => entry.index === notificationIndex && entry.recovery);
+    const notifiers = notified ? [] : o.notifiers;
+    const options = { ...o, preHooks: [], tasks: [], postHooks: cleanups.map((cleanup) => cleanup.hook), notifiers, jobId: run.jobId, maxRunTime: null, journal: null };
+    const indexes = [...cleanups.map((cleanup) => cleanup.index), ...(notifiers.length > 0 ? [notificationIndex] : [])];
     const silent: Emit = () => {};
     return new JobRun(options, silent, () => false, executor, undefined, { jobId: run.jobId, journal: claimJournal(claim), recovery: { failure, indexes } }).execute();
   }

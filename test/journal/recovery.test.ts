@@ -166,7 +166,7 @@ describe('findDeadRuns / claimDeadRun', () => {
     expect(dead.map((run) => ({ ...run, file: undefined, owner: undefined }))).toEqual([
       {
         file: undefined, owner: undefined, jobId: 'dead-job', key: 'k', startedAt: '2026-11-30T02:15:00.000Z', tasks: TASKS,
-        started: [0, 1], ended: [{ index: 0, status: 'completed' }],
+        started: [0, 1], ended: [{ index: 0, status: 'completed', recovery: false }],
         running: [{ ...TASKS[1], pgid: 4_194_305, leaderStartTime: null }],
         diedDuring: TASKS[1],
       },

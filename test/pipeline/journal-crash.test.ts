@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobPipeline, readHistory, type JobResult } from '../../src/index.js';
 import { processStartTime } from '../../src/journal/liveness.js';
@@ -184,6 +185,34 @@ describe('kill -9 of jobhooks, then recover()', { timeout: 60_000 }, () => {
     expect(results.map((result) => result.notification?.body)).toEqual([body]);
     expect(interruptedRequests().filter((message) => message.body === body)).toHaveLength(1);
     await nothingMore(c, logBefore);
+  });
+
+  it('a recovery that died after its notification was recorded: the next one finishes the run and sends nothing again', async () => {
+    const c = { ...config('backup'), jobId: 'dead-notified' };
+    await crash(c);
+    const before = interruptedRequests().length;
+    const first = await new JobPipeline(crashJob({ ...c, hangAt: '' })).recover();
+    expect(first.map((result) => result.notification?.body.split('\n\n')[1])).toEqual(['Cleanup run: Restart Services, Health Check\nJob ID: dead-notified']);
+    expect(interruptedRequests()).toHaveLength(before + 1);
+    // As if that recovery had been killed between its notification's end record and its runEnd: the
+    // run file without its last record, and the run's marker back.
+    const keyDir = join(c.dir, readdirSync(c.dir).find((name) => !name.startsWith('.')) ?? '');
+    const runFile = join(keyDir, readdirSync(keyDir).find((name) => name.endsWith('.jsonl')) ?? '');
+    const records = lines(runFile);
+    expect(JSON.parse(records.at(-1) ?? '{}')).toMatchObject({ type: 'runEnd' });
+    expect(JSON.parse(records.at(-2) ?? '{}')).toMatchObject({ type: 'taskEnd', recovery: true });
+    writeFileSync(runFile, records.slice(0, -1).map((line) => `${line}\n`).join(''));
+    writeFileSync(`${runFile}.running`, '');
+
+    const logBefore = lines(c.log);
+    const second = await new JobPipeline(crashJob({ ...c, hangAt: '' })).recover();
+    expect(second).toHaveLength(1);
+    expect(lines(c.log)).toEqual(logBefore);
+    // No second page, least of all one that says no cleanup ran.
+    expect(interruptedRequests()).toHaveLength(before + 1);
+    expect(JSON.parse(lines(runFile).at(-1) ?? '{}')).toMatchObject({ type: 'runEnd', status: 'interrupted' });
+    writeFileSync(c.release, '');
+    await nothingMore(c, lines(c.log));
   });
 
   it('two recover() racing in two processes: one cleanup', async () => {
