@@ -157,11 +157,12 @@ export class PrometheusNotifier extends HttpNotifier {
 }
 
 /**
- * One `<label>/<value>` of a Pushgateway grouping key; a value with a `/` (or an empty one) in the
- * base64url form the Pushgateway documents (`<label>@base64/<value>`).
+ * One `<label>/<value>` of a Pushgateway grouping key; a value a URL path cannot carry as it is (empty,
+ * with a `/`, or a dot-segment, `.` or `..`, which URL resolution removes) in the base64url form the
+ * Pushgateway documents (`<label>@base64/<value>`).
  */
 function groupingPart(name: string, value: string): string {
-  if (value !== '' && !value.includes('/')) return `${name}/${encodeURIComponent(value)}`;
+  if (value !== '' && value !== '.' && value !== '..' && !value.includes('/')) return `${name}/${encodeURIComponent(value)}`;
   const encoded = Buffer.from(value, 'utf8').toString('base64url');
   return `${name}@base64/${encoded === '' ? '=' : encoded}`;
 }

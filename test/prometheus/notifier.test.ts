@@ -286,6 +286,12 @@ describe('PrometheusNotifier: Pushgateway', () => {
     ]);
   });
 
+  it('a job or instance of "." or ".." travels in base64url: a URL would resolve it as a dot-segment', async () => {
+    const { message, context } = scenario('success');
+    await new PrometheusNotifier({ pushgateway: server.url, job: '..', instance: '.' }).notify(message, context());
+    expect(server.requests.map((request) => request.path)).toEqual(['/metrics/job@base64/Li4/instance@base64/Lg']);
+  });
+
   it('a failure POSTs everything but the last success (a POST replaces only the metrics it names: the group keeps its earlier success)', async () => {
     const { message, context } = scenario('backupFailure');
     await new PrometheusNotifier({ pushgateway: server.url, job: 'backup-nas', instance: 'host-1' }).notify(message, context());
