@@ -68,7 +68,9 @@ export function jobMetrics(result: JobResult, options: JobMetricsOptions): Metri
   const durationSeconds =
     result.status === 'interrupted' || Number.isNaN(startedMs) ? undefined : Math.max(0, options.now.getTime() - startedMs) / 1000;
 
-  const tasks = labelledTasks(result.tasks.filter((task) => task.phase !== 'notification'));
+  // A recovered run's tasks are the cleanups its recovery ran, not the run's: no task series for it
+  // (docs/observability.md), so a Pushgateway group keeps those of the run before.
+  const tasks = result.status === 'interrupted' ? [] : labelledTasks(result.tasks.filter((task) => task.phase !== 'notification'));
   const ran = tasks.filter(({ task }) => task.durationMs !== null);
   const archives = tasks.flatMap(({ task, label }) => {
     const stats = archiveStats(task.data);
