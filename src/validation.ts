@@ -25,9 +25,11 @@ export const spawnString = z.string().refine((value) => !value.includes('\0'), {
 /** A {@link spawnString} with something in it besides spaces. */
 export const nonEmptySpawnString = spawnString.refine((value) => value.trim().length > 0, { message: 'must not be empty' });
 
-// Control characters (newline, tab, ESC, …) in a name could forge or garble lines in the plain log.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const CONTROL_MESSAGE = 'must not contain control characters (newline, tab, escape, …): a name is printed in log lines';
+// Control characters (newline, tab, ESC, …) in a name could forge or garble lines in the plain log;
+// the text-direction overrides and isolates (U+202A–U+202E, U+2066–U+2069) could make it read as
+// other words ("Dump status: failed") in a log, a notification or the history page.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const CONTROL_MESSAGE = 'must not contain control characters (newline, tab, escape, text-direction overrides, …): a name is printed in log lines';
 
 /** What a name check says about `value`, or `undefined` when it is a valid task name. */
 export function nameProblem(value: unknown): string | undefined {

@@ -191,18 +191,27 @@ describe('values that were accepted but wrong (issue 10, point 13)', () => {
   });
 
   it('names with a newline or another control character, which could forge log lines', () => {
-    const CONTROL = 'must not contain control characters (newline, tab, escape, …): a name is printed in log lines';
+    const CONTROL = 'must not contain control characters (newline, tab, escape, text-direction overrides, …): a name is printed in log lines';
     expect(
       pipelineIssues({
         preHooks: [{ name: 'Dump\n02:00:03 [Fake] completed', command: 'x' }],
         tasks: [{ ...commandTask({ name: 't', command: 'x' }), name: 'a\u001b[2K' }],
-        postHooks: [{ name: 'tab\there', command: 'x' }],
+        postHooks: [
+          { name: 'tab\there', command: 'x' },
+          // Reads "Dump status: failed" where it is shown, and an override left open turns what follows.
+          { name: 'Dump \u202edeliaf :sutats\u202c', command: 'x' },
+          { name: 'Dump \u2067isolated', command: 'x' },
+        ],
       }),
     ).toEqual([
       { path: 'preHooks[0].name', message: CONTROL },
       { path: 'tasks[0].name', message: CONTROL },
       { path: 'postHooks[0].name', message: CONTROL },
+      { path: 'postHooks[1].name', message: CONTROL },
+      { path: 'postHooks[2].name', message: CONTROL },
     ]);
+    // Names in right-to-left scripts need no override: they stay valid.
+    expect(new JobPipeline({ preHooks: [{ name: 'גיבוי יומי', command: 'x' }, { name: 'نسخ احتياطي', command: 'x' }] }).plan().map((task) => task.name)).toEqual(['גיבוי יומי', 'نسخ احتياطي']);
     expect(issuesOf(() => commandTask({ name: 'a\rb', command: 'x' }))).toEqual([{ path: 'name', message: CONTROL }]);
     expect(issuesOf(() => borgPrune({ repository: '/r', keep: { daily: 1 }, name: 'a\nb' }))).toEqual([{ path: 'name', message: CONTROL }]);
   });

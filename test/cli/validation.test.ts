@@ -113,7 +113,7 @@ describe('jobhooks run with hardened config values', () => {
     const run = await runCli(['run', dir.write('job.json', JSON.stringify(config))], { cwd: dir.path });
     expect(run.code).toBe(64);
     expect(run.stderr.split('\n').slice(1)).toEqual([
-      '  - preHooks[1].name: must not contain control characters (newline, tab, escape, …): a name is printed in log lines',
+      '  - preHooks[1].name: must not contain control characters (newline, tab, escape, text-direction overrides, …): a name is printed in log lines',
       '  - preHooks[1].timeout: must be at least 1ms, received number 1e-300',
       '  - tasks[0].killGrace: must be at least 5s: borg needs the time to release the repository lock, or the next run finds a stale lock',
       '  - context.a=b: a context key becomes the environment variable <envPrefix><KEY>: use only letters A-Z, digits and "_"',
