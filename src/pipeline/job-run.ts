@@ -249,9 +249,8 @@ export class JobRun {
     // Cleanup post-hooks (runOnJobFailure, cleanupFor), whatever runs after a failure or a cancellation,
     // and the notification get a live signal of their own, bounded by their timeouts: cleanup must happen
     // even after Ctrl-C, and one already running when the job is cancelled is not interrupted.
-    const cleanup = record.result.phase === 'post' && (record.result.runOnJobFailure || record.planned.cleanupFor !== null);
     const jobHealthy = this.#failure === null && !this.#cancelled;
-    const signal = jobHealthy && !cleanup && record.source.kind !== 'notification' ? this.#jobAbort.signal : new AbortController().signal;
+    const signal = jobHealthy && !isCleanup(record) && record.source.kind !== 'notification' ? this.#jobAbort.signal : new AbortController().signal;
 
     this.#move(record, 'running');
     const tail = new OutputTail(this.#options.defaults.maxOutputBytes, this.#redaction);
@@ -595,13 +594,16 @@ export class JobRun {
     const rehearsal = this.#rehearsal;
     const source = record.source;
     if (rehearsal === null || rehearsal.index !== record.result.index || source.kind === 'notification') return null;
-    // Not retried: a rehearsed failure is the task's final one (docs/testing.md#rehearse-your-failure-path).
-    record.result.attempts = 1;
     if (rehearsal.outcome === 'cancel' && !this.#cancelled) {
       this.#cancelled = true;
       this.#cancelError ??= REHEARSED_CANCELLATION;
       this.#jobAbort.abort(new Error(REHEARSED_CANCELLATION));
     }
+    // A Ctrl-C as a cleanup post-hook starts does not stop it (docs/execution-flow.md#cancellation): the
+    // job is cancelled, and the cleanup runs.
+    if (rehearsal.outcome === 'cancel' && isCleanup(record)) return null;
+    // Not retried: a rehearsed failure is the task's final one (docs/testing.md#rehearse-your-failure-path).
+    record.result.attempts = 1;
     return source.kind === 'hook'
       ? rehearsedOutcome(rehearsal.outcome, 'Hook', source.hook.name, source.hook.timeoutMs)
       : rehearsedOutcome(rehearsal.outcome, 'Task', source.task.name, source.timeoutMs);
@@ -665,3 +667,11 @@ function optionalOnSpawn(onSpawn: ((pid: number) => void) | undefined): { onSpaw
   return onSpawn === undefined ? {} : { onSpawn };
 }
 
+
+/**
+ * A cleanup post-hook (`runOnJobFailure`, or a paired cleanup): it runs on a signal of its own, so a
+ * cancellation of the job never stops it (docs/execution-flow.md#cancellation).
+ */
+function isCleanup(record: TaskRecord): boolean {
+  return record.result.phase === 'post' && (record.result.runOnJobFailure || record.planned.cleanupFor !== null);
+}

@@ -129,6 +129,23 @@ describe('rehearsal (docs/testing.md#rehearse-your-failure-path)', () => {
     expect(notifier.messages.map((message) => message.title)).toEqual(['[Rehearsal] 🛑 Backup Job Cancelled']);
   });
 
+  it('cancel at a cleanup post-hook: the job is cancelled as it starts, and the cleanup runs, as after a real Ctrl-C', async () => {
+    const { options, notifier, log } = job();
+    const result = await new JobPipeline(options).run({ rehearse: { task: 'Start Service', outcome: 'cancel' } });
+    expect(result.status).toBe('cancelled');
+    expect(result.tasks.map((task) => [task.name, task.status, task.cancelled])).toEqual([
+      ['Stop Service', 'completed', false],
+      ['Create archive', 'completed', false],
+      ['Prune', 'completed', false],
+      ['Report', 'completed', false],
+      ['Start Service', 'completed', false],
+      ['Notification', 'completed', false],
+    ]);
+    expect(result.failure).toMatchObject({ taskIndex: null, reason: 'cancelled', error: 'Job cancelled (rehearsal)' });
+    expect(log()).toEqual(['stop rehearsal=1', 'prune rehearsal=1', 'report rehearsal=1', 'start rehearsal=1']);
+    expect(notifier.messages.map((message) => message.title)).toEqual(['[Rehearsal] 🛑 Backup Job Cancelled']);
+  });
+
   it('an unknown task, an ambiguous name, the notification or an unknown outcome is a ConfigError before anything runs', async () => {
     const { options, log } = job();
     const pipeline = new JobPipeline(options);
