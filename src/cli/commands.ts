@@ -315,6 +315,9 @@ export async function runCommand(
       const deadline = resolvePipelineOptions(job.options).maxRunTime;
       if (deadline !== null) view.notice(`jobhooks: the job exceeded its maxRunTime (${deadline.text}) and was cancelled; its cleanup post-hooks and the notification ran.`);
     }
+    // The rules skipped the rehearsed task before it would start: nothing was injected (docs/cli.md).
+    const target = result.rehearsal == null ? undefined : result.tasks[result.rehearsal.index];
+    if (target?.status === 'skipped') view.notice(`jobhooks: "${target.name}" did not start (${target.skipReason ?? 'skipped'}): nothing was rehearsed.`);
     // From the notification task's data: job-start ping failures are the views' to say (plain.ts).
     view.finish(result, { notificationPrinted, notificationFailures: notificationFailuresOf(result) });
     // A rehearsed cancellation exits as the Ctrl-C it rehearses (docs/cli.md).

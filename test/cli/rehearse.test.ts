@@ -104,6 +104,14 @@ describe('jobhooks rehearse', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('a rehearsed task the rules skip before it starts: nothing is injected, and the last line says so', async () => {
+    // A pre-hook asks to skip the job (exit 75), so "Create archive" never starts.
+    dir.write('job.json', JSON.stringify({ preHooks: [{ name: 'On battery?', command: 'exit 75' }], tasks: [{ type: 'backup', name: 'Create archive', command: 'true' }] }));
+    const run = await runCli(['rehearse', 'job.json', '--cancel-at', 'Create archive'], { cwd: dir.path });
+    expect(run.code).toBe(0);
+    expect(run.stderr.trim().split('\n').at(-1)).toBe(`jobhooks: "Create archive" did not start (Task skipped: 'On battery?' asked to skip the job): nothing was rehearsed.`);
+  });
+
   it('--notify: the webhook receives the message, its title starting [Rehearsal]', async () => {
     config();
     const run = await runCli(['rehearse', 'job.json', '--fail', 'Create archive', '--notify'], { cwd: dir.path });
