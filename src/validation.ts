@@ -332,14 +332,33 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
+/** The last hook list {@link parsedList} parsed, until {@link inInputOrder} is done: every issue of a config asks for the same one. */
+let lastList: { readonly text: string; readonly value: unknown } | undefined;
+
 /** A hook list given as a JSON string: its issues' paths go into the parsed array. */
 function parsedList(value: unknown): unknown {
   if (typeof value !== 'string' || !value.trimStart().startsWith('[')) return value;
+  if (lastList?.text === value) return lastList.value;
+  let parsed: unknown;
   try {
-    return JSON.parse(value) as unknown;
+    parsed = JSON.parse(value) as unknown;
   } catch {
-    return undefined;
+    parsed = undefined;
   }
+  lastList = { text: value, value: parsed };
+  return parsed;
+}
+
+/** Each object's keys by position, made once per ordering: every problem of a config asks for some. */
+type KeyPositions = Map<object, ReadonlyMap<string, number>>;
+
+function keyPosition(node: object, key: string, known: KeyPositions): number {
+  let positions = known.get(node);
+  if (positions === undefined) {
+    positions = new Map(Object.keys(node).map((name, index) => [name, index]));
+    known.set(node, positions);
+  }
+  return positions.get(key) ?? -1;
 }
 
 /** The keys an object schema accepts at `path`, following the input through arrays and unions. */
@@ -442,7 +461,7 @@ function unwrapOnce(current: z.ZodType, value: unknown): z.ZodType | undefined {
  * Where a path points in the input: the index of each key or element along the way. A key the input
  * lacks (a required option) ranks `missing`: last among its siblings by default.
  */
-function positionIn(input: unknown, path: readonly PropertyKey[], missing = Number.MAX_SAFE_INTEGER): number[] {
+function positionIn(input: unknown, path: readonly PropertyKey[], missing: number, known: KeyPositions): number[] {
   const position: number[] = [];
   let node: unknown = input;
   for (const segment of path) {
@@ -451,7 +470,7 @@ function positionIn(input: unknown, path: readonly PropertyKey[], missing = Numb
       position.push(segment);
       node = node[segment];
     } else if (typeof node === 'object' && node !== null && typeof segment === 'string') {
-      const index = Object.keys(node).indexOf(segment);
+      const index = keyPosition(node, segment, known);
       position.push(index === -1 ? missing : index);
       node = Object.hasOwn(node, segment) ? (node as Record<string, unknown>)[segment] : undefined;
     } else {
@@ -483,10 +502,14 @@ export function prefixIssues(issues: readonly ConfigIssue[], prefix: readonly Pr
  */
 export function inInputOrder(issues: readonly ConfigIssue[], input: unknown, { missingFirst = false } = {}): ConfigIssue[] {
   const missing = missingFirst ? -1 : Number.MAX_SAFE_INTEGER;
-  return issues
-    .map((issue, order) => ({ issue, order, position: positionIn(input, issue.path, missing) }))
+  const known: KeyPositions = new Map();
+  const ordered = issues
+    .map((issue, order) => ({ issue, order, position: positionIn(input, issue.path, missing, known) }))
     .sort((a, b) => comparePositions(a.position, b.position) || a.order - b.order)
     .map(({ issue }) => issue);
+  // The config's problems are said: its parsed hook list need not outlive them.
+  lastList = undefined;
+  return ordered;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { borgCreate, borgPrune } from '../src/borg/index.js';
 import { ConfigError, JobPipeline, commandTask, durationToMs, type JobPipelineOptions } from '../src/index.js';
 import { FakeExecutor } from '../src/testing.js';
@@ -188,6 +188,24 @@ describe('values that were accepted but wrong (issue 10, point 13)', () => {
         message: 'a context key becomes the environment variable <envPrefix><KEY>: use only letters A-Z, digits and "_"',
       })),
     );
+  });
+
+  it('puts thousands of problems in input order without reading the input again for each one', () => {
+    // A map dumped one level too high: 2,000 unknown keys at the top, 2,000 in a hook given as a JSON string.
+    const many = (prefix: string): Record<string, number> => Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`${prefix}${i}`, i]));
+    const hooks = JSON.stringify([{ name: 'Dump', command: 'x', ...many('option') }]);
+    const input = { pre_job_hooks: hooks, ...many('unknown') };
+    const parse = vi.spyOn(JSON, 'parse');
+    const keys = vi.spyOn(Object, 'keys');
+    try {
+      expect(pipelineIssues(input)).toHaveLength(4000);
+      // Once per text and per object would do; once per problem is what made 80,000 of them take hours.
+      expect(parse.mock.calls.filter(([text]) => text === hooks).length).toBeLessThanOrEqual(5);
+      expect(keys.mock.calls.filter(([object]) => typeof object === 'object' && object !== null && Object.getOwnPropertyNames(object).length >= 2000).length).toBeLessThanOrEqual(10);
+    } finally {
+      parse.mockRestore();
+      keys.mockRestore();
+    }
   });
 
   it('names with a newline or another control character, which could forge log lines', () => {
