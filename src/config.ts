@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { durationProblem, type Duration } from './duration.js';
 import { DEFAULTS } from './defaults.js';
 import { describeValue } from './errors.js';
+import { repeatedJsonKey } from './json.js';
 import { capped, secret, durationMs, durationWritten, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, outcomeShape, exitCodeList, retryDelayToMs, type EnvValue } from './validation.js';
 import type { Executor } from './executor/types.js';
 import type { Notifier, Repository, Task } from './types.js';
@@ -213,11 +214,16 @@ type ParsedHook = z.output<typeof hookSchema>;
 export function readHookList(value: unknown): { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string } {
   if (typeof value !== 'string') return { ok: true, value };
   if (value.trim() === '') return { ok: true, value: [] };
+  let parsed: unknown;
   try {
-    return { ok: true, value: JSON.parse(value) as unknown };
+    parsed = JSON.parse(value) as unknown;
   } catch (error) {
     return { ok: false, message: `invalid JSON in hook list: ${error instanceof Error ? error.message : String(error)}` };
   }
+  // JSON.parse keeps the last of a repeated key: `"critical": true, "critical": false` would be false.
+  const repeated = repeatedJsonKey(value);
+  if (repeated !== undefined) return { ok: false, message: `invalid JSON in hook list: the key ${JSON.stringify(repeated.key)} is given twice in one object` };
+  return { ok: true, value: parsed };
 }
 
 /** Accepts a hook list as an array or as the JSON string the documented API stores. */

@@ -163,6 +163,10 @@ describe('parseHooks', () => {
 
   it('reports broken JSON, non-arrays and bad hooks with their paths', () => {
     expect(() => parseHooks('{"invalid": json}')).toThrow(/^Invalid hook list \(1 problem\):\n {2}- \(root\): invalid JSON in hook list: /);
+    // A key given twice: JSON.parse would keep the last ("critical": false) without a word.
+    expect(() => parseHooks('[{"name": "Dump", "command": "x", "critical": true, "critical": false}]')).toThrow(
+      'Invalid hook list (1 problem):\n  - (root): invalid JSON in hook list: the key "critical" is given twice in one object',
+    );
     const issues = (fn: () => unknown) => {
       try {
         fn();

@@ -1,5 +1,7 @@
+import { isUtf8 } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
+import { repeatedJsonKey } from '../json.js';
 
 /** A config file read and parsed, or why it could not be. */
 export type LoadedFile =
@@ -68,10 +70,34 @@ function readBounded(path: string, limit: number): string | undefined {
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    return length > limit ? undefined : buffer.toString('utf8', 0, length);
+    if (length > limit) return undefined;
+    return utf8Text(buffer.subarray(0, length));
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The text of a file's bytes, which must be UTF-8: a Latin-1 `é` would otherwise become U+FFFD and
+ * change the path or command it is in, and a UTF-16 file would read as nonsense.
+ */
+function utf8Text(bytes: Buffer): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) throw new Error('it is UTF-16; save it as UTF-8');
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  const at = firstNonUtf8Byte(bytes);
+  const line = bytes.subarray(0, at).filter((byte) => byte === 0x0a).length + 1;
+  throw new Error(`it is not UTF-8 (line ${line}, byte 0x${(bytes[at] ?? 0).toString(16).padStart(2, '0')}); save it as UTF-8`);
+}
+
+/** The offset of the first byte that does not belong to a well-formed UTF-8 sequence. */
+function firstNonUtf8Byte(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i] ?? 0;
+    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    if (length === 0 || !isUtf8(bytes.subarray(i, i + length))) return i;
+    i += length;
+  }
+  return bytes.length;
 }
 
 /**
@@ -90,14 +116,20 @@ export async function parseConfigText(text: string, path: string): Promise<Loade
     } catch (error) {
       return { ok: false, message: `cannot parse ${path} as JSON: ${jsonErrorText(error, source)}` };
     }
+    const repeated = repeatedJsonKey(source);
+    if (repeated !== undefined) return { ok: false, message: `cannot parse ${path} as JSON: ${lineAndColumn(source, repeated.offset)}: the key ${JSON.stringify(repeated.key)} is given twice in one object` };
   } else {
-    const { parseDocument } = await import('yaml');
-    const document = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
+    const { isMap, isScalar, parseDocument, visit } = await import('yaml');
+    // Known tags outside YAML 1.2's core schema (!!omap, !!set, !!pairs, !!binary, !!timestamp) would
+    // read as a Map, a Set or a string jobhooks does not expect: left unresolved, they are refused below.
+    const document = parseDocument(source, { prettyErrors: true, uniqueKeys: false, resolveKnownTags: false });
     const first = document.errors[0];
     if (first !== undefined) {
       const at = first.linePos?.[0];
       const where = at === undefined ? '' : `line ${at.line}, column ${at.col}: `;
-      const text = firstLine(first.message).replace(/ at line \d+, column \d+:?$/, '');
+      const said = firstLine(first.message).replace(/ at line \d+, column \d+:?$/, '');
+      // The parser's own recursion: say what it means for the file.
+      const text = said.startsWith('Maximum call stack size exceeded') ? 'it nests too deeply to read' : said;
       return { ok: false, message: `cannot parse ${path} as YAML: ${where}${text}` };
     }
     // An unknown tag (`!foo text`) would be read as the plain text after it: refuse it instead.
@@ -105,9 +137,28 @@ export async function parseConfigText(text: string, path: string): Promise<Loade
     if (unknownTag !== undefined) {
       const at = unknownTag.linePos?.[0];
       const where = at === undefined ? '' : `line ${at.line}, column ${at.col}: `;
-      const tag = /Unresolved tag: (\S+)/.exec(unknownTag.message)?.[1] ?? 'a tag';
+      const tag = (/Unresolved tag: (\S+)/.exec(unknownTag.message)?.[1] ?? 'a tag').replace(/^tag:yaml\.org,2002:/, '!!');
       return { ok: false, message: `cannot parse ${path} as YAML: ${where}unknown tag ${tag}: jobhooks reads plain YAML values, remove the tag` };
     }
+    // Keys that are one key once read (`1` and `"1"`), in one pass per map: the parser's own check
+    // compares every pair, which took 25 s for a map of 64,000 keys.
+    let repeated: { readonly key: string; readonly offset: number } | undefined;
+    visit(document, {
+      Map(_, map) {
+        const keys = new Set<string>();
+        for (const pair of map.items) {
+          if (!isScalar(pair.key) || isMap(pair.key)) continue;
+          const key = String(pair.key.value);
+          if (keys.has(key)) {
+            repeated = { key, offset: pair.key.range?.[0] ?? 0 };
+            return visit.BREAK;
+          }
+          keys.add(key);
+        }
+        return undefined;
+      },
+    });
+    if (repeated !== undefined) return { ok: false, message: `cannot parse ${path} as YAML: ${lineAndColumn(source, repeated.offset)}: the key ${JSON.stringify(repeated.key)} is given twice in one map` };
     try {
       value = document.toJS({ maxAliasCount: 100 }) as unknown;
     } catch (error) {
@@ -134,10 +185,13 @@ function jsonErrorText(error: unknown, source: string): string {
     .replace(/(?: in JSON)? at position \d+.*$/s, '');
   const offset = jsonErrorPosition(message) ?? locateUnexpectedToken(source);
   if (offset === undefined) return base;
+  return `${lineAndColumn(source, offset)}: ${base}`;
+}
+
+/** `line 3, column 2`: where `offset` is in `source`, both counted from 1. */
+function lineAndColumn(source: string, offset: number): string {
   const before = source.slice(0, offset);
-  const line = before.split('\n').length;
-  const column = offset - before.lastIndexOf('\n');
-  return `line ${line}, column ${column}: ${base}`;
+  return `line ${before.split('\n').length}, column ${offset - before.lastIndexOf('\n')}`;
 }
 
 function jsonErrorPosition(message: string): number | undefined {
