@@ -3,7 +3,7 @@ import { durationProblem, type Duration } from './duration.js';
 import { DEFAULTS } from './defaults.js';
 import { describeValue } from './errors.js';
 import { repeatedJsonKey } from './json.js';
-import { capped, secret, durationMs, durationWritten, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, outcomeShape, exitCodeList, retryDelayToMs, type EnvValue } from './validation.js';
+import { capped, nonEmptyPrintedString, printedString, secret, durationMs, durationWritten, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, outcomeShape, exitCodeList, retryDelayToMs, type EnvValue } from './validation.js';
 import type { Executor } from './executor/types.js';
 import type { Notifier, Repository, Task } from './types.js';
 
@@ -324,12 +324,12 @@ const pipelineSchema = z
     post_job_hooks: postHookList.optional().meta({ description: 'Alias of postHooks.' }),
     notifiers: capped(notifierSchema, LIMITS.notifiers, 'notifiers').optional().meta({ description: 'Where the notification goes; with none, the job has no notification task.' }),
     executor: executorSchema.optional().meta({ description: 'Runs every command. Default: a new ShellExecutor.' }),
-    jobId: nonEmptyString.optional().meta({ description: 'The job id, given to hooks and notifications. Default: a random UUID per run.' }),
-    jobType: nonEmptyString.optional().meta({ description: 'scheduled, manual, …: given to hooks as <P>JOB_TYPE. Default "manual".' }),
+    jobId: nonEmptyPrintedString.optional().meta({ description: 'The job id, given to hooks and notifications. Default: a random UUID per run.' }),
+    jobType: nonEmptyPrintedString.optional().meta({ description: 'scheduled, manual, …: given to hooks as <P>JOB_TYPE. Default "manual".' }),
     repository: z
       .strictObject({
         id: z.union([spawnString, z.number()]).optional().meta({ description: "The repository's id, given to hooks." }),
-        name: spawnString.optional().meta({ description: "The repository's name: shown in notifications, given to hooks." }),
+        name: printedString.optional().meta({ description: "The repository's name: shown in notifications, given to hooks." }),
       })
       .optional().meta({ description: 'The repository the job works on: shown in notifications, given to hooks.' }),
     env: envRecord.optional().meta({ description: 'Extra environment for every hook and command.' }),
@@ -340,7 +340,7 @@ const pipelineSchema = z
       .optional().meta({ description: 'The prefix of the context variables; "BORGITORY_" runs the documented scripts unchanged. Default "JOBHOOKS_".' }),
     context: contextRecord.optional().meta({ description: 'More context for hooks: each entry becomes <P><KEY> (key upper-cased).' }),
     secrets: z.array(secret(z.string())).optional().meta({ description: 'Values replaced by *** in output, events, errors, results and notifications.' }),
-    jobLabel: nonEmptyString.optional().meta({ description: 'The word for the job in notifications ("Backup Job Completed Successfully"). Default "Backup".' }),
+    jobLabel: nonEmptyPrintedString.optional().meta({ description: 'The word for the job in notifications ("Backup Job Completed Successfully"). Default "Backup".' }),
     defaults: defaultsSchema.optional().meta({ description: 'Defaults for every hook and command.' }),
     // Crash-safe runs (docs/journal.md): the journal, the lock wait, the job deadline.
     journal: z.strictObject({ dir: nonEmptyString, key: nonEmptyString, keep: z.number().int().min(1).optional() }).optional().meta({ description: 'Crash-safe runs (docs/journal.md): a journal under dir, one run of key at a time; keep: finished runs kept per key (default 100). Off when absent.' }),

@@ -1,3 +1,5 @@
+import { printable } from './printable.js';
+
 /**
  * Stable codes carried by every error jobhooks throws. Branch on these, never on message text.
  */
@@ -83,9 +85,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return text;
 }
 
-/** One issue as a line: `  - preHooks[1].timeout: must be at least 1ms, …` (`(root)` for the root). */
+/**
+ * One issue as a line: `  - preHooks[1].timeout: must be at least 1ms, …` (`(root)` for the root). A
+ * control character a key or a quoted value brought in is written as its escape: one issue, one line.
+ */
 export function formatIssueLine(issue: ConfigIssue): string {
-  return `  - ${issue.path.length === 0 ? '(root)' : formatPath(issue.path)}: ${issue.message}`;
+  return `  - ${printable(issue.path.length === 0 ? '(root)' : formatPath(issue.path))}: ${printable(issue.message)}`;
 }
 
 /**

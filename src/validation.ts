@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTROL_CHARACTERS } from './printable.js';
 import { DURATION_PATTERN, durationProblem, durationToMs, type Duration } from './duration.js';
 import { ConfigError, describeValue, type ConfigIssue, type ConfigIssueCode } from './errors.js';
 import { suggest } from './suggest.js';
@@ -25,10 +26,6 @@ export const spawnString = z.string().refine((value) => !value.includes('\0'), {
 /** A {@link spawnString} with something in it besides spaces. */
 export const nonEmptySpawnString = spawnString.refine((value) => value.trim().length > 0, { message: 'must not be empty' });
 
-// Control characters (newline, tab, ESC, …) in a name could forge or garble lines in the plain log;
-// the text-direction overrides and isolates (U+202A–U+202E, U+2066–U+2069) could make it read as
-// other words ("Dump status: failed") in a log, a notification or the history page.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const CONTROL_MESSAGE = 'must not contain control characters (newline, tab, escape, text-direction overrides, …): a name is printed in log lines';
 
 /** What a name check says about `value`, or `undefined` when it is a valid task name. */
@@ -39,6 +36,17 @@ export function nameProblem(value: unknown): string | undefined {
   if (CONTROL_CHARACTERS.test(value)) return CONTROL_MESSAGE;
   return undefined;
 }
+
+const PRINTED_MESSAGE = 'must not contain control characters (newline, tab, escape, text-direction overrides, …): it is printed in log lines and notifications';
+
+// A NUL is said by spawnString's own check, once.
+const printedText = (value: string): boolean => value.includes('\0') || !CONTROL_CHARACTERS.test(value);
+
+/** A text that is printed where people read it (a job id, a repository's name): no control characters. */
+export const printedString = spawnString.refine(printedText, { message: PRINTED_MESSAGE });
+
+/** {@link printedString}, not empty. */
+export const nonEmptyPrintedString = nonEmptySpawnString.refine(printedText, { message: PRINTED_MESSAGE });
 
 /** The name of a hook or task: not empty, one line, no control characters. */
 export const nameString = z.string().superRefine((value, context) => {

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { config as zodConfig } from 'zod';
 import { resolvePipelineOptions, type JobPipelineOptions } from '../config.js';
 import { formatIssueLine, type ConfigIssue } from '../errors.js';
+import { printable } from '../printable.js';
 import { removeScriptDirsSync } from '../executor/script-file.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
 import { ConfigError, JobHooksError, ErrorCode } from '../errors.js';
@@ -138,7 +139,7 @@ async function load(
 ): Promise<BuiltJob | number> {
   const loaded = await loadConfigFile(file);
   if (!loaded.ok) {
-    io.stderr.write(`jobhooks: ${loaded.message}\n`);
+    io.stderr.write(`jobhooks: ${printable(loaded.message)}\n`);
     return EXIT.usage;
   }
   let pipeline: BuildJobOptions['pipeline'];

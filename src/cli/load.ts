@@ -180,7 +180,7 @@ export async function parseConfigText(text: string, path: string): Promise<Loade
 function jsonErrorText(error: unknown, source: string): string {
   const message = error instanceof Error ? error.message : String(error);
   const base = message
-    .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
+    .replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '')
     .replace(/\s*\(line \d+ column \d+\)/, '')
     .replace(/(?: in JSON)? at position \d+.*$/s, '');
   const offset = jsonErrorPosition(message) ?? locateUnexpectedToken(source);

@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { formatPath } from '../errors.js';
+import { printable } from '../printable.js';
 
 /**
  * Something in a valid config file that will probably fail at run time: said before anything runs,
@@ -73,7 +74,7 @@ export function configWarnings(file: Json, env: Readonly<Record<string, string |
 
 /** `warning: <path>: <message>` lines, for stderr. */
 export function formatWarnings(warnings: readonly ConfigWarning[]): string {
-  return warnings.map((warning) => `warning: ${warning.path === '' ? '(root)' : warning.path}: ${warning.message}\n`).join('');
+  return warnings.map((warning) => `warning: ${printable(warning.path === '' ? '(root)' : warning.path)}: ${printable(warning.message)}\n`).join('');
 }
 
 function cwdProblem(cwd: string): string | undefined {

@@ -98,6 +98,34 @@ describe('jobhooks run with hardened config values', () => {
     expect(existsSync(join(dir.path, 'ran'))).toBe(false);
   });
 
+  it('quotes what a file brought in with its control characters escaped: one problem, one line, nothing sent to the terminal', async () => {
+    const ESC = '\u001b';
+    const config = {
+      preHooks: [touch('ran')],
+      [`${ESC}[31mevil${ESC}[0m\n  - tasks[0]: forged problem`]: 1,
+      context: { [`k${ESC}]0;pwned\u0007`]: 1 },
+      postHooks: [{ name: 'Start', command: 'true', cleanupFor: `x${ESC}[31m\nforged` }],
+      jobId: 'a\nJob ID: forged',
+      repository: { name: `r${ESC}[2J` },
+    };
+    const run = await runCli(['validate', dir.write('job.json', JSON.stringify(config))], { cwd: dir.path });
+    expect(run.code).toBe(64);
+    const lines = run.stderr.split('\n');
+    expect(run.stderr).not.toContain(ESC);
+    expect(run.stderr).not.toContain('\u0007');
+    // The first line says how many problems; each other line is one of them.
+    const count = Number(/\((\d+) problems?\)/.exec(lines[0] ?? '')?.[1]);
+    expect(lines.slice(1, -1)).toHaveLength(count);
+    expect(lines.slice(1, -1).every((line) => line.startsWith('  - '))).toBe(true);
+    expect(lines).toContain('  - \\u001b[31mevil\\u001b[0m\\n  - tasks[0]: forged problem: unknown option "\\u001b[31mevil\\u001b[0m\\n  - tasks[0]: forged problem"');
+    expect(lines).toContain('  - jobId: must not contain control characters (newline, tab, escape, text-direction overrides, …): it is printed in log lines and notifications');
+    expect(lines).toContain('  - repository.name: must not contain control characters (newline, tab, escape, text-direction overrides, …): it is printed in log lines and notifications');
+    // A JSON syntax error does not quote the file's bytes either.
+    const broken = await runCli(['validate', dir.write('broken.json', `${ESC}[2J${ESC}]0;pw`)], { cwd: dir.path });
+    expect([broken.code, broken.stderr.includes(ESC), broken.stderr.split('\n').length]).toEqual([64, false, 2]);
+    expect(existsSync(join(dir.path, 'ran'))).toBe(false);
+  });
+
   it('refuses unknown YAML tags, tiny timeouts, a short borg kill grace, bad context keys and multi-line names (issue 10, point 13)', async () => {
     const tagged = dir.write('tag.yaml', `preHooks:\n  - ${JSON.stringify(touch('ran'))}\n  - name: b\n    command: !foo rm -rf /tmp/x\n`);
     const tag = await runCli(['run', tagged], { cwd: dir.path });
