@@ -23,6 +23,8 @@ export const LIMITS = {
   tasks: 1000,
   /** Notifiers. */
   notifiers: 1000,
+  /** `secrets`: each is looked for in every output line. */
+  secrets: 1000,
   /** `defaults.maxOutputBytes`: the tail is held in memory for every task at once. */
   maxOutputBytes: 64 * 1024 * 1024,
 } as const;
@@ -339,7 +341,7 @@ const pipelineSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be letters, digits and underscores, not starting with a digit' })
       .optional().meta({ description: 'The prefix of the context variables; "BORGITORY_" runs the documented scripts unchanged. Default "JOBHOOKS_".' }),
     context: contextRecord.optional().meta({ description: 'More context for hooks: each entry becomes <P><KEY> (key upper-cased).' }),
-    secrets: z.array(secret(z.string())).optional().meta({ description: 'Values replaced by *** in output, events, errors, results and notifications.' }),
+    secrets: capped(secret(z.string()), LIMITS.secrets, 'secrets').optional().meta({ description: 'Values replaced by *** in output, events, errors, results and notifications.' }),
     jobLabel: nonEmptyPrintedString.optional().meta({ description: 'The word for the job in notifications ("Backup Job Completed Successfully"). Default "Backup".' }),
     defaults: defaultsSchema.optional().meta({ description: 'Defaults for every hook and command.' }),
     // Crash-safe runs (docs/journal.md): the journal, the lock wait, the job deadline.

@@ -119,8 +119,12 @@ describe('NUL bytes in anything that reaches spawn (issue 10, point 6)', () => {
 describe('limits on the size of a configuration (issue 10, point 7)', () => {
   const many = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `h${i}`, command: 'true' }));
 
-  it('allows 1000 hooks per phase, 1000 tasks and 1000 notifiers, and says which limit a list passed', () => {
-    expect(() => new JobPipeline({ preHooks: many(1000), postHooks: many(1000) })).not.toThrow();
+  it('allows 1000 hooks per phase, 1000 tasks, 1000 notifiers and 1000 secrets, and says which limit a list passed', () => {
+    expect(() => new JobPipeline({ preHooks: many(1000), postHooks: many(1000), secrets: Array.from({ length: 1000 }, (_, i) => `secret-${i}`) })).not.toThrow();
+    // Each secret is looked for in every line of output: 200,000 of them took half a gigabyte to accept.
+    expect(pipelineIssues({ secrets: Array.from({ length: 1001 }, (_, i) => `secret-${i}`) })).toEqual([
+      { path: 'secrets', message: 'at most 1000 secrets are allowed (the limit keeps a runaway file from exhausting memory)' },
+    ]);
     const task = commandTask({ name: 't', command: 'true' });
     const notifier = { name: 'n', notify: async () => {} };
     expect(
