@@ -374,8 +374,15 @@ const pipelineSchema = z
       post.forEach((hook, index) => {
         // A hook list with other issues reaches here unparsed: check only a name that is there.
         const target: unknown = typeof hook === 'object' && hook !== null ? (hook as { cleanupFor?: unknown }).cleanupFor : undefined;
-        if (typeof target !== 'string' || preNames.includes(target)) return;
-        const known = preNames.length === 0 ? 'this job has no pre-hooks' : `the pre-hooks are ${preNames.map((name) => `"${name}"`).join(', ')}`;
+        if (typeof target !== 'string') return;
+        // A pair is made by name, here and in a recovery: a name two pre-hooks share pairs with neither.
+        const named = preNames.flatMap((name, at) => (name === target ? [at + 1] : []));
+        if (named.length > 1) {
+          context.addIssue({ code: 'custom', path: [postKey, index, 'cleanupFor'], message: `names ${named.length} pre-hooks: "${target}" is the name of pre-hooks ${named.join(' and ')}; give the one this undoes a name of its own` });
+        }
+        if (named.length > 0) return;
+        const names = preNames.filter((name): name is string => typeof name === 'string');
+        const known = names.length === 0 ? 'this job has no pre-hooks' : `the pre-hooks are ${names.map((name) => `"${name}"`).join(', ')}`;
         context.addIssue({ code: 'custom', path: [postKey, index, 'cleanupFor'], message: `names no pre-hook: "${target}" (${known})` });
       });
     }

@@ -267,6 +267,17 @@ describe('the new options are validated (docs/hooks.md)', () => {
     expect(() => new JobPipeline({ post_job_hooks: [{ name: 'Start App', command: 'true', cleanup_for: 'Stop App' }] } as JobPipelineOptions)).toThrow(
       'post_job_hooks[0].cleanupFor: names no pre-hook: "Stop App" (this job has no pre-hooks)',
     );
+    // Pairs are made by name (in a recovery too): a name two pre-hooks share names neither.
+    expect(() =>
+      new JobPipeline({
+        preHooks: [{ name: 'Stop App', command: 'true' }, { name: 'Dump', command: 'true' }, { name: 'Stop App', command: 'true' }],
+        postHooks: [{ name: 'Start App', command: 'true', cleanupFor: 'Stop App' }],
+      }),
+    ).toThrow('postHooks[0].cleanupFor: names 2 pre-hooks: "Stop App" is the name of pre-hooks 1 and 3; give the one this undoes a name of its own');
+    // An invalid pre-hook entry is not listed as "undefined" among the names.
+    expect(() => new JobPipeline({ preHooks: [5 as never, { name: 'Stop App', command: 'true' }], postHooks: [{ name: 'Start App', command: 'true', cleanupFor: 'Stop' }] })).toThrow(
+      /postHooks\[0\]\.cleanupFor: names no pre-hook: "Stop" \(the pre-hooks are "Stop App"\)/,
+    );
   });
 
   it('the wait doubles per attempt, within ±20 %, and never passes retryDelayMax', () => {
