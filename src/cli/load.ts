@@ -128,8 +128,12 @@ export async function parseConfigText(text: string, path: string): Promise<Loade
       const at = first.linePos?.[0];
       const where = at === undefined ? '' : `line ${at.line}, column ${at.col}: `;
       const said = firstLine(first.message).replace(/ at line \d+, column \d+:?$/, '');
-      // The parser's own recursion: say what it means for the file.
-      const text = said.startsWith('Maximum call stack size exceeded') ? 'it nests too deeply to read' : said;
+      // What the parser says in its own terms (its recursion, its API), said for the file.
+      const text = said.startsWith('Maximum call stack size exceeded')
+        ? 'it nests too deeply to read'
+        : first.code === 'MULTIPLE_DOCS'
+          ? 'a second YAML document starts here ("---"): a config file holds one'
+          : said;
       return { ok: false, message: `cannot parse ${path} as YAML: ${where}${text}` };
     }
     // An unknown tag (`!foo text`) would be read as the plain text after it: refuse it instead.

@@ -56,6 +56,10 @@ describe('reading config files', () => {
     }
   });
 
+  it('says a YAML file holds two documents in its own words, not the parser\'s API', async () => {
+    expect(await parseConfigText('jobId: a\n---\njobId: b\n', 'x.yaml')).toEqual({ ok: false, message: 'cannot parse x.yaml as YAML: line 2, column 1: a second YAML document starts here ("---"): a config file holds one' });
+  });
+
   it('says a YAML file nests too deeply, not what the engine ran out of', async () => {
     const read = await parseConfigText(`a: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`, 'x.yaml');
     expect(read).toMatchObject({ ok: false });
