@@ -13,6 +13,19 @@ afterEach(() => {
   dir.remove();
 });
 
+/**
+ * Starts the CLI, sends SIGTERM once "Database Dump" runs, and SIGINT once the cleanup "Restart
+ * Services" has written its pid to restart.pid: a second signal during a cleanup.
+ */
+async function termThenIntDuringRestart(args: readonly string[]): Promise<{ result: Awaited<ReturnType<typeof startCli>['done']>; restartPid: number; marker: string }> {
+  const run = startCli(args, { cwd: dir.path });
+  await waitFor(() => run.stdout().includes('[Database Dump] started\n'), 'the hook to start');
+  run.child.kill('SIGTERM');
+  const restartPid = await readPid(join(dir.path, 'restart.pid'));
+  run.child.kill('SIGINT');
+  return { result: await run.done, restartPid, marker: run.marker };
+}
+
 describe('jobhooks run: signals', () => {
   for (const [signal, code] of [
     ['SIGINT', 130],
@@ -105,12 +118,7 @@ describe('jobhooks run: signals', () => {
         notifiers: [{ type: 'console' }],
       }),
     );
-    const run = startCli(['run', file], { cwd: dir.path });
-    await waitFor(() => run.stdout().includes('[Database Dump] started\n'), 'the hook to start');
-    run.child.kill('SIGTERM');
-    const restartPid = await readPid(join(dir.path, 'restart.pid'));
-    run.child.kill('SIGINT');
-    const result = await run.done;
+    const { result, restartPid, marker } = await termThenIntDuringRestart(['run', file]);
 
     expect(result.code).toBe(130);
     expect(result.stderr).toBe(
@@ -119,7 +127,7 @@ describe('jobhooks run: signals', () => {
         'jobhooks: cleanup not run: Restart Services (killed while running), Remove Dump; notification not sent\n',
     );
     await waitFor(() => !isAlive(restartPid), 'the killed cleanup hook to be gone', 5_000);
-    expect(processesWithMarker(run.marker)).toEqual([]);
+    expect(processesWithMarker(marker)).toEqual([]);
     expect(existsSync(join(dir.path, 'remove-ran'))).toBe(false);
   });
 
@@ -140,12 +148,7 @@ describe('jobhooks run: signals', () => {
         notifiers: [{ type: 'console' }],
       }),
     );
-    const run = startCli(['run', file, '--no-journal'], { cwd: dir.path });
-    await waitFor(() => run.stdout().includes('[Database Dump] started\n'), 'the hook to start');
-    run.child.kill('SIGTERM');
-    const restartPid = await readPid(join(dir.path, 'restart.pid'));
-    run.child.kill('SIGINT');
-    const result = await run.done;
+    const { result, restartPid } = await termThenIntDuringRestart(['run', file, '--no-journal']);
 
     expect(result.code).toBe(130);
     // Lock never started, so Unlock would not have run: it is not among what to run by hand.
