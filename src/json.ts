@@ -12,7 +12,8 @@ export function isJsonObject(value: JsonValue | undefined): value is JsonObject 
  * The first key given twice in one object of a JSON text that `JSON.parse` accepted, with the offset
  * of its second occurrence; `undefined` when no object repeats a key. `JSON.parse` keeps the last
  * value of a repeated key without a word, so a config's second `"preHooks": []` would silently drop
- * the first list (docs/cli.md, "Mistakes are caught before anything runs"). Keys are compared as read (`"b"` and `"\u0062"` are one).
+ * the first list (docs/cli.md, "Mistakes are caught before anything runs"). Keys are compared as
+ * read: `"b"` and `"\u0062"` are one.
  */
 export function repeatedJsonKey(text: string): { readonly key: string; readonly offset: number } | undefined {
   // The keys of each open object, `null` for an open array.

@@ -119,7 +119,7 @@ export async function parseConfigText(text: string, path: string): Promise<Loade
     const repeated = repeatedJsonKey(source);
     if (repeated !== undefined) return { ok: false, message: `cannot parse ${path} as JSON: ${lineAndColumn(source, repeated.offset)}: the key ${JSON.stringify(repeated.key)} is given twice in one object` };
   } else {
-    const { isMap, isScalar, parseDocument, visit } = await import('yaml');
+    const { isScalar, parseDocument, visit } = await import('yaml');
     // Known tags outside YAML 1.2's core schema (!!omap, !!set, !!pairs, !!binary, !!timestamp) would
     // read as a Map, a Set or a string jobhooks does not expect: left unresolved, they are refused below.
     const document = parseDocument(source, { prettyErrors: true, uniqueKeys: false, resolveKnownTags: false });
@@ -151,7 +151,7 @@ export async function parseConfigText(text: string, path: string): Promise<Loade
       Map(_, map) {
         const keys = new Set<string>();
         for (const pair of map.items) {
-          if (!isScalar(pair.key) || isMap(pair.key)) continue;
+          if (!isScalar(pair.key)) continue;
           const key = String(pair.key.value);
           if (keys.has(key)) {
             repeated = { key, offset: pair.key.range?.[0] ?? 0 };

@@ -115,8 +115,9 @@ let streamsMade = false;
 /**
  * `process.stdout` and `process.stderr`, made on first use: making them costs ≈ 2 ms on a pipe, a
  * tenth of Node's own start, which the commands that print their answer and run nothing do without
- * (docs/performance.md, "CLI start-up"). A reader that goes away (`jobhooks run … | head`) must not kill the job, whose hooks
- * would then die of SIGPIPE mid-backup: output is dropped and the job runs to its end.
+ * (docs/performance.md, "CLI start-up"). A reader that goes away (`jobhooks run … | head`) must not
+ * kill the job, whose hooks would then die of SIGPIPE mid-backup: output is dropped and the job runs
+ * to its end.
  */
 function standardStreams(): { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream } {
   if (!streamsMade) {

@@ -667,7 +667,6 @@ function optionalOnSpawn(onSpawn: ((pid: number) => void) | undefined): { onSpaw
   return onSpawn === undefined ? {} : { onSpawn };
 }
 
-
 /**
  * A cleanup post-hook (`runOnJobFailure`, or a paired cleanup): it runs on a signal of its own, so a
  * cancellation of the job never stops it (docs/execution-flow.md#cancellation).
