@@ -78,13 +78,15 @@ export async function openRunOutput(
   reason: (error: unknown) => string,
 ): Promise<RunOutput | number> {
   const syslogPriorities = underSystemd(io.env);
+  // One clock for the screen's and the log file's JSON lines: the same event says the same time in both.
+  const clock = oneTimePerTurn();
   const screen: RunView =
     mode === 'json'
       ? new JsonView(io.stdout, io.stderr)
       : mode === 'quiet'
         ? new QuietView(io.stdout, io.stderr)
         : flags.logFormat === 'json'
-          ? new JsonLogView(io.stdout, io.stderr)
+          ? new JsonLogView(io.stdout, io.stderr, { now: clock })
           : flags.logFormat === undefined && io.stdout.isTTY === true && io.env['TERM'] !== 'dumb'
             ? new LiveView(io.stdout, io.stderr)
             : new PlainView(io.stdout, io.stderr, { syslogPriorities });
@@ -99,6 +101,23 @@ export async function openRunOutput(
   const file = new ReopeningLogFile(path, (error) =>
     io.stderr.write(`jobhooks: cannot write the log file: ${path}: ${reason(error)}; its lines are lost until a write succeeds\n`),
   );
-  const logged = flags.logFormat === 'json' ? new JsonLogView(file, NOWHERE) : new PlainView(file, file);
+  const logged = flags.logFormat === 'json' ? new JsonLogView(file, NOWHERE, { now: clock }) : new PlainView(file, file);
   return { view: new TeeView([screen, logged]), settled: () => file.settled() };
+}
+
+/**
+ * A clock that gives every call in one turn of the event loop the same time: the views that write
+ * one event's line read it once each, and must not say two times for it.
+ */
+export function oneTimePerTurn(): () => Date {
+  let now: Date | undefined;
+  return () => {
+    if (now === undefined) {
+      now = new Date();
+      queueMicrotask(() => {
+        now = undefined;
+      });
+    }
+    return now;
+  };
 }
