@@ -17,12 +17,14 @@ export interface HistoryJson {
   readonly durationMs: number | null;
   readonly failedTask: string | null;
   readonly pid: number;
+  /** A rehearsal's task and outcome (`jobhooks rehearse`); `null` for a real run. */
+  readonly rehearsal: HistoryEntry['rehearsal'];
 }
 
 /** The `--json` shape of one entry: the documented fields and no others. */
 export function historyJson(entry: HistoryEntry): HistoryJson {
-  const { jobId, status, startedAt, finishedAt, durationMs, failedTask, pid } = entry;
-  return { jobId, status, startedAt, finishedAt, durationMs, failedTask, pid };
+  const { jobId, status, startedAt, finishedAt, durationMs, failedTask, pid, rehearsal } = entry;
+  return { jobId, status, startedAt, finishedAt, durationMs, failedTask, pid, rehearsal };
 }
 
 const STATUS_WIDTH = 'completed_with_warnings'.length;
@@ -39,10 +41,17 @@ export function formatHistory(entries: readonly HistoryEntry[]): string {
     .map((entry) => {
       const duration = entry.durationMs === null ? '-' : formatDuration(entry.durationMs);
       const notes: string[] = [];
+      if (entry.rehearsal !== null) notes.push(`rehearsal (${rehearsalText(entry.rehearsal)})`);
       if (entry.failedTask !== null) notes.push(`failed task: ${entry.failedTask}`);
       if (entry.archive !== null) notes.push(`archive ${entry.archive}`);
       const columns = [localDateTime(new Date(entry.startedAt)), duration.padEnd(DURATION_WIDTH), notes.length === 0 ? entry.status : entry.status.padEnd(STATUS_WIDTH), ...notes];
       return `${columns.join('  ')}\n`;
     })
     .join('');
+}
+
+/** `"Create archive" fails`: what a rehearsal injected, as the history says it. */
+export function rehearsalText(rehearsal: NonNullable<HistoryEntry['rehearsal']>): string {
+  const what = { fail: 'fails', timeout: 'times out', cancel: 'is cancelled' }[rehearsal.outcome];
+  return `"${rehearsal.task}" ${what}`;
 }

@@ -1,6 +1,6 @@
 import { formatDuration } from '../format.js';
 import type { HistoryEntryWithTasks, HistoryTask } from '../journal/index.js';
-import { localDateTime } from './history.js';
+import { localDateTime, rehearsalText } from './history.js';
 
 /*
  * `jobhooks history --html` (docs/observability.md, "A picture of the runs"): one page that needs
@@ -48,9 +48,10 @@ function width(durationMs: number, scaleMs: number): number {
 
 const px = (value: number): string => String(Math.round(value * 100) / 100);
 
-/** What hovering a run's bar says: when, how long, how it ended, and the task the failure is about. */
+/** What hovering a run's bar says: when, how long, how it ended, whether it was a rehearsal, and the task the failure is about. */
 export function runTooltip(entry: HistoryEntryWithTasks): string {
   const parts = [localDateTime(new Date(entry.startedAt)), entry.durationMs === null ? 'no end recorded' : formatDuration(entry.durationMs), entry.status];
+  if (entry.rehearsal !== null) parts.push(`rehearsal (${rehearsalText(entry.rehearsal)})`);
   if (entry.status === 'interrupted' && entry.failedTask !== null) parts.push(`jobhooks (pid ${entry.pid}) died during '${entry.failedTask}'`);
   else if (entry.failedTask !== null) parts.push(`failed task: ${entry.failedTask}${entry.error === null ? '' : ` (${entry.error})`}`);
   if (entry.archive !== null) parts.push(`archive ${entry.archive}`);

@@ -4,7 +4,7 @@ import { link, lstat, open, readdir, readFile, stat, unlink, type FileHandle } f
 import { join } from 'node:path';
 import { ErrorCode, JobHooksError } from '../errors.js';
 import { makeDirectories } from '../make-directories.js';
-import type { JobStatus, TaskStatus } from '../types.js';
+import type { JobStatus, RehearsalOutcome, TaskStatus } from '../types.js';
 import { isProcessAlive, type ProcessIdentity } from './liveness.js';
 
 /** Where a journal lives and which job it is for: the `journal` option of docs/journal.md. */
@@ -37,6 +37,8 @@ export interface RunRecord extends ProcessIdentity {
   readonly key: string;
   readonly startedAt: string;
   readonly tasks: readonly JournalTask[];
+  /** A rehearsal's (`jobhooks rehearse`, `run({ rehearse })`): the task rehearsed and how it ends. */
+  readonly rehearsal?: { readonly task: string; readonly outcome: RehearsalOutcome };
 }
 
 export interface TaskStartRecord {

@@ -11,6 +11,7 @@ import {
   type ParsedRun,
   type TaskEndRecord,
 } from './files.js';
+import type { RehearsalOutcome } from '../types.js';
 import { isProcessAlive } from './liveness.js';
 import { basename, join } from 'node:path';
 
@@ -32,6 +33,8 @@ export interface HistoryEntry {
   readonly archive: string | null;
   /** The job id of the run that recovered this one, or `null`. */
   readonly recoveredBy: string | null;
+  /** A rehearsal's task and outcome (`jobhooks rehearse`); `null` for a real run. */
+  readonly rehearsal: { readonly task: string; readonly outcome: RehearsalOutcome } | null;
 }
 
 /** One task of a past run, with its times from the journal's `taskStart` and `taskEnd` records (docs/journal.md). */
@@ -100,7 +103,16 @@ function toEntry(run: ParsedRun): HistoryEntry {
     pid: run.run.pid,
     archive: archive?.type === 'taskEnd' ? (archive.archive ?? null) : null,
     recoveredBy: run.end?.recoveredBy?.jobId ?? null,
+    rehearsal: rehearsalOf(run),
   };
+}
+
+/** The run record's rehearsal, when it is one this version writes (a damaged file's is none). */
+function rehearsalOf(run: ParsedRun): HistoryEntry['rehearsal'] {
+  const rehearsal: unknown = run.run.rehearsal;
+  if (typeof rehearsal !== 'object' || rehearsal === null) return null;
+  const { task, outcome } = rehearsal as { task?: unknown; outcome?: unknown };
+  return typeof task === 'string' && (outcome === 'fail' || outcome === 'timeout' || outcome === 'cancel') ? { task, outcome } : null;
 }
 
 /**

@@ -38,6 +38,8 @@ export interface JournalRunInfo {
   /** ISO time; the file name begins with it. */
   readonly startedAt: string;
   readonly tasks: readonly JournalTask[];
+  /** A rehearsal's task and outcome, so that the history can tell a drill from a real run. */
+  readonly rehearsal?: RunRecord['rehearsal'];
 }
 
 /** Options of {@link openJournal}. */
@@ -330,6 +332,7 @@ export async function openJournal(keyDir: string, run: JournalRunInfo, options: 
       runOnJobFailure: task.runOnJobFailure,
       ...(task.cleanupFor === undefined ? {} : { cleanupFor: task.cleanupFor }),
     })),
+    ...(run.rehearsal === undefined ? {} : { rehearsal: run.rehearsal }),
   };
   let handle: FileHandle;
   try {

@@ -118,7 +118,8 @@ export class JobPipeline {
           runOnJobFailure,
           ...(cleanupFor === null ? {} : { cleanupFor }),
         }));
-        const writer = await openJournal(keyDir, { jobId, key: journal.key, startedAt, tasks }, {
+        const rehearsed = rehearsal === null ? {} : { rehearsal: { task: rehearsal.task, outcome: rehearsal.outcome } };
+        const writer = await openJournal(keyDir, { jobId, key: journal.key, startedAt, tasks, ...rehearsed }, {
           keep: journal.keep,
           onWarning: (message) => this.#emit('journalWarning', { jobId, message }),
         });

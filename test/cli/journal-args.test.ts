@@ -84,6 +84,7 @@ describe('history formatting', () => {
     pid: 4242,
     archive: null,
     recoveredBy: null,
+    rehearsal: null,
     ...overrides,
   });
 
@@ -94,6 +95,7 @@ describe('history formatting', () => {
         entry({ status: 'interrupted', finishedAt: null, durationMs: null, failedTask: 'borg create' }),
         entry({ status: 'failed', durationMs: 1234, failedTask: 'Database Dump' }),
         entry({ status: 'completed', durationMs: 400 }),
+        entry({ status: 'failed', durationMs: 2000, failedTask: 'Create archive', rehearsal: { task: 'Create archive', outcome: 'fail' } }),
       ]),
     ).toBe(
       [
@@ -101,6 +103,7 @@ describe('history formatting', () => {
         '2026-11-30 02:15:00  -         interrupted              failed task: borg create',
         '2026-11-30 02:15:00  1.2s      failed                   failed task: Database Dump',
         '2026-11-30 02:15:00  0.4s      completed',
+        '2026-11-30 02:15:00  2.0s      failed                   rehearsal ("Create archive" fails)  failed task: Create archive',
         '',
       ].join('\n'),
     );
@@ -108,7 +111,7 @@ describe('history formatting', () => {
   });
 
   it('--json holds exactly the documented fields', () => {
-    expect(Object.keys(historyJson(entry({ archive: 'a', recoveredBy: 'x' })))).toEqual(['jobId', 'status', 'startedAt', 'finishedAt', 'durationMs', 'failedTask', 'pid']);
+    expect(Object.keys(historyJson(entry({ archive: 'a', recoveredBy: 'x' })))).toEqual(['jobId', 'status', 'startedAt', 'finishedAt', 'durationMs', 'failedTask', 'pid', 'rehearsal']);
     expect(localDateTime(new Date(2026, 0, 2, 3, 4, 5))).toBe('2026-01-02 03:04:05');
   });
 

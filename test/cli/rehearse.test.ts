@@ -112,6 +112,23 @@ describe('jobhooks rehearse', () => {
     expect(run.stderr.trim().split('\n').at(-1)).toBe(`jobhooks: "Create archive" did not start (Task skipped: 'On battery?' asked to skip the job): nothing was rehearsed.`);
   });
 
+  it('the history tells a rehearsal from a real run: text, --json and the page', async () => {
+    config();
+    expect((await runCli(['run', 'job.json'], { cwd: dir.path })).code).toBe(0);
+    expect((await runCli(['rehearse', 'job.json', '--fail', 'Create archive'], { cwd: dir.path })).code).toBe(2);
+    const json = await runCli(['history', 'job.json', '--json'], { cwd: dir.path });
+    expect((JSON.parse(json.stdout) as { status: string; rehearsal: unknown }[]).map((run) => [run.status, run.rehearsal])).toEqual([
+      ['failed', { task: 'Create archive', outcome: 'fail' }],
+      ['completed', null],
+    ]);
+    const text = await runCli(['history', 'job.json'], { cwd: dir.path });
+    expect(text.stdout.split('\n')[0]).toMatch(/ failed +rehearsal \("Create archive" fails\)  failed task: Create archive$/);
+    expect(text.stdout.split('\n')[1]).not.toContain('rehearsal');
+    const page = join(dir.path, 'page.html');
+    expect((await runCli(['history', 'job.json', '--html', page], { cwd: dir.path })).code).toBe(0);
+    expect(readFileSync(page, 'utf8')).toContain(' · failed · rehearsal (&#34;Create archive&#34; fails) · failed task: Create archive');
+  });
+
   it('--notify: the webhook receives the message, its title starting [Rehearsal]', async () => {
     config();
     const run = await runCli(['rehearse', 'job.json', '--fail', 'Create archive', '--notify'], { cwd: dir.path });

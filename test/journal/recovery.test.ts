@@ -213,7 +213,7 @@ describe('findDeadRuns / claimDeadRun', () => {
     const [entry] = await readHistory({ dir, key: 'k' });
     expect({ ...entry, finishedAt: typeof entry?.finishedAt, durationMs: typeof entry?.durationMs }).toEqual({
       jobId: 'dead-job', status: 'interrupted', startedAt: '2026-11-30T02:15:00.000Z', finishedAt: 'string', durationMs: 'number',
-      failedTask: 'backup', error: null, pid: dead.owner.pid, archive: null, recoveredBy: 'recoverer',
+      failedTask: 'backup', error: null, pid: dead.owner.pid, archive: null, recoveredBy: 'recoverer', rehearsal: null,
     });
     const types = readFileSync(dead.file, 'utf8').trimEnd().split('\n').map((line) => { try { return (JSON.parse(line) as { type: string }).type; } catch { return 'torn'; } });
     expect(types).toEqual(['run', 'taskStart', 'taskEnd', 'taskStart', 'torn', 'taskStart', 'taskEnd', 'runEnd']);

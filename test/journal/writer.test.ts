@@ -111,8 +111,8 @@ describe('openJournal', () => {
     ]);
     const history = await readHistory({ dir, key: 'k' }, { limit: 2 });
     expect(history.map(({ finishedAt, durationMs, ...rest }) => ({ ...rest, finished: typeof finishedAt, duration: typeof durationMs }))).toEqual([
-      { jobId: 'run-4', status: 'completed_with_warnings', startedAt: '2026-11-30T02:04:00.000Z', failedTask: null, error: null, pid: process.pid, archive: 'a-4', recoveredBy: null, finished: 'string', duration: 'number' },
-      { jobId: 'run-3', status: 'completed', startedAt: '2026-11-30T02:03:00.000Z', failedTask: null, error: null, pid: process.pid, archive: 'a-3', recoveredBy: null, finished: 'string', duration: 'number' },
+      { jobId: 'run-4', status: 'completed_with_warnings', startedAt: '2026-11-30T02:04:00.000Z', failedTask: null, error: null, pid: process.pid, archive: 'a-4', recoveredBy: null, rehearsal: null, finished: 'string', duration: 'number' },
+      { jobId: 'run-3', status: 'completed', startedAt: '2026-11-30T02:03:00.000Z', failedTask: null, error: null, pid: process.pid, archive: 'a-3', recoveredBy: null, rehearsal: null, finished: 'string', duration: 'number' },
     ]);
     expect((await readHistory({ dir, key: 'k' }))[2]).toMatchObject({ jobId: 'run-2', status: 'failed', failedTask: 'backup', archive: null });
   });
