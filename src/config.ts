@@ -367,6 +367,20 @@ const pipelineSchema = z
     // A paired cleanup names a pre-hook of this job (docs/hooks.md#paired-cleanup); no pre-hooks given
     // is a job with none, whose every cleanupFor names nothing.
     const pre = options.preHooks ?? options.pre_job_hooks ?? [];
+    // A pre-hook's exit with the skip code skips the job (docs/hooks.md#skip-the-job): it cannot also be a warning.
+    const skipCode = options.skipExitCode === undefined ? DEFAULTS.skipExitCode : options.skipExitCode;
+    if (Array.isArray(pre) && skipCode !== null) {
+      const preKey = options.preHooks === undefined ? 'pre_job_hooks' : 'preHooks';
+      pre.forEach((hook: unknown, index) => {
+        if (typeof hook !== 'object' || hook === null) return;
+        for (const key of ['warningExitCodes', 'warning_exit_codes'] as const) {
+          const codes: unknown = (hook as Record<string, unknown>)[key];
+          if (Array.isArray(codes) && codes.includes(skipCode)) {
+            context.addIssue({ code: 'custom', path: [preKey, index, key], message: `${skipCode} is the job's skipExitCode: a pre-hook exiting ${skipCode} skips the job, so it cannot also be a warning code` });
+          }
+        }
+      });
+    }
     const post = options.postHooks ?? options.post_job_hooks;
     if (Array.isArray(pre) && Array.isArray(post)) {
       const preNames: unknown[] = pre.map((hook: unknown) => (typeof hook === 'object' && hook !== null ? (hook as { name?: unknown }).name : undefined));

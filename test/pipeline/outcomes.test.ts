@@ -267,6 +267,14 @@ describe('the new options are validated (docs/hooks.md)', () => {
     expect(() => new JobPipeline({ post_job_hooks: [{ name: 'Start App', command: 'true', cleanup_for: 'Stop App' }] } as JobPipelineOptions)).toThrow(
       'post_job_hooks[0].cleanupFor: names no pre-hook: "Stop App" (this job has no pre-hooks)',
     );
+    // The skip code cannot also be a pre-hook's warning code (the skip would win without a word).
+    expect(() => new JobPipeline({ preHooks: [{ name: 'On AC power?', command: 'true', warningExitCodes: [1, 75] }] })).toThrow(
+      "preHooks[0].warningExitCodes: 75 is the job's skipExitCode: a pre-hook exiting 75 skips the job, so it cannot also be a warning code",
+    );
+    expect(() => new JobPipeline({ skipExitCode: 99, preHooks: [{ name: 'a', command: 'true', warningExitCodes: [99] }] })).toThrow(/99 is the job's skipExitCode/);
+    // With skipping off, or on a post-hook (which cannot skip), 75 is a warning code like any other.
+    expect(() => new JobPipeline({ skipExitCode: null, preHooks: [{ name: 'a', command: 'true', warningExitCodes: [75] }] })).not.toThrow();
+    expect(() => new JobPipeline({ postHooks: [{ name: 'b', command: 'true', warningExitCodes: [75] }] })).not.toThrow();
     // Pairs are made by name (in a recovery too): a name two pre-hooks share names neither.
     expect(() =>
       new JobPipeline({
