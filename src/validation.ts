@@ -26,7 +26,9 @@ export const spawnString = z.string().refine((value) => !value.includes('\0'), {
 /** A {@link spawnString} with something in it besides spaces. */
 export const nonEmptySpawnString = spawnString.refine((value) => value.trim().length > 0, { message: 'must not be empty' });
 
-const CONTROL_MESSAGE = 'must not contain control characters (newline, tab, escape, text-direction overrides, …): a name is printed in log lines';
+/** What a text with a control character is told: which ones, and why it matters for `what`. */
+const controlMessage = (what: string): string => `must not contain control characters (newline, tab, escape, text-direction overrides, …): ${what}`;
+const CONTROL_MESSAGE = controlMessage('a name is printed in log lines');
 
 /** What a name check says about `value`, or `undefined` when it is a valid task name. */
 export function nameProblem(value: unknown): string | undefined {
@@ -37,7 +39,7 @@ export function nameProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-const PRINTED_MESSAGE = 'must not contain control characters (newline, tab, escape, text-direction overrides, …): it is printed in log lines and notifications';
+const PRINTED_MESSAGE = controlMessage('it is printed in log lines and notifications');
 
 // A NUL is said by spawnString's own check, once.
 const printedText = (value: string): boolean => value.includes('\0') || !CONTROL_CHARACTERS.test(value);

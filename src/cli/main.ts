@@ -42,10 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
     descriptors.stdout.write(command.kind === 'help' ? HELP : `${packageJson.version}\n`);
     return EXIT.completed;
   }
-  // What prints its answer and runs nothing writes to the descriptors themselves; what runs hooks
-  // (run, rehearse, recover, the queue commands) has the streams: a live view, a reader that is slow.
-  const runsHooks = command.kind === 'run' || command.kind === 'rehearse' || command.kind === 'recover' || command.kind === 'worker' || command.kind === 'enqueue' || command.kind === 'schedule' || command.kind === 'unschedule';
-  const io: CliIo = { ...(runsHooks ? standardStreams() : descriptors), env: process.env };
+  const io: CliIo = { ...(STREAMED.has(command.kind) ? standardStreams() : descriptors), env: process.env };
   switch (command.kind) {
     case 'usage-error':
       io.stderr.write(`jobhooks: ${command.message}\nRun "jobhooks --help" for usage.\n`);
@@ -83,6 +80,13 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
 }
+
+/**
+ * The commands that run hooks (run, rehearse, recover, the queue commands) and so write through the
+ * streams: a live view, a reader that is slow. The others print their answer and run nothing: they
+ * write to the descriptors themselves.
+ */
+const STREAMED: ReadonlySet<string> = new Set(['run', 'rehearse', 'recover', 'worker', 'enqueue', 'schedule', 'unschedule']);
 
 /** Why the current directory cannot be had (it was removed after the shell entered it), or `undefined`. */
 function missingCurrentDirectory(): string | undefined {

@@ -48,7 +48,10 @@ function width(durationMs: number, scaleMs: number): number {
 
 const px = (value: number): string => String(Math.round(value * 100) / 100);
 
-/** What hovering a run's bar says: when, how long, how it ended, whether it was a rehearsal, and the task the failure is about. */
+/**
+ * What hovering a run's bar says: when, how long, how it ended, whether it was a rehearsal, and the
+ * task the failure is about.
+ */
 export function runTooltip(entry: HistoryEntryWithTasks): string {
   const parts = [localDateTime(new Date(entry.startedAt)), entry.durationMs === null ? 'no end recorded' : formatDuration(entry.durationMs), entry.status];
   if (entry.rehearsal !== null) parts.push(`rehearsal (${rehearsalText(entry.rehearsal)})`);
