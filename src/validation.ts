@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CONTROL_CHARACTERS } from './printable.js';
 import { DURATION_PATTERN, durationProblem, durationToMs, type Duration } from './duration.js';
 import { ConfigError, describeValue, type ConfigIssue, type ConfigIssueCode } from './errors.js';

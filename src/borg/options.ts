@@ -1,5 +1,5 @@
 import { DEFAULTS } from '../defaults.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationToMs, type Duration } from '../duration.js';
 import { lazy, secret, durationOrZero, duration as durationSchema, envRecord as baseEnvRecord, nameString, nonEmptySpawnString, outcomeShape, spawnString, type EnvValue } from '../validation.js';
 

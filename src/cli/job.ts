@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { borgCheck, borgCompact, borgCreate, borgPrune, type BorgCheckOptions, type BorgCompactOptions, type BorgCreateOptions, type BorgPruneOptions } from '../borg/index.js';
 import { LIMITS, pipelineOptionsSchema, readHookList, type JobPipelineOptions } from '../config.js';
 import { ConfigError, formatPath, type ConfigIssue } from '../errors.js';

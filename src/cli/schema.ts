@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkSchema, compactSchema, createSchema, pruneSchema } from '../borg/options.js';
 import { LIMITS, pipelineOptionsSchema } from '../config.js';
 import { consoleNotifierOptionsSchema } from '../notify/notifiers/console.js';

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { win32 } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULTS } from '../defaults.js';
 import { parseOptions } from '../validation.js';
 import { LineSplitter } from './line-splitter.js';

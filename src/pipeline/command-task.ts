@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Duration } from '../duration.js';
 import { duration, envRecord, nameString, nonEmptySpawnString, outcomeShape, parseOptions, spawnString, type EnvValue } from '../validation.js';
 import type { Task } from '../types.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALL_NOTIFICATION_LEVELS, HttpNotifier, httpNotifierOptionsShape, httpUrlSchema, resolveCommon, urlSecrets, type HttpNotifierOptions } from '../notify/http.js';
 import type { JobResult, NotificationMessage, NotifierContext } from '../types.js';
 import { lazy, parseOptions, secret } from '../validation.js';

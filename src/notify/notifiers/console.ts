@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Duration } from '../../duration.js';
 import type { NotificationLevel, NotificationMessage, Notifier, NotifierContext } from '../../types.js';
 import { formatDetails } from '../message.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { NotificationDetail, NotificationLevel, NotificationMessage, NotifierContext } from '../../types.js';
 import {
   HttpNotifier,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JobResult, NotificationDetail, NotificationMessage, NotifierContext, NotifierStartContext } from '../../types.js';
 import {
   ALL_NOTIFICATION_LEVELS,

@@ -1,5 +1,5 @@
 import { DEFAULTS } from '../../defaults.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { NotificationLevel, NotificationMessage, NotifierContext } from '../../types.js';
 import {
   HttpNotifier,
