@@ -22,7 +22,7 @@ export type { EnvValue } from './validation.js';
 export { ShellExecutor, type ShellExecutorOptions } from './executor/shell-executor.js';
 export type { Executor, ExecRequest, ExecResult, OutputStream } from './executor/types.js';
 export { buildNotification } from './notify/message.js';
-export { ConsoleNotifier, type ConsoleNotifierOptions } from './notify/notifiers/console.js';
+export { ConsoleNotifier, type ConsoleNotifierOptions, type TextWritable } from './notify/notifiers/console.js';
 export {
   WebhookNotifier,
   type WebhookNotifierOptions,

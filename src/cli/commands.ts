@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
 import { config as zodConfig } from 'zod';
 import { resolvePipelineOptions, type JobPipelineOptions } from '../config.js';
+import type { TextWritable } from '../notify/notifiers/console.js';
 import { formatIssueLine, type ConfigIssue } from '../errors.js';
 import { printable } from '../printable.js';
 import { removeScriptDirsSync } from '../executor/script-file.js';
@@ -29,6 +29,16 @@ import { openRunOutput, type LogFlags } from './run-views.js';
 // zod compiles a fast parser per object schema on its first use: worth it for a process that validates
 // many configs, not for a CLI that validates one and exits (docs/performance.md, "CLI start-up").
 zodConfig({ jitless: true });
+
+/** Where console notifiers write in a command: each text goes to `write` (see {@link TextWritable}). */
+function textSink(write: (text: string) => void): TextWritable {
+  return {
+    write(text, callback) {
+      write(text);
+      callback();
+    },
+  };
+}
 
 /** What a command reads and writes: the process's, or a test's. */
 export interface CliIo {
@@ -206,12 +216,7 @@ export async function runCommand(
   const { view } = output;
   const executor = new ShellExecutor();
   // Console notifiers print through the view, so their text neither breaks the live frame nor the JSON.
-  const consoleStream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      view.consoleText(String(chunk));
-      callback();
-    },
-  });
+  const consoleStream = textSink((text) => view.consoleText(text));
   // The file's options plus the journal (docs/cli.md, "The state directory").
   const journal = flags.journal ? { stateDir: flags.stateDir, lockWait: flags.wait } : undefined;
   const loaded = await load(file, io, { executor, consoleStream }, journal, (text) => view.configWarnings(text));
@@ -401,12 +406,9 @@ function refusal(error: unknown, file: string, dir: string | undefined): { reado
 export async function recoverCommand(file: string, stateDir: string | undefined, io: CliIo): Promise<number> {
   // Whether a console notifier printed the recovery's message since the last one was said.
   let consolePrinted = false;
-  const consoleStream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      consolePrinted = true;
-      io.stdout.write(String(chunk));
-      callback();
-    },
+  const consoleStream = textSink((text) => {
+    consolePrinted = true;
+    io.stdout.write(text);
   });
   const built = await load(file, io, { consoleStream }, { stateDir });
   if (typeof built === 'number') return built;

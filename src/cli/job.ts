@@ -3,7 +3,7 @@ import { borgCheck, borgCompact, borgCreate, borgPrune, type BorgCheckOptions, t
 import { LIMITS, pipelineOptionsSchema, readHookList, type JobPipelineOptions } from '../config.js';
 import { ConfigError, formatPath, type ConfigIssue } from '../errors.js';
 import type { Executor } from '../executor/types.js';
-import { ConsoleNotifier, type ConsoleNotifierOptions } from '../notify/notifiers/console.js';
+import { ConsoleNotifier, type ConsoleNotifierOptions, type TextWritable } from '../notify/notifiers/console.js';
 import { DiscordNotifier, type DiscordNotifierOptions } from '../notify/notifiers/discord.js';
 import { HealthchecksNotifier, type HealthchecksNotifierOptions } from '../notify/notifiers/healthchecks.js';
 import { NtfyNotifier, type NtfyNotifierOptions } from '../notify/notifiers/ntfy.js';
@@ -25,7 +25,7 @@ export interface BuildJobOptions {
   /** The executor the pipeline runs commands with (the CLI's own `ShellExecutor`, for `killAll()`). */
   readonly executor?: Executor | undefined;
   /** Where `console` notifiers write. @default process.stdout */
-  readonly consoleStream?: NodeJS.WritableStream | undefined;
+  readonly consoleStream?: TextWritable | undefined;
   /** What the command line adds to the file's options (the journal's place, `--wait`), so one pipeline is made. */
   readonly pipeline?: Pick<JobPipelineOptions, 'journal' | 'lockWait'> | undefined;
 }
@@ -243,7 +243,7 @@ function makeTask(kind: keyof typeof BORG_TASKS | undefined, options: unknown): 
   }
 }
 
-function makeNotifier(kind: keyof typeof NOTIFIERS, options: unknown, consoleStream: NodeJS.WritableStream | undefined): Notifier {
+function makeNotifier(kind: keyof typeof NOTIFIERS, options: unknown, consoleStream: TextWritable | undefined): Notifier {
   switch (kind) {
     case 'console':
       return new ConsoleNotifier({ ...(options as ConsoleNotifierOptions), ...(consoleStream === undefined ? {} : { stream: consoleStream }) });

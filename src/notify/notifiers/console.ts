@@ -6,6 +6,15 @@ import { notifierOptionsShape, resolveCommon, type NotifierOptions } from '../ht
 import { lazy, parseOptions } from '../../validation.js';
 
 /**
+ * What a {@link ConsoleNotifier} writes to: any Node writable stream (`process.stderr`, a file stream),
+ * or any object with the same `write(text, callback)`, such as a test's collector.
+ */
+export interface TextWritable {
+  /** Takes the text; calls `callback` once it is written, with the error if it could not be. */
+  write(text: string, callback: (error?: Error | null) => void): unknown;
+}
+
+/**
  * Options of {@link ConsoleNotifier}.
  *
  * @example
@@ -18,7 +27,7 @@ export interface ConsoleNotifierOptions extends NotifierOptions {
    * Where to write the message.
    * @default process.stdout
    */
-  readonly stream?: NodeJS.WritableStream | undefined;
+  readonly stream?: TextWritable | undefined;
 }
 
 /** The options {@link ConsoleNotifier} validates (the config file's `console` entries are derived from it). */
@@ -26,7 +35,7 @@ export const consoleNotifierOptionsSchema = lazy(() =>
   z.strictObject({
     ...notifierOptionsShape('console'),
     stream: z
-      .custom<NodeJS.WritableStream>(
+      .custom<TextWritable>(
         (value) => typeof value === 'object' && value !== null && typeof (value as { write?: unknown }).write === 'function',
         { message: 'expected a writable stream (an object with a write() method)' },
       )
@@ -58,7 +67,7 @@ export class ConsoleNotifier implements Notifier {
   readonly on: readonly NotificationLevel[];
   /** @default true */
   readonly details: boolean;
-  readonly #stream: NodeJS.WritableStream | undefined;
+  readonly #stream: TextWritable | undefined;
 
   constructor(options: ConsoleNotifierOptions = {}) {
     const parsed = parseOptions(consoleNotifierOptionsSchema(), options, 'ConsoleNotifier options');

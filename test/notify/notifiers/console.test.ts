@@ -26,6 +26,21 @@ describe('ConsoleNotifier', () => {
     expect(text()).toBe(expected);
   });
 
+  test('any object with write(text, callback) will do, not only a Node stream (TextWritable)', async () => {
+    const { message, context } = scenario('success');
+    const written: string[] = [];
+    const sink = {
+      write(text: string, callback: (error?: Error | null) => void) {
+        written.push(text);
+        callback();
+      },
+    };
+    await new ConsoleNotifier({ stream: sink }).notify(message, context());
+    expect(written).toEqual([expect.stringMatching(/^✅ Backup Job Completed Successfully\n\n/)]);
+    const failing = { write: (_text: string, callback: (error?: Error | null) => void) => callback(new Error('disk full')) };
+    await expect(new ConsoleNotifier({ stream: failing }).notify(message, context())).rejects.toThrow('could not write to the stream: disk full');
+  });
+
   test('a stream error rejects with the reason', async () => {
     const { message, context } = scenario('success');
     const stream = new Writable({
