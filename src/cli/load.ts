@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { extname } from 'node:path';
 import { repeatedJsonKey } from '../json.js';
+import { configFormat } from './config-format.js';
 
 /** A config file read and parsed, or why it could not be. */
 export type LoadedFile =
@@ -107,7 +107,7 @@ function firstNonUtf8Byte(bytes: Buffer): number {
 export async function parseConfigText(text: string, path: string): Promise<LoadedFile> {
   // A byte-order mark is not part of the document.
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const format = extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML';
+  const format = configFormat(path);
   if (source.trim() === '') return { ok: false, message: `${path} is empty: it must hold an object of options (preHooks, tasks, postHooks, notifiers, …)` };
   let value: unknown;
   if (format === 'JSON') {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import packageJson from '../../package.json' with { type: 'json' };
 import { HELP, parseCommandLine } from './args.js';
 import { codeCacheDir, requireWithCodeCache } from './code-cache.js';
+import { configFormat } from './config-format.js';
 import type { CliIo, SignalHost } from './commands.js';
 import { EXIT } from './exit-codes.js';
 
@@ -22,8 +23,10 @@ if (process.env['JOBHOOKS_CODE_CACHE'] !== '0') (module as { enableCompileCache?
  * load none of the engine, zod or yaml. They are one CommonJS bundle next to this file, compiled
  * through V8's code cache (docs/performance.md, "CLI start-up").
  */
-function commands(name: string): typeof import('./commands-bundle.js') {
+function commands(command: { readonly kind: string; readonly file?: string | undefined }): typeof import('./commands-bundle.js') {
   const file = fileURLToPath(new URL('./cli-commands.cjs', import.meta.url));
+  // A YAML file's command runs the YAML parser's code, a JSON file's does not: each keeps its own cache.
+  const name = command.file !== undefined && configFormat(command.file) === 'YAML' ? `${command.kind}-yaml` : command.kind;
   return requireWithCodeCache(file, { cacheDir: codeCacheDir(process.env), name, worthKeeping: ranItsCourse }) as typeof import('./commands-bundle.js');
 }
 
@@ -48,7 +51,7 @@ async function main(argv: readonly string[]): Promise<number> {
       io.stderr.write(`jobhooks: ${command.message}\nRun "jobhooks --help" for usage.\n`);
       return EXIT.usage;
     case 'schema':
-      return commands(command.kind).schemaCommand(io);
+      return commands(command).schemaCommand(io);
     default:
       break;
   }
@@ -60,23 +63,23 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   switch (command.kind) {
     case 'validate':
-      return commands(command.kind).validateCommand(command.file, io);
+      return commands(command).validateCommand(command.file, io);
     case 'plan':
-      return commands(command.kind).planCommand(command.file, io);
+      return commands(command).planCommand(command.file, io);
     case 'history':
-      return commands(command.kind).historyCommand(command.file, command, io);
+      return commands(command).historyCommand(command.file, command, io);
     case 'recover':
-      return commands(command.kind).recoverCommand(command.file, command.stateDir, io);
+      return commands(command).recoverCommand(command.file, command.stateDir, io);
     case 'run':
-      return commands(command.kind).runCommand(command.file, command.mode, io, processSignals(), command);
+      return commands(command).runCommand(command.file, command.mode, io, processSignals(), command);
     case 'rehearse':
-      return commands(command.kind).runCommand(command.file, command.mode, io, processSignals(), command, command.rehearsal);
+      return commands(command).runCommand(command.file, command.mode, io, processSignals(), command, command.rehearsal);
     case 'worker':
     case 'enqueue':
     case 'schedule':
     case 'unschedule': {
       // bullmq is an optional peer dependency, loaded only by these commands (docs/distributed.md).
-      return commands(command.kind).queueCommand(command, io, processSignals());
+      return commands(command).queueCommand(command, io, processSignals());
     }
   }
 }

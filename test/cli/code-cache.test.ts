@@ -142,6 +142,24 @@ describe('the code cache of the CLI\'s commands (docs/cli.md, "Start-up and its 
     expect(validate()).toBe(expected);
   });
 
+  it('a YAML file\'s command keeps a cache of its own: the YAML parser\'s code is in it, and a JSON file\'s run does not replace it', () => {
+    temp = tempDir();
+    temp.write('job.json', '{"preHooks": [{"name": "hello", "command": "true"}]}');
+    temp.write('job.yaml', 'preHooks:\n  - name: hello\n    command: "true"\n');
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: temp.path, LANG: 'C.UTF-8' };
+    const cacheDir = join(temp.path, '.cache', 'jobhooks');
+    const validate = (file: string): string => spawnSync(process.execPath, [CLI, 'validate', file], { cwd: temp?.path, encoding: 'utf8', env }).stdout;
+    const caches = (): string[] => readdirSync(cacheDir).map((entry) => entry.replace(/^.*-\d+-/, '')).sort();
+    expect(validate('job.json')).toBe('job.json is valid: 1 pre-hook, 0 tasks, 0 post-hooks, 0 notifiers\n');
+    expect(caches()).toEqual(['validate.v8']);
+    expect(validate('job.yaml')).toBe('job.yaml is valid: 1 pre-hook, 0 tasks, 0 post-hooks, 0 notifiers\n');
+    expect(caches()).toEqual(['validate-yaml.v8', 'validate.v8']);
+    const yamlCache = readdirSync(cacheDir).find((entry) => entry.endsWith('-validate-yaml.v8')) ?? '';
+    const jsonCache = readdirSync(cacheDir).find((entry) => entry.endsWith('-validate.v8')) ?? '';
+    // The YAML parser's compiled code is what makes the YAML cache the larger.
+    expect(statSync(join(cacheDir, yamlCache)).size).toBeGreaterThan(statSync(join(cacheDir, jsonCache)).size);
+  });
+
   it('a cache directory that cannot be made, even under /proc (where Node\'s recursive mkdir never returns), only turns the cache off', () => {
     temp = tempDir();
     temp.write('job.json', '{"preHooks": [{"name": "hello", "command": "true"}]}');
