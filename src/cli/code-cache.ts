@@ -1,6 +1,6 @@
 /**
  * Loads the CLI's commands bundle (one CommonJS file) with V8's code cache kept on disk between runs, so
- * a start-up deserializes compiled code instead of parsing and compiling 750 KB of JavaScript
+ * a start-up deserializes compiled code instead of parsing and compiling 630 KB of JavaScript
  * (docs/performance.md, "CLI start-up"). Node ≥ 22.1 does this itself (`module.enableCompileCache()`);
  * Node 20 has no such function, so on it the bundle is compiled through `vm.Script` with `cachedData`.
  *
