@@ -4,7 +4,7 @@ import { buildJob } from '../cli/job.js';
 import { ConfigError, ErrorCode, JobHooksError } from '../errors.js';
 import type { JobEvents, JobEventName } from '../events.js';
 import type { JobResult } from '../types.js';
-import { openBackend, type QueueTarget } from './connection.js';
+import { connectBackend, type QueueTarget } from './connection.js';
 
 /** The BullMQ job name of every jobhooks job. */
 export const JOB_NAME = 'jobhooks';
@@ -69,7 +69,7 @@ export function validateDefinition(definition: unknown, env: Readonly<Record<str
  */
 export async function enqueue(target: QueueTarget, definition: unknown, options: EnqueueOptions = {}): Promise<string> {
   validateDefinition(definition, options.env);
-  const queue = openBackend(target).queue();
+  const queue = (await connectBackend(target)).queue();
   try {
     const data: QueuedJobData = { definition };
     const job = await queue.add(JOB_NAME, data, {
@@ -90,7 +90,7 @@ export async function enqueue(target: QueueTarget, definition: unknown, options:
  * (resolves `'signalled'`); a finished or unknown job is left alone (`'finished'`, `'unknown'`).
  */
 export async function cancel(target: QueueTarget, jobId: string): Promise<'removed' | 'signalled' | 'finished' | 'unknown'> {
-  const backend = openBackend(target);
+  const backend = await connectBackend(target);
   const queue = backend.queue();
   const producer = backend.producer();
   try {
@@ -132,7 +132,7 @@ const GONE_CHECK_MS = 5_000;
  * ```
  */
 export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator<WatchedEvent, void, undefined> {
-  const backend = openBackend(target);
+  const backend = await connectBackend(target);
   // From the start of the stream: events published before this call are replayed (docs/bullmq-api.md).
   const events = backend.events('0');
   const queue = backend.queue();
@@ -240,7 +240,7 @@ function parseResult(value: unknown): JobResult {
  */
 export async function schedule(target: QueueTarget, id: string, cron: string, definition: unknown, options: { readonly env?: Readonly<Record<string, string | undefined>> | undefined } = {}): Promise<void> {
   validateDefinition(definition, options.env);
-  const queue = openBackend(target).queue();
+  const queue = (await connectBackend(target)).queue();
   try {
     const data: QueuedJobData = { definition };
     await queue.upsertJobScheduler(id, { pattern: cron }, { name: JOB_NAME, data });
@@ -251,7 +251,7 @@ export async function schedule(target: QueueTarget, id: string, cron: string, de
 
 /** Removes a schedule made by {@link schedule}; resolves `false` when there was none. Jobs it already enqueued stay. */
 export async function unschedule(target: QueueTarget, id: string): Promise<boolean> {
-  const queue = openBackend(target).queue();
+  const queue = (await connectBackend(target)).queue();
   try {
     return await queue.removeJobScheduler(id);
   } finally {

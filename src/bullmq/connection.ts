@@ -52,9 +52,38 @@ export function openBackend(target: QueueTarget): Backend {
   throw new TypeError('connection must be { redis: URL } or { postgres: URL }');
 }
 
+/**
+ * {@link openBackend}, once the server has shown it takes the target's Redis database. A database it
+ * refuses (`/99` on a server of 16, any but 0 on a cluster) would leave every connection on database
+ * 0: ioredis reports the failed SELECT as a connection error and goes on there, so jobs would be
+ * enqueued where no worker of the queue looks and a worker would take another queue's. One SELECT, on
+ * a connection of its own and before anything else is sent, refuses the target instead
+ * (docs/bullmq-api.md#connection).
+ */
+export async function connectBackend(target: QueueTarget): Promise<Backend> {
+  const backend = openBackend(target);
+  const { connection } = target;
+  const db = 'redis' in connection ? redisOptions(connection.redis).db : undefined;
+  if (db === undefined || db === 0) return backend;
+  const probe = backend.queue();
+  try {
+    // BullMQ's Redis backend hands out its ioredis client; its own interface for it has no SELECT.
+    const client = (await probe.getBackend().client) as unknown as { select(db: number): Promise<unknown> };
+    await client.select(db).catch((error: unknown) => {
+      const reason = String((error as Error)?.message ?? error).split('\n')[0] ?? '';
+      throw new TypeError(`connection.redis: the server refused database ${db} (${reason})`);
+    });
+  } finally {
+    await probe.close().catch(() => {});
+  }
+  return backend;
+}
+
 /** When each connection error was last said, by its message: the same one is said once a minute. */
 const saidAt = new Map<string, number>();
 const SAY_AGAIN_MS = 60_000;
+/** Redis's answers to a SELECT it refuses: "ERR DB index is out of range", "ERR invalid DB index", cluster mode's. */
+const REFUSED_DATABASE = /DB index|SELECT is not allowed/i;
 
 /**
  * Gives a BullMQ object an `error` listener. Without one, BullMQ prints each connection error whole,
@@ -65,6 +94,8 @@ const SAY_AGAIN_MS = 60_000;
 function quiet<T extends { on(event: 'error', listener: (error: Error) => void): unknown }>(emitter: T): T {
   emitter.on('error', (error: Error) => {
     const message = String(error?.message ?? error).split('\n')[0] ?? '';
+    // A refused SELECT is no reason to retry: connectBackend says it, once, and stops.
+    if (REFUSED_DATABASE.test(message)) return;
     const now = Date.now();
     if (now - (saidAt.get(message) ?? Number.NEGATIVE_INFINITY) < SAY_AGAIN_MS) return;
     saidAt.set(message, now);
@@ -74,7 +105,7 @@ function quiet<T extends { on(event: 'error', listener: (error: Error) => void):
 }
 
 /** `redis://[user:password@]host[:port][/db]` (or `rediss://`) as ioredis options. */
-function redisOptions(url: string): ConnectionOptions {
+function redisOptions(url: string): ConnectionOptions & { readonly db?: number } {
   // Said without the URL: it may hold a password.
   const expected = 'expected redis://[user:password@]host[:port][/db] or rediss://…';
   let parsed: URL;

@@ -13,7 +13,7 @@ import { makeDirectories } from '../make-directories.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
 import type { JobResult } from '../types.js';
 import { CANCEL_NAME, closeEvents, EVENT_NAME, MAX_EVENTS, type QueuedJobData, type WatchedEventName } from './client.js';
-import { openBackend, type QueueTarget } from './connection.js';
+import { connectBackend, type QueueTarget } from './connection.js';
 import { leaseStore, repositoryKey } from './lease.js';
 
 /** Options of {@link createWorker}. */
@@ -73,7 +73,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
   const env = options.env ?? process.env;
   const lockDuration = options.lockDurationMs ?? 30_000;
   const leaseWaitMs = options.leaseWaitMs ?? 6 * 3_600_000;
-  const backend = openBackend(options);
+  const backend = await connectBackend(options);
   const recovered = options.stateDir === undefined ? [] : await recoverLeftJobs(options.stateDir, options.queue, env);
 
   const queue = backend.queue();

@@ -4,6 +4,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BACKENDS } from '../bullmq/helpers.js';
+import { REDIS_TAG, redisInstalled, startRedis } from '../support/redis.js';
+import { enqueue } from '../../src/bullmq/index.js';
+import { openBackend } from '../../src/bullmq/connection.js';
 import type { QueueConnection } from '../../src/bullmq/index.js';
 import { closedPort } from '../notify/helpers/server.js';
 import { runCli, startCli, tempDir, untimed, waitFor, type Started } from './helpers.js';
@@ -88,6 +91,40 @@ describe.each(BACKENDS)('jobhooks worker and enqueue on $name', (backend) => {
       expect(watched.code).toBe(2);
       expect(watched.stdout).toContain('Cancelled');
     });
+  });
+});
+
+describe.skipIf(!redisInstalled)('a Redis database the server refuses', { tags: [REDIS_TAG] }, () => {
+  test('enqueue and worker say so in one line and exit 64, enqueue() rejects; nothing lands in database 0', async () => {
+    const server = await startRedis();
+    const dir = tempDir();
+    try {
+      const config = dir.write('ok.json', JSON.stringify({ tasks: [{ name: 'Fine', command: 'true' }] }));
+      const url = `${server.url}/99`;
+      const refused = /^jobhooks: --redis\/--postgres: connection\.redis: the server refused database 99 \(ERR [^)\n]+\)\n$/;
+      for (const args of [['enqueue', config], ['worker']]) {
+        const started = startCli([...args, '--redis', url, '--queue', 'q'], { cwd: dir.path });
+        // Without the check, the worker would take jobs from database 0 until killed.
+        const timer = setTimeout(() => started.child.kill('SIGKILL'), 20_000);
+        const run = await started.done;
+        clearTimeout(timer);
+        expect({ args, code: run.code, stdout: run.stdout }).toEqual({ args, code: 64, stdout: '' });
+        expect(run.stderr).toMatch(refused);
+      }
+      await expect(enqueue({ connection: { redis: url }, queue: 'q' }, { tasks: [{ name: 'Fine', command: 'true' }] })).rejects.toThrow(
+        /^connection\.redis: the server refused database 99 \(ERR /,
+      );
+      // ioredis goes on in database 0 after a refused SELECT: the job would have been there.
+      const database0 = openBackend({ connection: { redis: server.url }, queue: 'q' }).queue();
+      try {
+        expect(await database0.getJobCountByTypes('waiting', 'delayed', 'active', 'completed', 'failed')).toBe(0);
+      } finally {
+        await database0.close();
+      }
+    } finally {
+      dir.remove();
+      await server.stop();
+    }
   });
 });
 
