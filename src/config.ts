@@ -79,6 +79,21 @@ const ALIASES = [
   ['cleanupFor', 'cleanup_for'],
 ] as const;
 
+/**
+ * The aliases each parsed hook was written with. The job's checks across hooks see hooks already
+ * parsed, where `cleanup_for` has become `cleanupFor`: they report a problem at the key the file has.
+ */
+const aliasesWritten = new WeakMap<object, ReadonlySet<string>>();
+
+/** The key `hook` gave `camel` under: its alias if the file used that, else `camel` itself. */
+function keyAsWritten(hook: object, camel: (typeof ALIASES)[number][0]): string {
+  const snake = ALIASES.find(([name]) => name === camel)?.[1];
+  if (snake === undefined) return camel;
+  const written = aliasesWritten.get(hook);
+  // A hook with problems of its own reaches the job's checks unparsed, with its keys as written.
+  return (written === undefined ? snake in hook && !(camel in hook) : written.has(snake)) ? snake : camel;
+}
+
 const PRE_HOOK_RUN_ON_FAILURE = 'applies to post-hooks only: a pre-hook cannot run after the job failed';
 const PRE_HOOK_CLEANUP_FOR = 'applies to post-hooks only: a post-hook names the pre-hook it undoes';
 
@@ -106,23 +121,28 @@ function makeHookSchema(phase: 'pre' | 'post' | 'any') {
         }
       }
     }, ALWAYS)
-    .transform((hook) => ({
-      name: hook.name,
-      command: hook.command,
-      critical: hook.critical ?? false,
-      runOnJobFailure: hook.runOnJobFailure ?? hook.run_on_job_failure ?? false,
-      continueOnFailure: hook.continueOnFailure ?? hook.continue_on_failure ?? true,
-      timeout: hook.timeout,
-      shell: hook.shell,
-      cwd: hook.cwd ?? hook.working_directory ?? undefined,
-      env: hook.env ?? hook.environment_vars ?? {},
-      keepBackground: hook.keepBackground ?? false,
-      retries: hook.retries ?? DEFAULTS.retries,
-      retryDelay: hook.retryDelay,
-      retryDelayMax: hook.retryDelayMax,
-      warningExitCodes: hook.warningExitCodes ?? hook.warning_exit_codes ?? [],
-      cleanupFor: hook.cleanupFor ?? hook.cleanup_for ?? null,
-    }));
+    .transform((hook) => {
+      const parsed = {
+        name: hook.name,
+        command: hook.command,
+        critical: hook.critical ?? false,
+        runOnJobFailure: hook.runOnJobFailure ?? hook.run_on_job_failure ?? false,
+        continueOnFailure: hook.continueOnFailure ?? hook.continue_on_failure ?? true,
+        timeout: hook.timeout,
+        shell: hook.shell,
+        cwd: hook.cwd ?? hook.working_directory ?? undefined,
+        env: hook.env ?? hook.environment_vars ?? {},
+        keepBackground: hook.keepBackground ?? false,
+        retries: hook.retries ?? DEFAULTS.retries,
+        retryDelay: hook.retryDelay,
+        retryDelayMax: hook.retryDelayMax,
+        warningExitCodes: hook.warningExitCodes ?? hook.warning_exit_codes ?? [],
+        cleanupFor: hook.cleanupFor ?? hook.cleanup_for ?? null,
+      };
+      const written = ALIASES.flatMap(([, snake]) => (hook[snake] === undefined ? [] : [snake]));
+      if (written.length > 0) aliasesWritten.set(parsed, new Set(written));
+      return parsed;
+    });
 }
 
 const hookSchema = makeHookSchema('any');
@@ -376,7 +396,8 @@ const pipelineSchema = z
         for (const key of ['warningExitCodes', 'warning_exit_codes'] as const) {
           const codes: unknown = (hook as Record<string, unknown>)[key];
           if (Array.isArray(codes) && codes.includes(skipCode)) {
-            context.addIssue({ code: 'custom', path: [preKey, index, key], message: `${skipCode} is the job's skipExitCode: a pre-hook exiting ${skipCode} skips the job, so it cannot also be a warning code` });
+            const at = key === 'warningExitCodes' ? keyAsWritten(hook, key) : key;
+            context.addIssue({ code: 'custom', path: [preKey, index, at], message: `${skipCode} is the job's skipExitCode: a pre-hook exiting ${skipCode} skips the job, so it cannot also be a warning code` });
           }
         }
       });
@@ -392,12 +413,12 @@ const pipelineSchema = z
         // A pair is made by name, here and in a recovery: a name two pre-hooks share pairs with neither.
         const named = preNames.flatMap((name, at) => (name === target ? [at + 1] : []));
         if (named.length > 1) {
-          context.addIssue({ code: 'custom', path: [postKey, index, 'cleanupFor'], message: `names ${named.length} pre-hooks: "${target}" is the name of pre-hooks ${named.join(' and ')}; give the one this undoes a name of its own` });
+          context.addIssue({ code: 'custom', path: [postKey, index, keyAsWritten(hook, 'cleanupFor')], message: `names ${named.length} pre-hooks: "${target}" is the name of pre-hooks ${named.join(' and ')}; give the one this undoes a name of its own` });
         }
         if (named.length > 0) return;
         const names = preNames.filter((name): name is string => typeof name === 'string');
         const known = names.length === 0 ? 'this job has no pre-hooks' : `the pre-hooks are ${names.map((name) => `"${name}"`).join(', ')}`;
-        context.addIssue({ code: 'custom', path: [postKey, index, 'cleanupFor'], message: `names no pre-hook: "${target}" (${known})` });
+        context.addIssue({ code: 'custom', path: [postKey, index, keyAsWritten(hook, 'cleanupFor')], message: `names no pre-hook: "${target}" (${known})` });
       });
     }
   }, ALWAYS);

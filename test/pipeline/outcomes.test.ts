@@ -264,8 +264,18 @@ describe('the new options are validated (docs/hooks.md)', () => {
     expect(() => new JobPipeline({ postHooks: [{ name: 'Start App', command: 'true', cleanupFor: 'Stop App' }] })).toThrow(
       'postHooks[0].cleanupFor: names no pre-hook: "Stop App" (this job has no pre-hooks)',
     );
+    // Said at the key the file has: a Borgitory-style hook's alias, not the name it became.
     expect(() => new JobPipeline({ post_job_hooks: [{ name: 'Start App', command: 'true', cleanup_for: 'Stop App' }] } as JobPipelineOptions)).toThrow(
-      'post_job_hooks[0].cleanupFor: names no pre-hook: "Stop App" (this job has no pre-hooks)',
+      'post_job_hooks[0].cleanup_for: names no pre-hook: "Stop App" (this job has no pre-hooks)',
+    );
+    expect(() =>
+      new JobPipeline({
+        pre_job_hooks: [{ name: 'Stop App', command: 'true' }, { name: 'Stop App', command: 'true' }],
+        post_job_hooks: [{ name: 'Start App', command: 'true', cleanup_for: 'Stop App' }],
+      } as JobPipelineOptions),
+    ).toThrow('post_job_hooks[0].cleanup_for: names 2 pre-hooks');
+    expect(() => new JobPipeline({ preHooks: [{ name: 'a', command: 'true', warning_exit_codes: [75] } as HookConfig] })).toThrow(
+      "preHooks[0].warning_exit_codes: 75 is the job's skipExitCode",
     );
     // The skip code cannot also be a pre-hook's warning code (the skip would win without a word).
     expect(() => new JobPipeline({ preHooks: [{ name: 'On AC power?', command: 'true', warningExitCodes: [1, 75] }] })).toThrow(
