@@ -216,6 +216,38 @@ export async function createExclusive(path: string, content: string, options: { 
   }
 }
 
+/** The name {@link createExclusive} gives its temporary file: the path, the pid, 12 hex digits, `.tmp`. */
+const TEMPORARY_NAME = /\.\d+-[0-9a-f]{12}\.tmp$/;
+
+/**
+ * How old a temporary file of {@link createExclusive} must be to be taken for one a killed process left
+ * (it lives for the milliseconds of a write and an fsync; a process on another host may share the directory).
+ */
+export const STALE_TEMPORARY_MS = 60 * 60 * 1000;
+
+/**
+ * Removes the temporary files of {@link createExclusive} among a key directory's `names` that are over
+ * {@link STALE_TEMPORARY_MS} old: a process killed between making one and removing it left it
+ * (docs/journal.md, "Layout"). Resolves with the files removed.
+ */
+export async function removeStaleTemporaries(keyDir: string, names: readonly string[]): Promise<string[]> {
+  const removed: string[] = [];
+  const staleBefore = Date.now() - STALE_TEMPORARY_MS;
+  for (const name of names) {
+    if (!TEMPORARY_NAME.test(name)) continue;
+    const path = join(keyDir, name);
+    try {
+      const info = await lstat(path);
+      if (!info.isFile() || info.mtimeMs >= staleBefore) continue;
+      await unlink(path);
+      removed.push(path);
+    } catch {
+      // Removed meanwhile, or not ours to remove: it stays.
+    }
+  }
+  return removed;
+}
+
 /** The content of a file, or `null` when it does not exist. */
 export async function readIfExists(path: string): Promise<string | null> {
   try {
@@ -345,7 +377,8 @@ function isTaskList(tasks: unknown): boolean {
 }
 
 /** The names in a key directory; none when it does not exist. */
-async function namesIn(keyDir: string): Promise<string[]> {
+/** The names in a key directory; none when it does not exist. */
+export async function keyDirectoryNames(keyDir: string): Promise<string[]> {
   try {
     return await readdir(keyDir);
   } catch (error) {
@@ -359,7 +392,11 @@ async function namesIn(keyDir: string): Promise<string[]> {
  * those of unfinished runs (`unfinished`: with a `.running` marker) or finished ones (without).
  */
 export async function runFileNames(keyDir: string, which: 'all' | 'unfinished' | 'finished' = 'all'): Promise<string[]> {
-  const names = await namesIn(keyDir);
+  return runFilesAmong(await keyDirectoryNames(keyDir), which);
+}
+
+/** {@link runFileNames} among names already read from a key directory. */
+export function runFilesAmong(names: readonly string[], which: 'all' | 'unfinished' | 'finished' = 'all'): string[] {
   const running = new Set(names.filter((name) => name.endsWith(RUNNING_SUFFIX)).map((name) => name.slice(0, -RUNNING_SUFFIX.length)));
   return names
     .filter((name) => name.endsWith(RUN_SUFFIX) && (which === 'all' || running.has(name) === (which === 'unfinished')))

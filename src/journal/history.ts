@@ -1,9 +1,11 @@
 import { unlink } from 'node:fs/promises';
 import {
   keyDirectory,
+  keyDirectoryNames,
   readRuns,
-  runFileNames,
   removeSlots,
+  removeStaleTemporaries,
+  runFilesAmong,
   type JournalJobStatus,
   type JournalLocation,
   type JournalRecord,
@@ -164,15 +166,17 @@ export async function readHistoryWithTasks(location: JournalLocation, options: R
 
 /**
  * Deletes the oldest finished runs of a key directory beyond `keep` (unfinished runs are never deleted:
- * they wait for recovery). Called by the journal when a run ends. Resolves with the files deleted.
+ * they wait for recovery), and the temporary files a killed process left. Called by the journal when a
+ * run ends. Resolves with the files deleted.
  */
 export async function pruneFinishedRuns(keyDir: string, keep: number): Promise<string[]> {
+  const names = await keyDirectoryNames(keyDir);
   // Finished runs are told apart by name (no `.running` marker): nothing is read.
-  const finished = await runFileNames(keyDir, 'finished');
+  const finished = runFilesAmong(names, 'finished');
   const excess = finished.slice(0, Math.max(0, finished.length - Math.max(0, keep))).map((name) => join(keyDir, name));
   for (const file of excess) {
     await unlink(file).catch(() => {});
     await removeSlots(keyDir, `${basename(file)}.claim`).catch(() => {});
   }
-  return excess;
+  return [...excess, ...(await removeStaleTemporaries(keyDir, names))];
 }

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, readFileSync, readdirSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -115,6 +115,21 @@ describe('openJournal', () => {
       { jobId: 'run-3', status: 'completed', startedAt: '2026-11-30T02:03:00.000Z', failedTask: null, error: null, pid: process.pid, archive: 'a-3', recoveredBy: null, rehearsal: null, finished: 'string', duration: 'number' },
     ]);
     expect((await readHistory({ dir, key: 'k' }))[2]).toMatchObject({ jobId: 'run-2', status: 'failed', failedTask: 'backup', archive: null });
+  });
+
+  it('a run\'s end removes the temporary files a process killed while making the lock or a claim left, once an hour old', async () => {
+    const dir = stateDir();
+    const keyDir = await prepareKeyDirectory({ dir, key: 'k' });
+    // What createExclusive leaves when its process is killed between making its temporary file and removing it.
+    const old = ['lock.4242-0123456789ab.tmp', '20261130T020100000Z-run-1.jsonl.claim.0.4243-abcdefabcdef.tmp'];
+    const recent = 'lock.4244-fedcba987654.tmp';
+    const other = 'notes.tmp';
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    for (const name of [...old, recent, other]) writeFileSync(join(keyDir, name), '{"pid":4242}');
+    for (const name of [...old, other]) utimesSync(join(keyDir, name), twoHoursAgo, twoHoursAgo);
+    const journal = await openJournal(keyDir, { jobId: 'run-9', key: 'k', startedAt: '2026-11-30T02:09:00.000Z', tasks: TASKS });
+    await journal.runEnd('completed');
+    expect(readdirSync(keyDir).sort()).toEqual(['20261130T020900000Z-run-9.jsonl', recent, other].sort());
   });
 
   it('a torn last line (a crash in the middle of a write) is ignored when reading', async () => {
