@@ -127,10 +127,18 @@ export interface SignalHost {
   exit(code: number): never;
 }
 
-/** `jobhooks: invalid config job.json (2 problems):` and one line per problem. */
+/**
+ * The most problems printed: a file that is not a jobhooks config at all (another program's 80,000-key
+ * JSON) would otherwise fill the terminal or cron's mail with one line per key.
+ */
+export const MAX_PRINTED_ISSUES = 100;
+
+/** `jobhooks: invalid config job.json (2 problems):` and one line per problem, the first {@link MAX_PRINTED_ISSUES} of them. */
 export function formatIssues(file: string, issues: readonly ConfigIssue[]): string {
   const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
-  const lines = issues.map(formatIssueLine);
+  const lines = issues.slice(0, MAX_PRINTED_ISSUES).map(formatIssueLine);
+  const rest = issues.length - lines.length;
+  if (rest > 0) lines.push(`  … and ${rest} more (the first ${MAX_PRINTED_ISSUES} are above)`);
   return `jobhooks: invalid config ${file} (${count}); nothing was run:\n${lines.join('\n')}\n`;
 }
 

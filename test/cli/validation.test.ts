@@ -54,6 +54,16 @@ describe('jobhooks run with hardened config values', () => {
     });
   }
 
+  it('a file with thousands of problems (not a jobhooks config at all) prints the first 100 and how many more', async () => {
+    const keys = Array.from({ length: 2500 }, (_, index) => `"key${index}": ${index}`);
+    const run = await runCli(['validate', dir.write('other.json', `{${keys.join(', ')}}`)], { cwd: dir.path });
+    expect(run.code).toBe(64);
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe(`jobhooks: invalid config ${join(dir.path, 'other.json')} (2500 problems); nothing was run:`);
+    expect(lines.slice(1, 3)).toEqual(['  - key0: unknown option "key0"', '  - key1: unknown option "key1"']);
+    expect(lines.slice(100)).toEqual(['  - key99: unknown option "key99"', '  … and 2400 more (the first 100 are above)']);
+  });
+
   it('still suggests the option meant when a key is misspelt', async () => {
     const run = await runCli(['validate', dir.write('job.json', '{"preHooks": [{"name": "a", "command": "b", "toStrng": 1, "critcal": true}]}')], { cwd: dir.path });
     expect(run.code).toBe(64);
