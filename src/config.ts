@@ -89,9 +89,7 @@ const aliasesWritten = new WeakMap<object, ReadonlySet<string>>();
 function keyAsWritten(hook: object, camel: (typeof ALIASES)[number][0]): string {
   const snake = ALIASES.find(([name]) => name === camel)?.[1];
   if (snake === undefined) return camel;
-  const written = aliasesWritten.get(hook);
-  // A hook with problems of its own reaches the job's checks unparsed, with its keys as written.
-  return (written === undefined ? snake in hook && !(camel in hook) : written.has(snake)) ? snake : camel;
+  return aliasesWritten.get(hook)?.has(snake) === true ? snake : camel;
 }
 
 const PRE_HOOK_RUN_ON_FAILURE = 'applies to post-hooks only: a pre-hook cannot run after the job failed';

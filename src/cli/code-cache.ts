@@ -7,9 +7,10 @@
  * The cache is written once the command has run, so it also holds the functions the command compiled
  * lazily (what makes a run's first hook slow), and only after a run that did the command's work (not
  * one stopped by an invalid config). One cache per name the caller gives: `validate` and `run` use
- * different code, and so do a JSON and a YAML file's `run`. It lives in `$XDG_CACHE_HOME/jobhooks` (else `~/.cache/jobhooks`), a directory of
- * this user's own, mode 0700: a cache in a directory someone else could write to is never read (it
- * would be code this process runs). `JOBHOOKS_CODE_CACHE=0` turns it off (docs/cli.md).
+ * different code, and so do a JSON and a YAML file's `run`. It lives in `$XDG_CACHE_HOME/jobhooks`
+ * (else `~/.cache/jobhooks`), a directory of this user's own, mode 0700: a cache in a directory
+ * someone else could write to is never read (it would be code this process runs).
+ * `JOBHOOKS_CODE_CACHE=0` turns it off (docs/cli.md).
  *
  * @internal
  */

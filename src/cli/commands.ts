@@ -131,7 +131,7 @@ export interface SignalHost {
  * The most problems printed: a file that is not a jobhooks config at all (another program's 80,000-key
  * JSON) would otherwise fill the terminal or cron's mail with one line per key.
  */
-export const MAX_PRINTED_ISSUES = 100;
+const MAX_PRINTED_ISSUES = 100;
 
 /** `jobhooks: invalid config job.json (2 problems):` and one line per problem, the first {@link MAX_PRINTED_ISSUES} of them. */
 export function formatIssues(file: string, issues: readonly ConfigIssue[]): string {
