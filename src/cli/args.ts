@@ -168,9 +168,18 @@ function didYouMean(name: string, known: readonly string[], prefix = ''): string
   return hint === undefined ? '' : ` (did you mean "${prefix}${hint}"?)`;
 }
 
-/** The first option that is not one of ours, as a usage error with a did-you-mean (`--jsn` → `--json`). */
-function unknownOption(argv: readonly string[]): CliCommand | undefined {
+/**
+ * An unknown command, else the first option that is not one of ours, as a usage error with a
+ * did-you-mean (`rnu` → `run`, `--jsn` → `--json`): the command first, so `jobhooks rnu nightly.yaml
+ * --jsn` says only what is wrong first (docs/cli.md). A line asking for help gets the help.
+ */
+function unknownCommandOrOption(argv: readonly string[]): CliCommand | undefined {
   const { tokens } = parseArgs({ args: [...argv], allowPositionals: true, strict: false, tokens: true, options: OPTIONS });
+  const first = tokens.find((token) => token.kind === 'positional');
+  const help = tokens.some((token) => token.kind === 'option' && (token.name === 'help' || token.name === 'version'));
+  if (first?.kind === 'positional' && !help && !(COMMANDS as readonly string[]).includes(first.value)) {
+    return { kind: 'usage-error', message: `unknown command "${first.value}"${didYouMean(first.value, COMMANDS)}` };
+  }
   for (const token of tokens) {
     if (token.kind !== 'option' || Object.hasOwn(OPTIONS, token.name)) continue;
     const hint = token.rawName.startsWith('--') ? didYouMean(token.name, Object.keys(OPTIONS), '--') : '';
@@ -192,7 +201,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   // worker, enqueue, schedule, unschedule: their own options (docs/distributed.md).
   const queue = parseQueueCommandLine(argv);
   if (queue !== undefined && !argv.includes('--help') && !argv.includes('-h')) return queue;
-  const unknown = unknownOption(argv);
+  const unknown = unknownCommandOrOption(argv);
   if (unknown !== undefined) return unknown;
   let parsed;
   try {

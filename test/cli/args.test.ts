@@ -22,6 +22,10 @@ describe('the command line', () => {
     expect(error([])).toEqual({ kind: 'usage-error', message: 'no command given' });
     expect(error(['start', 'job.yaml'])).toEqual({ kind: 'usage-error', message: 'unknown command "start"' });
     expect(error(['rnu', 'job.yaml'])).toEqual({ kind: 'usage-error', message: 'unknown command "rnu" (did you mean "run"?)' });
+    // The command is checked first (docs/cli.md): a misspelt option after it is the second mistake.
+    expect(error(['rnu', 'nightly.yaml', '--jsn'])).toEqual({ kind: 'usage-error', message: 'unknown command "rnu" (did you mean "run"?)' });
+    expect(error(['--jsn', 'rnu', 'nightly.yaml'])).toEqual({ kind: 'usage-error', message: 'unknown command "rnu" (did you mean "run"?)' });
+    expect(error(['rnu', '--help'])).toEqual({ kind: 'help' });
     expect(error(['valdiate', 'job.yaml'])).toEqual({ kind: 'usage-error', message: 'unknown command "valdiate" (did you mean "validate"?)' });
     expect(error(['run'])).toEqual({ kind: 'usage-error', message: '"run" needs a config file: jobhooks run <config>' });
     expect(error(['run', 'a.yaml', 'b.yaml'])).toEqual({ kind: 'usage-error', message: '"run" takes one config file, received also "b.yaml"' });
