@@ -262,12 +262,16 @@ export async function runCommand(
   const unfinished = new Map<number, TaskResult>();
   const startedPreHooks = new Set<string>();
   let cancelledBy: CancelSignal | undefined;
+  // Whether the job began (its lock taken): before, a signal only ends the wait, said once below.
+  let jobStarted = false;
   const onSignal = (signal: CancelSignal): void => {
     if (cancelledBy === undefined) {
       cancelledBy = signal;
-      view.notice(
-        `jobhooks: received ${signal}: cancelling the job; cleanup post-hooks and the notification still run. Send ${signal} again to kill everything now.`,
-      );
+      if (jobStarted) {
+        view.notice(
+          `jobhooks: received ${signal}: cancelling the job; cleanup post-hooks and the notification still run. Send ${signal} again to kill everything now.`,
+        );
+      }
       controller.abort();
       return;
     }
@@ -285,6 +289,7 @@ export async function runCommand(
   let notificationPrinted = false;
   const tracking: Listeners = {
     jobStart: ({ tasks }) => {
+      jobStarted = true;
       for (const task of tasks) unfinished.set(task.index, task);
     },
     taskStart: ({ task }) => {
