@@ -64,15 +64,18 @@ export interface ReadHistoryOptions {
   readonly limit?: number;
 }
 
-/** The index of the task a failure is about: the run end's `failedTask`, else the first failed task, else the running one. */
+/**
+ * The index of the task a failure is about: the run end's `failedTask`; for a run whose jobhooks died,
+ * the task it was running, as its recovery will record it; else the first failed task.
+ */
 function failedTaskIndex(run: ParsedRun, dead: boolean): number | undefined {
   if (run.end?.failedTask !== undefined) return run.end.failedTask;
   // What the run's own jobhooks did: a recovery that died itself may have left records of its own.
   const own = ownRecords(run);
+  const running = run.end === null && dead ? runningTasks(own).at(-1) : undefined;
+  if (running !== undefined) return running;
   const failed = own.find((record) => record.type === 'taskEnd' && record.status === 'failed');
-  if (failed !== undefined && failed.type === 'taskEnd') return failed.index;
-  if (run.end === null && dead) return runningTasks(own).at(-1);
-  return undefined;
+  return failed?.type === 'taskEnd' ? failed.index : undefined;
 }
 
 /** The records the run's own jobhooks wrote: without a recovery's (docs/journal.md, "Recovery claims"). */

@@ -195,6 +195,26 @@ describe('findDeadRuns / claimDeadRun', () => {
     expect(end).toMatchObject({ type: 'runEnd', failedTask: 1 });
   });
 
+  it('the history names the task a dead run\'s jobhooks was running, before its recovery as after, even after a failed one', async () => {
+    const dir = stateDir();
+    const keyDir = await prepareKeyDirectory({ dir, key: 'k' });
+    // The backup failed; jobhooks died during the cleanup that runs on a job's failure.
+    const journal = await openJournal(keyDir, { jobId: 'dead-job', key: 'k', startedAt: '2026-11-30T02:15:00.000Z', tasks: TASKS });
+    await journal.taskStart(1);
+    await journal.taskEnd(1, 'failed', { error: 'borg exited with code 2' });
+    await journal.taskStart(2);
+    await journal.close();
+    makeOwnerDead(journal.path);
+    const before = (await readHistory({ dir, key: 'k' }))[0];
+    expect([before?.status, before?.failedTask]).toEqual(['interrupted', 'Restart Services']);
+    const [dead] = await findDeadRuns(keyDir);
+    expect(dead?.diedDuring).toEqual(TASKS[2]);
+    const claim = await claimDeadRun(dead ?? expect.fail('no dead run'), { jobId: 'recoverer' });
+    await claim?.finish('interrupted');
+    const after = (await readHistory({ dir, key: 'k' }))[0];
+    expect([after?.status, after?.failedTask]).toEqual(['interrupted', 'Restart Services']);
+  });
+
   it('claims once, records the recovery in the dead run, finishes it interrupted and removes the claim', async () => {
     const dir = stateDir();
     const keyDir = await deadRun(dir);
