@@ -103,8 +103,7 @@ export class JobPipeline {
       }
       // docs/journal.md, "A run with a journal": every step before the first task may reject; nothing ran then.
       const keyDir = await prepareKeyDirectory(journal);
-      const startedAt = new Date().toISOString();
-      const lock = await acquireRunLock(keyDir, { ...currentProcess(), jobId, startedAt }, {
+      const lock = await acquireRunLock(keyDir, { ...currentProcess(), jobId, startedAt: new Date().toISOString() }, {
         waitMs: o.lockWaitMs,
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
@@ -119,6 +118,8 @@ export class JobPipeline {
           ...(cleanupFor === null ? {} : { cleanupFor }),
         }));
         const rehearsed = rehearsal === null ? {} : { rehearsal: { task: rehearsal.task, outcome: rehearsal.outcome } };
+        // The run starts once it holds the key: a lockWait spent waiting is not part of it (docs/journal.md).
+        const startedAt = new Date().toISOString();
         const writer = await openJournal(keyDir, { jobId, key: journal.key, startedAt, tasks, ...rehearsed }, {
           keep: journal.keep,
           onWarning: (message) => this.#emit('journalWarning', { jobId, message }),

@@ -212,11 +212,17 @@ describe('run() with a journal', () => {
     expect(owner.pid).toBe(process.pid);
     expect((refused as AlreadyRunningError).code).toBe('ERR_ALREADY_RUNNING');
     expect((refused as AlreadyRunningError).message).toContain(`(pid ${process.pid} since ${owner.startedAt}`);
-    const waiting = new JobPipeline({ preHooks: [{ name: 'x', command: 'true' }], journal: options.journal, lockWait: '30s' }).run();
+    const waiting = new JobPipeline({ preHooks: [{ name: 'x', command: 'true' }], journal: options.journal, lockWait: '30s', jobId: 'waited' }).run();
     await new Promise((resolve) => setTimeout(resolve, 300));
+    const releasedAt = Date.now();
     writeFileSync(release, '');
     expect((await first).status).toBe('completed');
-    expect((await waiting).status).toBe('completed');
+    const waited = await waiting;
+    expect(waited.status).toBe('completed');
+    // The wait is not part of the run: the history's start is the result's, after the first run ended.
+    const entry = (await readHistory(options.journal)).find((run) => run.jobId === 'waited');
+    expect(Date.parse(entry?.startedAt ?? '')).toBeGreaterThanOrEqual(releasedAt);
+    expect(Math.abs(Date.parse(entry?.startedAt ?? '') - Date.parse(waited.startedAt))).toBeLessThan(200);
   });
 
   it('holds no secret value, env value or output line', async () => {
