@@ -52,12 +52,29 @@ export type BorgPruneData = BorgDataBase & {
   readonly dryRun: boolean;
 };
 
-// `{message:<40} {name:<36} {Www, YYYY-MM-DD HH:MM:SS} [{64 hex}]` — borg's format_archive after the verdict.
-const ARCHIVE = String.raw`\s+(.*?)\s+\w{3}, (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) \[([0-9a-f]+)\]$`;
+// `{verdict:<40} {name:<36} {Www, YYYY-MM-DD HH:MM:SS} [{64 hex}]`: borg's format_archive after the verdict.
+const VERDICT_WIDTH = 40;
+const NAME_WIDTH = 36;
+const ARCHIVE_TAIL = /\s\w{3}, (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) \[([0-9a-f]+)\]$/;
 // The rule may carry `[oldest]`: borg ≥ 1.2 keeps the oldest archive when a rule has not reached its count.
-const KEEPING = new RegExp(String.raw`^Keeping archive \(rule: ([\w-]+)(\[oldest\])? #(\d+)\):${ARCHIVE}`);
-const KEEPING_CHECKPOINT = new RegExp(String.raw`^Keeping checkpoint archive:${ARCHIVE}`);
-const PRUNING = new RegExp(String.raw`^(?:Pruning archive \(\d+/\d+\):|Would prune:)${ARCHIVE}`);
+const KEEPING = /^Keeping archive \(rule: ([\w-]+)(\[oldest\])? #(\d+)\):/;
+const KEEPING_CHECKPOINT = /^Keeping checkpoint archive:/;
+const PRUNING = /^(?:Pruning archive \(\d+\/\d+\):|Would prune:)/;
+
+/**
+ * The archive of a `--list` line whose verdict is `verdict` characters long. Its name is cut at borg's
+ * columns, not at blanks: a name may begin or end with a space, or hold a newline (borg takes any).
+ */
+function archiveAfter(message: string, verdict: number): { name: string; time: string; id: string } | undefined {
+  const tail = ARCHIVE_TAIL.exec(message);
+  const start = Math.max(VERDICT_WIDTH, verdict) + 1;
+  if (tail === null || tail.index < start) return undefined;
+  const field = message.slice(start, tail.index);
+  // A name shorter than its column is padded with blanks; a longer one stands as it is.
+  const name = field.length <= NAME_WIDTH ? field.replace(/ +$/, '') : field;
+  const [, date = '', time = '', id = ''] = tail;
+  return { name, time: `${date}T${time}`, id };
+}
 
 /**
  * A `prune` task that runs `borg prune --list` with a retention policy and reports, as `data`, which
@@ -113,20 +130,21 @@ export function borgPrune(options: BorgPruneOptions): Task {
 export function parsePruneLine(
   message: string,
 ): { verdict: 'kept'; archive: BorgKeptArchive } | { verdict: 'pruned'; archive: BorgPrunedArchive } | undefined {
-  let match = KEEPING.exec(message);
-  if (match !== null) {
-    const [, rule = '', oldest, number = '', name = '', date = '', time = '', id = ''] = match;
-    return { verdict: 'kept', archive: { name, time: `${date}T${time}`, id, rule, ruleNumber: Number(number), oldest: oldest !== undefined } };
+  const keeping = KEEPING.exec(message);
+  if (keeping !== null) {
+    const archive = archiveAfter(message, keeping[0].length);
+    const [, rule = '', oldest, number = ''] = keeping;
+    return archive === undefined ? undefined : { verdict: 'kept', archive: { ...archive, rule, ruleNumber: Number(number), oldest: oldest !== undefined } };
   }
-  match = KEEPING_CHECKPOINT.exec(message);
-  if (match !== null) {
-    const [, name = '', date = '', time = '', id = ''] = match;
-    return { verdict: 'kept', archive: { name, time: `${date}T${time}`, id, rule: 'checkpoint', ruleNumber: null, oldest: false } };
+  const checkpoint = KEEPING_CHECKPOINT.exec(message);
+  if (checkpoint !== null) {
+    const archive = archiveAfter(message, checkpoint[0].length);
+    return archive === undefined ? undefined : { verdict: 'kept', archive: { ...archive, rule: 'checkpoint', ruleNumber: null, oldest: false } };
   }
-  match = PRUNING.exec(message);
-  if (match !== null) {
-    const [, name = '', date = '', time = '', id = ''] = match;
-    return { verdict: 'pruned', archive: { name, time: `${date}T${time}`, id } };
+  const pruning = PRUNING.exec(message);
+  if (pruning !== null) {
+    const archive = archiveAfter(message, pruning[0].length);
+    return archive === undefined ? undefined : { verdict: 'pruned', archive };
   }
   return undefined;
 }

@@ -62,6 +62,18 @@ describe.skipIf(!borgInstalled)('borgPrune against the real borg', { tags: [BORG
     expect(recorded.output.some((entry) => entry.line.startsWith('Keeping archive (rule: daily #1):') && entry.line.includes('d5'))).toBe(true);
   });
 
+  it('lists archives whose names begin with a blank, hold a newline, or fill their column, as borg names them', async () => {
+    const names = [' space', 'two\nlines', `long-${'x'.repeat(40)}`, 'trailing  '];
+    const { repository } = await repositoryWith('awkward', names);
+    const { result } = await runTask(borgPrune({ repository, keep: { last: 1 } }), sandbox.env);
+    expect(result.status).toBe('completed');
+    const data = result.data as { kept: { name: string }[]; pruned: { name: string }[] };
+    // The newest is kept; borg pads a short name to its column, so a name's own trailing blanks cannot be told from it.
+    expect(data.kept.map((archive) => archive.name)).toEqual(['trailing']);
+    expect(data.pruned.map((archive) => archive.name)).toEqual([`long-${'x'.repeat(40)}`, 'two\nlines', ' space']);
+    expect(await sandbox.archives(repository)).toEqual(['trailing  ']);
+  });
+
   it("keeps in data the archive borg keeps by a rule's [oldest] fallback (monthly[oldest] #1)", async () => {
     // All three archives fall in January 2024: daily keeps the newest; monthly, short of its count,
     // keeps the oldest archive (borg ≥ 1.2), which borg lists as `rule: monthly[oldest] #1`.
