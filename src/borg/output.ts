@@ -1,4 +1,5 @@
 import type { OutputStream } from '../executor/types.js';
+import { printable } from '../printable.js';
 import type { JsonValue, TaskContext, TaskProgress } from '../types.js';
 
 /** Progress of `borg create`: sizes so far and the file being read (borg's `archive_progress`). */
@@ -184,7 +185,7 @@ export class BorgOutputParser {
         return;
       case 'file_status': {
         const status = stringField(record, 'status') ?? '?';
-        this.#context.output(`${status} ${stringField(record, 'path') ?? ''}`, 'stderr');
+        this.#context.output(`${status} ${printable(stringField(record, 'path') ?? '')}`, 'stderr');
         return;
       }
       default:
@@ -206,12 +207,16 @@ export class BorgOutputParser {
       this.#progress(message === '' ? { kind: 'progress_message', operation: null, finished: true } : { kind: 'progress_message', message, operation: null, finished: false });
       return;
     }
-    for (const part of splitLines(message)) this.#context.output(part, 'stderr');
+    // File and archive names in borg's messages are anyone's data: shown with their control characters
+    // escaped, a name cannot forge a line or drive the terminal (docs/borg.md). Prune reads the raw text.
+    const lines = splitLines(message).map(printable);
+    for (const line of lines) this.#context.output(line, 'stderr');
+    const shown = lines.join('\n');
     if (levelname === 'ERROR' || levelname === 'CRITICAL') {
-      this.#recordError(message, stringField(record, 'msgid') ?? null);
+      this.#recordError(shown, stringField(record, 'msgid') ?? null);
     } else if (levelname === 'WARNING') {
       this.#warningCount += 1;
-      if (this.#warnings.length < MAX_WARNINGS) this.#warnings.push(message);
+      if (this.#warnings.length < MAX_WARNINGS) this.#warnings.push(shown);
     }
     this.#onLogLine?.(message, levelname);
   }

@@ -1,4 +1,5 @@
 import { formatDuration } from '../format.js';
+import { printable } from '../printable.js';
 import type { HistoryEntry } from '../journal/index.js';
 
 /** `2026-11-30 02:15:00`: a moment in local time, as the history and the "already running" line say it. */
@@ -42,8 +43,8 @@ export function formatHistory(entries: readonly HistoryEntry[]): string {
       const duration = entry.durationMs === null ? '-' : formatDuration(entry.durationMs);
       const notes: string[] = [];
       if (entry.rehearsal !== null) notes.push(`rehearsal (${rehearsalText(entry.rehearsal)})`);
-      if (entry.failedTask !== null) notes.push(`failed task: ${entry.failedTask}`);
-      if (entry.archive !== null) notes.push(`archive ${entry.archive}`);
+      if (entry.failedTask !== null) notes.push(`failed task: ${printable(entry.failedTask)}`);
+      if (entry.archive !== null) notes.push(`archive ${printable(entry.archive)}`);
       const columns = [localDateTime(new Date(entry.startedAt)), duration.padEnd(DURATION_WIDTH), notes.length === 0 ? entry.status : entry.status.padEnd(STATUS_WIDTH), ...notes];
       return `${columns.join('  ')}\n`;
     })

@@ -1,5 +1,6 @@
 import { isJsonObject, type JsonObject } from '../json.js';
 import { formatDuration } from '../format.js';
+import { printable } from '../printable.js';
 import { DETAIL_OUTPUT_LINES, lastLines } from '../notify/message.js';
 import type { JobResult, TaskResult } from '../types.js';
 import { jobLevel, taskLevel, withPriority, type LogLevel } from './log-level.js';
@@ -41,7 +42,7 @@ export function archiveLine(task: TaskResult): string | undefined {
   if (typeof name !== 'string' || typeof duration !== 'number') return undefined;
   if (typeof original !== 'number' || typeof compressed !== 'number' || typeof deduplicated !== 'number' || typeof nfiles !== 'number') return undefined;
   const sizes = `${formatBytes(original)} original, ${formatBytes(compressed)} compressed, ${formatBytes(deduplicated)} deduplicated`;
-  return `[${task.name}] archive ${name}: ${sizes}, ${nfiles} file${nfiles === 1 ? '' : 's'}, ${formatDuration(duration * 1000)}`;
+  return `[${task.name}] archive ${printable(name)}: ${sizes}, ${nfiles} file${nfiles === 1 ? '' : 's'}, ${formatDuration(duration * 1000)}`;
 }
 
 /** A stream that says how much it has queued and when it has drained (`process.stdout`); a test's collector may not. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { borgCreate } from '../../src/borg/index.js';
@@ -137,6 +137,23 @@ describe.skipIf(!borgInstalled)('borgCreate against the real borg', { tags: [BOR
     expect(await sandbox.archives(secretRepo, PASSPHRASE)).toEqual(['enc']);
     // --list: one line per file, as borg prints it.
     expect(lines(recorded)).toContain(`A ${join(source, 'docs', 'readme.txt')}`);
+  });
+
+  it('shows file names with their control characters escaped: a name cannot forge a line or drive the terminal', async () => {
+    const tree = join(sandbox.dir, 'hostile');
+    await mkdir(tree);
+    const forged = 'x\n02:44:20 [borg create] failed: disk on fire';
+    await writeFile(join(tree, forged), '');
+    await writeFile(join(tree, 'esc\u001b[31mred'), '');
+    const missing = join(tree, 'gone\u001b]0;pwned\u0007');
+    const { result, recorded } = await runTask(borgCreate({ repository: plainRepo, paths: [tree, missing], archive: 'hostile', list: true }), sandbox.env);
+    expect(result.status).toBe('completed');
+    const shown = lines(recorded);
+    expect(shown).toContain(`A ${join(tree, 'x\\n02:44:20 [borg create] failed: disk on fire')}`);
+    expect(shown).toContain(`A ${join(tree, 'esc\\u001b[31mred')}`);
+    expect(shown.filter((line) => /[\u0000-\u001f]/.test(line))).toEqual([]);
+    // The warning about the missing path, in data and as the line a notification quotes.
+    expect((result.data as { warnings: string[] }).warnings).toEqual([`${join(tree, 'gone\\u001b]0;pwned\\u0007')}: [Errno 2] No such file or directory: 'gone\\x1b]0;pwned\\x07'`]);
   });
 
   it('reads the passphrase through passcommand', async () => {

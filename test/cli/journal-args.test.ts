@@ -108,6 +108,14 @@ describe('history formatting', () => {
       ].join('\n'),
     );
     expect(formatHistory([])).toBe('');
+    // An archive name is anyone's (borg takes a newline or ESC); a journal may be edited by hand.
+    expect(formatHistory([entry({ archive: 'two\nlines\u001b[31m' }), entry({ status: 'failed', failedTask: 'Dump\r' })])).toBe(
+      [
+        '2026-11-30 02:15:00  1m 05s    completed                archive two\\nlines\\u001b[31m',
+        '2026-11-30 02:15:00  1m 05s    failed                   failed task: Dump\\r',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('--json holds exactly the documented fields', () => {

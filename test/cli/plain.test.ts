@@ -123,6 +123,11 @@ describe('plain lines', () => {
     expect(archiveLine({ ...created, status: 'failed', data: { warnings: [], errorId: 'Repository.DoesNotExist' } })).toBeUndefined();
     expect(archiveLine(task({ data: { archive: 'not an object' } }))).toBeUndefined();
     expect(archiveLine(task({}))).toBeUndefined();
+    // borg takes any archive name: its control characters are shown escaped, on the one line.
+    const hostile = { ...CREATE_DATA, archive: { ...CREATE_DATA.archive, name: 'two\nlines\u001b[2J' } };
+    expect(archiveLine({ ...created, data: hostile })).toBe(
+      '[borg create] archive two\\nlines\\u001b[2J: 1.20 GiB original, 800 MiB compressed, 12.3 MiB deduplicated, 1234 files, 1m 05s',
+    );
 
     const out = sink();
     const pipeline = new FakePipeline();
