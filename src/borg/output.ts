@@ -80,6 +80,7 @@ export class BorgOutputParser {
   #declinedQuestion: Question | undefined;
   readonly #warnings: string[] = [];
   #warningCount = 0;
+  #lastWarning: string | undefined;
 
   /**
    * @param collectStdout - keep stdout for {@link parseStdoutJson} instead of passing it on as output.
@@ -122,6 +123,11 @@ export class BorgOutputParser {
   /** borg's first error message: for a check, the first problem it found. */
   get firstError(): string | undefined {
     return this.#firstError;
+  }
+
+  /** borg's last WARNING-level message, kept past the 100 of {@link warnings}: what `warningsAreErrors` reports. */
+  get lastWarning(): string | undefined {
+    return this.#lastWarning;
   }
 
   /** WARNING-level messages, in order, at most 100 (then a line saying how many more). */
@@ -216,6 +222,7 @@ export class BorgOutputParser {
       this.#recordError(shown, stringField(record, 'msgid') ?? null);
     } else if (levelname === 'WARNING') {
       this.#warningCount += 1;
+      this.#lastWarning = shown;
       if (this.#warnings.length < MAX_WARNINGS) this.#warnings.push(shown);
     }
     this.#onLogLine?.(message, levelname);

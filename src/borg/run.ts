@@ -135,9 +135,8 @@ async function runBorgOnce(context: TaskContext, common: ResolvedCommon, argv: r
         return { status: 'failed', ...base, error, data: { ...data, errorId: meaning.name } };
       }
       if (common.warningsAreErrors) {
-        const warnings = parser.warnings;
-        const error = warnings.length > 0 ? warnings[warnings.length - 1] : undefined;
-        return { status: 'failed', ...base, error: error ?? `borg finished with warnings (exit code ${meaning.code})`, data: { ...data, errorId: meaning.name } };
+        const error = parser.lastWarning ?? `borg finished with warnings (exit code ${meaning.code})`;
+        return { status: 'failed', ...base, error, data: { ...data, errorId: meaning.name } };
       }
       return { status: 'completed', ...base, warning: true, data };
     }

@@ -126,6 +126,14 @@ describe.skipIf(!borgInstalled)('borgCreate against the real borg', { tags: [BOR
     expect(result.error).toBe(`${missing}: [Errno 2] No such file or directory: 'also-missing'`);
   });
 
+  it('with warningsAreErrors and more warnings than data keeps, the error is still borg\'s last warning', async () => {
+    const missing = Array.from({ length: 150 }, (_, index) => join(sandbox.dir, `missing-${index}`));
+    const { result } = await runTask(borgCreate({ repository: plainRepo, paths: [source, ...missing], archive: 'strict-150', warningsAreErrors: true }), sandbox.env);
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe(`${missing[149]}: [Errno 2] No such file or directory: 'missing-149'`);
+    expect((result.data as { warnings: string[] }).warnings.at(-1)).toBe('… and 50 more warnings');
+  });
+
   it('backs up an encrypted repository with the passphrase in the environment only, never in argv or output', async () => {
     const task = borgCreate({ repository: secretRepo, passphrase: PASSPHRASE, paths: [source], archive: 'enc', list: true });
     expect(task.secrets).toEqual([PASSPHRASE]);
