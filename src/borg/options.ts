@@ -134,7 +134,7 @@ const borgSchemas = lazy(() => {
   const compact = z
     .strictObject({
       ...commonShape,
-      threshold: z.number().min(0).max(99, { message: 'expected a percentage from 0 to 99' }).optional().meta({ description: 'Compact segments with at least this percentage of freeable space (--threshold). Default: borg\'s, 10.' }),
+      threshold: z.number().int().min(0).max(99, { message: 'expected a percentage from 0 to 99' }).optional().meta({ description: 'Compact segments with at least this percentage of freeable space (--threshold). Default: borg\'s, 10.' }),
     })
     .superRefine(exclusive([passphrasePair]));
 

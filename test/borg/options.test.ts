@@ -59,6 +59,11 @@ describe('borg task options', () => {
     expect(issuesOf(() => borgCompact({ repository: '/r', passphrase: 'a', passcommand: 'cat /p' })).issues).toEqual([
       { path: 'passcommand', message: 'cannot be combined with "passphrase": borg would use only one of them' },
     ]);
+    // borg's --threshold is an int: 5.5 would pass validate and fail the run.
+    expect(issuesOf(() => borgCompact({ repository: '/r', threshold: 5.5 })).issues).toEqual([
+      { path: 'threshold', message: 'expected a whole number, received number 5.5' },
+    ]);
+    expect(issuesOf(() => borgCompact({ repository: '/r', threshold: 100 })).issues).toEqual([{ path: 'threshold', message: 'expected a percentage from 0 to 99' }]);
   });
 
   it('gives each factory its type, default name and criticality; name, critical and timeout can be set', () => {
