@@ -1,6 +1,7 @@
 import { DEFAULTS } from '../defaults.js';
 import * as z from 'zod';
 import { durationToMs, type Duration } from '../duration.js';
+import { suggest } from '../suggest.js';
 import { lazy, secret, durationOrZero, duration as durationSchema, envRecord as baseEnvRecord, nameString, nonEmptySpawnString, outcomeShape, spawnString, type EnvValue } from '../validation.js';
 
 
@@ -30,6 +31,35 @@ function exclusive<T extends Record<string, unknown>>(pairs: readonly (readonly 
 const passphrasePair = ['passphrase', 'passcommand', 'borg would use only one of them'] as const;
 
 /** The borg factories' option schemas, built together on the first use of one of them. */
+/** The placeholders borg 1.2 and 1.4 expand in an archive name (`borg help placeholders`). */
+const PLACEHOLDERS = ['hostname', 'fqdn', 'reverse-fqdn', 'now', 'utcnow', 'user', 'pid', 'borgversion', 'borgmajor', 'borgminor', 'borgpatch'];
+
+/**
+ * Why borg would refuse `text` as an archive name's placeholders, or `undefined`. borg takes `{name}`,
+ * `{name:format}` (`{now:%Y-%m-%d}`) and `{{`/`}}` for a brace; anything else (`{now.year}`,
+ * `{hostnme}`, a lone brace) fails the run once the job has started.
+ */
+function placeholderProblem(text: string): string | undefined {
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index];
+    if ((char === '{' || char === '}') && text[index + 1] === char) {
+      index += 1;
+    } else if (char === '}') {
+      return 'a "}" without its "{": write "}}" for a brace';
+    } else if (char === '{') {
+      const end = text.indexOf('}', index);
+      if (end === -1) return 'a "{" without its "}": write "{{" for a brace';
+      const name = text.slice(index + 1, end).split(':')[0] ?? '';
+      if (!PLACEHOLDERS.includes(name)) {
+        const hint = suggest(name, PLACEHOLDERS);
+        return `borg has no placeholder {${name}}${hint === undefined ? '' : ` (did you mean {${hint}}?)`}; it has ${PLACEHOLDERS.map((known) => `{${known}}`).join(', ')}`;
+      }
+      index = end;
+    }
+  }
+  return undefined;
+}
+
 const borgSchemas = lazy(() => {
   const envRecord = baseEnvRecord
     .superRefine((env, context) => {
@@ -84,6 +114,10 @@ const borgSchemas = lazy(() => {
       paths: z.array(nonEmptyString).min(1, { message: 'give at least one path to back up' }).meta({ description: 'What to back up: files and directories.' }),
       archive: nonEmptyString
         .refine((value) => !value.includes('/'), { message: 'an archive name must not contain "/"' })
+        .superRefine((value, context) => {
+          const problem = placeholderProblem(value);
+          if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+        })
         .optional().meta({ description: 'The archive name; borg expands placeholders such as {hostname} and {now}. Default "{hostname}-{now:%Y-%m-%dT%H:%M:%S}".' }),
       exclude: z.array(nonEmptyString).optional().meta({ description: 'Exclude patterns (--exclude), passed untouched.' }),
       excludeFrom: z.array(nonEmptyString).optional().meta({ description: 'Files of exclude patterns (--exclude-from).' }),

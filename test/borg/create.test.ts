@@ -164,6 +164,13 @@ describe.skipIf(!borgInstalled)('borgCreate against the real borg', { tags: [BOR
     expect((result.data as { warnings: string[] }).warnings).toEqual([`${join(tree, 'gone\\u001b]0;pwned\\u0007')}: [Errno 2] No such file or directory: 'gone\\x1b]0;pwned\\x07'`]);
   });
 
+  it('every placeholder validation lets through is one borg expands', async () => {
+    const archive = '{hostname}-{fqdn}-{reverse-fqdn}-{now}-{utcnow:%Y}-{user}-{pid}-{borgversion}-{borgmajor}-{borgminor}-{borgpatch}-{{x}}';
+    const { result } = await runTask(borgCreate({ repository: plainRepo, paths: [source], archive }), sandbox.env);
+    expect(result.status).toBe('completed');
+    expect((await sandbox.archives(plainRepo)).some((name) => name.endsWith('-{x}'))).toBe(true);
+  });
+
   it('reads the passphrase through passcommand', async () => {
     const passfile = join(sandbox.dir, 'passfile');
     await writeFile(passfile, `${PASSPHRASE}\n`, { mode: 0o600 });

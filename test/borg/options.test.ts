@@ -59,6 +59,13 @@ describe('borg task options', () => {
     expect(issuesOf(() => borgCompact({ repository: '/r', passphrase: 'a', passcommand: 'cat /p' })).issues).toEqual([
       { path: 'passcommand', message: 'cannot be combined with "passphrase": borg would use only one of them' },
     ]);
+    // Placeholders borg refuses fail the run after the job started: refused here instead.
+    const archiveIssue = (archive: string): string | undefined => issuesOf(() => borgCreate({ repository: '/r', paths: ['/d'], archive })).issues[0]?.message;
+    expect(archiveIssue('{hostnme}-{now}')).toMatch(/^borg has no placeholder \{hostnme\} \(did you mean \{hostname\}\?\); it has \{hostname\}, \{fqdn\}/);
+    expect(archiveIssue('{now.year}')).toMatch(/^borg has no placeholder \{now\.year\}/);
+    expect(archiveIssue('a{b')).toBe('a "{" without its "}": write "{{" for a brace');
+    expect(archiveIssue('a}b')).toBe('a "}" without its "{": write "}}" for a brace');
+    expect(() => borgCreate({ repository: '/r', paths: ['/d'], archive: 'web-{{literal}}-{utcnow:%Y-%m-%d}' })).not.toThrow();
     // borg's --threshold is an int: 5.5 would pass validate and fail the run.
     expect(issuesOf(() => borgCompact({ repository: '/r', threshold: 5.5 })).issues).toEqual([
       { path: 'threshold', message: 'expected a whole number, received number 5.5' },
