@@ -235,7 +235,8 @@ export function signalSession(sid: number, signal: StopSignal, snapshot: Process
  * Tells whether any process of the command led by `pid` is still alive (`false` on Windows, where what
  * is left cannot be found).
  *
- * - Linux: any live process of its session (its group is part of it). Zombies (`Z`) and dead (`X`)
+ * - Linux: any live process of its session (its group is part of it), or with `scope: 'group'` of its
+ *   group alone. Zombies (`Z`) and dead (`X`)
  *   processes do not count: an orphan that died but was not yet reaped stays a zombie forever when PID 1
  *   does not reap (Node as PID 1 in a container). A scan short of file descriptors answers `true`.
  * - Other POSIX systems: `kill(-pid, 0)` on its group (no `/proc`: sessions are not looked at).
@@ -245,25 +246,32 @@ export function signalSession(sid: number, signal: StopSignal, snapshot: Process
  * if (await treeAlive(pid, process.platform)) await stopTree(pid, 'SIGKILL', process.platform)
  * ```
  */
-export async function treeAlive(pid: number, platform: NodeJS.Platform): Promise<boolean> {
+export async function treeAlive(pid: number, platform: NodeJS.Platform, scope: TreeScope = 'session'): Promise<boolean> {
   if (platform === 'win32') return false;
   if (platform !== 'linux') return signalGroup(pid, 0);
-  return sessionAlive(pid, await scanProcesses());
+  const snapshot = await scanProcesses();
+  return scope === 'session' ? sessionAlive(pid, snapshot) : !snapshot.complete || snapshot.processes.some((entry) => entry.pgid === pid);
 }
 
 /**
+ * What a stop reaches: the command's whole `session` (a timeout, a cancellation), or only its own
+ * process `group` (what a hook that ended by itself left behind; docs/executor.md).
+ */
+export type TreeScope = 'session' | 'group';
+
+/**
  * Sends `signal` to the whole tree of the command led by `pid`: its group at once ({@link signalTree}),
- * then on Linux every process of its session ({@link signalSession}) once the next scan is in. Resolves
- * with whether anything was (or may still be) alive to signal.
+ * then on Linux every process of its session ({@link signalSession}) once the next scan is in; with
+ * `scope: 'group'`, the group alone. Resolves with whether anything was (or may still be) alive to signal.
  *
  * @example
  * ```ts
  * await stopTree(child.pid, 'SIGTERM', process.platform)
  * ```
  */
-export async function stopTree(pid: number, signal: StopSignal, platform: NodeJS.Platform): Promise<boolean> {
+export async function stopTree(pid: number, signal: StopSignal, platform: NodeJS.Platform, scope: TreeScope = 'session'): Promise<boolean> {
   const groupSignalled = signalTree(pid, signal, platform);
-  if (platform !== 'linux') return groupSignalled;
+  if (platform !== 'linux' || scope === 'group') return groupSignalled;
   const snapshot = await scanProcesses();
   return signalSession(pid, signal, snapshot, pid) > 0 || !snapshot.complete;
 }

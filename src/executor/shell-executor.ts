@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { DEFAULTS } from '../defaults.js';
 import { parseOptions } from '../validation.js';
 import { LineSplitter } from './line-splitter.js';
-import { scanProcessesSync, signalSession, signalTree, stopTree, treeAlive } from './process-tree.js';
+import { scanProcessesSync, signalSession, signalTree, stopTree, treeAlive, type TreeScope } from './process-tree.js';
 import { parseShebang, removeScript, writeScript, type ScriptFile } from './script-file.js';
 import { onAbort, startTimer } from './timers.js';
 import type { ExecRequest, ExecResult, Executor, OutputStream } from './types.js';
@@ -393,26 +393,27 @@ export class ShellExecutor implements Executor {
       if (request.signal !== undefined) cleanups.push(onAbort(request.signal, () => startKill('cancel')));
 
       /**
-       * After the main process exited: waits until no live process of the command's group or session
-       * is left, SIGKILLing them all when `graceMs` runs out and again at each later look, for at most
+       * After the main process exited: waits until no live process of the command's session (after a
+       * timeout or a cancellation) or of its group (what a hook that ended by itself left there) is left,
+       * SIGKILLing them when `graceMs` runs out and again at each later look, for at most
        * {@link KILL_ROUNDS} looks. So the result (and the next hook, e.g. a cleanup) never comes while
-       * a process of this command still runs. See docs/executor.md, "Stopping a command".
+       * a process it stops still runs. See docs/executor.md, "Stopping a command".
        */
-      const sweep = (graceMs: number): void => {
+      const sweep = (graceMs: number, scope: TreeScope): void => {
         let killed = false;
         let roundsAfterKill = 0;
         let stopped = false;
         cancelGrace();
         cancelGrace = startTimer(graceMs, () => {
           killed = true;
-          void stopTree(pid, 'SIGKILL', platform);
+          void stopTree(pid, 'SIGKILL', platform, scope);
         });
         let attempt = 0;
         const poll = (): void => {
           const delay = GROUP_POLL_MS[Math.min(attempt, GROUP_POLL_MS.length - 1)] ?? 100;
           attempt += 1;
           const cancelTimer = startTimer(delay, () => {
-            void treeAlive(pid, platform).then(async (alive) => {
+            void treeAlive(pid, platform, scope).then(async (alive) => {
               if (stopped) return;
               if (!alive) {
                 drain();
@@ -425,7 +426,7 @@ export class ShellExecutor implements Executor {
                   return;
                 }
                 // What forked between the last look and the SIGKILL, or was not readable then.
-                await stopTree(pid, 'SIGKILL', platform);
+                await stopTree(pid, 'SIGKILL', platform, scope);
                 if (stopped) return;
               }
               poll();
@@ -485,17 +486,17 @@ export class ShellExecutor implements Executor {
         }
         if (killReason !== null) {
           // The tree already had SIGTERM; what is left of it gets the rest of the grace, then SIGKILL.
-          sweep(Math.max(0, killDeadline - performance.now()));
+          sweep(Math.max(0, killDeadline - performance.now()), 'session');
           return;
         }
         if (request.keepBackground === true) {
           drain();
           return;
         }
-        // Background processes left in the group: SIGTERM now, SIGKILL after the grace (the sweep then
-        // covers the session too). An empty group costs one kill(2): no scan of every process on the
-        // machine after every hook, which would cost more than the spawn (docs/executor.md).
-        if (signalTree(pid, 'SIGTERM', platform)) sweep(request.killGraceMs);
+        // Background processes left in the group: SIGTERM now, SIGKILL after the grace; a job the hook
+        // moved into a group of its own is left running, whatever else it left (docs/executor.md). An
+        // empty group costs one kill(2): no scan of every process on the machine after every hook.
+        if (signalTree(pid, 'SIGTERM', platform)) sweep(request.killGraceMs, 'group');
         else drain();
       });
     });

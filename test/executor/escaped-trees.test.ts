@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -107,6 +107,29 @@ describe('ShellExecutor: processes that leave the group but stay in the session'
       expect(processesWithMarker(marker).length).toBeGreaterThanOrEqual(1);
       const before = writes();
       await waitFor(() => writes() > before);
+    } finally {
+      killMarked(marker);
+    }
+  });
+
+  it('what a hook that ended left in its own group is stopped; the job it moved into a group of its own is not touched', async () => {
+    const term = join(dir, 'term');
+    // A `set -m` job that would note a SIGTERM, and a plain `&` job in the hook's group.
+    const command = [
+      `set -m; sh -c 'trap "echo TERM >> \\"$TERMLOG\\"; exit 0" TERM; while :; do echo x >> "$OUT"; sleep 0.05; done' &`,
+      'set +m; sleep 101 &',
+      'while [ ! -s "$OUT" ]; do sleep 0.01; done; echo started',
+    ].join('\n');
+    const { result, marker } = await run(executor, { command, env: { OUT: file, TERMLOG: term }, killGraceMs: 5_000 });
+    try {
+      expect(withoutDuration(result)).toEqual(expected({ exitCode: 0 }));
+      // Settled as soon as its group was empty, not at the end of the grace.
+      expect(result.durationMs).toBeLessThan(4_000);
+      const left = processesWithMarker(marker);
+      expect(left.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' ').trim()).filter((line) => line === 'sleep 101')).toEqual([]);
+      const before = writes();
+      await waitFor(() => writes() > before);
+      expect(existsSync(term)).toBe(false);
     } finally {
       killMarked(marker);
     }
