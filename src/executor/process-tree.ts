@@ -41,11 +41,20 @@ export function signalTree(pid: number, signal: StopSignal, platform: NodeJS.Pla
 function signalGroup(pgid: number, signal: StopSignal | 0): boolean {
   try {
     process.kill(-pgid, signal);
-    return true;
   } catch (error) {
     // EPERM: someone in the group is not ours to signal (e.g. a setuid program); it is still there.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  if (signal === 'SIGTERM') {
+    // A stopped process (SIGSTOP, a shell's Ctrl-Z) keeps a SIGTERM pending until it runs again: it is
+    // continued, as systemd does, so its handler runs within the grace (docs/executor.md).
+    try {
+      process.kill(-pgid, 'SIGCONT');
+    } catch {
+      // Gone since the SIGTERM.
+    }
+  }
+  return true;
 }
 
 /** A live process (not a zombie) as `/proc/N/stat` shows it. */

@@ -166,6 +166,15 @@ describe('ShellExecutor: killing whole trees', () => {
     expect(processesWithMarker(marker)).toEqual([]);
   });
 
+  it('continues a stopped hook when it times out, so its SIGTERM handler runs within the grace (as systemd does)', async () => {
+    const command = "trap 'echo got-term; exit 0' TERM; echo stopping; kill -STOP $$; echo continued-without-term";
+    const { result, stdout, elapsedMs, marker } = await run(executor, { command, timeoutMs: 300, killGraceMs: 5_000 });
+    expect(withoutDuration(result)).toEqual(expected({ exitCode: 0, timedOut: true }));
+    expect(stdout).toEqual(['stopping', 'got-term']);
+    expect(elapsedMs).toBeLessThan(300 + MARGIN_MS);
+    expect(processesWithMarker(marker)).toEqual([]);
+  });
+
   it('kills the background processes a hook leaves when it exits (like CI runners)', async () => {
     const { result, stdout, elapsedMs, marker } = await run(executor, { command: './background-sleep.sh', killGraceMs: 5_000 });
     expect(withoutDuration(result)).toEqual(expected({ exitCode: 0 }));
