@@ -27,6 +27,9 @@ export const ErrorCode = {
 /** One of the {@link ErrorCode} values. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** Where an error of jobhooks lists its classes: one key for every copy of jobhooks loaded (`Symbol.for`). */
+const ERROR_CLASSES = Symbol.for('jobhooks.errorClasses');
+
 /**
  * The base class of every error jobhooks throws: a stable `code` plus an optional `cause`.
  *
@@ -41,10 +44,36 @@ export class JobHooksError extends Error {
   /** A stable, machine-readable code. */
   readonly code: ErrorCode;
 
+  /**
+   * The class's name in the mark its errors carry ({@link JobHooksError[Symbol.hasInstance]}); each
+   * subclass gives its own.
+   * @internal
+   */
+  static readonly errorClass: string = 'JobHooksError';
+
+  /**
+   * `instanceof` that holds across copies of jobhooks: an application that loads it with both `import`
+   * and `require`, or with `require` from `jobhooks` and `jobhooks/borg` (each CommonJS entry point is a
+   * file of its own), has two `ConfigError` classes. An error is an instance of a class of any copy
+   * when it was made by that class or a subclass of it (docs/embedding.md, "Errors are data").
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const classes: unknown = typeof value === 'object' && value !== null ? (value as Record<symbol, unknown>)[ERROR_CLASSES] : undefined;
+    return Array.isArray(classes) && classes.includes(this.errorClass);
+  }
+
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'JobHooksError';
     this.code = code;
+    // The names of its class and of every class above it, up to this one: the mark `instanceof` reads.
+    const classes: string[] = [];
+    for (let made: unknown = new.target; typeof made === 'function' && made !== Error; made = Object.getPrototypeOf(made)) {
+      const name = (made as { readonly errorClass?: unknown }).errorClass;
+      if (typeof name === 'string' && !classes.includes(name)) classes.push(name);
+    }
+    Object.defineProperty(this, ERROR_CLASSES, { value: classes });
   }
 }
 
@@ -110,6 +139,9 @@ export function formatIssueLine(issue: ConfigIssue): string {
 export class ConfigError extends JobHooksError {
   /** Every problem found, in the order they appear in the input. */
   readonly issues: readonly ConfigIssue[];
+
+  /** @internal */
+  static override readonly errorClass: string = 'ConfigError';
 
   constructor(issues: readonly ConfigIssue[], options?: { cause?: unknown; subject?: string }) {
     const subject = options?.subject ?? 'jobhooks configuration';

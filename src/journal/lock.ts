@@ -57,6 +57,9 @@ export class AlreadyRunningError extends JobHooksError {
   /** The lock file's content, as read. */
   readonly holder: ProcessIdentity & Record<string, unknown>;
 
+  /** @internal */
+  static override readonly errorClass: string = 'AlreadyRunningError';
+
   constructor(holder: ProcessIdentity & Record<string, unknown>) {
     const since = typeof holder.startedAt === 'string' ? holder.startedAt : 'an unknown time';
     const started = holder.startTime === null ? '' : `, process start time ${holder.startTime}`;

@@ -60,6 +60,9 @@ export class NotificationDeliveryError extends JobHooksError {
   /** How many requests were sent (1 when there was no retry). */
   readonly attempts: number;
 
+  /** @internal */
+  static override readonly errorClass: string = 'NotificationDeliveryError';
+
   constructor(message: string, details: { kind: DeliveryFailureKind; status: number | null; attempts: number }) {
     super(ErrorCode.NOTIFICATION, message);
     this.name = 'NotificationDeliveryError';
