@@ -32,6 +32,11 @@ export interface CodeCacheOptions {
   readonly cacheDir: string | null;
   /** Which cache: the command's name (its code differs from another command's). */
   readonly name: string;
+  /**
+   * The build of the file (the package's version): part of the cache's key, since V8 checks a cache
+   * against the length of its source only, and npm gives every installed file the same time.
+   */
+  readonly build?: string;
   /** Called with what was done; the cache, if one is due, is written when the process exits. */
   readonly onUse?: (use: CodeCacheUse) => void;
   /**
@@ -60,6 +65,9 @@ export function codeCacheDir(env: NodeJS.ProcessEnv): string | null {
  */
 function privateDirectory(dir: string): boolean {
   try {
+    // The home directory (or the one holding $XDG_CACHE_HOME) must be there already: a HOME that does
+    // not exist (nobody's /nonexistent) means no cache, not a home made for one.
+    if (!existsSync(dirname(dirname(dir)))) return false;
     let existing = dir;
     while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
     if (lstatSync(existing).uid !== process.getuid?.()) return false;
@@ -155,13 +163,18 @@ export function requireWithCodeCache(file: string, options: CodeCacheOptions): u
   try {
     const stat = statSync(file);
     source = readFileSync(file, 'utf8');
-    // V8 rejects a cache made from other source or by another V8 itself; the key only keeps the
-    // files of one installation, build and Node version apart, so that outdated ones can be dropped.
-    key = `${place}${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}-`;
+    // V8 rejects a cache made by another V8, but checks the source by its length only: the key keeps
+    // the caches of each installation, build (version, size, time) and Node version apart.
+    const build = options.build === undefined ? '' : `${options.build.replace(/[^\w.]/g, '_')}-`;
+    key = `${place}${process.version}-${process.arch}-${build}${stat.size}-${Math.trunc(stat.mtimeMs)}-`;
   } catch {
     return require(file);
   }
   const cacheName = `${key}${name.replace(/[^\w-]/g, '_')}.v8`;
+  // V8 takes damaged bytes in a cache for code and crashes (SIGSEGV) instead of refusing it, run after
+  // run, since a run that crashed writes no new cache. With this flag V8 writes a checksum into each
+  // cache it makes and refuses one that does not match it (docs/cli.md, "Start-up and its cache").
+  (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--verify-snapshot-checksum');
   const cachedData = readPrivateFile(join(cacheDir, cacheName));
   const script = new Script(wrap(source), { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
   const use: CodeCacheUse = cachedData === undefined ? 'created' : script.cachedDataRejected === true ? 'rejected' : 'used';

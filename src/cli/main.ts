@@ -27,7 +27,7 @@ function commands(command: { readonly kind: string; readonly file?: string | und
   const file = fileURLToPath(new URL('./cli-commands.cjs', import.meta.url));
   // A YAML file's command runs the YAML parser's code, a JSON file's does not: each keeps its own cache.
   const name = command.file !== undefined && configFormat(command.file) === 'YAML' ? `${command.kind}-yaml` : command.kind;
-  return requireWithCodeCache(file, { cacheDir: codeCacheDir(process.env), name, worthKeeping: ranItsCourse }) as typeof import('./commands-bundle.js');
+  return requireWithCodeCache(file, { cacheDir: codeCacheDir(process.env), name, build: packageJson.version, worthKeeping: ranItsCourse }) as typeof import('./commands-bundle.js');
 }
 
 /**

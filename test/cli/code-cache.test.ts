@@ -8,8 +8,9 @@ import { CLI, tempDir } from './helpers.js';
 const CHILD = new URL('./fixtures/code-cache-child.ts', import.meta.url).pathname;
 
 /** Loads `file` through the code cache in a fresh process; what it printed. */
-function load(file: string, cacheDir: string, name = 'validate', exitCode = 0): { use: string; answer: number } {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', CHILD, file, cacheDir, name, String(exitCode)], { encoding: 'utf8' });
+function load(file: string, cacheDir: string, name = 'validate', exitCode = 0, build?: string): { use: string; answer: number } {
+  const args = [CHILD, file, cacheDir, name, String(exitCode), ...(build === undefined ? [] : [build])];
+  const result = spawnSync(process.execPath, ['--import', 'tsx', ...args], { encoding: 'utf8' });
   expect(result.stderr).toBe('');
   return JSON.parse(result.stdout) as { use: string; answer: number };
 }
@@ -68,6 +69,35 @@ describe('the code cache of the CLI\'s commands (docs/cli.md, "Start-up and its 
     expect(load(file, cacheDir)).toEqual({ use: 'created', answer: 42 });
     expect(readdirSync(cacheDir)).toHaveLength(1);
     expect(readdirSync(cacheDir)[0]).not.toBe(cache.slice(cacheDir.length + 1));
+  });
+
+  it('a cache with one damaged byte is refused and rewritten, never run: V8 checks its checksum', () => {
+    temp = tempDir();
+    const file = bundle(temp.path);
+    const cacheDir = join(temp.path, 'cache');
+    load(file, cacheDir);
+    const cache = join(cacheDir, readdirSync(cacheDir)[0] ?? '');
+    const damaged = readFileSync(cache);
+    const at = Math.floor(damaged.length / 2);
+    damaged[at] = (damaged[at] ?? 0) ^ 0x5a;
+    writeFileSync(cache, damaged, { mode: 0o600 });
+    expect(load(file, cacheDir)).toEqual({ use: 'rejected', answer: 42 });
+    expect(readFileSync(cache).equals(damaged)).toBe(false);
+    expect(load(file, cacheDir)).toEqual({ use: 'used', answer: 42 });
+  });
+
+  it('another build with the same size and time (npm gives every file one time) does not use the old build\'s cache', () => {
+    temp = tempDir();
+    const file = bundle(temp.path);
+    const cacheDir = join(temp.path, 'cache');
+    expect(load(file, cacheDir, 'run', 0, '1.0.0')).toEqual({ use: 'created', answer: 42 });
+    expect(load(file, cacheDir, 'run', 0, '1.0.0')).toEqual({ use: 'used', answer: 42 });
+    // The upgrade changes code of the same length; npm leaves the time as it was.
+    const { mtime } = statSync(file);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('helper7(helper3(42))', 'helper3(helper7(42))'));
+    utimesSync(file, mtime, mtime);
+    expect(load(file, cacheDir, 'run', 0, '1.0.1')).toEqual({ use: 'created', answer: 42 });
+    expect(readdirSync(cacheDir)).toEqual([expect.stringMatching(/-1\.0\.1-\d+-\d+-run\.v8$/)]);
   });
 
   it('keeps another installation\'s caches while recent, and drops those not written for 30 days', () => {
@@ -158,6 +188,15 @@ describe('the code cache of the CLI\'s commands (docs/cli.md, "Start-up and its 
     const jsonCache = readdirSync(cacheDir).find((entry) => entry.endsWith('-validate.v8')) ?? '';
     // The YAML parser's compiled code is what makes the YAML cache the larger.
     expect(statSync(join(cacheDir, yamlCache)).size).toBeGreaterThan(statSync(join(cacheDir, jsonCache)).size);
+  });
+
+  it('a HOME that does not exist (nobody\'s /nonexistent) means no cache: no home is made for one', () => {
+    temp = tempDir();
+    temp.write('job.json', '{"preHooks": [{"name": "hello", "command": "true"}]}');
+    const home = join(temp.path, 'nonexistent');
+    const result = spawnSync(process.execPath, [CLI, 'validate', 'job.json'], { cwd: temp.path, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home } });
+    expect([result.status, result.stdout, result.stderr]).toEqual([0, 'job.json is valid: 1 pre-hook, 0 tasks, 0 post-hooks, 0 notifiers\n', '']);
+    expect(existsSync(home)).toBe(false);
   });
 
   it('a cache directory that cannot be made, even under /proc (where Node\'s recursive mkdir never returns), only turns the cache off', () => {
