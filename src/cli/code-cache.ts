@@ -174,14 +174,20 @@ export function requireWithCodeCache(file: string, options: CodeCacheOptions): u
   // V8 takes damaged bytes in a cache for code and crashes (SIGSEGV) instead of refusing it, run after
   // run, since a run that crashed writes no new cache. With this flag V8 writes a checksum into each
   // cache it makes and refuses one that does not match it (docs/cli.md, "Start-up and its cache").
-  (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--verify-snapshot-checksum');
+  // Only for this cache: the caches of Node's own modules, compiled later, have no checksum.
+  const { setFlagsFromString } = require('node:v8') as typeof import('node:v8');
+  const checksums = (on: boolean): void => setFlagsFromString(on ? '--verify-snapshot-checksum' : '--no-verify-snapshot-checksum');
   const cachedData = readPrivateFile(join(cacheDir, cacheName));
+  checksums(true);
   const script = new Script(wrap(source), { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
+  checksums(false);
   const use: CodeCacheUse = cachedData === undefined ? 'created' : script.cachedDataRejected === true ? 'rejected' : 'used';
   if (use !== 'used') {
     // After the command ran: the cache then holds every function it compiled, not just the top level.
     process.once('exit', (code) => {
-      if (options.worthKeeping?.(code) ?? true) writeCache(cacheDir, cacheName, place, key, script.createCachedData());
+      if (!(options.worthKeeping?.(code) ?? true)) return;
+      checksums(true);
+      writeCache(cacheDir, cacheName, place, key, script.createCachedData());
     });
   }
   options.onUse?.(use);
