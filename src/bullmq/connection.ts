@@ -104,6 +104,9 @@ function quiet<T extends { on(event: 'error', listener: (error: Error) => void):
   return emitter;
 }
 
+/** The longest wait between two attempts to reach a Redis server that went away. */
+const RECONNECT_MAX_MS = 1_000;
+
 /** `redis://[user:password@]host[:port][/db]` (or `rediss://`) as ioredis options. */
 function redisOptions(url: string): ConnectionOptions & { readonly db?: number } {
   // Said without the URL: it may hold a password.
@@ -126,5 +129,8 @@ function redisOptions(url: string): ConnectionOptions & { readonly db?: number }
     ...(db === '' ? {} : { db: Number(db) }),
     ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
     maxRetriesPerRequest: null,
+    // Back within a second of the server: BullMQ's own backoff waits up to 20 s between attempts, and
+    // a job's hold and its repository's lease lapse after lockDurationMs (docs/distributed.md).
+    retryStrategy: (attempt: number) => Math.min(250 * attempt, RECONNECT_MAX_MS),
   };
 }

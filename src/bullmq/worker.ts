@@ -30,7 +30,8 @@ export interface WorkerOptions extends QueueTarget {
   readonly retryOnStall?: boolean | undefined;
   /**
    * How long a worker's hold on a job lasts without renewal (BullMQ's `lockDuration`): a dead worker's
-   * job is seen stalled about this long after it died, and so is its repository lease. @default 30000
+   * job is seen stalled within about twice this long after it died, and its repository lease lapses
+   * this long after; a server away for less than about two thirds of it changes nothing. @default 30000
    */
   readonly lockDurationMs?: number | undefined;
   /** How long a job waits for its repository's lease before it fails in BullMQ. @default 21600000 (6 h) */
@@ -169,6 +170,9 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
     concurrency: options.concurrency ?? 1,
     autorun: false,
     lockDuration,
+    // Renewed every sixth of its life (BullMQ: every half): a server away for most of lockDuration
+    // finds the hold still there when it is back (docs/distributed.md).
+    lockRenewTime: Math.max(100, Math.floor(lockDuration / RENEWALS_PER_LIFE)),
     stalledInterval: lockDuration,
     // A stalled job comes back once, and the processor ends it `interrupted` (or re-runs it with retryOnStall).
     maxStalledCount: 1,
@@ -259,8 +263,11 @@ async function acquireLease(leases: Awaited<ReturnType<typeof leaseStore>>, key:
   return true;
 }
 
+/** How many times a job's hold and its repository's lease are renewed in one lockDurationMs. */
+const RENEWALS_PER_LIFE = 6;
+
 /**
- * Renews the lease every third of its life. A renewal the store refuses means the lease is not this
+ * Renews the lease every sixth of its life. A renewal the store refuses means the lease is not this
  * job's any more (it lapsed while the server was out of reach for longer than its life, or was
  * removed, and another job may hold the repository now): `onLost` is called once. A renewal that
  * fails (the server is down) is tried again.
@@ -277,6 +284,6 @@ function renewLease(leases: Awaited<ReturnType<typeof leaseStore>>, key: string,
       },
       () => {},
     );
-  }, Math.max(100, Math.floor(ttlMs / 3)));
+  }, Math.max(100, Math.floor(ttlMs / RENEWALS_PER_LIFE)));
   return () => clearInterval(timer);
 }

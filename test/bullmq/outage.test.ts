@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { JobResult } from '../../src/index.js';
+import { enqueue } from '../../src/bullmq/index.js';
+import { openBackend } from '../../src/bullmq/connection.js';
+import { REDIS_TAG, redisInstalled, startRedis, type RedisServer } from '../support/redis.js';
+import { startWorker, waitFor, type WorkerProcess } from './helpers.js';
+
+/**
+ * A TCP relay to a Redis server that the test can take away and bring back: while down, it drops every
+ * connection and refuses new ones, as a server that restarts or a network that fails does; Redis
+ * itself keeps its data.
+ */
+async function relay(port: number): Promise<{ url: string; down(): void; up(): Promise<void>; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let relayPort = 0;
+  const listen = async (): Promise<void> => {
+    server = createServer((client) => {
+      const upstream = connect({ host: '127.0.0.1', port });
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('error', () => {});
+        socket.on('close', () => sockets.delete(socket));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server?.listen(relayPort, '127.0.0.1', resolve));
+    relayPort = (server?.address() as { port: number }).port;
+  };
+  const down = (): void => {
+    server?.close();
+    for (const socket of sockets) socket.destroy();
+  };
+  await listen();
+  return { url: `redis://127.0.0.1:${relayPort}`, down, up: listen, close: async () => down() };
+}
+
+describe.skipIf(!redisInstalled)('a Redis server away for 12 of a 20 s lockDurationMs (docs/distributed.md)', { tags: [REDIS_TAG] }, () => {
+  let redis: RedisServer;
+  let dir: string;
+  let queue: Queue;
+  const workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'jobhooks-outage-'));
+    redis = await startRedis();
+    queue = openBackend({ connection: { redis: redis.url }, queue: 'outage' }).queue();
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await queue?.close().catch(() => {});
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('changes nothing: the running job of a repository keeps its hold and its lease, finishes once, and its result is stored', { timeout: 120_000 }, async () => {
+    const link = await relay(redis.port);
+    try {
+      // Away for 12 s: long enough for BullMQ's own reconnection backoff (1 s, then 3, 8, 20 s) to
+      // leave the worker cut off for 18 s or more, past its hold's and its lease's last renewal.
+      const lockMs = 20_000;
+      const awayMs = 12_000;
+      workers.push(await startWorker({ connection: { redis: link.url }, queue: 'outage', lockMs }));
+      const marks = join(dir, 'marks');
+      const id = await enqueue({ connection: { redis: redis.url }, queue: 'outage' }, {
+        repository: { name: 'nas' },
+        tasks: [{ name: 'Backup', command: `echo start >> ${marks}; sleep 24; echo done >> ${marks}` }],
+        postHooks: [{ name: 'Cleanup', command: `echo cleanup >> ${marks}`, runOnJobFailure: true }],
+      });
+      await waitFor(() => (readFileSync(marks, { encoding: 'utf8', flag: 'a+' }).includes('start') ? true : undefined), 'the backup to start', 30_000);
+      // Just before a renewal would have come at a third of lockDurationMs (the worker renewed every third).
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      link.down();
+      await new Promise((resolve) => setTimeout(resolve, awayMs));
+      await link.up();
+      const result = await waitFor(async () => {
+        const job = await queue.getJob(id);
+        return job?.finishedOn === undefined ? undefined : (job.returnvalue as JobResult);
+      }, 'the job to finish', 60_000);
+      expect(result.status).toBe('completed');
+      expect(readFileSync(marks, 'utf8').trim().split('\n')).toEqual(['start', 'done', 'cleanup']);
+      expect((await queue.getJob(id))?.stalledCounter ?? 0).toBe(0);
+    } finally {
+      await link.close();
+    }
+  });
+});
