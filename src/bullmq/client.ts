@@ -240,6 +240,9 @@ function parseResult(value: unknown): JobResult {
  */
 export async function schedule(target: QueueTarget, id: string, cron: string, definition: unknown, options: { readonly env?: Readonly<Record<string, string | undefined>> | undefined } = {}): Promise<void> {
   validateDefinition(definition, options.env);
+  // BullMQ's parser takes four fields too, and fires such a schedule every minute.
+  const fields = cron.trim().split(/\s+/).filter((field) => field !== '').length;
+  if (fields !== 5 && fields !== 6) throw new Error(`a cron expression has 5 fields (6 with seconds first), ${JSON.stringify(cron)} has ${fields}`);
   const queue = (await connectBackend(target)).queue();
   try {
     const data: QueuedJobData = { definition };

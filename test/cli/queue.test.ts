@@ -144,6 +144,17 @@ describe('queue command lines', () => {
     const run = await runCli(args, { cwd: dir.path });
     expect([run.code, run.stderr]).toEqual([64, `${message}\nRun "jobhooks --help" for usage.\n`]);
   });
+  test('a cron expression of four fields (BullMQ would fire it every minute) is refused before any server is asked', async () => {
+    const config = dir.write('tick.json', JSON.stringify({ tasks: [{ name: 'Fine', command: 'true' }] }));
+    const port = await closedPort();
+    const started = startCli(['schedule', config, '--redis', `redis://127.0.0.1:${port}`, '--queue', 'q', '--id', 'bad', '--cron', '* * * *'], { cwd: dir.path });
+    const timer = setTimeout(() => started.child.kill('SIGKILL'), 10_000);
+    const run = await started.done;
+    clearTimeout(timer);
+    expect([run.code, run.stdout]).toEqual([64, '']);
+    expect(run.stderr).toBe(`jobhooks: cannot schedule ${config} as bad: a cron expression has 5 fields (6 with seconds first), "* * * *" has 4\n`);
+  });
+
   test('a server that is away: one line per kind of error and minute while it retries, no stack, no password', async () => {
     const config = dir.write('away.json', JSON.stringify({ tasks: [{ name: 'Fine', command: 'true' }] }));
     const port = await closedPort();
