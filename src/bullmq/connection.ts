@@ -18,6 +18,8 @@ export interface QueueTarget {
 /** What the custom events and leases are built on: BullMQ's classes bound to one backend. */
 export interface Backend {
   readonly kind: 'redis' | 'postgres';
+  /** The Redis database the target's URL names (`/2`), if any. */
+  readonly database?: number | undefined;
   queue(): Queue;
   events(lastEventId: string): QueueEvents;
   producer(): QueueEventsProducer;
@@ -43,6 +45,7 @@ export function openBackend(target: QueueTarget): Backend {
     const redis = redisOptions(connection.redis);
     return {
       kind: 'redis',
+      database: redis.db,
       queue: () => quiet(new Queue(name, { connection: redis })),
       events: (lastEventId) => quiet(new QueueEvents(name, { connection: redis, lastEventId })),
       producer: () => quiet(new QueueEventsProducer(name, { connection: redis })),
@@ -62,8 +65,7 @@ export function openBackend(target: QueueTarget): Backend {
  */
 export async function connectBackend(target: QueueTarget): Promise<Backend> {
   const backend = openBackend(target);
-  const { connection } = target;
-  const db = 'redis' in connection ? redisOptions(connection.redis).db : undefined;
+  const db = backend.database;
   if (db === undefined || db === 0) return backend;
   const probe = backend.queue();
   try {
