@@ -9,9 +9,11 @@
  * const keyDir = await prepareKeyDirectory({ dir, key })
  * // 2. One run at a time. ERR_ALREADY_RUNNING (CLI exit 75) after waiting up to lockWait; ERR_JOURNAL
  * //    (exit 73) when the directory cannot be written: the lock is the first file a run writes there.
- * const lock = await acquireRunLock(keyDir, { ...currentProcess(), jobId, startedAt }, { waitMs, signal })
+ * //    Without a startedAt the lock records when it took the key: the run's start.
+ * const lock = await acquireRunLock(keyDir, { ...currentProcess(), jobId }, { waitMs, signal })
  * try {
  *   // 3. This run's file, still before any task. ERR_JOURNAL as in 1.
+ *   const { startedAt } = lock.owner
  *   const journal = await openJournal(keyDir, { jobId, key, startedAt, tasks }, { keep, onWarning })
  *   // 4. Recovery of dead runs of the key (docs/journal.md): exactly once per dead run.
  *   for (const dead of await findDeadRuns(keyDir)) {

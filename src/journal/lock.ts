@@ -31,6 +31,7 @@ export interface AcquireRunLockOptions {
 /** A held run lock. */
 export interface RunLock {
   readonly path: string;
+  /** What the lock file holds: the owner given, with `startedAt` the moment the key was taken when it was not given. */
   readonly owner: LockOwner;
   /** Removes the lock file if it is still this owner's. Never rejects; calling it twice is harmless. */
   release(): Promise<void>;
@@ -125,7 +126,8 @@ async function attempt(keyDir: string, lockPath: string, content: string): Promi
  * Takes the run lock of a key directory, so that one run of a key runs at a time (docs/journal.md).
  *
  * The lock file `<keyDir>/lock` is created exclusively (written to a private file, then hard-linked into
- * place, so it is never seen half written) and holds `owner`. A lock whose owner is dead (no process with
+ * place, so it is never seen half written) and holds `owner`; without an `owner.startedAt`, the moment
+ * the key is taken is recorded (after any wait), so that a run and its lock say the same start. A lock whose owner is dead (no process with
  * its pid, or one with another start time) is taken over; of several processes racing for it, exactly one
  * gets it. While the owner lives, the promise rejects with `ERR_ALREADY_RUNNING` naming the owner's pid and
  * start (the error's `holder` field has it as data) — after polling up to `waitMs` first.
@@ -133,17 +135,22 @@ async function attempt(keyDir: string, lockPath: string, content: string): Promi
  *
  * @example
  * ```ts
- * const lock = await acquireRunLock(keyDir, { ...currentProcess(), jobId, startedAt }, { waitMs: 60_000 })
+ * const lock = await acquireRunLock(keyDir, { ...currentProcess(), jobId }, { waitMs: 60_000 })
  * try { ... } finally { await lock.release() }
  * ```
  */
-export async function acquireRunLock(keyDir: string, owner: LockOwner, options: AcquireRunLockOptions = {}): Promise<RunLock> {
+export async function acquireRunLock(
+  keyDir: string,
+  given: Omit<LockOwner, 'startedAt'> & { readonly startedAt?: string },
+  options: AcquireRunLockOptions = {},
+): Promise<RunLock> {
   const lockPath = join(keyDir, LOCK_FILE);
-  const content = `${JSON.stringify(owner)}\n`;
   const deadline = performance.now() + (options.waitMs ?? 0);
   const pollMs = options.pollMs ?? 200;
   for (;;) {
     options.signal?.throwIfAborted();
+    const owner: LockOwner = { ...given, startedAt: given.startedAt ?? new Date().toISOString() };
+    const content = `${JSON.stringify(owner)}\n`;
     let result: Attempt;
     try {
       result = await attempt(keyDir, lockPath, content);

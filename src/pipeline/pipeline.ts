@@ -103,7 +103,7 @@ export class JobPipeline {
       }
       // docs/journal.md, "A run with a journal": every step before the first task may reject; nothing ran then.
       const keyDir = await prepareKeyDirectory(journal);
-      const lock = await acquireRunLock(keyDir, { ...currentProcess(), jobId, startedAt: new Date().toISOString() }, {
+      const lock = await acquireRunLock(keyDir, { ...currentProcess(), jobId }, {
         waitMs: o.lockWaitMs,
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
@@ -118,8 +118,8 @@ export class JobPipeline {
           ...(cleanupFor === null ? {} : { cleanupFor }),
         }));
         const rehearsed = rehearsal === null ? {} : { rehearsal: { task: rehearsal.task, outcome: rehearsal.outcome } };
-        // The run starts once it holds the key: a lockWait spent waiting is not part of it (docs/journal.md).
-        const startedAt = new Date().toISOString();
+        // The run starts once it holds the key, as its lock says: a lockWait spent waiting is not part of it (docs/journal.md).
+        const startedAt = lock.owner.startedAt;
         const writer = await openJournal(keyDir, { jobId, key: journal.key, startedAt, tasks, ...rehearsed }, {
           keep: journal.keep,
           onWarning: (message) => this.#emit('journalWarning', { jobId, message }),

@@ -47,6 +47,20 @@ describe('acquireRunLock', () => {
     await second.release();
   });
 
+  it('without a startedAt, records the moment the key was taken, after the wait, as its owner says', async () => {
+    const dir = await keyDir();
+    const lock = await acquireRunLock(dir, owner('first'));
+    const releasedAt = Date.now() + 300;
+    setTimeout(() => void lock.release(), 300);
+    const { startedAt: _given, ...withoutStart } = owner('second');
+    const second = await acquireRunLock(dir, withoutStart, { waitMs: 5_000, pollMs: 20 });
+    const written = JSON.parse(readFileSync(second.path, 'utf8')) as LockOwner;
+    expect(written).toEqual(second.owner);
+    expect(Date.parse(written.startedAt)).toBeGreaterThanOrEqual(releasedAt - 5);
+    await second.release();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('waitMs: refuses once the wait is over while the owner lives', async () => {
     const dir = await keyDir();
     const lock = await acquireRunLock(dir, owner('first'));

@@ -212,7 +212,9 @@ describe('run() with a journal', () => {
     expect(owner.pid).toBe(process.pid);
     expect((refused as AlreadyRunningError).code).toBe('ERR_ALREADY_RUNNING');
     expect((refused as AlreadyRunningError).message).toContain(`(pid ${process.pid} since ${owner.startedAt}`);
-    const waiting = new JobPipeline({ preHooks: [{ name: 'x', command: 'true' }], journal: options.journal, lockWait: '30s', jobId: 'waited' }).run();
+    const lockSeen = join(base, 'lock-seen');
+    const copyLock = `cp '${join(keyDirectory(options.journal), 'lock')}' '${lockSeen}'`;
+    const waiting = new JobPipeline({ preHooks: [{ name: 'x', command: copyLock }], journal: options.journal, lockWait: '30s', jobId: 'waited' }).run();
     await new Promise((resolve) => setTimeout(resolve, 300));
     const releasedAt = Date.now();
     writeFileSync(release, '');
@@ -223,6 +225,8 @@ describe('run() with a journal', () => {
     const entry = (await readHistory(options.journal)).find((run) => run.jobId === 'waited');
     expect(Date.parse(entry?.startedAt ?? '')).toBeGreaterThanOrEqual(releasedAt);
     expect(Math.abs(Date.parse(entry?.startedAt ?? '') - Date.parse(waited.startedAt))).toBeLessThan(200);
+    // Its lock says the same start, so "already running (pid … since …)" and the history agree.
+    expect((JSON.parse(readFileSync(lockSeen, 'utf8')) as { startedAt: string }).startedAt).toBe(entry?.startedAt);
   });
 
   it('holds no secret value, env value or output line', async () => {
