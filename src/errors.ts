@@ -22,6 +22,11 @@ export const ErrorCode = {
   NOTIFICATION: 'ERR_NOTIFICATION',
   /** jobhooks/bullmq: the job is not in the queue, or BullMQ failed it without a result (docs/bullmq-api.md). */
   QUEUE: 'ERR_QUEUE',
+  /**
+   * jobhooks/bullmq: the call's `signal` fired before the queue server answered; the error's `sent`
+   * says whether the request had gone out (docs/bullmq-api.md#connection).
+   */
+  QUEUE_UNANSWERED: 'ERR_QUEUE_UNANSWERED',
 } as const;
 
 /** One of the {@link ErrorCode} values. */

@@ -4,7 +4,8 @@ import { buildJob } from '../cli/job.js';
 import { ConfigError, ErrorCode, JobHooksError } from '../errors.js';
 import type { JobEvents, JobEventName } from '../events.js';
 import type { JobResult } from '../types.js';
-import { connectBackend, type QueueTarget } from './connection.js';
+import type { Queue } from 'bullmq';
+import { closeInBackground, connectBackend, QueueUnansweredError, reachQueue, untilAborted, type QueueTarget } from './connection.js';
 
 /** The BullMQ job name of every jobhooks job. */
 export const JOB_NAME = 'jobhooks';
@@ -45,6 +46,12 @@ export interface EnqueueOptions {
    * @default process.env
    */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /**
+   * Gives up when it fires before the server answered: the promise rejects with `QueueUnansweredError`
+   * (`sent: false`: nothing was enqueued). Without one, a server that is away is waited for.
+   * `AbortSignal.timeout(30_000)` bounds the wait, as `jobhooks enqueue --server-timeout` does.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -69,19 +76,33 @@ export function validateDefinition(definition: unknown, env: Readonly<Record<str
  */
 export async function enqueue(target: QueueTarget, definition: unknown, options: EnqueueOptions = {}): Promise<string> {
   validateDefinition(definition, options.env);
-  const queue = (await connectBackend(target)).queue();
-  try {
-    const data: QueuedJobData = { definition };
-    const job = await queue.add(JOB_NAME, data, {
+  const data: QueuedJobData = { definition };
+  const job = await onReachedQueue(target, options.signal, (queue) =>
+    queue.add(JOB_NAME, data, {
       ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
       ...(options.delay === undefined ? {} : { delay: options.delay }),
       ...(options.priority === undefined ? {} : { priority: options.priority }),
-    });
-    if (job.id === undefined) throw new JobHooksError(ErrorCode.QUEUE, 'BullMQ gave the job no id');
-    return job.id;
-  } finally {
-    await queue.close();
+    }),
+  );
+  if (job.id === undefined) throw new JobHooksError(ErrorCode.QUEUE, 'BullMQ gave the job no id');
+  return job.id;
+}
+
+/**
+ * `request` on a queue of the target once its server answered, then the queue closed. When `signal`
+ * fires first, rejects with `QueueUnansweredError`: `sent: false` before the server answered, `true`
+ * once the request went out; the queue is then closed without waiting (docs/bullmq-api.md#connection).
+ */
+async function onReachedQueue<T>(target: QueueTarget, signal: AbortSignal | undefined, request: (queue: Queue) => Promise<T>): Promise<T> {
+  const { queue } = await reachQueue(target, signal);
+  const answered = await untilAborted(request(queue), signal);
+  if (answered.kind === 'aborted') {
+    closeInBackground(queue);
+    throw new QueueUnansweredError(true, undefined);
   }
+  await queue.close();
+  if (answered.kind === 'rejected') throw answered.error;
+  return answered.value;
 }
 
 /**
@@ -238,26 +259,25 @@ function parseResult(value: unknown): JobResult {
  * await schedule(target, 'nas-nightly', '15 2 * * *', definition)
  * ```
  */
-export async function schedule(target: QueueTarget, id: string, cron: string, definition: unknown, options: { readonly env?: Readonly<Record<string, string | undefined>> | undefined } = {}): Promise<void> {
+export async function schedule(
+  target: QueueTarget,
+  id: string,
+  cron: string,
+  definition: unknown,
+  options: { readonly env?: Readonly<Record<string, string | undefined>> | undefined; readonly signal?: AbortSignal | undefined } = {},
+): Promise<void> {
   validateDefinition(definition, options.env);
   // BullMQ's parser takes four fields too, and fires such a schedule every minute.
   const fields = cron.trim().split(/\s+/).filter((field) => field !== '').length;
   if (fields !== 5 && fields !== 6) throw new Error(`a cron expression has 5 fields (6 with seconds first), ${JSON.stringify(cron)} has ${fields}`);
-  const queue = (await connectBackend(target)).queue();
-  try {
-    const data: QueuedJobData = { definition };
-    await queue.upsertJobScheduler(id, { pattern: cron }, { name: JOB_NAME, data });
-  } finally {
-    await queue.close();
-  }
+  const data: QueuedJobData = { definition };
+  await onReachedQueue(target, options.signal, (queue) => queue.upsertJobScheduler(id, { pattern: cron }, { name: JOB_NAME, data }));
 }
 
-/** Removes a schedule made by {@link schedule}; resolves `false` when there was none. Jobs it already enqueued stay. */
-export async function unschedule(target: QueueTarget, id: string): Promise<boolean> {
-  const queue = (await connectBackend(target)).queue();
-  try {
-    return await queue.removeJobScheduler(id);
-  } finally {
-    await queue.close();
-  }
+/**
+ * Removes a schedule made by {@link schedule}; resolves `false` when there was none. Jobs it already
+ * enqueued stay. `signal`: as {@link EnqueueOptions.signal}.
+ */
+export async function unschedule(target: QueueTarget, id: string, options: { readonly signal?: AbortSignal | undefined } = {}): Promise<boolean> {
+  return onReachedQueue(target, options.signal, (queue) => queue.removeJobScheduler(id));
 }

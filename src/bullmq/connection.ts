@@ -1,4 +1,6 @@
 import { createPostgresBackend, Queue, QueueEvents, QueueEventsProducer, withBackend, Worker, type ConnectionOptions, type Processor, type WorkerOptions } from 'bullmq';
+import { ErrorCode, JobHooksError } from '../errors.js';
+import { sleep } from '../executor/timers.js';
 
 /**
  * Which server the queue lives on (docs/bullmq-api.md#connection): `{ redis: 'redis://host:6379/0' }`
@@ -32,7 +34,9 @@ const postgresClasses = withBackend(createPostgresBackend);
 export function openBackend(target: QueueTarget): Backend {
   const { connection, queue: name } = target;
   if ('postgres' in connection && typeof connection.postgres === 'string') {
-    const pg = { connectionString: connection.postgres, migrate: true };
+    // One attempt to connect ends after CONNECT_TIMEOUT_MS (pg has none): a server that takes the
+    // connection and never answers is tried again, as one that refuses it.
+    const pg = { connectionString: connection.postgres, migrate: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS };
     return {
       kind: 'postgres',
       queue: () => quiet(new postgresClasses.Queue(name, { connection: pg }) as unknown as Queue),
@@ -56,29 +60,144 @@ export function openBackend(target: QueueTarget): Backend {
 }
 
 /**
- * {@link openBackend}, once the server has shown it takes the target's Redis database. A database it
- * refuses (`/99` on a server of 16, any but 0 on a cluster) would leave every connection on database
- * 0: ioredis reports the failed SELECT as a connection error and goes on there, so jobs would be
- * enqueued where no worker of the queue looks and a worker would take another queue's. One SELECT, on
- * a connection of its own and before anything else is sent, refuses the target instead
+ * {@link openBackend}, once its server has answered: see {@link reachQueue}. Rejects only when the server
+ * refused the connection (a Redis database, a PostgreSQL user, password or database) or `signal` fired first.
+ */
+export async function connectBackend(target: QueueTarget, signal?: AbortSignal): Promise<Backend> {
+  const { backend, queue } = await reachQueue(target, signal);
+  await queue.close().catch(() => {});
+  return backend;
+}
+
+/**
+ * A queue of the target whose server has answered, and its backend (docs/bullmq-api.md#connection).
+ *
+ * A server that cannot be reached — refused, unknown, unanswering, starting up — is tried again
+ * every second, said once a minute on standard error, until it answers: ioredis does so by itself,
+ * and each PostgreSQL attempt is a new connection (BullMQ's keeps its first failure). When `signal`
+ * fires first, rejects with {@link QueueUnansweredError} (`sent: false`, nothing was sent).
+ * An answer that waiting does not change rejects at once with a `TypeError` in the server's words: a
+ * PostgreSQL server that refuses the URL's user, password or database; a Redis database the server
+ * refuses (`/99` on a server of 16, any but 0 on a cluster), since ioredis reports that SELECT as a
+ * passing connection error and goes on in database 0, where jobs would go where no worker of the
+ * queue looks.
+ */
+export async function reachQueue(target: QueueTarget, signal?: AbortSignal): Promise<{ readonly backend: Backend; readonly queue: Queue }> {
+  const backend = openBackend(target);
+  let lastError: Error | undefined;
+  for (;;) {
+    const queue = backend.queue();
+    const remember = (error: Error): void => {
+      lastError = error;
+    };
+    queue.on('error', remember);
+    const ready = await untilAborted(queue.waitUntilReady(), signal);
+    queue.off('error', remember);
+    if (ready.kind === 'settled') {
+      await selectDatabase(backend, queue, signal);
+      return { backend, queue };
+    }
+    closeInBackground(queue);
+    if (ready.kind === 'aborted') throw new QueueUnansweredError(false, lastError);
+    const error = ready.error instanceof Error ? ready.error : new Error(String(ready.error));
+    // Its user, password and database are the URL's: what the server refuses is the connection's mistake.
+    if (!isPassing(error)) throw new TypeError(`connection.${backend.kind}: the server refused the connection (${firstLine(error)})`, { cause: error });
+    lastError = error;
+    say(firstLine(error));
+    const waited = await untilAborted(sleep(RETRY_MS), signal);
+    if (waited.kind === 'aborted') throw new QueueUnansweredError(false, lastError);
+  }
+}
+
+/** A refused Redis database is refused here, once, on the queue's own connection: see {@link reachQueue}. */
+async function selectDatabase(backend: Backend, queue: Queue, signal: AbortSignal | undefined): Promise<void> {
+  const db = backend.database;
+  if (db === undefined || db === 0) return;
+  // BullMQ's Redis backend hands out its ioredis client; its own interface for it has no SELECT.
+  const client = (await queue.getBackend().client) as unknown as { select(db: number): Promise<unknown> };
+  const selected = await untilAborted(client.select(db), signal);
+  if (selected.kind === 'settled') return;
+  closeInBackground(queue);
+  if (selected.kind === 'aborted') throw new QueueUnansweredError(false, undefined);
+  const reason = firstLine(selected.error);
+  throw new TypeError(`connection.redis: the server refused database ${db} (${reason})`);
+}
+
+/**
+ * A call of jobhooks/bullmq (`enqueue`, `schedule`, `unschedule`) whose `signal` fired before the queue
+ * server answered: `code` `ERR_QUEUE_UNANSWERED`. `sent` says whether the request had gone out: when
+ * `false`, the server was never reached and nothing changed; when `true`, it may have been carried out
+ * (an `enqueue` with a `jobId` can be repeated safely). `cause` is the last connection error, if any
  * (docs/bullmq-api.md#connection).
  */
-export async function connectBackend(target: QueueTarget): Promise<Backend> {
-  const backend = openBackend(target);
-  const db = backend.database;
-  if (db === undefined || db === 0) return backend;
-  const probe = backend.queue();
-  try {
-    // BullMQ's Redis backend hands out its ioredis client; its own interface for it has no SELECT.
-    const client = (await probe.getBackend().client) as unknown as { select(db: number): Promise<unknown> };
-    await client.select(db).catch((error: unknown) => {
-      const reason = String((error as Error)?.message ?? error).split('\n')[0] ?? '';
-      throw new TypeError(`connection.redis: the server refused database ${db} (${reason})`);
-    });
-  } finally {
-    await probe.close().catch(() => {});
+export class QueueUnansweredError extends JobHooksError {
+  /** Whether the request reached the server before the signal fired. */
+  readonly sent: boolean;
+
+  /** @internal */
+  static override readonly errorClass: string = 'QueueUnansweredError';
+
+  constructor(sent: boolean, cause: Error | undefined) {
+    const why = cause === undefined ? '' : ` (${firstLine(cause)})`;
+    super(
+      ErrorCode.QUEUE_UNANSWERED,
+      sent ? `The queue server did not answer${why}: the request was sent and may have been carried out` : `The queue server was not reached${why}: nothing was sent`,
+      cause === undefined ? undefined : { cause },
+    );
+    this.name = 'QueueUnansweredError';
+    this.sent = sent;
   }
-  return backend;
+}
+
+/** How a promise ended, or that `signal` fired first (the promise is then left to itself). */
+export type Outcome<T> = { readonly kind: 'settled'; readonly value: T } | { readonly kind: 'rejected'; readonly error: unknown } | { readonly kind: 'aborted' };
+
+/** `promise`'s outcome, or `aborted` as soon as `signal` fires. @internal */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<Outcome<T>> {
+  const outcome = promise.then(
+    (value): Outcome<T> => ({ kind: 'settled', value }),
+    (error: unknown): Outcome<T> => ({ kind: 'rejected', error }),
+  );
+  if (signal === undefined) return outcome;
+  if (signal.aborted) return Promise.resolve({ kind: 'aborted' });
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve({ kind: 'aborted' });
+    signal.addEventListener('abort', onAbort, { once: true });
+    void outcome.then((ended) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(ended);
+    });
+  });
+}
+
+/**
+ * Closes a queue without waiting for it: one whose server never answered may take until its
+ * connection attempt ends (10 s) to close, and what it was asked is abandoned. @internal
+ */
+export function closeInBackground(queue: Queue): void {
+  queue.on('error', () => {});
+  void queue.close().catch(() => {});
+}
+
+/** How long one attempt to connect to a PostgreSQL server may take; ioredis's `connectTimeout` is 10 s too. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** How long to wait before trying a PostgreSQL server that could not be reached again. */
+const RETRY_MS = 1_000;
+/** Node's errors of a network that may come back (the name looked up again, the route found again). */
+const PASSING_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+/** PostgreSQL's SQLSTATEs of a server that will take connections again: shutting down, starting up, too many connections. */
+const PASSING_SQLSTATE = new Set(['57P01', '57P02', '57P03', '53300']);
+
+/** Whether waiting may mend a failed connection: a network error or a server not yet (or no longer) taking connections. */
+function isPassing(error: Error): boolean {
+  const code = (error as { readonly code?: unknown }).code;
+  if (typeof code === 'string' && (PASSING_ERRNO.has(code) || PASSING_SQLSTATE.has(code))) return true;
+  // pg's own words for a connection that ended or a connect that took too long.
+  return /Connection terminated|timeout expired|the database system is (starting up|shutting down)/i.test(error.message);
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0] ?? '';
 }
 
 /** When each connection error was last said, by its message: the same one is said once a minute. */
@@ -95,15 +214,20 @@ const REFUSED_DATABASE = /DB index|SELECT is not allowed/i;
  */
 function quiet<T extends { on(event: 'error', listener: (error: Error) => void): unknown }>(emitter: T): T {
   emitter.on('error', (error: Error) => {
-    const message = String(error?.message ?? error).split('\n')[0] ?? '';
-    // A refused SELECT is no reason to retry: connectBackend says it, once, and stops.
+    const message = firstLine(error);
+    // A refused SELECT is no reason to retry: reachQueue says it, once, and stops.
     if (REFUSED_DATABASE.test(message)) return;
-    const now = Date.now();
-    if (now - (saidAt.get(message) ?? Number.NEGATIVE_INFINITY) < SAY_AGAIN_MS) return;
-    saidAt.set(message, now);
-    process.stderr.write(`jobhooks: queue server: ${message} (retrying)\n`);
+    say(message);
   });
   return emitter;
+}
+
+/** Says a connection error on standard error, once a minute per message: the client goes on trying. */
+function say(message: string): void {
+  const now = Date.now();
+  if (now - (saidAt.get(message) ?? Number.NEGATIVE_INFINITY) < SAY_AGAIN_MS) return;
+  saidAt.set(message, now);
+  process.stderr.write(`jobhooks: queue server: ${message} (retrying)\n`);
 }
 
 /** The longest wait between two attempts to reach a Redis server that went away. */

@@ -6,5 +6,5 @@
  * @packageDocumentation
  */
 export { cancel, enqueue, schedule, unschedule, validateDefinition, watch, type EnqueueOptions, type WatchedEvent, type WatchedEventName } from './client.js';
-export type { QueueConnection, QueueTarget } from './connection.js';
+export { QueueUnansweredError, type QueueConnection, type QueueTarget } from './connection.js';
 export { createWorker, type JobhooksWorker, type WorkerOptions } from './worker.js';

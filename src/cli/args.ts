@@ -70,12 +70,13 @@ Usage:
   jobhooks worker (--redis <url> | --postgres <url>) --queue <name> [--concurrency <n>]
                   [--state-dir <dir>]        run the queue's jobs on this host until SIGTERM
   jobhooks enqueue <config> (--redis <url> | --postgres <url>) --queue <name> [--wait]
-                   [--job-id <id>] [--delay <duration>] [--priority <n>]
+                   [--job-id <id>] [--delay <duration>] [--priority <n>] [--server-timeout <duration>]
                                              put the job on the queue; print its id, or with
                                              --wait show it as "run" does and exit with its code
   jobhooks schedule <config> --cron <expr> --id <id> (--redis <url> | --postgres <url>) --queue <name>
   jobhooks unschedule --id <id> (--redis <url> | --postgres <url>) --queue <name>
                                              run the job on a cron schedule from the queue; stop it
+                                             (both take [--server-timeout <duration>] too)
   jobhooks --help | --version
 
 Options:
@@ -97,6 +98,9 @@ Options:
   --timeout <task>   rehearse: <task> does not run and is recorded timed out
   --cancel-at <task> rehearse: the job is cancelled as <task> would start (as Ctrl-C)
   --notify           rehearse: send to every notifier; without it, only console ones
+  --server-timeout <duration>
+                     enqueue, schedule, unschedule: give up (exit 75) when the queue
+                     server has not answered within this long; default 30s
   --limit <n>        history: only the newest n runs
   --html <file>      history: write a self-contained page with a timeline of the
                      runs and a Gantt chart of the latest one
@@ -108,7 +112,8 @@ The config file is JSON (*.json) or YAML (any other name). A secret can be writt
 
 Exit codes: 0 completed (or skipped by a pre-hook), 1 completed with warnings,
 2 failed (recover: a cleanup failed), 64 invalid config or usage (nothing runs), 73 the journal cannot be written
-(nothing runs), 75 already running (nothing runs), 129/130/131/143 cancelled by
+(nothing runs), 75 already running (nothing runs; for the queue commands: the server did
+not answer), 129/130/131/143 cancelled by
 SIGHUP/SIGINT/SIGQUIT/SIGTERM. A rehearsal exits as the job would: 2 for a
 rehearsed critical failure, 130 for --cancel-at.
 The first SIGINT/SIGTERM/SIGHUP/SIGQUIT cancels: cleanup post-hooks and the notification

@@ -20,6 +20,8 @@ export const EXIT = {
   cantCreate: 73,
   /** The job is already running from this config file (sysexits' EX_TEMPFAIL: try again later); nothing ran. */
   alreadyRunning: 75,
+  /** `enqueue`, `schedule`, `unschedule`: the queue server did not answer within `--server-timeout` (EX_TEMPFAIL: try again later). */
+  unanswered: 75,
   /** Cancelled by SIGHUP: the terminal or ssh session went away (128 + 1). */
   sighup: 129,
   /** Cancelled by SIGINT (128 + 2, as shells report it). */

@@ -15,9 +15,17 @@ export interface QueueFlags {
 /** What a queue command line asks for. */
 export type QueueCommand =
   | ({ readonly kind: 'worker'; readonly concurrency: number; readonly stateDir: string | undefined } & QueueFlags)
-  | ({ readonly kind: 'enqueue'; readonly file: string; readonly wait: boolean; readonly jobId: string | undefined; readonly delayMs: number | undefined; readonly priority: number | undefined } & QueueFlags)
-  | ({ readonly kind: 'schedule'; readonly file: string; readonly cron: string; readonly id: string } & QueueFlags)
-  | ({ readonly kind: 'unschedule'; readonly id: string } & QueueFlags);
+  | ({ readonly kind: 'enqueue'; readonly file: string; readonly wait: boolean; readonly jobId: string | undefined; readonly delayMs: number | undefined; readonly priority: number | undefined } & QueueFlags & Answered)
+  | ({ readonly kind: 'schedule'; readonly file: string; readonly cron: string; readonly id: string } & QueueFlags & Answered)
+  | ({ readonly kind: 'unschedule'; readonly id: string } & QueueFlags & Answered);
+
+/** How long `enqueue`, `schedule` and `unschedule` wait for the server to answer (`--server-timeout`). */
+interface Answered {
+  readonly timeoutMs: number;
+}
+
+/** `--server-timeout`'s default: a cron line whose server is away gives up, and the next one tries again. */
+export const DEFAULT_QUEUE_TIMEOUT_MS = 30_000;
 
 const OPTIONS = {
   redis: { type: 'string' },
@@ -31,15 +39,16 @@ const OPTIONS = {
   priority: { type: 'string' },
   cron: { type: 'string' },
   id: { type: 'string' },
+  'server-timeout': { type: 'string' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
 /** The options each queue command takes besides --redis, --postgres and --queue. */
 const OWN_OPTIONS: Readonly<Record<QueueCommandName, readonly OptionName[]>> = {
   worker: ['concurrency', 'state-dir'],
-  enqueue: ['wait', 'job-id', 'delay', 'priority'],
-  schedule: ['cron', 'id'],
-  unschedule: ['id'],
+  enqueue: ['wait', 'job-id', 'delay', 'priority', 'server-timeout'],
+  schedule: ['cron', 'id', 'server-timeout'],
+  unschedule: ['id', 'server-timeout'],
 };
 
 type UsageError = { readonly kind: 'usage-error'; readonly message: string };
@@ -80,6 +89,13 @@ export function parseQueueCommandLine(argv: readonly string[]): QueueCommand | U
   const [file, ...extra] = rest;
   if (needsFile && file === undefined) return usage(`"${name}" needs a config file: jobhooks ${name} <config> …`);
   if (rest.length > (needsFile ? 1 : 0)) return usage(`"${name}" takes ${needsFile ? 'one config file' : 'no argument'}, received also "${(needsFile ? extra : rest).join(' ')}"`);
+  let timeoutMs = DEFAULT_QUEUE_TIMEOUT_MS;
+  const serverTimeout = values['server-timeout'];
+  if (serverTimeout !== undefined) {
+    const parsed = durationToMs(secondsOrDuration(serverTimeout));
+    if (parsed === undefined) return usage(`--server-timeout ${durationProblem(secondsOrDuration(serverTimeout)) ?? 'is not a duration'}`);
+    timeoutMs = parsed;
+  }
   switch (name) {
     case 'worker': {
       const concurrency = values.concurrency === undefined ? 1 : /^[1-9]\d{0,3}$/.test(values.concurrency) ? Number(values.concurrency) : null;
@@ -90,7 +106,7 @@ export function parseQueueCommandLine(argv: readonly string[]): QueueCommand | U
     case 'enqueue': {
       let delayMs: number | undefined;
       if (values.delay !== undefined) {
-        const delay = /^\s*\d+(?:\.\d+)?\s*$/.test(values.delay) ? Number(values.delay) : values.delay;
+        const delay = secondsOrDuration(values.delay);
         const problem = durationProblem(delay);
         if (problem !== undefined) return usage(`--delay ${problem}`);
         delayMs = durationToMs(delay);
@@ -98,14 +114,19 @@ export function parseQueueCommandLine(argv: readonly string[]): QueueCommand | U
       const priority = values.priority === undefined ? undefined : /^[1-9]\d{0,6}$/.test(values.priority) ? Number(values.priority) : null;
       if (priority === null) return usage(`--priority expects a whole number, 1 (the highest) or more, received "${values.priority ?? ''}"`);
       if (values['job-id'] === '') return usage('--job-id needs an id');
-      return { kind: 'enqueue', ...target, file: file ?? '', wait: values.wait === true, jobId: values['job-id'], delayMs, priority };
+      return { kind: 'enqueue', ...target, file: file ?? '', wait: values.wait === true, jobId: values['job-id'], delayMs, priority, timeoutMs };
     }
     case 'schedule':
       if (values.cron === undefined || values.cron.trim() === '') return usage('"schedule" needs --cron <expression>');
       if (values.id === undefined || values.id === '') return usage('"schedule" needs --id <id>');
-      return { kind: 'schedule', ...target, file: file ?? '', cron: values.cron, id: values.id };
+      return { kind: 'schedule', ...target, file: file ?? '', cron: values.cron, id: values.id, timeoutMs };
     case 'unschedule':
       if (values.id === undefined || values.id === '') return usage('"unschedule" needs --id <id>');
-      return { kind: 'unschedule', ...target, id: values.id };
+      return { kind: 'unschedule', ...target, id: values.id, timeoutMs };
   }
+}
+
+/** A plain number is seconds (`--delay 30`), else a duration (`"30s"`, `"10m"`). */
+function secondsOrDuration(text: string): string | number {
+  return /^\s*\d+(?:\.\d+)?\s*$/.test(text) ? Number(text) : text;
 }

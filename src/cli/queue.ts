@@ -36,6 +36,10 @@ export async function queueCommand(command: QueueCommand, io: CliIo, signals: Si
       io.stderr.write(`jobhooks: --redis/--postgres: ${error.message}\n`);
       return EXIT.usage;
     }
+    if (error instanceof JobHooksError && error.code === ErrorCode.QUEUE_UNANSWERED && command.kind !== 'worker') {
+      io.stderr.write(unansweredLine(command, (error as JobHooksError & { readonly sent: boolean }).sent, error.cause));
+      return EXIT.unanswered;
+    }
     if (error instanceof JobHooksError && error.code === ErrorCode.QUEUE) {
       io.stderr.write(`jobhooks: ${error.message}\n`);
       return EXIT.failed;
@@ -44,13 +48,51 @@ export async function queueCommand(command: QueueCommand, io: CliIo, signals: Si
   }
 }
 
+/**
+ * What `enqueue`, `schedule` and `unschedule` say when the server did not answer within `--server-timeout`
+ * (exit 75, sysexits' EX_TEMPFAIL: try again later; docs/distributed.md).
+ */
+function unansweredLine(command: Exclude<QueueCommand, { kind: 'worker' }>, sent: boolean, cause: unknown): string {
+  const seconds = `${Math.round(command.timeoutMs / 100) / 10}s`;
+  const why = cause instanceof Error ? ` (${cause.message.split('\n')[0] ?? ''})` : '';
+  if (!sent) {
+    const nothing = command.kind === 'enqueue' ? 'nothing was enqueued' : command.kind === 'schedule' ? 'nothing was scheduled' : 'nothing was removed';
+    return `jobhooks: the queue server was not reached within ${seconds}${why}; ${nothing}\n`;
+  }
+  const maybe =
+    command.kind === 'enqueue'
+      ? command.jobId === undefined
+        ? 'the job may have been enqueued'
+        : `the job may have been enqueued (enqueueing it again with --job-id ${command.jobId} adds nothing if it was)`
+      : command.kind === 'schedule'
+        ? `schedule ${command.id} may have been made`
+        : `schedule ${command.id} may have been removed`;
+  return `jobhooks: the queue server did not answer within ${seconds}; ${maybe}\n`;
+}
+
 async function queueCommandWith(bullmq: BullmqModule, command: QueueCommand, io: CliIo, signals: SignalHost): Promise<number> {
   const target = { connection: command.connection, queue: command.queue };
+  if (command.kind === 'worker') return workerCommand(bullmq, command, io, signals);
+  // The server must answer within --server-timeout: a cron line whose server is away ends, and the next tries again.
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), command.timeoutMs);
+  try {
+    return await answeredCommand(bullmq, command, target, timeout.signal, io);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function answeredCommand(
+  bullmq: BullmqModule,
+  command: Exclude<QueueCommand, { kind: 'worker' }>,
+  target: QueueFlags,
+  signal: AbortSignal,
+  io: CliIo,
+): Promise<number> {
   switch (command.kind) {
-    case 'worker':
-      return workerCommand(bullmq, command, io, signals);
     case 'unschedule': {
-      const removed = await bullmq.unschedule(target, command.id);
+      const removed = await bullmq.unschedule(target, command.id, { signal });
       io.stdout.write(removed ? `Removed schedule ${command.id}.\n` : `No schedule ${command.id} on queue ${command.queue}.\n`);
       return EXIT.completed;
     }
@@ -64,7 +106,7 @@ async function queueCommandWith(bullmq: BullmqModule, command: QueueCommand, io:
       try {
         if (command.kind === 'schedule') {
           try {
-            await bullmq.schedule(target, command.id, command.cron, loaded.value, { env: io.env });
+            await bullmq.schedule(target, command.id, command.cron, loaded.value, { env: io.env, signal });
           } catch (error) {
             // BullMQ's cron parser refuses the expression with a plain Error ("Invalid characters").
             if (error instanceof ConfigError || error instanceof JobHooksError || error instanceof TypeError || !(error instanceof Error)) throw error;
@@ -76,6 +118,7 @@ async function queueCommandWith(bullmq: BullmqModule, command: QueueCommand, io:
         }
         const id = await bullmq.enqueue(target, loaded.value, {
           env: io.env,
+          signal,
           ...(command.jobId === undefined ? {} : { jobId: command.jobId }),
           ...(command.delayMs === undefined ? {} : { delay: command.delayMs }),
           ...(command.priority === undefined ? {} : { priority: command.priority }),

@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
@@ -8,37 +7,8 @@ import type { JobResult } from '../../src/index.js';
 import { enqueue } from '../../src/bullmq/index.js';
 import { openBackend } from '../../src/bullmq/connection.js';
 import { REDIS_TAG, redisInstalled, startRedis, type RedisServer } from '../support/redis.js';
+import { relay } from '../support/relay.js';
 import { startWorker, waitFor, type WorkerProcess } from './helpers.js';
-
-/**
- * A TCP relay to a Redis server that the test can take away and bring back: while down, it drops every
- * connection and refuses new ones, as a server that restarts or a network that fails does; Redis
- * itself keeps its data.
- */
-async function relay(port: number): Promise<{ url: string; down(): void; up(): Promise<void>; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let relayPort = 0;
-  const listen = async (): Promise<void> => {
-    server = createServer((client) => {
-      const upstream = connect({ host: '127.0.0.1', port });
-      for (const socket of [client, upstream]) {
-        sockets.add(socket);
-        socket.on('error', () => {});
-        socket.on('close', () => sockets.delete(socket));
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server?.listen(relayPort, '127.0.0.1', resolve));
-    relayPort = (server?.address() as { port: number }).port;
-  };
-  const down = (): void => {
-    server?.close();
-    for (const socket of sockets) socket.destroy();
-  };
-  await listen();
-  return { url: `redis://127.0.0.1:${relayPort}`, down, up: listen, close: async () => down() };
-}
 
 describe.skipIf(!redisInstalled)('a Redis server away for 12 of a 20 s lockDurationMs (docs/distributed.md)', { tags: [REDIS_TAG] }, () => {
   let redis: RedisServer;

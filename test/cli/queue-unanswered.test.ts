@@ -1,0 +1,195 @@
+// A queue server that is away, or takes a connection and never answers: enqueue, schedule and
+// unschedule give up after --server-timeout with exit 75 and one line saying whether anything was
+// sent; a server back within it is used (docs/distributed.md). With the built CLI (npm run build first).
+import { once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { enqueue, QueueUnansweredError } from '../../src/bullmq/index.js';
+import { openBackend } from '../../src/bullmq/connection.js';
+import { JobHooksError } from '../../src/index.js';
+import { closedPort } from '../notify/helpers/server.js';
+import { POSTGRES_TAG, postgresInstalled, startPostgres } from '../support/postgres.js';
+import { REDIS_TAG, redisInstalled, startRedis } from '../support/redis.js';
+import { relay } from '../support/relay.js';
+import { runCli, startCli, tempDir } from './helpers.js';
+
+const JOB = { tasks: [{ name: 'Fine', command: 'true' }] };
+const redisUrl = (port: number): string => `redis://127.0.0.1:${port}`;
+const postgresUrl = (port: number): string => `postgres://postgres@127.0.0.1:${port}/postgres`;
+
+/** A server that takes every connection and never says a word. */
+async function silentServer(): Promise<{ readonly port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.resume();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as { port: number }).port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('a queue server that does not answer within --server-timeout', () => {
+  const dir = tempDir();
+  const config = dir.write('job.json', JSON.stringify(JOB));
+  afterAll(() => dir.remove());
+
+  test.each([
+    ['enqueue', 'redis', [config], 'nothing was enqueued'],
+    ['enqueue', 'postgres', [config], 'nothing was enqueued'],
+    ['schedule', 'postgres', [config, '--cron', '15 2 * * *', '--id', 'nightly'], 'nothing was scheduled'],
+    ['unschedule', 'redis', ['--id', 'nightly'], 'nothing was removed'],
+  ] as const)('%s on a refused %s port: it retries, then exits 75 saying nothing was sent', async (command, kind, args, nothing) => {
+    const port = await closedPort();
+    const url = kind === 'redis' ? redisUrl(port) : postgresUrl(port);
+    const started = Date.now();
+    const run = await runCli([command, ...args, `--${kind}`, url, '--queue', 'q', '--server-timeout', '2s'], { cwd: dir.path });
+    const seconds = (Date.now() - started) / 1000;
+    expect([run.code, run.stdout]).toEqual([75, '']);
+    expect(run.stderr).toBe(
+      `jobhooks: queue server: connect ECONNREFUSED 127.0.0.1:${port} (retrying)\n` +
+        `jobhooks: the queue server was not reached within 2s (connect ECONNREFUSED 127.0.0.1:${port}); ${nothing}\n`,
+    );
+    expect(seconds).toBeGreaterThanOrEqual(2);
+    expect(seconds).toBeLessThan(15);
+  });
+
+  test.each(['redis', 'postgres'] as const)('enqueue to a %s port that takes the connection and never answers: exit 75, nothing sent', async (kind) => {
+    const silent = await silentServer();
+    try {
+      const url = kind === 'redis' ? redisUrl(silent.port) : postgresUrl(silent.port);
+      const run = await runCli(['enqueue', config, `--${kind}`, url, '--queue', 'q', '--server-timeout', '1.5s'], { cwd: dir.path });
+      expect([run.code, run.stdout, run.stderr]).toEqual([75, '', 'jobhooks: the queue server was not reached within 1.5s; nothing was enqueued\n']);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  test('enqueue() with a signal rejects with QueueUnansweredError (sent: false, the connection error as its cause)', async () => {
+    const port = await closedPort();
+    const error = await enqueue({ connection: { redis: redisUrl(port) }, queue: 'q' }, JOB, { signal: AbortSignal.timeout(800) }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(QueueUnansweredError);
+    expect(error).toBeInstanceOf(JobHooksError);
+    expect(error).toMatchObject({ code: 'ERR_QUEUE_UNANSWERED', sent: false, message: `The queue server was not reached (connect ECONNREFUSED 127.0.0.1:${port}): nothing was sent` });
+    expect((error as Error).cause).toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  test.each([
+    [['--server-timeout', 'soon'], 'jobhooks: --server-timeout expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received string "soon"'],
+    [['--server-timeout'], "jobhooks: Option '--server-timeout <value>' argument missing"],
+  ])('enqueue %j → exit 64', async (args, message) => {
+    const run = await runCli(['enqueue', config, '--redis', 'redis://x', '--queue', 'q', ...args], { cwd: dir.path });
+    expect([run.code, run.stderr]).toEqual([64, `${message}\nRun "jobhooks --help" for usage.\n`]);
+  });
+});
+
+describe.skipIf(!redisInstalled)('a Redis server that answers late', { tags: [REDIS_TAG] }, () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  const dir = tempDir();
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    dir.remove();
+    await redis?.stop();
+  });
+
+  test('back within --server-timeout: the job is enqueued once, exit 0', async () => {
+    const config = dir.write('job.json', JSON.stringify(JOB));
+    const link = await relay(redis.port);
+    link.down();
+    try {
+      const run = startCli(['enqueue', config, '--redis', link.url, '--queue', 'late', '--job-id', 'late-1', '--server-timeout', '20s'], { cwd: dir.path });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await link.up();
+      const ended = await run.done;
+      expect([ended.code, ended.stdout]).toEqual([0, 'late-1\n']);
+      expect(ended.stderr).toMatch(/^jobhooks: queue server: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(retrying\)\n$/);
+      const queue = openBackend({ connection: { redis: redis.url }, queue: 'late' }).queue();
+      try {
+        expect(await queue.getJobCountByTypes('waiting')).toBe(1);
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      await link.close();
+    }
+  });
+
+  test('a request sent that the server does not answer in time (writes paused): exit 75, the job may have been enqueued', async () => {
+    const config = dir.write('job.json', JSON.stringify(JOB));
+    const admin = openBackend({ connection: { redis: redis.url }, queue: 'paused' }).queue();
+    try {
+      const client = (await admin.getBackend().client) as unknown as { call(...args: string[]): Promise<unknown> };
+      // The server takes connections and reads, and holds every write (the job's add) for 4 s.
+      await client.call('CLIENT', 'PAUSE', '4000', 'WRITE');
+      const run = await runCli(['enqueue', config, '--redis', redis.url, '--queue', 'paused', '--job-id', 'p-1', '--server-timeout', '1s'], { cwd: dir.path });
+      expect([run.code, run.stdout, run.stderr]).toEqual([
+        75,
+        '',
+        'jobhooks: the queue server did not answer within 1s; the job may have been enqueued (enqueueing it again with --job-id p-1 adds nothing if it was)\n',
+      ]);
+      await client.call('CLIENT', 'UNPAUSE');
+    } finally {
+      await admin.close();
+    }
+  });
+});
+
+describe.skipIf(!postgresInstalled)('a PostgreSQL server that answers late, or refuses', { tags: [POSTGRES_TAG] }, () => {
+  let postgres: Awaited<ReturnType<typeof startPostgres>>;
+  const dir = tempDir();
+  beforeAll(async () => {
+    postgres = await startPostgres();
+  });
+  afterAll(async () => {
+    dir.remove();
+    await postgres?.stop();
+  });
+
+  test('back within --server-timeout: each attempt is a new connection, the job is enqueued once, exit 0', async () => {
+    const config = dir.write('job.json', JSON.stringify(JOB));
+    const link = await relay(Number(new URL(postgres.url).port));
+    link.down();
+    try {
+      const run = startCli(['enqueue', config, '--postgres', postgresUrl(link.port), '--queue', 'late', '--job-id', 'late-1', '--server-timeout', '30s'], { cwd: dir.path });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await link.up();
+      const ended = await run.done;
+      expect([ended.code, ended.stdout]).toEqual([0, 'late-1\n']);
+      expect(ended.stderr).toBe(`jobhooks: queue server: connect ECONNREFUSED 127.0.0.1:${link.port} (retrying)\n`);
+      const queue = openBackend({ connection: { postgres: postgres.url }, queue: 'late' }).queue();
+      try {
+        expect(await queue.getJobCountByTypes('waiting')).toBe(1);
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      await link.close();
+    }
+  }, 60_000);
+
+  test('a database that does not exist: one line and exit 64 at once, for enqueue and worker alike', async () => {
+    const config = dir.write('job.json', JSON.stringify(JOB));
+    const url = postgres.url.replace(/\/postgres$/, '/nosuchdb');
+    for (const args of [['enqueue', config], ['worker']]) {
+      const started = startCli([...args, '--postgres', url, '--queue', 'q'], { cwd: dir.path });
+      const timer = setTimeout(() => started.child.kill('SIGKILL'), 20_000);
+      const run = await started.done;
+      clearTimeout(timer);
+      expect({ args, code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({
+        args,
+        code: 64,
+        stdout: '',
+        stderr: 'jobhooks: --redis/--postgres: connection.postgres: the server refused the connection (database "nosuchdb" does not exist)\n',
+      });
+    }
+  });
+});
