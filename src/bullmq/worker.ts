@@ -13,7 +13,7 @@ import { makeDirectories } from '../make-directories.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
 import type { JobResult } from '../types.js';
 import { CANCEL_NAME, closeEvents, EVENT_NAME, MAX_EVENTS, type QueuedJobData, type WatchedEventName } from './client.js';
-import { connectBackend, type QueueTarget } from './connection.js';
+import { connectBackend, openBackend, type QueueTarget } from './connection.js';
 import { leaseStore, repositoryKey } from './lease.js';
 
 /** Options of {@link createWorker}. */
@@ -74,8 +74,11 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
   const env = options.env ?? process.env;
   const lockDuration = options.lockDurationMs ?? 30_000;
   const leaseWaitMs = options.leaseWaitMs ?? 6 * 3_600_000;
-  const backend = await connectBackend(options);
+  // A connection that is not one throws here, before any hook runs.
+  openBackend(options);
+  // The cleanup a dead worker left is this host's own: it runs before, and whether or not, the server answers.
   const recovered = options.stateDir === undefined ? [] : await recoverLeftJobs(options.stateDir, options.queue, env);
+  const backend = await connectBackend(options);
 
   const queue = backend.queue();
   const producer = backend.producer();

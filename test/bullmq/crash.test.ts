@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { JobResult } from '../../src/index.js';
 import { enqueue, type QueueConnection } from '../../src/bullmq/index.js';
 import { openBackend } from '../../src/bullmq/connection.js';
+import { relay } from '../support/relay.js';
 import { BACKENDS, lines, startWorker, waitFor, type WorkerProcess } from './helpers.js';
 
 describe.each(BACKENDS)('a worker killed with kill -9 on $name', (backend) => {
@@ -96,6 +97,35 @@ describe.each(BACKENDS)('a worker killed with kill -9 on $name', (backend) => {
       started.push(again);
       expect(again.recovered).toEqual([]);
       expect(lines(marks).filter((line) => line.startsWith('cleanup'))).toEqual(['cleanup victim failure']);
+    });
+
+    test('started again while its server is away, it runs the cleanup its predecessor left at once, not once the server is back', async () => {
+      const stateDir = join(dir, 'away-state');
+      const marks = join(dir, 'away-marks.txt');
+      const url = new URL('redis' in server.connection ? server.connection.redis : server.connection.postgres);
+      const link = await relay(Number(url.port));
+      url.port = String(link.port);
+      const connection: QueueConnection = 'redis' in server.connection ? { redis: url.href } : { postgres: url.href };
+      const away = { connection, queue: 'away' };
+      try {
+        const victim = await startWorker({ ...away, stateDir, lockMs: 1500 });
+        started.push(victim);
+        await enqueue(away, {
+          preHooks: [{ name: 'Stop Services', command: `echo "stop $JOBHOOKS_JOB_ID" >> ${marks}; sleep 30` }],
+          postHooks: [{ name: 'Restart Services', command: `echo "cleanup $JOBHOOKS_JOB_ID" >> ${marks}`, runOnJobFailure: true }],
+        }, { jobId: 'left' });
+        await waitFor(() => (lines(marks).includes('stop left') ? true : undefined), 'the long hook to start');
+        victim.child.kill('SIGKILL');
+        link.down();
+        const back = startWorker({ ...away, stateDir, lockMs: 1500 });
+        await waitFor(() => (lines(marks).includes('cleanup left') ? true : undefined), 'the cleanup to run while the server is away');
+        await link.up();
+        const worker = await back;
+        started.push(worker);
+        expect(worker.recovered.map((result) => [result.jobId, result.status])).toEqual([['left', 'interrupted']]);
+      } finally {
+        await link.close();
+      }
     });
   });
 });
