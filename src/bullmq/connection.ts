@@ -22,7 +22,8 @@ export interface Backend {
   readonly kind: 'redis' | 'postgres';
   /** The Redis database the target's URL names (`/2`), if any. */
   readonly database?: number | undefined;
-  queue(): Queue;
+  /** A new queue; its connection errors are said on standard error unless `sayErrors` is `false` (then the caller listens). */
+  queue(options?: { readonly sayErrors?: boolean }): Queue;
   events(lastEventId: string): QueueEvents;
   producer(): QueueEventsProducer;
   worker(processor: Processor, options: Omit<WorkerOptions, 'connection'>): Worker;
@@ -39,7 +40,7 @@ export function openBackend(target: QueueTarget): Backend {
     const pg = { connectionString: connection.postgres, migrate: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS };
     return {
       kind: 'postgres',
-      queue: () => quiet(new postgresClasses.Queue(name, { connection: pg }) as unknown as Queue),
+      queue: (options) => sayingErrors(new postgresClasses.Queue(name, { connection: pg }) as unknown as Queue, options),
       events: (lastEventId) => quiet(new postgresClasses.QueueEvents(name, { connection: pg, lastEventId }) as unknown as QueueEvents),
       producer: () => quiet(new postgresClasses.QueueEventsProducer(name, { connection: pg }) as unknown as QueueEventsProducer),
       worker: (processor, options) => quiet(new postgresClasses.Worker(name, processor, { ...options, connection: pg }) as unknown as Worker),
@@ -50,7 +51,7 @@ export function openBackend(target: QueueTarget): Backend {
     return {
       kind: 'redis',
       database: redis.db,
-      queue: () => quiet(new Queue(name, { connection: redis })),
+      queue: (options) => sayingErrors(new Queue(name, { connection: redis }), options),
       events: (lastEventId) => quiet(new QueueEvents(name, { connection: redis, lastEventId })),
       producer: () => quiet(new QueueEventsProducer(name, { connection: redis })),
       worker: (processor, options) => quiet(new Worker(name, processor, { ...options, connection: redis })),
@@ -86,27 +87,41 @@ export async function reachQueue(target: QueueTarget, signal?: AbortSignal): Pro
   const backend = openBackend(target);
   let lastError: Error | undefined;
   for (;;) {
-    const queue = backend.queue();
-    const remember = (error: Error): void => {
+    const queue = backend.queue({ sayErrors: false });
+    // A server that refuses the login (a Redis password, ACL user) answers so at every attempt: ioredis
+    // would try again for ever. Everything else is said, once a minute, as quiet() would.
+    const refusal = new AbortController();
+    const listen = (error: Error): void => {
       lastError = error;
+      if (REFUSED_LOGIN.test(firstLine(error))) refusal.abort();
+      else sayError(error);
     };
-    queue.on('error', remember);
-    const ready = await untilAborted(queue.waitUntilReady(), signal);
-    queue.off('error', remember);
+    queue.on('error', listen);
+    const stopWaiting = (): void => refusal.abort();
+    signal?.addEventListener('abort', stopWaiting, { once: true });
+    const ready = await untilAborted(queue.waitUntilReady(), refusal.signal);
+    signal?.removeEventListener('abort', stopWaiting);
+    queue.off('error', listen);
     if (ready.kind === 'settled') {
+      quiet(queue);
       await selectDatabase(backend, queue, signal);
       return { backend, queue };
     }
     closeInBackground(queue);
+    if (ready.kind === 'aborted' && signal?.aborted !== true && lastError !== undefined) throw refused(backend, lastError);
     if (ready.kind === 'aborted') throw new QueueUnansweredError(false, lastError);
     const error = ready.error instanceof Error ? ready.error : new Error(String(ready.error));
-    // Its user, password and database are the URL's: what the server refuses is the connection's mistake.
-    if (!isPassing(error)) throw new TypeError(`connection.${backend.kind}: the server refused the connection (${firstLine(error)})`, { cause: error });
+    if (!isPassing(error)) throw refused(backend, error);
     lastError = error;
     say(firstLine(error));
     const waited = await untilAborted(sleep(RETRY_MS), signal);
     if (waited.kind === 'aborted') throw new QueueUnansweredError(false, lastError);
   }
+}
+
+/** Its user, password and database are the URL's: what the server refuses is the connection's mistake. */
+function refused(backend: Backend, error: Error): TypeError {
+  return new TypeError(`connection.${backend.kind}: the server refused the connection (${firstLine(error)})`, { cause: error });
 }
 
 /** A refused Redis database is refused here, once, on the queue's own connection: see {@link reachQueue}. */
@@ -205,6 +220,8 @@ const saidAt = new Map<string, number>();
 const SAY_AGAIN_MS = 60_000;
 /** Redis's answers to a SELECT it refuses: "ERR DB index is out of range", "ERR invalid DB index", cluster mode's. */
 const REFUSED_DATABASE = /DB index|SELECT is not allowed/i;
+/** Redis's answers to a login it refuses: a wrong password, a disabled or unknown ACL user, a password it requires. */
+const REFUSED_LOGIN = /^(WRONGPASS|NOAUTH|NOPERM)\b/;
 
 /**
  * Gives a BullMQ object an `error` listener. Without one, BullMQ prints each connection error whole,
@@ -213,13 +230,19 @@ const REFUSED_DATABASE = /DB index|SELECT is not allowed/i;
  * reconnecting by itself (docs/distributed.md).
  */
 function quiet<T extends { on(event: 'error', listener: (error: Error) => void): unknown }>(emitter: T): T {
-  emitter.on('error', (error: Error) => {
-    const message = firstLine(error);
-    // A refused SELECT is no reason to retry: reachQueue says it, once, and stops.
-    if (REFUSED_DATABASE.test(message)) return;
-    say(message);
-  });
+  emitter.on('error', sayError);
   return emitter;
+}
+
+function sayingErrors(queue: Queue, options: { readonly sayErrors?: boolean } | undefined): Queue {
+  return options?.sayErrors === false ? queue : quiet(queue);
+}
+
+function sayError(error: Error): void {
+  const message = firstLine(error);
+  // A refused SELECT is no reason to retry: reachQueue says it, once, and stops.
+  if (REFUSED_DATABASE.test(message)) return;
+  say(message);
 }
 
 /** Says a connection error on standard error, once a minute per message: the client goes on trying. */

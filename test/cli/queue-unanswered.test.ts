@@ -143,6 +143,43 @@ describe.skipIf(!redisInstalled)('a Redis server that answers late', { tags: [RE
   });
 });
 
+describe.skipIf(!redisInstalled)('a Redis server that refuses the login', { tags: [REDIS_TAG] }, () => {
+  test('a wrong password, or none where one is required: one line and exit 64 at once, for enqueue and worker alike', async () => {
+    const server = await startRedis();
+    const dir = tempDir();
+    const admin = openBackend({ connection: { redis: server.url }, queue: 'q' }).queue();
+    try {
+      const client = (await admin.getBackend().client) as unknown as { call(...args: string[]): Promise<unknown> };
+      await client.call('CONFIG', 'SET', 'requirepass', 'right');
+      const config = dir.write('job.json', JSON.stringify(JOB));
+      const cases = [
+        [['enqueue', config], `redis://:wrong@127.0.0.1:${server.port}`, 'WRONGPASS invalid username-password pair or user is disabled.'],
+        [['worker'], `redis://:wrong@127.0.0.1:${server.port}`, 'WRONGPASS invalid username-password pair or user is disabled.'],
+        [['enqueue', config], server.url, 'NOAUTH Authentication required.'],
+      ] as const;
+      for (const [args, url, words] of cases) {
+        const started = startCli([...args, '--redis', url, '--queue', 'q'], { cwd: dir.path });
+        // Without the check, ioredis would try the same password again for ever.
+        const timer = setTimeout(() => started.child.kill('SIGKILL'), 20_000);
+        const run = await started.done;
+        clearTimeout(timer);
+        expect({ args, code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({
+          args,
+          code: 64,
+          stdout: '',
+          stderr: `jobhooks: --redis/--postgres: connection.redis: the server refused the connection (${words})\n`,
+        });
+      }
+      const accepted = await runCli(['enqueue', config, '--redis', `redis://:right@127.0.0.1:${server.port}`, '--queue', 'q', '--job-id', 'in'], { cwd: dir.path });
+      expect([accepted.code, accepted.stdout, accepted.stderr]).toEqual([0, 'in\n', '']);
+    } finally {
+      await admin.close().catch(() => {});
+      dir.remove();
+      await server.stop();
+    }
+  });
+});
+
 describe.skipIf(!postgresInstalled)('a PostgreSQL server that answers late, or refuses', { tags: [POSTGRES_TAG] }, () => {
   let postgres: Awaited<ReturnType<typeof startPostgres>>;
   const dir = tempDir();
