@@ -78,7 +78,7 @@ export async function connectBackend(target: QueueTarget, signal?: AbortSignal):
  * and each PostgreSQL attempt is a new connection (BullMQ's keeps its first failure). When `signal`
  * fires first, rejects with {@link QueueUnansweredError} (`sent: false`, nothing was sent).
  * An answer that waiting does not change rejects at once with a `TypeError` in the server's words: a
- * PostgreSQL server that refuses the URL's user, password or database; a Redis database the server
+ * server that refuses the URL's user, password or (PostgreSQL) database; a Redis database the server
  * refuses (`/99` on a server of 16, any but 0 on a cluster), since ioredis reports that SELECT as a
  * passing connection error and goes on in database 0, where jobs would go where no worker of the
  * queue looks.
@@ -87,19 +87,25 @@ export async function reachQueue(target: QueueTarget, signal?: AbortSignal): Pro
   const backend = openBackend(target);
   let lastError: Error | undefined;
   for (;;) {
+    if (signal?.aborted === true) throw new QueueUnansweredError(false, lastError);
     const queue = backend.queue({ sayErrors: false });
     // A server that refuses the login (a Redis password, ACL user) answers so at every attempt: ioredis
     // would try again for ever. Everything else is said, once a minute, as quiet() would.
-    const refusal = new AbortController();
+    const stop = new AbortController();
+    let refusal: Error | undefined;
     const listen = (error: Error): void => {
       lastError = error;
-      if (REFUSED_LOGIN.test(firstLine(error))) refusal.abort();
-      else sayError(error);
+      if (REFUSED_LOGIN.test(firstLine(error))) {
+        refusal = error;
+        stop.abort();
+      } else {
+        sayError(error);
+      }
     };
     queue.on('error', listen);
-    const stopWaiting = (): void => refusal.abort();
+    const stopWaiting = (): void => stop.abort();
     signal?.addEventListener('abort', stopWaiting, { once: true });
-    const ready = await untilAborted(queue.waitUntilReady(), refusal.signal);
+    const ready = await untilAborted(queue.waitUntilReady(), stop.signal);
     signal?.removeEventListener('abort', stopWaiting);
     queue.off('error', listen);
     if (ready.kind === 'settled') {
@@ -108,7 +114,7 @@ export async function reachQueue(target: QueueTarget, signal?: AbortSignal): Pro
       return { backend, queue };
     }
     closeInBackground(queue);
-    if (ready.kind === 'aborted' && signal?.aborted !== true && lastError !== undefined) throw refused(backend, lastError);
+    if (refusal !== undefined) throw refused(backend, refusal);
     if (ready.kind === 'aborted') throw new QueueUnansweredError(false, lastError);
     const error = ready.error instanceof Error ? ready.error : new Error(String(ready.error));
     if (!isPassing(error)) throw refused(backend, error);
