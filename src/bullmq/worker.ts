@@ -256,14 +256,26 @@ function unrunResult(options: unknown, jobId: string, job: Job, why: { readonly 
 /** Takes the repository's lease, waiting for it up to `waitMs`: `true` once held, `false` when `signal` fired first. */
 async function acquireLease(leases: Awaited<ReturnType<typeof leaseStore>>, key: string, owner: string, ttlMs: number, waitMs: number, signal: AbortSignal): Promise<boolean> {
   const deadline = Date.now() + waitMs;
-  while (!(await leases.tryAcquire(key, owner, ttlMs))) {
+  // Why the last attempt did not take it when the server did not answer (PostgreSQL's pool fails a
+  // query at once while the server is away; Redis's client holds it until the server is back).
+  let failure: unknown;
+  for (;;) {
+    try {
+      if (await leases.tryAcquire(key, owner, ttlMs)) return true;
+      failure = undefined;
+    } catch (error) {
+      // The server is away: the job goes on waiting, as for a busy repository (docs/distributed.md).
+      failure = error;
+    }
     if (signal.aborted) return false;
-    if (Date.now() > deadline) throw new Error(`repository ${key} stayed busy for ${waitMs} ms (another job holds its lease)`);
+    if (Date.now() > deadline) {
+      const why = failure === undefined ? 'another job holds its lease' : `its lease could not be taken: ${String((failure as Error)?.message ?? failure).split('\n')[0]}`;
+      throw new Error(`repository ${key} stayed busy for ${waitMs} ms (${why})`);
+    }
     // Its subscription to the signal ends with each wait: hours of polling add no listeners. A signal
     // ends the wait; the loop then sees it.
     await sleep(LEASE_POLL_MS, signal).catch(() => {});
   }
-  return true;
 }
 
 /** How many times a job's hold and its repository's lease are renewed in one lockDurationMs. */

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { JobResult } from '../../src/index.js';
-import { enqueue } from '../../src/bullmq/index.js';
+import { enqueue, type QueueConnection } from '../../src/bullmq/index.js';
 import { openBackend } from '../../src/bullmq/connection.js';
 import { REDIS_TAG, redisInstalled, startRedis, type RedisServer } from '../support/redis.js';
 import { relay } from '../support/relay.js';
-import { startWorker, waitFor, type WorkerProcess } from './helpers.js';
+import { BACKENDS, lines, startWorker, waitFor, type WorkerProcess } from './helpers.js';
 
 describe.skipIf(!redisInstalled)('a Redis server away for 12 of a 20 s lockDurationMs (docs/distributed.md)', { tags: [REDIS_TAG] }, () => {
   let redis: RedisServer;
@@ -58,5 +58,54 @@ describe.skipIf(!redisInstalled)('a Redis server away for 12 of a 20 s lockDurat
     } finally {
       await link.close();
     }
+  });
+});
+
+describe.each(BACKENDS)('a $name server away for 3 s while a job waits for its repository', (backend) => {
+  describe.skipIf(!backend.installed)('lease wait', { tags: [backend.tag] }, () => {
+    let server: { connection: QueueConnection; stop(): Promise<void> };
+    let dir: string;
+    const workers: WorkerProcess[] = [];
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'jobhooks-outage-lease-'));
+      server = await backend.start();
+    });
+    afterAll(async () => {
+      await Promise.all(workers.map((worker) => worker.stop()));
+      await server?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('the waiting job still runs after the one holding the repository, once; both are stored completed', { timeout: 90_000 }, async () => {
+      const url = new URL('redis' in server.connection ? server.connection.redis : server.connection.postgres);
+      const link = await relay(Number(url.port));
+      url.port = String(link.port);
+      const viaRelay: QueueConnection = 'redis' in server.connection ? { redis: url.href } : { postgres: url.href };
+      const target = { connection: server.connection, queue: 'lease-outage' };
+      const queue = openBackend(target).queue();
+      try {
+        // Two workers: the second job waits for the first one's lease on the other worker.
+        for (let n = 0; n < 2; n += 1) workers.push(await startWorker({ connection: viaRelay, queue: 'lease-outage', lockMs: 20_000 }));
+        const marks = join(dir, 'marks');
+        const job = (name: string): unknown => ({ repository: { name: 'nas' }, tasks: [{ name: 'Backup', command: `echo "start ${name}" >> ${marks}; sleep 5; echo "end ${name}" >> ${marks}` }] });
+        const first = await enqueue(target, job('first'), { jobId: 'first' });
+        await waitFor(() => (lines(marks).includes('start first') ? true : undefined), 'the first job to start', 30_000);
+        const second = await enqueue(target, job('second'), { jobId: 'second' });
+        // The second job's worker is polling for the lease when the server goes away.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        link.down();
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        await link.up();
+        const results = await waitFor(async () => {
+          const jobs = await Promise.all([first, second].map((id) => queue.getJob(id)));
+          return jobs.every((found) => found?.finishedOn !== undefined) ? jobs.map((found) => [found?.id, (found?.returnvalue as JobResult).status]) : undefined;
+        }, 'both jobs to finish', 60_000);
+        expect(results).toEqual([['first', 'completed'], ['second', 'completed']]);
+        expect(lines(marks)).toEqual(['start first', 'end first', 'start second', 'end second']);
+      } finally {
+        await queue.close().catch(() => {});
+        await link.close();
+      }
+    });
   });
 });
