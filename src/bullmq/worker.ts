@@ -197,10 +197,16 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
     async close(closeOptions = {}) {
       const closing = worker.close();
       if (closeOptions.cancelRunning === true) for (const controller of running) controller.abort(new Error('cancelled'));
-      // Once every job of this worker has ended, the server gets HAND_OVER_MS to take their results:
-      // a server that is away does not keep a stopping worker open (docs/bullmq-api.md#workers).
-      await Promise.race([closing, whenIdle().then(() => sleep(HAND_OVER_MS))]);
-      await Promise.race([Promise.all([closeEvents(control), producer.close(), queue.close()]), sleep(HAND_OVER_MS)]);
+      // Once every job of this worker has ended, the server gets HAND_OVER_MS in all to take their
+      // results and close: a server that is away does not keep a stopping worker open (docs/bullmq-api.md#workers).
+      let handOverEnds = Number.POSITIVE_INFINITY;
+      const handOver = whenIdle().then(() => {
+        handOverEnds = Date.now() + HAND_OVER_MS;
+        return sleep(HAND_OVER_MS);
+      });
+      await Promise.race([closing, handOver]);
+      const left = Math.max(0, (Number.isFinite(handOverEnds) ? handOverEnds : Date.now() + HAND_OVER_MS) - Date.now());
+      await Promise.race([Promise.all([closeEvents(control), producer.close(), queue.close()]), sleep(left)]);
     },
   };
 }

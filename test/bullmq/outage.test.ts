@@ -8,6 +8,7 @@ import { enqueue, type QueueConnection } from '../../src/bullmq/index.js';
 import { openBackend } from '../../src/bullmq/connection.js';
 import { REDIS_TAG, redisInstalled, startRedis, type RedisServer } from '../support/redis.js';
 import { relay } from '../support/relay.js';
+import { startCli, tempDir } from '../cli/helpers.js';
 import { BACKENDS, lines, startWorker, waitFor, type WorkerProcess } from './helpers.js';
 
 describe.skipIf(!redisInstalled)('a Redis server away for 12 of a 20 s lockDurationMs (docs/distributed.md)', { tags: [REDIS_TAG] }, () => {
@@ -105,6 +106,37 @@ describe.each(BACKENDS)('a $name server away for 3 s while a job waits for its r
       } finally {
         await queue.close().catch(() => {});
         await link.close();
+      }
+    });
+  });
+});
+
+describe.each(BACKENDS)('a worker stopped while its $name server hangs', (backend) => {
+  describe.skipIf(!backend.installed)('hung server', { tags: [backend.tag] }, () => {
+    test('exits 0 within the 10 s it gives the server, not twice that', { timeout: 60_000 }, async () => {
+      const server = await backend.start();
+      const url = new URL('redis' in server.connection ? server.connection.redis : server.connection.postgres);
+      const link = await relay(Number(url.port));
+      url.port = String(link.port);
+      const flags = 'redis' in server.connection ? ['--redis', url.href] : ['--postgres', url.href];
+      const dir = tempDir();
+      try {
+        const worker = startCli(['worker', ...flags, '--queue', 'hung'], { cwd: dir.path });
+        await waitFor(() => (worker.stdout().includes('taking jobs') ? true : undefined), 'the worker to take jobs', 30_000);
+        link.freeze();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const stopping = Date.now();
+        worker.child.kill('SIGTERM');
+        const timer = setTimeout(() => worker.child.kill('SIGKILL'), 40_000);
+        const ended = await worker.done;
+        clearTimeout(timer);
+        const seconds = (Date.now() - stopping) / 1000;
+        expect(ended.code).toBe(0);
+        expect(seconds).toBeLessThan(13);
+      } finally {
+        dir.remove();
+        await link.close();
+        await server.stop();
       }
     });
   });

@@ -10,6 +10,8 @@ export interface Relay {
   down(): void;
   /** Takes connections again, on the same port. */
   up(): Promise<void>;
+  /** Keeps every connection and takes new ones, and passes nothing on: a server that hangs. */
+  freeze(): void;
   close(): Promise<void>;
 }
 
@@ -19,16 +21,23 @@ export interface Relay {
  */
 export async function relay(port: number): Promise<Relay> {
   const sockets = new Set<Socket>();
+  let frozen = false;
   let server: Server | undefined;
   let relayPort = 0;
   const listen = async (): Promise<void> => {
     server = createServer((client) => {
-      const upstream = connect({ host: '127.0.0.1', port });
-      for (const socket of [client, upstream]) {
+      const keep = (socket: Socket): void => {
         sockets.add(socket);
         socket.on('error', () => {});
         socket.on('close', () => sockets.delete(socket));
+      };
+      keep(client);
+      if (frozen) {
+        client.pause();
+        return;
       }
+      const upstream = connect({ host: '127.0.0.1', port });
+      keep(upstream);
       client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve) => server?.listen(relayPort, '127.0.0.1', resolve));
@@ -38,6 +47,13 @@ export async function relay(port: number): Promise<Relay> {
     server?.close();
     for (const socket of sockets) socket.destroy();
   };
+  const freeze = (): void => {
+    frozen = true;
+    for (const socket of sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
+  };
   await listen();
-  return { port: relayPort, url: `redis://127.0.0.1:${relayPort}`, down, up: listen, close: async () => down() };
+  return { port: relayPort, url: `redis://127.0.0.1:${relayPort}`, down, up: listen, freeze, close: async () => down() };
 }
