@@ -5,7 +5,7 @@ import { ConfigError, ErrorCode, JobHooksError } from '../errors.js';
 import type { JobEvents, JobEventName } from '../events.js';
 import type { JobResult } from '../types.js';
 import type { Queue } from 'bullmq';
-import { closeInBackground, connectBackend, QueueUnansweredError, reachQueue, untilAborted, type QueueTarget } from './connection.js';
+import { closeInBackground, connectBackend, isPassing, QueueUnansweredError, reachQueue, untilAborted, type QueueTarget } from './connection.js';
 
 /** The BullMQ job name of every jobhooks job. */
 export const JOB_NAME = 'jobhooks';
@@ -91,7 +91,8 @@ export async function enqueue(target: QueueTarget, definition: unknown, options:
 /**
  * `request` on a queue of the target once its server answered, then the queue closed. When `signal`
  * fires first, rejects with `QueueUnansweredError`: `sent: false` before the server answered, `true`
- * once the request went out; the queue is then closed without waiting (docs/bullmq-api.md#connection).
+ * once the request went out (so too when the connection drops under it); the queue is then closed
+ * without waiting (docs/bullmq-api.md#connection).
  */
 async function onReachedQueue<T>(target: QueueTarget, signal: AbortSignal | undefined, request: (queue: Queue) => Promise<T>): Promise<T> {
   const { queue } = await reachQueue(target, signal);
@@ -100,8 +101,13 @@ async function onReachedQueue<T>(target: QueueTarget, signal: AbortSignal | unde
     closeInBackground(queue);
     throw new QueueUnansweredError(true, undefined);
   }
+  if (answered.kind === 'rejected') {
+    closeInBackground(queue);
+    // PostgreSQL's pool fails a request at once when the connection drops (Redis's client holds it).
+    if (answered.error instanceof Error && isPassing(answered.error)) throw new QueueUnansweredError(true, answered.error);
+    throw answered.error;
+  }
   await queue.close();
-  if (answered.kind === 'rejected') throw answered.error;
   return answered.value;
 }
 

@@ -146,10 +146,10 @@ async function selectDatabase(backend: Backend, queue: Queue, signal: AbortSigna
 
 /**
  * A call of jobhooks/bullmq (`enqueue`, `schedule`, `unschedule`) whose `signal` fired before the queue
- * server answered: `code` `ERR_QUEUE_UNANSWERED`. `sent` says whether the request had gone out: when
- * `false`, the server was never reached and nothing changed; when `true`, it may have been carried out
- * (an `enqueue` with a `jobId` can be repeated safely). `cause` is the last connection error, if any
- * (docs/bullmq-api.md#connection).
+ * server answered, or whose server went away while the request was out: `code` `ERR_QUEUE_UNANSWERED`.
+ * `sent` says whether the request had gone out: when `false`, the server was never reached and nothing
+ * changed; when `true`, it may have been carried out (an `enqueue` with a `jobId` can be repeated
+ * safely). `cause` is the last connection error, if any (docs/bullmq-api.md#connection).
  */
 export class QueueUnansweredError extends JobHooksError {
   /** Whether the request reached the server before the signal fired. */
@@ -209,8 +209,11 @@ const PASSING_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOST
 /** PostgreSQL's SQLSTATEs of a server that will take connections again: shutting down, starting up, too many connections. */
 const PASSING_SQLSTATE = new Set(['57P01', '57P02', '57P03', '53300']);
 
-/** Whether waiting may mend a failed connection: a network error or a server not yet (or no longer) taking connections. */
-function isPassing(error: Error): boolean {
+/**
+ * Whether waiting may mend a failed connection: a network error or a server not yet (or no longer)
+ * taking connections. @internal
+ */
+export function isPassing(error: Error): boolean {
   const code = (error as { readonly code?: unknown }).code;
   if (typeof code === 'string' && (PASSING_ERRNO.has(code) || PASSING_SQLSTATE.has(code))) return true;
   // pg's own words for a connection that ended or a connect that took too long.

@@ -67,7 +67,9 @@ function unansweredLine(command: Exclude<QueueCommand, { kind: 'worker' }>, sent
       : command.kind === 'schedule'
         ? `schedule ${command.id} may have been made`
         : `schedule ${command.id} may have been removed`;
-  return `jobhooks: the queue server did not answer within ${seconds}; ${maybe}\n`;
+  // A server that went away under the request (PostgreSQL's pool says so at once) is not a timeout.
+  const when = cause instanceof Error ? `went away before it answered${why}` : `did not answer within ${seconds}`;
+  return `jobhooks: the queue server ${when}; ${maybe}\n`;
 }
 
 async function queueCommandWith(bullmq: BullmqModule, command: QueueCommand, io: CliIo, signals: SignalHost): Promise<number> {

@@ -213,6 +213,35 @@ describe.skipIf(!postgresInstalled)('a PostgreSQL server that answers late, or r
     }
   }, 60_000);
 
+  test('a connection that drops while the job is being added: exit 75, the job may have been enqueued (not an internal error)', async () => {
+    const config = dir.write('job.json', JSON.stringify(JOB));
+    // The queue's tables exist once a queue has connected.
+    const setup = openBackend({ connection: { postgres: postgres.url }, queue: 'dropped' }).queue();
+    await setup.waitUntilReady();
+    await setup.close();
+    const { default: pg } = await import('pg');
+    const locker = new pg.Client({ connectionString: postgres.url });
+    await locker.connect();
+    const link = await relay(Number(new URL(postgres.url).port));
+    try {
+      // Every write to the job table waits for this transaction: the add is out, unanswered.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE bullmq.job IN ACCESS EXCLUSIVE MODE');
+      const run = startCli(['enqueue', config, '--postgres', postgresUrl(link.port), '--queue', 'dropped', '--job-id', 'd-1'], { cwd: dir.path });
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      link.down();
+      const ended = await run.done;
+      expect([ended.code, ended.stdout]).toEqual([75, '']);
+      expect(ended.stderr).toMatch(
+        /^(jobhooks: queue server: [^\n]+ \(retrying\)\n)?jobhooks: the queue server went away before it answered \([^)\n]+\); the job may have been enqueued \(enqueueing it again with --job-id d-1 adds nothing if it was\)\n$/,
+      );
+    } finally {
+      await locker.query('ROLLBACK').catch(() => {});
+      await locker.end();
+      await link.close();
+    }
+  }, 60_000);
+
   test('a database that does not exist: one line and exit 64 at once, for enqueue and worker alike', async () => {
     const config = dir.write('job.json', JSON.stringify(JOB));
     const url = postgres.url.replace(/\/postgres$/, '/nosuchdb');
