@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Job, QueueEvents } from 'bullmq';
+import type { Job, Queue, QueueEvents } from 'bullmq';
 import { buildJob } from '../cli/job.js';
 import { ConfigError, ErrorCode, JobHooksError } from '../errors.js';
 import type { JobEvents, JobEventName } from '../events.js';
 import type { JobResult } from '../types.js';
-import type { Queue } from 'bullmq';
 import { closeInBackground, connectBackend, isPassing, QueueUnansweredError, reachQueue, untilAborted, type QueueTarget } from './connection.js';
 
 /** The BullMQ job name of every jobhooks job. */

@@ -9,6 +9,7 @@ import { loadConfigFile } from './load.js';
 import { PlainView } from './plain.js';
 import { notificationFailuresOf, type EventSource } from './view.js';
 import type { QueueCommand, QueueFlags } from './queue-args.js';
+import type { QueueUnansweredError } from '../bullmq/index.js';
 
 type BullmqModule = typeof import('../bullmq/index.js');
 
@@ -37,7 +38,7 @@ export async function queueCommand(command: QueueCommand, io: CliIo, signals: Si
       return EXIT.usage;
     }
     if (error instanceof JobHooksError && error.code === ErrorCode.QUEUE_UNANSWERED && command.kind !== 'worker') {
-      io.stderr.write(unansweredLine(command, (error as JobHooksError & { readonly sent: boolean }).sent, error.cause));
+      io.stderr.write(unansweredLine(command, (error as QueueUnansweredError).sent, error.cause));
       return EXIT.unanswered;
     }
     if (error instanceof JobHooksError && error.code === ErrorCode.QUEUE) {

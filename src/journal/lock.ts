@@ -127,9 +127,9 @@ async function attempt(keyDir: string, lockPath: string, content: string): Promi
  *
  * The lock file `<keyDir>/lock` is created exclusively (written to a private file, then hard-linked into
  * place, so it is never seen half written) and holds `owner`; without an `owner.startedAt`, the moment
- * the key is taken is recorded (after any wait), so that a run and its lock say the same start. A lock whose owner is dead (no process with
- * its pid, or one with another start time) is taken over; of several processes racing for it, exactly one
- * gets it. While the owner lives, the promise rejects with `ERR_ALREADY_RUNNING` naming the owner's pid and
+ * the key is taken is recorded (after any wait), so that a run and its lock say the same start. A lock
+ * whose owner is dead (no process with its pid, or one with another start time) is taken over; of
+ * several processes racing for it, exactly one gets it. While the owner lives, the promise rejects with `ERR_ALREADY_RUNNING` naming the owner's pid and
  * start (the error's `holder` field has it as data) — after polling up to `waitMs` first.
  * A file system error rejects with `ERR_JOURNAL`.
  *
