@@ -59,6 +59,15 @@ export const prometheusNotifierOptionsSchema = lazy(() => {
       instance: label.optional().meta({ description: "With a Pushgateway: the grouping key's instance. Default: this host's name." }),
     })
     .superRefine((options, context) => {
+      // The metrics say how the last run ended: a run left out leaves the one before it, and the alerts on it.
+      const missing = ALL_NOTIFICATION_LEVELS.filter((level) => !options.on.includes(level));
+      if (missing.length > 0) {
+        context.addIssue({
+          code: 'custom',
+          path: ['on'],
+          message: `the prometheus notifier records every run: leave "on" out (without ${missing.map((level) => `"${level}"`).join(', ')}, those runs would leave the metrics of the run before)`,
+        });
+      }
       if (options.textfile === undefined && options.pushgateway === undefined) {
         context.addIssue({ code: 'custom', path: [], message: 'give textfile (a .prom file for node_exporter) or pushgateway (a Pushgateway URL)' });
       } else if (options.textfile !== undefined && options.pushgateway !== undefined) {

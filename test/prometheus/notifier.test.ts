@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,6 +9,7 @@ import { scenario, task, type Scenario } from '../notify/helpers/fixtures.js';
 import { startServer, type TestServer } from '../notify/helpers/server.js';
 import { leaveDeadRun } from '../support/dead-run.js';
 import { checkMetrics, promtoolTestsRun } from '../support/promtool.js';
+import { runCli } from '../cli/helpers.js';
 
 const NOW = '2025-03-01T02:05:00.000Z';
 const NOW_SECONDS = Date.parse(NOW) / 1000;
@@ -364,6 +365,23 @@ describe('PrometheusNotifier options', () => {
         - pushgateway: expected an absolute http:// or https:// URL
         - job: must not be empty]
     `);
+  });
+
+  it('refuses an "on" without every level: a run left out would leave the metrics of the run before', async () => {
+    expect(() => new PrometheusNotifier({ textfile: '/tmp/a.prom', on: ['error'] })).toThrowErrorMatchingInlineSnapshot(`
+      [ConfigError: Invalid PrometheusNotifier options (1 problem):
+        - on: the prometheus notifier records every run: leave "on" out (without "info", "success", "warning", those runs would leave the metrics of the run before)]
+    `);
+    expect(new PrometheusNotifier({ textfile: '/tmp/a.prom', on: ['error', 'warning', 'success', 'info'] }).on).toHaveLength(4);
+    const dir = mkdtempSync(join(tmpdir(), 'jobhooks-prom-on-'));
+    try {
+      const file = join(dir, 'job.yaml');
+      writeFileSync(file, 'tasks:\n  - { name: Backup, command: "true" }\nnotifiers:\n  - { type: prometheus, textfile: /tmp/a.prom, on: [error] }\n');
+      const run = await runCli(['validate', file], { cwd: dir });
+      expect([run.code, run.stderr]).toEqual([64, expect.stringContaining('notifiers[0].on: the prometheus notifier records every run: leave "on" out')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('defaults: named prometheus, every level, 30 s, no secrets without a Pushgateway URL', () => {
