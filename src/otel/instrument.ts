@@ -160,7 +160,8 @@ function endJobSpan(span: Span, result: JobResult, endTime?: Date): void {
     attributes['error.type'] = result.failure.reason;
   }
   span.setAttributes(attributes);
-  if (result.status === 'completed' || result.status === 'completed_with_warnings') {
+  // A skip is the job's own decision (a pre-hook said so), not an error: error rates must not count it.
+  if (result.status === 'completed' || result.status === 'completed_with_warnings' || result.status === 'skipped') {
     span.setStatus({ code: SpanStatusCode.OK });
   } else {
     span.setStatus({ code: SpanStatusCode.ERROR, message: result.failure?.error ?? result.status });

@@ -77,6 +77,11 @@ describe('instrument(pipeline, { tracer }) with real shell hooks', () => {
     }
   });
 
+  it('a job a pre-hook skipped (exit 75): the job span is OK, not an error; its status attribute says skipped', async () => {
+    const { job } = await traced({ ...JOB, preHooks: [{ name: 'On battery', command: 'exit 75' }], tasks: [commandTask({ type: 'backup', name: 'Create archive', command: 'true' })] });
+    expect({ status: job.status, jobStatus: job.attributes['jobhooks.job.status'] }).toEqual({ status: { code: SpanStatusCode.OK }, jobStatus: 'skipped' });
+  });
+
   it('a critical hook that fails: its error recorded, status ERROR; what follows skipped with the reason', async () => {
     const { job, tasks } = await traced({
       ...JOB,
