@@ -26,7 +26,8 @@ export interface PrometheusNotifierOptions extends Omit<HttpNotifierOptions, 'de
   /** The Pushgateway's URL (`http://pushgateway:9091`, a path prefix is kept); `user:password@` is sent as Basic authentication. */
   readonly pushgateway?: string | undefined;
   /**
-   * The `job_name` label, and with a Pushgateway the `job` of the grouping key: give each job its own.
+   * The `job_name` label, and with a Pushgateway the `job` of the grouping key (with `instance` and,
+   * when the job has one, `repository`): give each job its own.
    * @default the textfile's name without `.prom`; with a Pushgateway, `'jobhooks'`
    */
   readonly job?: string | undefined;
@@ -155,7 +156,11 @@ export class PrometheusNotifier extends HttpNotifier {
   async #push(base: URL, instance: string, result: JobResult, now: Date, signal: AbortSignal): Promise<void> {
     const succeeded = isSuccess(result.status);
     const url = new URL(base);
-    url.pathname = `${url.pathname.replace(/\/+$/, '')}/metrics/${groupingPart('job', this.#job)}/${groupingPart('instance', instance)}`;
+    // The repository is part of the group: two jobs of a host pushing under one `job` (the default)
+    // would otherwise replace each other's metrics, and one's alerts would watch the other's runs.
+    const repository = repositoryLabel(result);
+    const group = [groupingPart('job', this.#job), groupingPart('instance', instance), ...(repository === '' ? [] : [groupingPart('repository', repository)])];
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/metrics/${group.join('/')}`;
     const body = formatExposition(jobMetrics(result, { jobName: this.#job, now, previousSuccessSeconds: undefined, omitKeptSuccess: !succeeded }));
     await this.send(
       { method: succeeded ? 'PUT' : 'POST', url, headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'user-agent': 'jobhooks' }, body },

@@ -279,25 +279,25 @@ describe('PrometheusNotifier: Pushgateway', () => {
     await server.close();
   });
 
-  it('a success PUTs the whole group to /metrics/job/<job>/instance/<host>', async () => {
+  it('a success PUTs the whole group to /metrics/job/<job>/instance/<host>/repository/<repository>', async () => {
     const { message, context } = backupWithStats();
     await new PrometheusNotifier({ pushgateway: `${server.url}/`, job: 'backup-nas', instance: 'host-1' }).notify(message, context());
     expect(server.requests.map(({ method, path, headers, body }) => ({ method, path, type: headers['content-type'], body }))).toEqual([
-      { method: 'PUT', path: '/metrics/job/backup-nas/instance/host-1', type: 'text/plain; version=0.0.4; charset=utf-8', body: SUCCESS_FILE },
+      { method: 'PUT', path: '/metrics/job/backup-nas/instance/host-1/repository/nas', type: 'text/plain; version=0.0.4; charset=utf-8', body: SUCCESS_FILE },
     ]);
   });
 
   it('a job or instance of "." or ".." travels in base64url: a URL would resolve it as a dot-segment', async () => {
     const { message, context } = scenario('success');
     await new PrometheusNotifier({ pushgateway: server.url, job: '..', instance: '.' }).notify(message, context());
-    expect(server.requests.map((request) => request.path)).toEqual(['/metrics/job@base64/Li4/instance@base64/Lg']);
+    expect(server.requests.map((request) => request.path)).toEqual(['/metrics/job@base64/Li4/instance@base64/Lg/repository/nas']);
   });
 
   it('a failure POSTs everything but the last success (a POST replaces only the metrics it names: the group keeps its earlier success)', async () => {
     const { message, context } = scenario('backupFailure');
     await new PrometheusNotifier({ pushgateway: server.url, job: 'backup-nas', instance: 'host-1' }).notify(message, context());
     const [request] = server.requests;
-    expect({ method: request?.method, path: request?.path }).toEqual({ method: 'POST', path: '/metrics/job/backup-nas/instance/host-1' });
+    expect({ method: request?.method, path: request?.path }).toEqual({ method: 'POST', path: '/metrics/job/backup-nas/instance/host-1/repository/nas' });
     expect(request?.body).not.toContain('jobhooks_last_success_timestamp_seconds');
     expect(series(request?.body ?? '', 'jobhooks_job_status').filter((line) => line.endsWith(' 1'))).toEqual([`jobhooks_job_status{${JOB},status="failed"} 1`]);
     expect(series(request?.body ?? '', 'jobhooks_last_run_timestamp_seconds')).toEqual([`jobhooks_last_run_timestamp_seconds{${JOB}} ${NOW_SECONDS}`]);
@@ -310,11 +310,29 @@ describe('PrometheusNotifier: Pushgateway', () => {
     await notifier.notify(message, context());
     const host = `instance/${encodeURIComponent(hostname())}`;
     expect(server.requests.map(({ method, path }) => `${method} ${path}`)).toEqual([
-      `PUT /gateway/metrics/job@base64/YmFja3VwL25hcw/${host}`,
-      `PUT /gateway/metrics/job@base64/YmFja3VwL25hcw/${host}`,
+      `PUT /gateway/metrics/job@base64/YmFja3VwL25hcw/${host}/repository/nas`,
+      `PUT /gateway/metrics/job@base64/YmFja3VwL25hcw/${host}/repository/nas`,
     ]);
     expect(series(server.requests[1]?.body ?? '', 'jobhooks_last_run_timestamp_seconds')).toEqual([
       `jobhooks_last_run_timestamp_seconds{job_name="backup/nas",repository="nas"} ${NOW_SECONDS}`,
+    ]);
+  });
+
+  it('two repositories under the default job are two groups; a job without a repository has none in its key', async () => {
+    const notifier = new PrometheusNotifier({ pushgateway: server.url, instance: 'h' });
+    for (const name of ['repo-a', 'repo-b']) {
+      const { message, context } = scenario('success');
+      const base = context();
+      await notifier.notify(message, { ...base, result: { ...base.result, repository: { name } } });
+    }
+    const { message, context } = scenario('success');
+    const base = context();
+    const { repository: _none, ...withoutRepository } = base.result;
+    await notifier.notify(message, { ...base, result: withoutRepository });
+    expect(server.requests.map(({ method, path }) => `${method} ${path}`)).toEqual([
+      'PUT /metrics/job/jobhooks/instance/h/repository/repo-a',
+      'PUT /metrics/job/jobhooks/instance/h/repository/repo-b',
+      'PUT /metrics/job/jobhooks/instance/h',
     ]);
   });
 
