@@ -328,6 +328,19 @@ function basicCredentials(url: URL): string {
 }
 
 /**
+ * The user, password and Basic credentials of a server URL whose path and query are no secret (a
+ * `baseUrl`), for a notifier's `secrets`. @internal
+ */
+export function credentialSecrets(url: URL): string[] {
+  if (url.username === '' && url.password === '') return [];
+  const bare = new URL(url);
+  bare.pathname = '/';
+  bare.search = '';
+  bare.hash = '';
+  return urlSecrets(bare);
+}
+
+/**
  * The parts of a URL that may be credentials, for a notifier's `secrets`: the whole URL when it has
  * a path or query (webhook URLs carry their token there), user and password, and long query values.
  * @internal

@@ -2,6 +2,7 @@ import { DEFAULTS } from '../../defaults.js';
 import * as z from 'zod';
 import type { NotificationLevel, NotificationMessage, NotifierContext } from '../../types.js';
 import {
+  credentialSecrets,
   HttpNotifier,
   httpNotifierOptionsShape,
   httpUrlSchema,
@@ -127,7 +128,8 @@ export class PushoverNotifier extends HttpNotifier {
       typeof sound === 'string'
         ? { info: sound, success: sound, warning: sound, error: sound }
         : resolvePerLevel<string | undefined>(sound, DEFAULTS.pushover.sound);
-    this.secrets = Object.freeze([parsed.token, parsed.user]);
+    // user:password@ in baseUrl goes out as Basic authentication: a secret too, and its base64 (docs/notifications.md).
+    this.secrets = Object.freeze([parsed.token, parsed.user, ...credentialSecrets(this.#url)]);
   }
 
   /** Sends the message; rejects with Pushover's `errors` when it refuses it. */

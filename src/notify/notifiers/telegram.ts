@@ -2,6 +2,7 @@ import { DEFAULTS } from '../../defaults.js';
 import * as z from 'zod';
 import type { NotificationMessage, NotifierContext } from '../../types.js';
 import {
+  credentialSecrets,
   HttpNotifier,
   escapeHtml,
   httpNotifierOptionsShape,
@@ -120,7 +121,8 @@ export class TelegramNotifier extends HttpNotifier {
     this.#url.pathname = `${this.#url.pathname.replace(/\/+$/, '')}/bot${parsed.botToken}/sendMessage`;
     this.#chatId = parsed.chatId;
     this.#disableNotification = parsed.disableNotification;
-    this.secrets = Object.freeze([parsed.botToken]);
+    // user:password@ in baseUrl goes out as Basic authentication: a secret too, and its base64 (docs/notifications.md).
+    this.secrets = Object.freeze([parsed.botToken, ...credentialSecrets(this.#url)]);
   }
 
   /** Sends the message; rejects with Telegram's `description` when it refuses it. */

@@ -100,6 +100,18 @@ describe('PushoverNotifier', () => {
     expect((second as NotificationDeliveryError).message).toBe('Pushover refused the message: application token is invalid');
   });
 
+  test('user:password@ in baseUrl: sent as Basic authentication, and a secret, as its base64 is', async () => {
+    const basic = Buffer.from('pouser:popassword99').toString('base64');
+    server.reply({ status: 400, body: JSON.stringify({ status: 0, errors: [`auth=Basic ${basic}`] }) });
+    const notifier = new PushoverNotifier({ token: TOKEN, user: USER, baseUrl: server.url.replace('http://', 'http://pouser:popassword99@') });
+    const { message, context } = scenario('success');
+    const error = (await notifier.notify(message, context()).catch((reason: unknown) => reason)) as NotificationDeliveryError;
+    expect(server.requests[0]?.headers.authorization).toBe(`Basic ${basic}`);
+    expect(error.message).not.toContain(basic);
+    expect(error.message).toContain('auth=Basic ***');
+    expect(notifier.secrets).toEqual(expect.arrayContaining([TOKEN, USER, 'popassword99', basic]));
+  });
+
   test('options', () => {
     const notifier = new PushoverNotifier({ token: TOKEN, user: USER });
     expect([notifier.name, notifier.timeout, notifier.on, notifier.secrets]).toEqual(['pushover', 30, ['success', 'warning', 'error'], [TOKEN, USER]]);

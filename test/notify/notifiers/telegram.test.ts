@@ -136,6 +136,18 @@ describe('TelegramNotifier', () => {
     for (const text of errors) expect(text).not.toContain(BOT_TOKEN.split(':')[1]);
   });
 
+  test('user:password@ in baseUrl: sent as Basic authentication, and a secret, as its base64 is', async () => {
+    const basic = Buffer.from('tguser:tgpassword99').toString('base64');
+    // A proxy in front of Telegram that echoes the Authorization header in its refusal.
+    server.reply({ status: 400, body: JSON.stringify({ ok: false, description: `auth=Basic ${basic}` }) });
+    const notifier = telegram({ baseUrl: server.url.replace('http://', 'http://tguser:tgpassword99@') });
+    const { message, context } = scenario('success');
+    const error = await failure(notifier.notify(message, context()));
+    expect(server.requests[0]?.headers.authorization).toBe(`Basic ${basic}`);
+    expect(error.message).toBe('HTTP 400 Bad Request: auth=Basic ***');
+    expect(notifier.secrets).toEqual(expect.arrayContaining([BOT_TOKEN, 'tgpassword99', basic]));
+  });
+
   test('options', () => {
     const notifier = new TelegramNotifier({ botToken: BOT_TOKEN, chatId: '12345' });
     expect([notifier.name, notifier.timeout, notifier.on, notifier.secrets]).toEqual(['telegram', 30, ['success', 'warning', 'error'], [BOT_TOKEN]]);
