@@ -105,6 +105,27 @@ export function isSecret(schema: z.ZodType): boolean {
 /** The one secret-string primitive: a token or passphrase, not empty. */
 export const secretString = secret(z.string().min(1, { message: 'must not be empty' }));
 
+/**
+ * A token sent as `Authorization: Bearer <token>`: a header value must be one line of Latin-1 text,
+ * and one that is not would fail every delivery attempt at run time instead of here.
+ */
+export const bearerTokenString = secret(
+  z
+    .string()
+    .min(1, { message: 'must not be empty' })
+    .refine(
+      (token) => {
+        try {
+          new Headers([['authorization', `Bearer ${token}`]]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'cannot be sent in an HTTP header: one line of Latin-1 text (no line break, no character past ÿ)' },
+    ),
+);
+
 const JSON_FORMS = z.registry<Record<string, unknown>>();
 
 /**

@@ -12,7 +12,7 @@ import {
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
-import { lazy, parseOptions, secret, secretString } from '../../validation.js';
+import { bearerTokenString, lazy, parseOptions, secret } from '../../validation.js';
 import { UTF8_BYTES, bodyWithDetails } from '../details.js';
 
 /**
@@ -74,7 +74,7 @@ export const ntfyNotifierOptionsSchema = lazy(() =>
     ...httpNotifierOptionsShape('ntfy'),
     url: secret(httpUrlSchema()).default(new URL(DEFAULTS.ntfy.url)).meta({ description: 'The ntfy server. Default https://ntfy.sh.' }),
     topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'expected 1 to 64 letters, digits, "-" or "_"').meta({ description: 'The topic: 1 to 64 letters, digits, "-" or "_".' }),
-    token: secretString.optional().meta({ description: 'An access token (tk_…).' }),
+    token: bearerTokenString.optional().meta({ description: 'An access token (tk_…).' }),
     priority: perLevelSchema(prioritySchema).optional().meta({ description: 'The priority of each level (1–5 or min, low, default, high, max, urgent).' }),
     tags: perLevelSchema(z.array(z.string().trim().min(1, 'must not be empty').max(64))).optional().meta({ description: 'The tags of each level.' }),
   }),

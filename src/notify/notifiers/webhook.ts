@@ -16,7 +16,7 @@ import {
   urlSecrets,
   type HttpNotifierOptions,
 } from '../http.js';
-import { lazy, parseOptions, secret, secretString } from '../../validation.js';
+import { bearerTokenString, lazy, parseOptions, secret } from '../../validation.js';
 
 /**
  * One task in a {@link WebhookPayload}.
@@ -129,7 +129,7 @@ export const webhookNotifierOptionsSchema = lazy(() =>
           }
         })
         .default({}).meta({ description: 'Extra request headers.' }),
-      token: secretString.optional().meta({ description: 'Sent as Authorization: Bearer <token>.' }),
+      token: bearerTokenString.optional().meta({ description: 'Sent as Authorization: Bearer <token>.' }),
     })
     .superRefine((options, context) => {
       const hasAuthorization = Object.keys(options.headers).some((name) => name.toLowerCase() === 'authorization');

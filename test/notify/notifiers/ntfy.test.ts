@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { NtfyNotifier } from '../../../src/notify/notifiers/ntfy.js';
+import { WebhookNotifier } from '../../../src/notify/notifiers/webhook.js';
+import { runCli, tempDir } from '../../cli/helpers.js';
 import { JOB_ID, LONG_OUTPUT, failedBackup, scenario } from '../helpers/fixtures.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -81,6 +83,24 @@ describe('NtfyNotifier', () => {
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toBe('HTTP 403 Forbidden: forbidden');
     expect(notifier.secrets).toEqual([TOKEN]);
+  });
+
+  test('a token that cannot travel in an HTTP header is refused with the config, for ntfy and webhook, not at every delivery', async () => {
+    const refused = 'cannot be sent in an HTTP header: one line of Latin-1 text (no line break, no character past ÿ)';
+    expect(() => new NtfyNotifier({ topic: 'backups', token: 'tok€n-secret-euro' })).toThrow(`token: ${refused}`);
+    expect(() => new WebhookNotifier({ url: 'https://ops.example.com/hook', token: 'abc\ndefsecret' })).toThrow(`token: ${refused}`);
+    expect(new NtfyNotifier({ topic: 'backups', token: 'tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2' }).secrets).toContain('tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2');
+    // Read from the environment, as cron would: the same refusal, naming the path, never the value.
+    const dir = tempDir();
+    try {
+      const file = dir.write('job.yaml', 'tasks:\n  - { name: Backup, command: "true" }\nnotifiers:\n  - { type: ntfy, topic: backups, token: { env: JH_NTFY_TEST_TOKEN } }\n');
+      const run = await runCli(['validate', file], { cwd: dir.path, env: { JH_NTFY_TEST_TOKEN: 'abc\ndefsecret' } });
+      expect([run.code, run.stdout]).toEqual([64, '']);
+      expect(run.stderr).toContain(`notifiers[0].token: ${refused}`);
+      expect(run.stderr).not.toContain('defsecret');
+    } finally {
+      dir.remove();
+    }
   });
 
   test('defaults and invalid options', () => {
