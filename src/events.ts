@@ -22,8 +22,12 @@ export interface JobEvents {
   taskRetry: [event: { readonly jobId: string; readonly taskIndex: number; readonly attempt: number; readonly delayMs: number; readonly error: string }];
   taskEnd: [event: { readonly jobId: string; readonly task: TaskResult }];
   notificationSent: [event: { readonly jobId: string; readonly notifier: string }];
-  /** `error` is the whole sentence (`Notifier 'ntfy' failed: connection refused`); `reason` the part after the name. */
-  notificationFailed: [event: { readonly jobId: string; readonly notifier: string; readonly error: string; readonly reason: string }];
+  /**
+   * `error` is the whole sentence (`Notifier 'ntfy' failed: connection refused`); `reason` the part after
+   * the name; `stage` which call failed: `start` (a `jobStarted`, such as Healthchecks' `/start`) or
+   * `end` (the message, in the notification task).
+   */
+  notificationFailed: [event: { readonly jobId: string; readonly notifier: string; readonly error: string; readonly reason: string; readonly stage: 'start' | 'end' }];
   jobEnd: [event: { readonly result: JobResult }];
   /** With a journal: a dead run of the key was recovered before this run's first task (docs/journal.md); `result.status` is `interrupted`. */
   jobRecovered: [event: { readonly result: JobResult }];

@@ -79,7 +79,6 @@ export class JsonLogView implements RunView {
     const emit = (level: LogLevel, event: string, task: string | undefined, fields: Record<string, unknown> = {}): void =>
       this.#lines.write(this.#line(level, event, task, fields));
     const name = (index: number): string => this.#names.get(index) ?? `task ${index + 1}`;
-    let notifying = false;
     this.#detach = subscribe(pipeline, {
       jobRecovered: ({ result }) => {
         // Said whatever is queued: a run whose jobhooks died is never dropped.
@@ -92,7 +91,6 @@ export class JsonLogView implements RunView {
         emit('info', 'jobStart', undefined, { tasks: tasks.length });
       },
       taskStart: ({ task }) => {
-        if (task.phase === 'notification') notifying = true;
         emit('info', 'taskStart', task.name, { phase: task.phase });
       },
       taskOutput: ({ taskIndex, stream, line }) => emit('info', 'taskOutput', name(taskIndex), { stream, line }),
@@ -100,8 +98,8 @@ export class JsonLogView implements RunView {
       taskEnd: ({ task }) => emit(taskLevel(task), 'taskEnd', task.name, taskEndFields(task)),
       // A job-start ping (Healthchecks' /start) that nothing else reports; the final delivery is in the
       // notification's taskEnd (docs/observability.md#structured-logs).
-      notificationFailed: ({ notifier, reason }) => {
-        if (!notifying) emit('warning', 'notificationFailed', undefined, { notifier, error: reason });
+      notificationFailed: ({ notifier, reason, stage }) => {
+        if (stage === 'start') emit('warning', 'notificationFailed', undefined, { notifier, error: reason });
       },
       journalWarning: ({ message }) => emit('warning', 'journalWarning', undefined, { error: message }),
       jobEnd: ({ result }) => {

@@ -138,7 +138,6 @@ export class PlainView implements RunView {
   readonly #lines: BoundedLines;
   readonly #priorities: boolean;
   readonly #names = new Map<number, string>();
-  #notifying = false;
   /** A console notifier printed since the last recovered run was said (its message, then, is not said again). */
   #consolePrinted = false;
   #detach: (() => void) | undefined;
@@ -166,7 +165,6 @@ export class PlainView implements RunView {
         for (const task of tasks) this.#names.set(task.index, task.name);
       },
       taskStart: ({ task }) => {
-        if (task.phase === 'notification') this.#notifying = true;
         line(`[${task.name}] started`);
       },
       taskOutput: ({ taskIndex, line: text }) => line(`[${this.#names.get(taskIndex) ?? `task ${taskIndex + 1}`}] ${text}`),
@@ -175,10 +173,10 @@ export class PlainView implements RunView {
         if (archive !== undefined) line(archive);
         line(taskEndLine(task), taskLevel(task));
       },
-      // While the notification task runs, its output already says what each notifier did; before,
-      // a failure is a job-start ping (Healthchecks' /start) that nothing else reports.
-      notificationFailed: ({ notifier, reason }) => {
-        if (!this.#notifying) line(`[${notifier}] job-start notification failed: ${reason}`, 'warning');
+      // The notification task's output already says what each notifier did with the message; a
+      // job-start ping (Healthchecks' /start) that failed is reported by nothing else.
+      notificationFailed: ({ notifier, reason, stage }) => {
+        if (stage === 'start') line(`[${notifier}] job-start notification failed: ${reason}`, 'warning');
       },
       // The run goes on, but a crash now could not be recovered from (docs/journal.md#a-journal-that-cannot-be-written).
       journalWarning: ({ message }) => this.notice(message),

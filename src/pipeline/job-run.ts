@@ -25,7 +25,7 @@ import type {
   TaskResult,
 } from '../types.js';
 import { runBounded } from './bounded.js';
-import { announceStart, deliverNotification, type DeliveryContext } from './notification.js';
+import { announceStart, deliverNotification, type DeliveryContext, type StartCalls } from './notification.js';
 import { execOutcome, execResultOf, makeOutcome, taskOutcome, withWarningCodes, type Outcome } from './outcome.js';
 import { planEntries, type PlannedTask, type RetryPolicy, type TaskSource } from './plan.js';
 import { REHEARSED_CANCELLATION, rehearsedOutcome } from './rehearsal.js';
@@ -108,6 +108,8 @@ export class JobRun {
   readonly #startedPreHooks = new Set<string>();
   #notification: NotificationMessage | null = null;
   #startedAt = new Date();
+  /** Each notifier's `jobStarted` call, made as the run starts. */
+  #starts: StartCalls = new Map();
   #startedMono = 0;
   /** What children inherit, copied from `process.env` once when the run starts. */
   #parentEnv: Readonly<Record<string, string>> = {};
@@ -160,14 +162,10 @@ export class JobRun {
 
     try {
       if (this.#listening('jobStart')) this.#emit('jobStart', { jobId: this.#jobId, tasks: this.#taskSnapshots() });
-      const starts = announceStart(this.#delivery());
-      for (const record of this.#records) {
-        // Job-start calls end before the notification: no notifier sends a run's end before its start,
-        // and a failed start is reported before the notification (docs/notifications.md).
-        if (record.source.kind === 'notification') await starts;
-        await this.#step(record);
-      }
-      await starts;
+      // Each notifier's message waits for its own start call, within its timeout (docs/notifications.md).
+      this.#starts = announceStart(this.#delivery());
+      for (const record of this.#records) await this.#step(record);
+      await Promise.all(this.#starts.values());
       cancelDeadline();
       const status = this.#statusNow();
       await this.#journalQueue;
@@ -580,7 +578,7 @@ export class JobRun {
     const built = buildNotification(snapshot);
     const message: NotificationMessage = { ...built, title: this.#redact(built.title), body: this.#redact(built.body) };
     this.#notification = message;
-    return deliverNotification(this.#delivery(), message, snapshot, (line, stream) => this.#output(record, line, stream));
+    return deliverNotification(this.#delivery(), message, snapshot, (line, stream) => this.#output(record, line, stream), this.#starts);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -27,22 +27,30 @@ interface CallResult {
   readonly attempts: number;
 }
 
-/** Calls every notifier's `jobStarted` without delaying the first task; failures become events. */
-export async function announceStart(context: DeliveryContext): Promise<void> {
-  await Promise.all(
-    context.notifiers.map(async (notifier) => {
-      if (notifier.jobStarted === undefined) return;
-      const { error, reason } = await callNotifier(notifier, context.redact, (signal) =>
-        notifier.jobStarted?.({
-          jobId: context.jobId,
-          jobType: context.jobType,
-          ...(context.repository === undefined ? {} : { repository: context.repository }),
-          signal,
-        }),
-      );
-      if (error !== null) context.emit('notificationFailed', { jobId: context.jobId, notifier: notifier.name, error, reason: reason ?? error });
-    }),
-  );
+/** Each notifier's `jobStarted` call, settled (never rejected) once it is over. */
+export type StartCalls = ReadonlyMap<Notifier, Promise<void>>;
+
+/**
+ * Calls every notifier's `jobStarted` without delaying the first task; failures become events.
+ * Resolves each notifier's call on its own: one notifier's slow start holds back only its own message.
+ */
+export function announceStart(context: DeliveryContext): StartCalls {
+  const calls = new Map<Notifier, Promise<void>>();
+  for (const notifier of context.notifiers) {
+    if (notifier.jobStarted === undefined) continue;
+    const call = callNotifier(notifier, context.redact, (signal) =>
+      notifier.jobStarted?.({
+        jobId: context.jobId,
+        jobType: context.jobType,
+        ...(context.repository === undefined ? {} : { repository: context.repository }),
+        signal,
+      }),
+    ).then(({ error, reason }) => {
+      if (error !== null) context.emit('notificationFailed', { jobId: context.jobId, notifier: notifier.name, error, reason: reason ?? error, stage: 'start' });
+    });
+    calls.set(notifier, call);
+  }
+  return calls;
 }
 
 /**
@@ -55,6 +63,7 @@ export async function deliverNotification(
   message: NotificationMessage,
   snapshot: JobResult,
   output: (line: string, stream: OutputStream) => void,
+  starts: StartCalls,
 ): Promise<Outcome> {
   const notifierContext = { ...snapshot, notification: message };
   const deliveries = await Promise.all(
@@ -64,14 +73,21 @@ export async function deliverNotification(
         output(`${notifier.name}: not sent (it is not set for ${message.level} messages)`, 'stdout');
         return { name: notifier.name, status: 'not_sent', attempts: 0, error: null };
       }
-      const { error, reason, attempts } = await callNotifier(notifier, context.redact, (signal) => notifier.notify(message, { result: notifierContext, signal }));
+      // A notifier is never told of the end before its start call is over; that wait is part of its
+      // timeout, so the notifier as a whole stays within it (docs/notifications.md).
+      const started = starts.get(notifier);
+      const { error, reason, attempts } = await callNotifier(notifier, context.redact, async (signal) => {
+        if (started !== undefined) await started;
+        if (signal.aborted) return;
+        await notifier.notify(message, { result: notifierContext, signal });
+      });
       if (error === null) {
         output(`${notifier.name}: sent`, 'stdout');
         context.emit('notificationSent', { jobId: context.jobId, notifier: notifier.name });
         return { name: notifier.name, status: 'sent', attempts, error: null };
       }
       output(error, 'stderr');
-      context.emit('notificationFailed', { jobId: context.jobId, notifier: notifier.name, error, reason: reason ?? error });
+      context.emit('notificationFailed', { jobId: context.jobId, notifier: notifier.name, error, reason: reason ?? error, stage: 'end' });
       return { name: notifier.name, status: 'failed', attempts, error: reason, sentence: error };
     }),
   );

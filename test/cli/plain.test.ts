@@ -85,14 +85,14 @@ describe('plain lines', () => {
     view.attach(pipeline);
     const notification = task({ index: 1, type: 'notification', name: 'Notification', phase: 'notification', critical: false });
     pipeline.emit('jobStart', { jobId: 'j', tasks: [task({}), notification] });
-    pipeline.emit('notificationFailed', { jobId: 'j', notifier: 'healthchecks', error: "Notifier 'healthchecks' failed: connection refused (hc-ping.com:443)", reason: 'connection refused (hc-ping.com:443)' });
+    pipeline.emit('notificationFailed', { jobId: 'j', notifier: 'healthchecks', error: "Notifier 'healthchecks' failed: connection refused (hc-ping.com:443)", reason: 'connection refused (hc-ping.com:443)', stage: 'start' });
     pipeline.emit('taskStart', { jobId: 'j', task: task({ status: 'running' }) });
     pipeline.emit('taskOutput', { jobId: 'j', taskIndex: 0, stream: 'stderr', line: 'pg_dump: error: connection refused' });
     pipeline.emit('taskEnd', { jobId: 'j', task: task({ status: 'failed', exitCode: 1, error: "Hook 'Database Dump' exited with code 1" }) });
     pipeline.emit('taskStart', { jobId: 'j', task: { ...notification, status: 'running' } });
     pipeline.emit('taskOutput', { jobId: 'j', taskIndex: 1, stream: 'stderr', line: 'webhook: HTTP 500 Internal Server Error' });
     // Reported by the notification task's own output line just above: not twice.
-    pipeline.emit('notificationFailed', { jobId: 'j', notifier: 'webhook', error: "Notifier 'webhook' failed: HTTP 500 Internal Server Error", reason: 'HTTP 500 Internal Server Error' });
+    pipeline.emit('notificationFailed', { jobId: 'j', notifier: 'webhook', error: "Notifier 'webhook' failed: HTTP 500 Internal Server Error", reason: 'HTTP 500 Internal Server Error', stage: 'end' });
     pipeline.emit('taskEnd', { jobId: 'j', task: { ...notification, status: 'failed', error: 'Notification failed: webhook' } });
     view.close();
     pipeline.emit('taskOutput', { jobId: 'j', taskIndex: 0, stream: 'stdout', line: 'after close' });

@@ -156,15 +156,44 @@ describe('notifiers inside a real JobPipeline', () => {
       `/ping/${CHECK}/start?rid=${JOB_ID}`,
       `/ping/${CHECK}?rid=${JOB_ID}`,
     ]);
-    // docs/cli.md: a job-start ping that fails gets a line of its own, before the notification.
+    // docs/cli.md: a job-start ping that fails gets a line of its own, before that notifier's message.
     expect(out.text.split('\n')).toEqual([
       '02:00:03 [Create archive] started',
       '02:00:03 [Create archive] completed',
-      '02:00:03 [healthchecks] job-start notification failed: HTTP 500 Internal Server Error, after 3 attempts',
       '02:00:03 [Notification] started',
+      '02:00:03 [healthchecks] job-start notification failed: HTTP 500 Internal Server Error, after 3 attempts',
       '02:00:03 [Notification] healthchecks: sent',
       '02:00:03 [Notification] completed',
       '',
     ]);
+  });
+
+  test('a hung /start holds back no other notifier, and Healthchecks as a whole stays within its timeout', async () => {
+    const hung = await startServer({ status: 200, body: 'OK', delayMs: 60_000 });
+    try {
+      const healthchecks = new HealthchecksNotifier({ url: `${hung.url}/ping/${CHECK}`, timeout: '2s', retries: 0 });
+      const webhook = new WebhookNotifier({ url: `${server.url}/hook` });
+      const pipeline = new JobPipeline({
+        jobId: JOB_ID,
+        tasks: [commandTask({ type: 'backup', name: 'Create archive', command: 'borg create ::nas' })],
+        notifiers: [healthchecks, webhook],
+        executor: new FakeExecutor(),
+      });
+      const sentAt = new Map<string, number>();
+      const started = performance.now();
+      pipeline.on('notificationSent', ({ notifier }) => sentAt.set(notifier, performance.now() - started));
+      pipeline.on('notificationFailed', ({ notifier, stage }) => sentAt.set(`${notifier} ${stage}`, performance.now() - started));
+      const result = await pipeline.run();
+      const took = performance.now() - started;
+      // The webhook goes out at once, not after the 2 s the /start ping is given.
+      expect(sentAt.get('webhook')).toBeLessThan(1_000);
+      expect([...sentAt.keys()].sort()).toEqual(['healthchecks end', 'healthchecks start', 'webhook']);
+      // /start timed out after 2 s; the end ping had what was left of its own 2 s: the run is not 4 s.
+      expect(took).toBeLessThan(3_500);
+      expect(result.tasks.at(-1)?.error).toBe("Notifier 'healthchecks' timed out after 2s");
+      expect(hung.requests.map((request) => request.path)).toEqual([`/ping/${CHECK}/start?rid=${JOB_ID}`]);
+    } finally {
+      await hung.close();
+    }
   });
 });

@@ -134,7 +134,7 @@ describe('execution rules and skip reasons (docs/execution-flow.md)', () => {
     expect(result.notification?.title).toBe('✅ Backup Job Completed Successfully');
     expect(events.filter((e) => e.name.startsWith('notification')).map((e) => e.payload)).toEqual([
       { jobId: result.jobId, notifier: 'good' },
-      { jobId: result.jobId, notifier: 'bad', error: "Notifier 'bad' failed: HTTP 500 Internal Server Error", reason: 'HTTP 500 Internal Server Error' },
+      { jobId: result.jobId, notifier: 'bad', error: "Notifier 'bad' failed: HTTP 500 Internal Server Error", reason: 'HTTP 500 Internal Server Error', stage: 'end' },
     ]);
   });
 
