@@ -132,6 +132,22 @@ export interface DeliveryOptions {
   readonly retryAfterFromBody?: ((body: string) => number | undefined) | undefined;
   /** The first wait before a retry, doubled each time. Tests only. @default 500 */
   readonly retryDelayMs?: number | undefined;
+  /** Called as each attempt starts. */
+  readonly onAttempt?: (() => void) | undefined;
+}
+
+/**
+ * The HTTP attempts made under each notifier call's signal, counted as they start: the engine's
+ * `data.notifiers[].attempts` (docs/execution-flow.md), right after retries that ended in success,
+ * and when the notifier's timeout cut a delivery short.
+ */
+const attemptCounters = new WeakMap<AbortSignal, { count: number }>();
+
+/** Counts the attempts {@link HttpNotifier.send} makes under `signal`. @internal */
+export function countAttempts(signal: AbortSignal): { readonly count: number } {
+  const counter = { count: 0 };
+  attemptCounters.set(signal, counter);
+  return counter;
 }
 
 /** The most of a response body that is read; the rest is dropped. @internal */
@@ -199,6 +215,7 @@ async function deliverWithin(request: HttpRequest, options: DeliveryOptions): Pr
   for (;;) {
     if (options.signal.aborted) timedOut();
     attempts += 1;
+    options.onAttempt?.();
     const isLast = attempts > options.retries;
     const attemptTimeoutMs = isLast
       ? undefined
@@ -716,6 +733,16 @@ export abstract class HttpNotifier implements Notifier {
 
   /** Delivers one request with this notifier's timeout, retries and secrets. */
   protected send(request: HttpRequest, options: Omit<DeliveryOptions, 'timeoutMs' | 'retries' | 'secrets'>): Promise<HttpResponse> {
-    return deliver(request, { ...options, timeoutMs: this.#timeoutMs, retries: this.#retries, secrets: this.secrets });
+    const counter = attemptCounters.get(options.signal);
+    return deliver(request, {
+      ...options,
+      timeoutMs: this.#timeoutMs,
+      retries: this.#retries,
+      secrets: this.secrets,
+      onAttempt: counter === undefined ? options.onAttempt : () => {
+        counter.count += 1;
+        options.onAttempt?.();
+      },
+    });
   }
 }

@@ -2,7 +2,7 @@ import { formatSeconds } from '../duration.js';
 import type { Redactor } from '../env.js';
 import { startTimer } from '../executor/timers.js';
 import type { OutputStream } from '../executor/types.js';
-import { NOTIFICATION_LEVELS, NotificationDeliveryError } from '../notify/http.js';
+import { countAttempts, NOTIFICATION_LEVELS, NotificationDeliveryError } from '../notify/http.js';
 import type { JobResult, JsonValue, NotificationMessage, Notifier, NotifierDelivery, Repository } from '../types.js';
 import type { Emit } from './job-run.js';
 import { errorText, makeOutcome, type Outcome } from './outcome.js';
@@ -114,18 +114,21 @@ function deliveryAttempts(error: unknown): number {
 async function callNotifier(notifier: Notifier, redact: Redactor, call: (signal: AbortSignal) => Promise<void> | undefined): Promise<CallResult> {
   const timeoutMs = notifierTimeoutMs(notifier);
   const controller = new AbortController();
+  // An HTTP notifier's attempts as they start; 0 for one that does not use HttpNotifier.send.
+  const counted = countAttempts(controller.signal);
+  const made = (fallback: number): number => (counted.count > 0 ? counted.count : fallback);
   let cancelTimer = (): void => {};
   const timedOut = new Promise<'timeout'>((resolve) => {
     cancelTimer = startTimer(timeoutMs, () => resolve('timeout'));
   });
   try {
     const outcome = await Promise.race([Promise.resolve().then(() => call(controller.signal)), timedOut]);
-    if (outcome !== 'timeout') return { error: null, reason: null, attempts: 1 };
+    if (outcome !== 'timeout') return { error: null, reason: null, attempts: made(1) };
     const reason = `timed out after ${formatSeconds(timeoutMs)}`;
     controller.abort(new Error(reason));
-    return { error: redact(`Notifier '${notifier.name}' ${reason}`), reason: redact(reason), attempts: 1 };
+    return { error: redact(`Notifier '${notifier.name}' ${reason}`), reason: redact(reason), attempts: made(1) };
   } catch (error) {
-    const attempts = deliveryAttempts(error);
+    const attempts = made(deliveryAttempts(error));
     const reason = errorText(error);
     return { error: redact(`Notifier '${notifier.name}' failed: ${reason}`), reason: redact(reason), attempts };
   } finally {

@@ -191,7 +191,36 @@ describe('notifiers inside a real JobPipeline', () => {
       // /start timed out after 2 s; the end ping had what was left of its own 2 s: the run is not 4 s.
       expect(took).toBeLessThan(3_500);
       expect(result.tasks.at(-1)?.error).toBe("Notifier 'healthchecks' timed out after 2s");
-      expect(hung.requests.map((request) => request.path)).toEqual([`/ping/${CHECK}/start?rid=${JOB_ID}`]);
+      // The end ping went out, if at all, only after /start (in the milliseconds its timeout had left).
+      expect(hung.requests.map((request) => request.path).slice(0, 1)).toEqual([`/ping/${CHECK}/start?rid=${JOB_ID}`]);
+      expect(hung.requests.length).toBeLessThanOrEqual(2);
+    } finally {
+      await hung.close();
+    }
+  });
+
+  test('data.notifiers[].attempts counts every HTTP attempt: after retries that succeeded, and when the timeout cut them short', async () => {
+    server.reply({ status: 503 }, { status: 503 }, { status: 200, body: 'OK' });
+    const hung = await startServer({ status: 200, body: 'OK', delayMs: 60_000 });
+    try {
+      const pipeline = new JobPipeline({
+        jobId: JOB_ID,
+        tasks: [commandTask({ type: 'backup', name: 'Create archive', command: 'borg create ::nas' })],
+        notifiers: [
+          new WebhookNotifier({ name: 'flaky', url: `${server.url}/hook` }),
+          // Attempts of 1 s each (its minimum) within 2.5 s: the second is cut short by the timeout.
+          new WebhookNotifier({ name: 'hung', url: `${hung.url}/hook`, timeout: '2.5s' }),
+        ],
+        executor: new FakeExecutor(),
+      });
+      const result = await pipeline.run();
+      expect(result.tasks.at(-1)?.data).toEqual({
+        notifiers: [
+          { name: 'flaky', status: 'sent', attempts: 3, error: null },
+          { name: 'hung', status: 'failed', attempts: hung.requests.length, error: 'timed out after 2.5s' },
+        ],
+      });
+      expect([server.requests.length, hung.requests.length]).toEqual([3, 2]);
     } finally {
       await hung.close();
     }
