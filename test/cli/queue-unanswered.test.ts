@@ -36,6 +36,23 @@ async function silentServer(): Promise<{ readonly port: number; close(): Promise
   };
 }
 
+/**
+ * Runs a queue command (killed after 20 s if it does not end by itself) and expects the one line and
+ * exit 64 of a connection the server refused, in the server's `words`.
+ */
+async function expectRefused(args: readonly string[], cwd: string, kind: 'redis' | 'postgres', words: string): Promise<void> {
+  const started = startCli(args, { cwd });
+  const timer = setTimeout(() => started.child.kill('SIGKILL'), 20_000);
+  const run = await started.done;
+  clearTimeout(timer);
+  expect({ args, code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({
+    args,
+    code: 64,
+    stdout: '',
+    stderr: `jobhooks: --redis/--postgres: connection.${kind}: the server refused the connection (${words})\n`,
+  });
+}
+
 describe('a queue server that does not answer within --server-timeout', () => {
   const dir = tempDir();
   const config = dir.write('job.json', JSON.stringify(JOB));
@@ -104,19 +121,8 @@ describe.skipIf(!redisInstalled)('a Redis server that refuses the login', { tags
         [['worker'], `redis://:wrong@127.0.0.1:${server.port}`, 'WRONGPASS invalid username-password pair or user is disabled.'],
         [['enqueue', config], server.url, 'NOAUTH Authentication required.'],
       ] as const;
-      for (const [args, url, words] of cases) {
-        const started = startCli([...args, '--redis', url, '--queue', 'q'], { cwd: dir.path });
-        // Without the check, ioredis would try the same password again for ever.
-        const timer = setTimeout(() => started.child.kill('SIGKILL'), 20_000);
-        const run = await started.done;
-        clearTimeout(timer);
-        expect({ args, code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({
-          args,
-          code: 64,
-          stdout: '',
-          stderr: `jobhooks: --redis/--postgres: connection.redis: the server refused the connection (${words})\n`,
-        });
-      }
+      // Without the check, ioredis would try the same password again for ever.
+      for (const [args, url, words] of cases) await expectRefused([...args, '--redis', url, '--queue', 'q'], dir.path, 'redis', words);
       const accepted = await runCli(['enqueue', config, '--redis', `redis://:right@127.0.0.1:${server.port}`, '--queue', 'q', '--job-id', 'in'], { cwd: dir.path });
       expect([accepted.code, accepted.stdout, accepted.stderr]).toEqual([0, 'in\n', '']);
     } finally {
@@ -217,18 +223,7 @@ describe.each(BACKENDS)('a $name server that answers late, or refuses', (backend
       test('a database that does not exist: one line and exit 64 at once, for enqueue and worker alike', async () => {
         const config = dir.write('job.json', JSON.stringify(JOB));
         const url = postgresUrl(port).replace(/\/postgres$/, '/nosuchdb');
-        for (const args of [['enqueue', config], ['worker']]) {
-          const started = startCli([...args, '--postgres', url, '--queue', 'q'], { cwd: dir.path });
-          const timer = setTimeout(() => started.child.kill('SIGKILL'), 20_000);
-          const run = await started.done;
-          clearTimeout(timer);
-          expect({ args, code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({
-            args,
-            code: 64,
-            stdout: '',
-            stderr: 'jobhooks: --redis/--postgres: connection.postgres: the server refused the connection (database "nosuchdb" does not exist)\n',
-          });
-        }
+        for (const args of [['enqueue', config], ['worker']]) await expectRefused([...args, '--postgres', url, '--queue', 'q'], dir.path, 'postgres', 'database "nosuchdb" does not exist');
       });
     }
   });
