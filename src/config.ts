@@ -400,6 +400,18 @@ const pipelineSchema = z
         }
       });
     }
+    // Results, events and errors tell notifiers apart by name (docs/notifications.md): two of one name
+    // (two webhooks left with the default) would make `data.notifiers` and every error ambiguous.
+    if (Array.isArray(options.notifiers) && options.notifiers.length <= LIMITS.notifiers) {
+      const firstWith = new Map<string, number>();
+      options.notifiers.forEach((notifier: unknown, index) => {
+        const name: unknown = typeof notifier === 'object' && notifier !== null ? (notifier as { name?: unknown }).name : undefined;
+        if (typeof name !== 'string') return;
+        const first = firstWith.get(name);
+        if (first === undefined) firstWith.set(name, index);
+        else context.addIssue({ code: 'custom', path: ['notifiers', index, 'name'], message: `"${name}" is the name of notifiers[${first}] too: give each notifier a name of its own (results, events and errors tell them apart by it)` });
+      });
+    }
     const post = options.postHooks ?? options.post_job_hooks;
     if (Array.isArray(pre) && Array.isArray(post)) {
       const preNames: unknown[] = pre.map((hook: unknown) => (typeof hook === 'object' && hook !== null ? (hook as { name?: unknown }).name : undefined));

@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { borgCreate, borgPrune } from '../src/borg/index.js';
 import { ConfigError, JobPipeline, commandTask, durationToMs, type JobPipelineOptions } from '../src/index.js';
 import { FakeExecutor } from '../src/testing.js';
 import { printable } from './helpers.js';
+import { runCli } from './cli/helpers.js';
 
 function issuesOf(make: () => unknown): readonly { path: string; message: string }[] {
   try {
@@ -126,15 +130,33 @@ describe('limits on the size of a configuration (issue 10, point 7)', () => {
       { path: 'secrets', message: 'at most 1000 secrets are allowed (the limit keeps a runaway file from exhausting memory)' },
     ]);
     const task = commandTask({ name: 't', command: 'true' });
-    const notifier = { name: 'n', notify: async () => {} };
+    const notifiers = (count: number): { name: string; notify(): Promise<void> }[] => Array.from({ length: count }, (_, i) => ({ name: `n${i}`, notify: async () => {} }));
+    expect(() => new JobPipeline({ notifiers: notifiers(1000) })).not.toThrow();
     expect(
-      pipelineIssues({ preHooks: many(1001), post_job_hooks: JSON.stringify(many(1001)), tasks: Array(1001).fill(task), notifiers: Array(1001).fill(notifier) }),
+      pipelineIssues({ preHooks: many(1001), post_job_hooks: JSON.stringify(many(1001)), tasks: Array(1001).fill(task), notifiers: notifiers(1001) }),
     ).toEqual([
       { path: 'preHooks', message: 'at most 1000 hooks per phase are allowed (the limit keeps a runaway file from exhausting memory)' },
       { path: 'post_job_hooks', message: 'at most 1000 hooks per phase are allowed (the limit keeps a runaway file from exhausting memory)' },
       { path: 'tasks', message: 'at most 1000 tasks are allowed (the limit keeps a runaway file from exhausting memory)' },
       { path: 'notifiers', message: 'at most 1000 notifiers are allowed (the limit keeps a runaway file from exhausting memory)' },
     ]);
+  });
+
+  it('refuses two notifiers of one name, at the second: results, events and errors tell them apart by it', async () => {
+    const notify = async (): Promise<void> => {};
+    expect(pipelineIssues({ notifiers: [{ name: 'webhook', notify }, { name: 'ntfy', notify }, { name: 'webhook', notify }] })).toEqual([
+      { path: 'notifiers[2].name', message: '"webhook" is the name of notifiers[0] too: give each notifier a name of its own (results, events and errors tell them apart by it)' },
+    ]);
+    // In a config file, two of a kind left with their default name (the type).
+    const dir = mkdtempSync(join(tmpdir(), 'jobhooks-names-'));
+    try {
+      const file = join(dir, 'job.yaml');
+      writeFileSync(file, 'tasks:\n  - { name: B, command: "true" }\nnotifiers:\n  - { type: prometheus, textfile: /tmp/a.prom }\n  - { type: prometheus, pushgateway: "http://127.0.0.1:9091" }\n');
+      const run = await runCli(['validate', file], { cwd: dir });
+      expect([run.code, run.stderr]).toEqual([64, expect.stringContaining('  - notifiers[1].name: "prometheus" is the name of notifiers[0] too')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('caps maxOutputBytes at 64 MiB (issue 10, point 10)', () => {
