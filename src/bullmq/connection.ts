@@ -15,6 +15,12 @@ export interface QueueTarget {
   readonly connection: QueueConnection;
   /** The BullMQ queue's name. */
   readonly queue: string;
+  /**
+   * Where a connection error is said while the client tries again, once a minute per message
+   * (`connect ECONNREFUSED 10.0.0.5:6379`): an application's own log instead of standard error.
+   * @default a line `jobhooks: queue server: <message> (retrying)` on standard error
+   */
+  readonly onConnectionError?: ((message: string) => void) | undefined;
 }
 
 /** What the custom events and leases are built on: BullMQ's classes bound to one backend. */
@@ -22,7 +28,9 @@ export interface Backend {
   readonly kind: 'redis' | 'postgres';
   /** The Redis database the target's URL names (`/2`), if any. */
   readonly database?: number | undefined;
-  /** A new queue; its connection errors are said on standard error unless `sayErrors` is `false` (then the caller listens). */
+  /** Says connection errors where the target asks, once a minute per message. */
+  readonly say: Sayer;
+  /** A new queue; its connection errors are said unless `sayErrors` is `false` (then the caller listens). */
   queue(options?: { readonly sayErrors?: boolean }): Queue;
   events(lastEventId: string): QueueEvents;
   producer(): QueueEventsProducer;
@@ -34,12 +42,16 @@ const postgresClasses = withBackend(createPostgresBackend);
 /** Binds BullMQ to the target's backend; each call of its methods makes one new BullMQ object. */
 export function openBackend(target: QueueTarget): Backend {
   const { connection, queue: name } = target;
+  const say = sayer(target.onConnectionError);
+  const quiet = <T extends ErrorEmitter>(emitter: T): T => say.listenTo(emitter);
+  const sayingErrors = (queue: Queue, options: { readonly sayErrors?: boolean } | undefined): Queue => (options?.sayErrors === false ? queue : quiet(queue));
   if ('postgres' in connection && typeof connection.postgres === 'string') {
     // One attempt to connect ends after CONNECT_TIMEOUT_MS (pg has none): a server that takes the
     // connection and never answers is tried again, as one that refuses it.
     const pg = { connectionString: connection.postgres, migrate: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS };
     return {
       kind: 'postgres',
+      say,
       queue: (options) => sayingErrors(new postgresClasses.Queue(name, { connection: pg }) as unknown as Queue, options),
       events: (lastEventId) => quiet(new postgresClasses.QueueEvents(name, { connection: pg, lastEventId }) as unknown as QueueEvents),
       producer: () => quiet(new postgresClasses.QueueEventsProducer(name, { connection: pg }) as unknown as QueueEventsProducer),
@@ -50,6 +62,7 @@ export function openBackend(target: QueueTarget): Backend {
     const redis = redisOptions(connection.redis);
     return {
       kind: 'redis',
+      say,
       database: redis.db,
       queue: (options) => sayingErrors(new Queue(name, { connection: redis }), options),
       events: (lastEventId) => quiet(new QueueEvents(name, { connection: redis, lastEventId })),
@@ -99,7 +112,7 @@ export async function reachQueue(target: QueueTarget, signal?: AbortSignal): Pro
         refusal = error;
         stop.abort();
       } else {
-        sayError(error);
+        backend.say.error(error);
       }
     };
     queue.on('error', listen);
@@ -109,7 +122,7 @@ export async function reachQueue(target: QueueTarget, signal?: AbortSignal): Pro
     signal?.removeEventListener('abort', stopWaiting);
     queue.off('error', listen);
     if (ready.kind === 'settled') {
-      quiet(queue);
+      backend.say.listenTo(queue);
       await selectDatabase(backend, queue, signal);
       return { backend, queue };
     }
@@ -119,7 +132,7 @@ export async function reachQueue(target: QueueTarget, signal?: AbortSignal): Pro
     const error = ready.error instanceof Error ? ready.error : new Error(String(ready.error));
     if (!isPassing(error)) throw refused(backend, error);
     lastError = error;
-    say(firstLine(error));
+    backend.say.error(error);
     const waited = await untilAborted(sleep(RETRY_MS), signal);
     if (waited.kind === 'aborted') throw new QueueUnansweredError(false, lastError);
   }
@@ -224,42 +237,56 @@ function firstLine(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0] ?? '';
 }
 
-/** When each connection error was last said, by its message: the same one is said once a minute. */
-const saidAt = new Map<string, number>();
 const SAY_AGAIN_MS = 60_000;
 /** Redis's answers to a SELECT it refuses: "ERR DB index is out of range", "ERR invalid DB index", cluster mode's. */
 const REFUSED_DATABASE = /DB index|SELECT is not allowed/i;
 /** Redis's answers to a login it refuses: a wrong password, a disabled or unknown ACL user, a password it requires. */
 const REFUSED_LOGIN = /^(WRONGPASS|NOAUTH|NOPERM)\b/;
 
+type ErrorEmitter = { on(event: 'error', listener: (error: Error) => void): unknown };
+
+/** Says a backend's connection errors: see {@link sayer}. */
+export interface Sayer {
+  /** Says an error's first line, unless the same was said less than a minute ago. */
+  error(error: Error): void;
+  /**
+   * Gives a BullMQ object an `error` listener that says its errors. Without one, BullMQ prints each
+   * connection error whole, several times a second while the server is away, with the failed
+   * command's arguments (a password, for AUTH); the client goes on reconnecting by itself
+   * (docs/distributed.md).
+   */
+  listenTo<T extends ErrorEmitter>(emitter: T): T;
+}
+
 /**
- * Gives a BullMQ object an `error` listener. Without one, BullMQ prints each connection error whole,
- * several times a second while the server is away, with the failed command's arguments (a password,
- * for AUTH). This says one line with its message, once a minute per message; the client goes on
- * reconnecting by itself (docs/distributed.md).
+ * Says connection errors to `onConnectionError`, or as one line on standard error: each message once
+ * a minute. A refused SELECT is not said: reachQueue refuses the target for it, once.
  */
-function quiet<T extends { on(event: 'error', listener: (error: Error) => void): unknown }>(emitter: T): T {
-  emitter.on('error', sayError);
-  return emitter;
-}
-
-function sayingErrors(queue: Queue, options: { readonly sayErrors?: boolean } | undefined): Queue {
-  return options?.sayErrors === false ? queue : quiet(queue);
-}
-
-function sayError(error: Error): void {
-  const message = firstLine(error);
-  // A refused SELECT is no reason to retry: reachQueue says it, once, and stops.
-  if (REFUSED_DATABASE.test(message)) return;
-  say(message);
-}
-
-/** Says a connection error on standard error, once a minute per message: the client goes on trying. */
-function say(message: string): void {
-  const now = Date.now();
-  if (now - (saidAt.get(message) ?? Number.NEGATIVE_INFINITY) < SAY_AGAIN_MS) return;
-  saidAt.set(message, now);
-  process.stderr.write(`jobhooks: queue server: ${message} (retrying)\n`);
+function sayer(onConnectionError: ((message: string) => void) | undefined): Sayer {
+  const saidAt = new Map<string, number>();
+  const error = (failure: Error): void => {
+    const message = firstLine(failure);
+    if (REFUSED_DATABASE.test(message)) return;
+    const now = Date.now();
+    if (now - (saidAt.get(message) ?? Number.NEGATIVE_INFINITY) < SAY_AGAIN_MS) return;
+    saidAt.set(message, now);
+    if (onConnectionError === undefined) {
+      process.stderr.write(`jobhooks: queue server: ${message} (retrying)\n`);
+      return;
+    }
+    try {
+      onConnectionError(message);
+    } catch {
+      // The application's logger failing must not stop the client from reconnecting.
+    }
+  };
+  return {
+    error,
+    listenTo: (emitter) => {
+      emitter.on('error', error);
+      return emitter;
+    },
+  };
 }
 
 /** The longest wait between two attempts to reach a Redis server that went away. */

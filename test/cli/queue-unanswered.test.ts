@@ -89,6 +89,26 @@ describe('a queue server that does not answer within --server-timeout', () => {
     }
   });
 
+  test('onConnectionError takes the connection errors instead of standard error, once a minute per message', async () => {
+    const port = await closedPort();
+    const said: string[] = [];
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      written.push(String(chunk));
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    try {
+      const target = { connection: { redis: redisUrl(port) }, queue: 'q', onConnectionError: (message: string) => said.push(message) };
+      // Three seconds of attempts at most a second apart: one message, said once.
+      await expect(enqueue(target, JOB, { signal: AbortSignal.timeout(3_000) })).rejects.toBeInstanceOf(QueueUnansweredError);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(said).toEqual([`connect ECONNREFUSED 127.0.0.1:${port}`]);
+    expect(written.filter((text) => text.includes(String(port)))).toEqual([]);
+  });
+
   test('enqueue() with a signal rejects with QueueUnansweredError (sent: false, the connection error as its cause)', async () => {
     const port = await closedPort();
     const error = await enqueue({ connection: { redis: redisUrl(port) }, queue: 'q' }, JOB, { signal: AbortSignal.timeout(800) }).catch((caught: unknown) => caught);
