@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { borgCreate, borgPrune } from '../src/borg/index.js';
 import { ConfigError, JobPipeline, commandTask, durationToMs, type JobPipelineOptions } from '../src/index.js';
 import { FakeExecutor } from '../src/testing.js';
 import { printable } from './helpers.js';
-import { runCli } from './cli/helpers.js';
+import { runCli, tempDir } from './cli/helpers.js';
 
 function issuesOf(make: () => unknown): readonly { path: string; message: string }[] {
   try {
@@ -148,14 +145,12 @@ describe('limits on the size of a configuration (issue 10, point 7)', () => {
       { path: 'notifiers[2].name', message: '"webhook" is the name of notifiers[0] too: give each notifier a name of its own (results, events and errors tell them apart by it)' },
     ]);
     // In a config file, two of a kind left with their default name (the type).
-    const dir = mkdtempSync(join(tmpdir(), 'jobhooks-names-'));
+    const dir = tempDir();
     try {
-      const file = join(dir, 'job.yaml');
-      writeFileSync(file, 'tasks:\n  - { name: B, command: "true" }\nnotifiers:\n  - { type: prometheus, textfile: /tmp/a.prom }\n  - { type: prometheus, pushgateway: "http://127.0.0.1:9091" }\n');
-      const run = await runCli(['validate', file], { cwd: dir });
+      const run = await runCli(['validate', dir.write('job.yaml', 'tasks:\n  - { name: B, command: "true" }\nnotifiers:\n  - { type: prometheus, textfile: /tmp/a.prom }\n  - { type: prometheus, pushgateway: "http://127.0.0.1:9091" }\n')], { cwd: dir.path });
       expect([run.code, run.stderr]).toEqual([64, expect.stringContaining('  - notifiers[1].name: "prometheus" is the name of notifiers[0] too')]);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      dir.remove();
     }
   });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,7 +9,7 @@ import { scenario, task, type Scenario } from '../notify/helpers/fixtures.js';
 import { startServer, type TestServer } from '../notify/helpers/server.js';
 import { leaveDeadRun } from '../support/dead-run.js';
 import { checkMetrics, promtoolTestsRun } from '../support/promtool.js';
-import { runCli } from '../cli/helpers.js';
+import { runCli, tempDir } from '../cli/helpers.js';
 
 const NOW = '2025-03-01T02:05:00.000Z';
 const NOW_SECONDS = Date.parse(NOW) / 1000;
@@ -391,14 +391,12 @@ describe('PrometheusNotifier options', () => {
         - on: the prometheus notifier records every run: leave "on" out (without "info", "success", "warning", those runs would leave the metrics of the run before)]
     `);
     expect(new PrometheusNotifier({ textfile: '/tmp/a.prom', on: ['error', 'warning', 'success', 'info'] }).on).toHaveLength(4);
-    const dir = mkdtempSync(join(tmpdir(), 'jobhooks-prom-on-'));
+    const dir = tempDir();
     try {
-      const file = join(dir, 'job.yaml');
-      writeFileSync(file, 'tasks:\n  - { name: Backup, command: "true" }\nnotifiers:\n  - { type: prometheus, textfile: /tmp/a.prom, on: [error] }\n');
-      const run = await runCli(['validate', file], { cwd: dir });
+      const run = await runCli(['validate', dir.write('job.yaml', 'tasks:\n  - { name: Backup, command: "true" }\nnotifiers:\n  - { type: prometheus, textfile: /tmp/a.prom, on: [error] }\n')], { cwd: dir.path });
       expect([run.code, run.stderr]).toEqual([64, expect.stringContaining('notifiers[0].on: the prometheus notifier records every run: leave "on" out')]);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      dir.remove();
     }
   });
 
