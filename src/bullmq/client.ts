@@ -4,7 +4,7 @@ import { buildJob } from '../cli/job.js';
 import { ConfigError, ErrorCode, JobHooksError } from '../errors.js';
 import type { JobEvents, JobEventName } from '../events.js';
 import type { JobResult } from '../types.js';
-import { closeInBackground, connectBackend, isPassing, QueueUnansweredError, reachQueue, untilAborted, type QueueTarget } from './connection.js';
+import { closeInBackground, isPassing, QueueUnansweredError, reachQueue, untilAborted, type QueueTarget } from './connection.js';
 
 /** The BullMQ job name of every jobhooks job. */
 export const JOB_NAME = 'jobhooks';
@@ -116,8 +116,7 @@ async function onReachedQueue<T>(target: QueueTarget, signal: AbortSignal | unde
  * (resolves `'signalled'`); a finished or unknown job is left alone (`'finished'`, `'unknown'`).
  */
 export async function cancel(target: QueueTarget, jobId: string): Promise<'removed' | 'signalled' | 'finished' | 'unknown'> {
-  const backend = await connectBackend(target);
-  const queue = backend.queue();
+  const { backend, queue } = await reachQueue(target);
   const producer = backend.producer();
   try {
     const job = await queue.getJob(jobId);
@@ -158,10 +157,9 @@ const GONE_CHECK_MS = 5_000;
  * ```
  */
 export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator<WatchedEvent, void, undefined> {
-  const backend = await connectBackend(target);
+  const { backend, queue } = await reachQueue(target);
   // From the start of the stream: events published before this call are replayed (docs/bullmq-api.md).
   const events = backend.events('0');
-  const queue = backend.queue();
   const producer = backend.producer();
   const pending: Array<WatchedEvent | Error> = [];
   let wake: (() => void) | undefined;

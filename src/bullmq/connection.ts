@@ -74,16 +74,6 @@ export function openBackend(target: QueueTarget): Backend {
 }
 
 /**
- * {@link openBackend}, once its server has answered: see {@link reachQueue}. Rejects only when the server
- * refused the connection (a Redis database, a PostgreSQL user, password or database) or `signal` fired first.
- */
-export async function connectBackend(target: QueueTarget, signal?: AbortSignal): Promise<Backend> {
-  const { backend, queue } = await reachQueue(target, signal);
-  await queue.close().catch(() => {});
-  return backend;
-}
-
-/**
  * A queue of the target whose server has answered, and its backend (docs/bullmq-api.md#connection).
  *
  * A server that cannot be reached — refused, unknown, unanswering, starting up — is tried again
@@ -233,7 +223,8 @@ export function isPassing(error: Error): boolean {
   return /Connection terminated|timeout expired|the database system is (starting up|shutting down)/i.test(error.message);
 }
 
-function firstLine(error: unknown): string {
+/** The first line of an error's message (or of the value thrown). @internal */
+export function firstLine(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0] ?? '';
 }
 

@@ -13,7 +13,7 @@ import { makeDirectories } from '../make-directories.js';
 import { JobPipeline } from '../pipeline/pipeline.js';
 import type { JobResult } from '../types.js';
 import { CANCEL_NAME, closeEvents, EVENT_NAME, MAX_EVENTS, type QueuedJobData, type WatchedEventName } from './client.js';
-import { connectBackend, openBackend, type QueueTarget } from './connection.js';
+import { firstLine, openBackend, reachQueue, type QueueTarget } from './connection.js';
 import { leaseStore, repositoryKey } from './lease.js';
 
 /** Options of {@link createWorker}. */
@@ -78,9 +78,9 @@ export async function createWorker(options: WorkerOptions): Promise<JobhooksWork
   openBackend(options);
   // The cleanup a dead worker left is this host's own: it runs before, and whether or not, the server answers.
   const recovered = options.stateDir === undefined ? [] : await recoverLeftJobs(options.stateDir, options.queue, env);
-  const backend = await connectBackend(options);
+  // The queue whose answer proved the server there is the worker's own.
+  const { backend, queue } = await reachQueue(options);
 
-  const queue = backend.queue();
   const producer = backend.producer();
   const leases = await leaseStore(backend, queue);
   // Cancellations asked before the job reached this worker's processor (docs/bullmq-api.md#cancel).
@@ -275,7 +275,7 @@ async function acquireLease(leases: Awaited<ReturnType<typeof leaseStore>>, key:
     }
     if (signal.aborted) return false;
     if (Date.now() > deadline) {
-      const why = failure === undefined ? 'another job holds its lease' : `its lease could not be taken: ${String((failure as Error)?.message ?? failure).split('\n')[0]}`;
+      const why = failure === undefined ? 'another job holds its lease' : `its lease could not be taken: ${firstLine(failure)}`;
       throw new Error(`repository ${key} stayed busy for ${waitMs} ms (${why})`);
     }
     // Its subscription to the signal ends with each wait: hours of polling add no listeners. A signal
