@@ -141,6 +141,20 @@ export async function cancel(target: QueueTarget, jobId: string): Promise<'remov
 /** How often a watch with nothing to yield looks whether its job is still in the queue. */
 const GONE_CHECK_MS = 5_000;
 
+/** How long a watch waits for a server that does not answer, unless told otherwise. */
+const DEFAULT_SERVER_TIMEOUT_MS = 30_000;
+
+/** Options of {@link watch}. */
+export interface WatchOptions {
+  /**
+   * How long the server may go without answering while the watch waits for the job's next event, in
+   * milliseconds (default 30 s; `Infinity` waits for it however long it is away). Then the watch
+   * throws {@link QueueUnansweredError}: the job itself is not touched and may still be running on
+   * its worker (docs/bullmq-api.md#live-events).
+   */
+  readonly serverTimeout?: number;
+}
+
 /**
  * The live events of one job, from any process: each {@link JobEvents} event the worker's pipeline
  * emits, in order, ending with `jobEnd` (then the iterator is done). Events published before the call
@@ -156,8 +170,23 @@ const GONE_CHECK_MS = 5_000;
  * }
  * ```
  */
-export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator<WatchedEvent, void, undefined> {
-  const { backend, queue } = await reachQueue(target);
+export async function* watch(target: QueueTarget, jobId: string, options: WatchOptions = {}): AsyncGenerator<WatchedEvent, void, undefined> {
+  const serverTimeout = options.serverTimeout ?? DEFAULT_SERVER_TIMEOUT_MS;
+  if (!(serverTimeout > 0)) throw new TypeError(`watch: serverTimeout must be a positive number of milliseconds (or Infinity), received ${String(serverTimeout)}`);
+  const unanswered = (cause: unknown): QueueUnansweredError =>
+    new QueueUnansweredError(true, cause instanceof Error ? cause : undefined, {
+      what: `The queue server has not answered for ${serverTimeout / 1000} s while job ${jobId} was watched`,
+      outcome: 'the job may still be running on its worker',
+    });
+  // A request of the watch's own start, answered within serverTimeout or given up.
+  const answer = async <T>(request: Promise<T>): Promise<T> => {
+    if (!Number.isFinite(serverTimeout)) return request;
+    const outcome = await untilAborted(request, AbortSignal.timeout(serverTimeout));
+    if (outcome.kind === 'settled') return outcome.value;
+    if (outcome.kind === 'rejected') throw outcome.error;
+    throw unanswered(undefined);
+  };
+  const { backend, queue } = await reachQueue(target, Number.isFinite(serverTimeout) ? AbortSignal.timeout(serverTimeout) : undefined);
   // From the start of the stream: events published before this call are replayed (docs/bullmq-api.md).
   const events = backend.events('0');
   const producer = backend.producer();
@@ -194,14 +223,15 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
     const reason = failedReason === undefined ? queue.getJob(jobId).then((job) => job?.failedReason, () => undefined) : Promise.resolve(failedReason);
     void reason.then((text) => push(new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} failed in the queue: ${text ?? 'no reason given'}`)));
   });
+  let gaveUp = false;
   try {
-    await events.waitUntilReady();
-    const job: Job | undefined | null = await queue.getJob(jobId);
+    await answer(events.waitUntilReady());
+    const job: Job | undefined | null = await answer(queue.getJob(jobId));
     if (job === undefined || job === null) throw new JobHooksError(ErrorCode.QUEUE, `No job ${jobId} in queue ${target.queue}`);
-    const state = await job.getState();
+    const state = await answer(job.getState());
     if (state === 'failed') {
       // Read again: the job fetched above may predate its failure.
-      const reason = (await queue.getJob(jobId))?.failedReason ?? job.failedReason;
+      const reason = (await answer(queue.getJob(jobId)))?.failedReason ?? job.failedReason;
       throw new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} failed in the queue: ${reason ?? 'no reason given'}`);
     }
     if (state === 'completed') {
@@ -209,35 +239,54 @@ export async function* watch(target: QueueTarget, jobId: string): AsyncGenerator
       // event of the job went into the stream before it completed, so before this mark: the reader
       // knows they were trimmed when it reaches the mark, however slowly it reads.
       replayMark = { mark: randomUUID(), result: job.returnvalue as JobResult };
-      await producer.publishEvent({ eventName: REPLAY_MARK_NAME, jobId, mark: replayMark.mark }, MAX_EVENTS);
+      await answer(producer.publishEvent({ eventName: REPLAY_MARK_NAME, jobId, mark: replayMark.mark }, MAX_EVENTS));
     }
     // A job removed from the queue (cancel() of a waiting one, by hand, a server restarted empty) would
     // leave this wait with nothing to end it: it is looked for while nothing comes, and gone twice in a
     // row (its end may still be on its way the first time) ends the watch.
+    // The same look tells a server that has gone away (the look fails or is not answered): after
+    // serverTimeout without an answer or an event, the watch gives up.
     let missing = 0;
+    let answeredAt = Date.now();
+    const checkMs = Math.min(GONE_CHECK_MS, serverTimeout);
     for (;;) {
       const item = pending.shift();
       if (item === undefined) {
         let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           wake = resolve;
-          timer = setTimeout(resolve, GONE_CHECK_MS);
+          timer = setTimeout(resolve, checkMs);
         });
         clearTimeout(timer);
         wake = undefined;
         if (pending.length === 0) {
-          const exists = await queue.getJob(jobId).then((found) => found !== undefined && found !== null, () => true);
-          missing = exists ? 0 : missing + 1;
-          if (missing >= 2) throw new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} is no longer in queue ${target.queue}: it was removed before it ended`);
+          const look = await untilAborted(queue.getJob(jobId), AbortSignal.timeout(checkMs));
+          if (look.kind === 'settled') {
+            answeredAt = Date.now();
+            missing = look.value === undefined || look.value === null ? missing + 1 : 0;
+            if (missing >= 2) throw new JobHooksError(ErrorCode.QUEUE, `Job ${jobId} is no longer in queue ${target.queue}: it was removed before it ended`);
+          } else if (Date.now() - answeredAt >= serverTimeout) {
+            throw unanswered(look.kind === 'rejected' ? look.error : undefined);
+          }
         }
         continue;
       }
+      answeredAt = Date.now();
       if (item instanceof Error) throw item;
       yield item;
       if (item.name === 'jobEnd') return;
     }
+  } catch (error) {
+    if (error instanceof QueueUnansweredError) gaveUp = true;
+    throw error;
   } finally {
-    await Promise.all([closeEvents(events), queue.close(), producer.close()]);
+    // Closing waits for a server that answers; one that does not is left behind.
+    if (gaveUp) {
+      void closeEvents(events).catch(() => {});
+      closeInBackground(queue);
+      producer.on('error', () => {});
+      void producer.close().catch(() => {});
+    } else await Promise.all([closeEvents(events), queue.close(), producer.close()]);
   }
 }
 

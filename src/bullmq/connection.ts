@@ -161,11 +161,16 @@ export class QueueUnansweredError extends JobHooksError {
   /** @internal */
   static override readonly errorClass: string = 'QueueUnansweredError';
 
-  constructor(sent: boolean, cause: Error | undefined) {
+  /** `wording`: what went unanswered and what that leaves, for a call other than a request (a watch). */
+  constructor(sent: boolean, cause: Error | undefined, wording?: { readonly what: string; readonly outcome: string }) {
     const why = cause === undefined ? '' : ` (${firstLine(cause)})`;
     super(
       ErrorCode.QUEUE_UNANSWERED,
-      sent ? `The queue server did not answer${why}: the request was sent and may have been carried out` : `The queue server was not reached${why}: nothing was sent`,
+      wording !== undefined
+        ? `${wording.what}${why}: ${wording.outcome}`
+        : sent
+          ? `The queue server did not answer${why}: the request was sent and may have been carried out`
+          : `The queue server was not reached${why}: nothing was sent`,
       cause === undefined ? undefined : { cause },
     );
     this.name = 'QueueUnansweredError';

@@ -5,6 +5,6 @@
  *
  * @packageDocumentation
  */
-export { cancel, enqueue, schedule, unschedule, validateDefinition, watch, type EnqueueOptions, type WatchedEvent, type WatchedEventName } from './client.js';
+export { cancel, enqueue, schedule, unschedule, validateDefinition, watch, type EnqueueOptions, type WatchedEvent, type WatchedEventName, type WatchOptions } from './client.js';
 export { QueueUnansweredError, type QueueConnection, type QueueTarget } from './connection.js';
 export { createWorker, type JobhooksWorker, type WorkerOptions } from './worker.js';

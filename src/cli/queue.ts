@@ -54,7 +54,7 @@ export async function queueCommand(command: QueueCommand, io: CliIo, signals: Si
  * (exit 75, sysexits' EX_TEMPFAIL: try again later; docs/distributed.md).
  */
 function unansweredLine(command: Exclude<QueueCommand, { kind: 'worker' }>, sent: boolean, cause: unknown): string {
-  const seconds = `${Math.round(command.timeoutMs / 100) / 10}s`;
+  const seconds = secondsOf(command.timeoutMs);
   const why = cause instanceof Error ? ` (${cause.message.split('\n')[0] ?? ''})` : '';
   if (!sent) {
     const nothing = command.kind === 'enqueue' ? 'nothing was enqueued' : command.kind === 'schedule' ? 'nothing was scheduled' : 'nothing was removed';
@@ -71,6 +71,11 @@ function unansweredLine(command: Exclude<QueueCommand, { kind: 'worker' }>, sent
   // A server that went away under the request (PostgreSQL's pool says so at once) is not a timeout.
   const when = cause instanceof Error ? `went away before it answered${why}` : `did not answer within ${seconds}`;
   return `jobhooks: the queue server ${when}; ${maybe}\n`;
+}
+
+/** `--server-timeout` as it was given, in seconds: `2s`, `1.5s`. */
+function secondsOf(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
 }
 
 async function queueCommandWith(bullmq: BullmqModule, command: QueueCommand, io: CliIo, signals: SignalHost): Promise<number> {
@@ -130,7 +135,7 @@ async function answeredCommand(
           io.stdout.write(`${id}\n`);
           return EXIT.completed;
         }
-        return await waitForJob(bullmq, target, id, io);
+        return await waitForJob(bullmq, target, id, command.timeoutMs, io);
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         io.stderr.write(formatIssues(command.file, error.issues));
@@ -140,13 +145,16 @@ async function answeredCommand(
   }
 }
 
-/** `enqueue --wait`: the job's live events through the same views as `run`, and its exit code. */
-async function waitForJob(bullmq: BullmqModule, target: QueueFlags, id: string, io: CliIo): Promise<number> {
+/**
+ * `enqueue --wait`: the job's live events through the same views as `run`, and its exit code. A server
+ * that stops answering for `--server-timeout` ends the wait with exit 75; the job is left to its worker.
+ */
+async function waitForJob(bullmq: BullmqModule, target: QueueFlags, id: string, timeoutMs: number, io: CliIo): Promise<number> {
   const view = io.stdout.isTTY === true && io.env['TERM'] !== 'dumb' ? new LiveView(io.stdout, io.stderr) : new PlainView(io.stdout, io.stderr);
   const source = new EventEmitter();
   view.attach(source as unknown as EventSource);
   try {
-    for await (const { name, event } of bullmq.watch(target, id)) {
+    for await (const { name, event } of bullmq.watch(target, id, { serverTimeout: timeoutMs })) {
       if (name === 'jobEnd') {
         const result = event.result;
         view.finish(result, { notificationPrinted: false, notificationFailures: notificationFailuresOf(result) });
@@ -155,9 +163,13 @@ async function waitForJob(bullmq: BullmqModule, target: QueueFlags, id: string, 
       source.emit(name, event as JobEvents[typeof name][0]);
     }
     return EXIT.internal;
+  } catch (error) {
+    if (!(error instanceof JobHooksError && error.code === ErrorCode.QUEUE_UNANSWERED)) throw error;
   } finally {
     view.close();
   }
+  io.stderr.write(`jobhooks: the queue server has not answered for ${secondsOf(timeoutMs)} while job ${id} ran; it may still be running on its worker\n`);
+  return EXIT.unanswered;
 }
 
 /**

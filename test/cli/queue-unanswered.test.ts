@@ -4,14 +4,14 @@
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { enqueue, QueueUnansweredError } from '../../src/bullmq/index.js';
+import { cancel, enqueue, QueueUnansweredError, watch } from '../../src/bullmq/index.js';
 import { openBackend } from '../../src/bullmq/connection.js';
 import { JobHooksError } from '../../src/index.js';
 import { closedPort } from '../notify/helpers/server.js';
 import { REDIS_TAG, redisInstalled, startRedis } from '../support/redis.js';
 import { relay } from '../support/relay.js';
-import { BACKENDS } from '../bullmq/helpers.js';
-import { runCli, startCli, tempDir } from './helpers.js';
+import { BACKENDS, startWorker } from '../bullmq/helpers.js';
+import { runCli, startCli, tempDir, waitFor } from './helpers.js';
 
 const JOB = { tasks: [{ name: 'Fine', command: 'true' }] };
 const redisUrl = (port: number): string => `redis://127.0.0.1:${port}`;
@@ -118,6 +118,13 @@ describe('a queue server that does not answer within --server-timeout', () => {
     expect((error as Error).cause).toMatchObject({ code: 'ECONNREFUSED' });
   });
 
+  test('watch() refuses a serverTimeout that is not a positive number of milliseconds', async () => {
+    for (const serverTimeout of [0, -1, Number.NaN]) {
+      const watching = watch({ connection: { redis: 'redis://127.0.0.1:1' }, queue: 'q' }, 'id', { serverTimeout });
+      await expect(watching.next()).rejects.toThrow(`watch: serverTimeout must be a positive number of milliseconds (or Infinity), received ${String(serverTimeout)}`);
+    }
+  });
+
   test.each([
     [['--server-timeout', 'soon'], 'jobhooks: --server-timeout expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received string "soon"'],
     [['--server-timeout'], "jobhooks: Option '--server-timeout <value>' argument missing"],
@@ -187,6 +194,50 @@ describe.each(BACKENDS)('a $name server that answers late, or refuses', (backend
         }
       } finally {
         await link.close();
+      }
+    }, 60_000);
+
+    test('enqueue --wait whose server goes away during the job: exit 75 after --server-timeout, the job still on its worker', async () => {
+      const config = dir.write('long.json', JSON.stringify({ tasks: [{ name: 'Long', command: 'sleep 60' }] }));
+      const worker = await startWorker({ connection: server.connection, queue: 'away' });
+      const link = await relay(port);
+      try {
+        const run = startCli(['enqueue', config, `--${kind}`, urlOf(link.port), '--queue', 'away', '--job-id', 'away-1', '--wait', '--server-timeout', '2s'], { cwd: dir.path });
+        const killer = setTimeout(() => run.child.kill('SIGKILL'), 40_000);
+        await waitFor(() => run.stdout().includes('[Long] started'), 'the job to start', 20_000);
+        link.down();
+        const wentAway = Date.now();
+        const ended = await run.done;
+        clearTimeout(killer);
+        expect([ended.code, ended.signal]).toEqual([75, null]);
+        expect(ended.stderr).toMatch(/jobhooks: the queue server has not answered for 2s while job away-1 ran; it may still be running on its worker\n$/);
+        expect((Date.now() - wentAway) / 1000).toBeLessThan(15);
+        // The job itself was never touched: still running, then cancelled here.
+        expect(await cancel({ connection: server.connection, queue: 'away' }, 'away-1')).toBe('signalled');
+      } finally {
+        await link.close();
+        await worker.stop();
+      }
+    }, 60_000);
+
+    test('enqueue --wait whose server is away for a moment of the job: the wait goes on to the job\'s end', async () => {
+      const config = dir.write('short.json', JSON.stringify({ tasks: [{ name: 'Short', command: 'sleep 4' }] }));
+      const worker = await startWorker({ connection: server.connection, queue: 'back' });
+      const link = await relay(port);
+      try {
+        const run = startCli(['enqueue', config, `--${kind}`, urlOf(link.port), '--queue', 'back', '--wait', '--server-timeout', '20s'], { cwd: dir.path });
+        const killer = setTimeout(() => run.child.kill('SIGKILL'), 40_000);
+        await waitFor(() => run.stdout().includes('[Short] started'), 'the job to start', 20_000);
+        link.down();
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        await link.up();
+        const ended = await run.done;
+        clearTimeout(killer);
+        expect([ended.code, ended.signal]).toEqual([0, null]);
+        expect(ended.stdout).toContain('Result: ✅ Job Completed Successfully');
+      } finally {
+        await link.close();
+        await worker.stop();
       }
     }, 60_000);
 
