@@ -72,7 +72,9 @@ export class OutputTail {
    * Adds the raw bytes of one or more whole lines, each ending with `\n`, `\r\n` or `\r`. Copies at
    * most the ring's capacity; the caller may reuse `bytes` afterwards.
    */
-  write(bytes: Buffer): void {
+  write(given: Uint8Array): void {
+    // A view, not a copy, for an executor that hands plain Uint8Arrays.
+    const bytes = Buffer.isBuffer(given) ? given : Buffer.from(given.buffer, given.byteOffset, given.byteLength);
     const count = bytes.length;
     if (count === 0) return;
     this.#read = null;

@@ -126,6 +126,28 @@ describe('OutputTail fed with raw bytes', () => {
     expect(wide.text).toBe(CUT_MARKER + '€'.repeat(Math.floor((64 - Buffer.byteLength(CUT_MARKER)) / 3)));
   });
 
+  it('takes a plain Uint8Array as a Buffer, a view into a larger buffer included (an executor of its own)', async () => {
+    const plain = new Uint8Array(new TextEncoder().encode('xxxxpass=hunter2\nlast €\nyyyy').buffer, 4, 22);
+    const tail = new OutputTail(1024, createRedaction(['hunter2']));
+    tail.write(plain);
+    expect(tail.text).toBe('pass=***\nlast €');
+    // Through the engine: an executor that hands plain Uint8Arrays before their lines.
+    const pipeline = new JobPipeline({
+      secrets: ['hunter2'],
+      preHooks: [{ name: 'own', command: 'ignored' }],
+      executor: {
+        async execute(request) {
+          request.onOutputBytes?.(plain, 'stdout');
+          request.onOutput?.('pass=hunter2', 'stdout');
+          request.onOutput?.('last €', 'stdout');
+          return { exitCode: 0, signal: null, timedOut: false, cancelled: false, error: null, durationMs: 1 };
+        },
+      },
+    });
+    const result = await pipeline.run();
+    expect(result.tasks[0]?.output).toBe('pass=***\nlast €');
+  });
+
   it('through a real hook: the tail and the events are redacted, a secret split across two writes included', async () => {
     const events: string[] = [];
     const pipeline = new JobPipeline({

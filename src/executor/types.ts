@@ -37,9 +37,10 @@ export interface ExecRequest {
    * pipe, valid only during the call. A line that arrived in several reads (or was cut) comes as the
    * UTF-8 of `onOutput`'s line plus `\n`. The engine keeps a task's output tail from these bytes
    * without holding a string per line (docs/performance.md); an executor may leave it uncalled, and
-   * the engine then keeps the tail from `onOutput`'s lines.
+   * the engine then keeps the tail from `onOutput`'s lines. A `Buffer` or any `Uint8Array` (typed as
+   * the latter so that the declarations need no `@types/node`).
    */
-  readonly onOutputBytes?: (bytes: Buffer, stream: OutputStream) => void;
+  readonly onOutputBytes?: (bytes: Uint8Array, stream: OutputStream) => void;
   /**
    * Name of the task this command belongs to. Metadata the pipeline always fills in, for executors that
    * dispatch by task (`FakeExecutor`) or log; running a command needs none of it.
