@@ -168,8 +168,9 @@ type AttemptOutcome =
  * Retries network errors, 5xx and 429 up to `retries` times with exponential backoff (500 ms, 1 s,
  * …), waiting what `Retry-After` asks for when it fits in the time left; other 4xx and 3xx fail at
  * once (redirects are not followed, so a POST never turns into a GET). Each attempt but the last may
- * take at most `timeoutMs / (retries + 1)` (at least 1 s), so a hung connection still leaves time to
- * retry; the last one may use whatever is left. Everything stops when `signal` fires.
+ * take at most its share of the timeout less the waits between attempts, `(timeoutMs - waits) /
+ * (retries + 1)` (at least 1 s), so hung connections still leave time for every retry; the last one may
+ * use whatever is left. Everything stops when `signal` fires.
  *
  * @throws {NotificationDeliveryError} with a message naming the status or the network failure.
  * @example
@@ -206,6 +207,8 @@ async function deliverWithin(request: HttpRequest, options: DeliveryOptions): Pr
   let lastFailure: string | undefined;
   let lastStatus: number | null = null;
   let attempts = 0;
+  // The waits between attempts (500 ms, 1 s, …) come out of the timeout before the attempts share it.
+  const waitsMs = retryDelayMs * (2 ** options.retries - 1);
 
   function timedOut(): never {
     const earlier = lastFailure === undefined ? '' : `; last failure: ${lastFailure}`;
@@ -217,9 +220,7 @@ async function deliverWithin(request: HttpRequest, options: DeliveryOptions): Pr
     attempts += 1;
     options.onAttempt?.();
     const isLast = attempts > options.retries;
-    const attemptTimeoutMs = isLast
-      ? undefined
-      : Math.max(MIN_ATTEMPT_MS, options.timeoutMs / (options.retries + 1));
+    const attemptTimeoutMs = isLast ? undefined : Math.max(MIN_ATTEMPT_MS, (options.timeoutMs - waitsMs) / (options.retries + 1));
     const outcome = await attempt({ method: request.method, url, headers, body: request.body }, options.signal, attemptTimeoutMs, target, options.secrets);
     if (outcome.type === 'aborted') timedOut();
 

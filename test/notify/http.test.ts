@@ -150,6 +150,15 @@ describe('deliver: network failures and timeouts', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  test('the waits between attempts come out of the timeout before it is shared: two hung attempts, and the third still delivers', async () => {
+    // timeout 4 s, 2 retries, waits of 0.5 and 1 s: each attempt may take (4 - 1.5) / 3 s, at least 1 s,
+    // so the third starts at 3.5 s. Shared without the waits (1.33 s each), the second ended at 3.17 s
+    // with 0.83 s left, less than the 1 s wait: the third was never made.
+    server.reply('hang', 'hang');
+    await new WebhookNotifier({ url: server.url, timeout: 4, retries: 2 }).notify(message, context());
+    expect(server.requests).toHaveLength(3);
+  });
+
   test('called on its own, under a signal that never fires, a notifier still stops at its own timeout', async () => {
     server.reply('hang', 'hang');
     const started = performance.now();
