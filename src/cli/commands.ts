@@ -244,10 +244,14 @@ export async function runCommand(
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       // The command line numbers tasks as "jobhooks plan" prints them, from 1.
+      const task = rehearse.task;
+      const named = plan.filter((planned) => planned.name === task);
       const why =
-        typeof rehearse.task === 'number' && rehearse.task >= plan.length
+        typeof task === 'number' && task >= plan.length
           ? `no task has number ${rehearsal.task} in "jobhooks plan" (1 to ${plan.length})`
-          : error.issues.map((issue) => issue.message).join('; ');
+          : named.length > 1
+            ? `${named.length} tasks are named "${task}" (numbers ${named.map((planned) => planned.index + 1).join(', ')} in "jobhooks plan"): give the number`
+            : error.issues.map((issue) => issue.message).join('; ');
       io.stderr.write(`jobhooks: cannot rehearse ${file}: ${why}\n`);
       return EXIT.usage;
     }

@@ -190,6 +190,23 @@ describe('jobhooks rehearse', () => {
     expect(backupRan()).toBe(false);
   });
 
+  it('a name two tasks share: the numbers it gives are "jobhooks plan"\'s, and the one taken rehearses that task', async () => {
+    const log = join(dir.path, 'log');
+    dir.write(
+      'twice.json',
+      JSON.stringify({
+        preHooks: [{ name: 'Check', command: `echo pre >> '${log}'` }],
+        tasks: [{ type: 'backup', name: 'Backup', command: `echo backup >> '${log}'` }],
+        postHooks: [{ name: 'Check', command: `echo post >> '${log}'` }],
+      }),
+    );
+    const named = await runCli(['rehearse', 'twice.json', '--fail', 'Check', '--no-journal'], { cwd: dir.path });
+    expect([named.code, named.stdout, named.stderr]).toEqual([64, '', 'jobhooks: cannot rehearse twice.json: 2 tasks are named "Check" (numbers 1, 3 in "jobhooks plan"): give the number\n']);
+    const numbered = await runCli(['rehearse', 'twice.json', '--fail', '3', '--no-journal'], { cwd: dir.path });
+    expect(numbered.stdout.split('\n')[0]).toMatch(/^REHEARSAL of twice\.json — not a real run: task "Check" fails without running;/);
+    expect(hookLog()).toEqual(['pre', 'backup']);
+  });
+
   it('usage: exactly one outcome, and rehearse-only options only on rehearse', async () => {
     config();
     const none = await runCli(['rehearse', 'job.json'], { cwd: dir.path });
