@@ -219,18 +219,22 @@ export class JobRun {
   // -------------------------------------------------------------------------------------------
   // The loop
 
+  /** A cancellation between tasks is the job's failure from the first task it reaches, `record`. */
+  #cancelledBefore(record: TaskRecord): void {
+    if (this.#failure !== null) return;
+    this.#failure = {
+      taskIndex: null,
+      taskName: null,
+      type: null,
+      reason: 'cancelled',
+      error: this.#cancelError ?? 'Job cancelled',
+      cancelledBefore: record.result.index,
+    };
+  }
+
   async #step(record: TaskRecord): Promise<void> {
     if (record.source.kind === 'notification') this.#notifying = true;
-    if (this.#cancelled && this.#failure === null) {
-      this.#failure = {
-        taskIndex: null,
-        taskName: null,
-        type: null,
-        reason: 'cancelled',
-        error: this.#cancelError ?? 'Job cancelled',
-        cancelledBefore: record.result.index,
-      };
-    }
+    if (this.#cancelled) this.#cancelledBefore(record);
     const decision = decide(
       { phase: record.result.phase, runOnJobFailure: record.result.runOnJobFailure, cleanupFor: record.planned.cleanupFor },
       { failure: this.#failure, cancelled: this.#cancelled, haltedPhases: this.#haltedPhases, skippedBy: this.#skippedBy, startedPreHooks: this.#startedPreHooks },
@@ -598,8 +602,11 @@ export class JobRun {
       this.#jobAbort.abort(new Error(REHEARSED_CANCELLATION));
     }
     // A Ctrl-C as a cleanup post-hook starts does not stop it (docs/execution-flow.md#cancellation): the
-    // job is cancelled, and the cleanup runs.
-    if (rehearsal.outcome === 'cancel' && isCleanup(record)) return null;
+    // job is cancelled, from this task on, and the cleanup runs.
+    if (rehearsal.outcome === 'cancel' && isCleanup(record)) {
+      this.#cancelledBefore(record);
+      return null;
+    }
     // Not retried: a rehearsed failure is the task's final one (docs/testing.md#rehearse-your-failure-path).
     record.result.attempts = 1;
     return source.kind === 'hook'

@@ -70,7 +70,8 @@ function issue(key: 'task' | 'outcome', message: string): ConfigError {
 
 /**
  * How a rehearsed task ends, without running: `fail` as a failure with {@link REHEARSED_FAILURE};
- * `timeout` as a real timeout reads (`timedOut: true`, `Hook 'NAME' timed out after 300s`);
+ * `timeout` as a command killed at its timeout reads (`timedOut: true`, `signal: 'SIGTERM'`,
+ * `Hook 'NAME' timed out after 300s`);
  * `cancel` as a task cancelled at its start (`cancelled: true`, `Task cancelled`): the run cancels
  * the job first, so every rule of a real cancellation follows.
  */
@@ -81,6 +82,8 @@ export function rehearsedOutcome(outcome: RehearsalOutcome, label: 'Hook' | 'Tas
     case 'timeout':
       return makeOutcome({
         timedOut: true,
+        // As a command killed at its timeout reads.
+        signal: 'SIGTERM',
         error: `${label} '${name}' timed out after ${formatSeconds(timeoutMs ?? 0)}`,
         code: 'timeout',
       });

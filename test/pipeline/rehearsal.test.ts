@@ -89,6 +89,8 @@ describe('rehearsal (docs/testing.md#rehearse-your-failure-path)', () => {
       status: 'failed',
       timedOut: true,
       cancelled: false,
+      signal: 'SIGTERM',
+      exitCode: null,
       error: "Hook 'Stop Service' timed out after 90s",
       failure: { code: 'timeout', message: "Hook 'Stop Service' timed out after 90s" },
     });
@@ -106,7 +108,7 @@ describe('rehearsal (docs/testing.md#rehearse-your-failure-path)', () => {
       tasks: [commandTask({ type: 'backup', name: 'Create archive', command: `touch '${marker}'`, timeout: '2h' })],
     }).run({ rehearse: { task: 'Create archive', outcome: 'timeout' } });
     expect(existsSync(marker)).toBe(false);
-    expect(result.tasks[1]).toMatchObject({ status: 'failed', timedOut: true, error: "Task 'Create archive' timed out after 7200s" });
+    expect(result.tasks[1]).toMatchObject({ status: 'failed', timedOut: true, signal: 'SIGTERM', error: "Task 'Create archive' timed out after 7200s" });
   });
 
   it('cancel: the job is cancelled as the task would start; cleanup and the notification still run', async () => {
@@ -141,9 +143,20 @@ describe('rehearsal (docs/testing.md#rehearse-your-failure-path)', () => {
       ['Start Service', 'completed', false],
       ['Notification', 'completed', false],
     ]);
-    expect(result.failure).toMatchObject({ taskIndex: null, reason: 'cancelled', error: 'Job cancelled (rehearsal)' });
+    expect(result.failure).toEqual({ taskIndex: null, taskName: null, type: null, reason: 'cancelled', error: 'Job cancelled (rehearsal)', cancelledBefore: 4 });
     expect(log()).toEqual(['stop rehearsal=1', 'prune rehearsal=1', 'report rehearsal=1', 'start rehearsal=1']);
     expect(notifier.messages.map((message) => message.title)).toEqual(['[Rehearsal] 🛑 Backup Job Cancelled']);
+
+    // A real Ctrl-C at the same point, as 'Report' ends: the same failure and the same flow.
+    const controller = new AbortController();
+    const real = new JobPipeline({ ...options, notifiers: [new RecordingNotifier()] });
+    real.on('taskEnd', ({ task }) => {
+      if (task.name === 'Report') controller.abort();
+    });
+    const cancelled = await real.run({ signal: controller.signal });
+    expect(cancelled.failure).toMatchObject({ taskIndex: null, reason: 'cancelled', cancelledBefore: 4 });
+    expect(formatFlow(result)).toBe(formatFlow(cancelled));
+    expect(formatFlow(result)).toContain('5. Post-Hook 2 (Start Service)        → ✅ Success (Run on Failure)');
   });
 
   it('an unknown task, an ambiguous name, the notification or an unknown outcome is a ConfigError before anything runs', async () => {
