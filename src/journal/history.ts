@@ -23,7 +23,10 @@ export interface HistoryEntry {
   /** The job status; an unfinished run is `running` while its owner lives, `interrupted` once it is dead. */
   readonly status: JournalJobStatus | 'running';
   readonly startedAt: string;
-  /** `null` while the run has no end record. */
+  /**
+   * `null` while the run has no end record, and for an `interrupted` run: its end record is the
+   * recovery's, written when the next run or `recover` found it, not when jobhooks died.
+   */
   readonly finishedAt: string | null;
   readonly durationMs: number | null;
   /** The name of the task the failure is about (for `interrupted`: the one running when it died), or `null`. */
@@ -93,7 +96,8 @@ export function runningTasks(records: readonly JournalRecord[]): number[] {
 function toEntry(run: ParsedRun): HistoryEntry {
   const dead = run.end === null && !isProcessAlive(run.run);
   const status = run.end?.status ?? (dead ? 'interrupted' : 'running');
-  const finishedAt = run.end?.at ?? null;
+  // An interrupted run's end record is its recovery's, maybe a day later: when it died is not known.
+  const finishedAt = status === 'interrupted' ? null : (run.end?.at ?? null);
   const archive = run.records.findLast((record) => record.type === 'taskEnd' && record.archive !== undefined);
   const failed = failedTaskIndex(run, dead);
   const failedEnd = failed === undefined ? undefined : run.records.findLast((record) => record.type === 'taskEnd' && record.index === failed);
