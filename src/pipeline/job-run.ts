@@ -57,7 +57,12 @@ export interface RunSetup {
    * A recovery of a dead run (docs/journal.md): the job starts failed with `failure` (reason
    * `interrupted`), and its tasks carry the dead run's indexes, in order.
    */
-  readonly recovery: { readonly failure: JobFailure; readonly indexes: readonly number[] } | null;
+  readonly recovery: {
+    readonly failure: JobFailure;
+    readonly indexes: readonly number[];
+    /** The indexes of cleanups that were due but whose post-hook the definition no longer has: they fail unrun. */
+    readonly missing?: ReadonlySet<number>;
+  } | null;
   /** The failure this run rehearses (docs/testing.md#rehearse-your-failure-path), resolved against the plan. */
   readonly rehearsal?: RehearsalResult | null | undefined;
 }
@@ -92,6 +97,7 @@ export class JobRun {
   readonly #jobAbort = new AbortController();
   readonly #journal: RunJournal | null;
   readonly #rehearsal: RehearsalResult | null;
+  readonly #missing: ReadonlySet<number>;
   /** Journal calls in order: a record of a spawn lands before the task's end record. */
   #journalQueue: Promise<unknown> = Promise.resolve();
   /** The failure text of a cancellation that was not the caller's signal (`maxRunTime`). */
@@ -124,6 +130,7 @@ export class JobRun {
     this.#journal = setup.journal;
     this.#rehearsal = setup.rehearsal ?? null;
     this.#failure = setup.recovery === null ? null : { ...setup.recovery.failure };
+    this.#missing = setup.recovery?.missing ?? new Set();
     this.#redaction = createRedaction([
       ...options.secrets,
       ...options.tasks.flatMap((task) => task.secrets ?? []),
@@ -219,6 +226,17 @@ export class JobRun {
   // -------------------------------------------------------------------------------------------
   // The loop
 
+  /**
+   * A recovery's cleanup whose post-hook is gone from the definition (renamed or removed since the
+   * dead run): it cannot run, and says so as a failure, so that the alert's details and the exit code
+   * tell that a cleanup is still undone (docs/journal.md).
+   */
+  #missingCleanup(record: TaskRecord): Outcome | null {
+    if (!this.#missing.has(record.result.index)) return null;
+    record.result.attempts = 1;
+    return makeOutcome({ error: `Post-hook '${record.result.name}' was due, but the config has no post-hook of that name any more: not run`, code: 'spawn' });
+  }
+
   /** A cancellation between tasks is the job's failure from the first task it reaches, `record`. */
   #cancelledBefore(record: TaskRecord): void {
     if (this.#failure !== null) return;
@@ -259,7 +277,7 @@ export class JobRun {
     record.tail = tail;
     if (record.result.phase === 'pre') this.#startedPreHooks.add(record.result.name);
     let outcome: Outcome;
-    const rehearsed = this.#rehearsed(record);
+    const rehearsed = this.#rehearsed(record) ?? this.#missingCleanup(record);
     if (rehearsed !== null) outcome = rehearsed;
     else switch (record.source.kind) {
       case 'hook': {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { EventEmitter } from 'eventemitter3';
-import { resolvePipelineOptions, type JobPipelineOptions, type ResolvedPipelineOptions } from '../config.js';
+import { resolvePipelineOptions, type JobPipelineOptions, type ResolvedDefaults, type ResolvedHook, type ResolvedPipelineOptions } from '../config.js';
 import { ErrorCode, JobHooksError } from '../errors.js';
 import type { JobEvents } from '../events.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
@@ -215,11 +215,20 @@ export class JobPipeline {
     // Whether a cleanup runs is the current definition's to say (docs/journal.md), and each runs once
     // even if the record names it twice.
     const named = new Set<string>();
+    // A cleanup that was due by the dead run's own record, whose post-hook the definition no longer has.
+    const missing = new Set<number>();
     const cleanups = run.tasks
       .filter((task) => task.phase === 'post' && !ended.has(task.index))
       .flatMap((task) => {
         const hook = o.postHooks.find((candidate) => candidate.name === task.name);
-        if (hook === undefined || named.has(hook.name)) return [];
+        if (hook === undefined) {
+          const due = task.cleanupFor === undefined ? task.runOnJobFailure : started.has(task.cleanupFor);
+          if (!due || named.has(task.name)) return [];
+          named.add(task.name);
+          missing.add(task.index);
+          return [{ index: task.index, hook: placeholderHook(task.name, o.defaults) }];
+        }
+        if (named.has(hook.name)) return [];
         named.add(hook.name);
         const runs = hook.cleanupFor === null ? hook.runOnJobFailure : started.has(hook.cleanupFor);
         return runs ? [{ index: task.index, hook: { ...hook, runOnJobFailure: true, cleanupFor: null } }] : [];
@@ -233,7 +242,7 @@ export class JobPipeline {
     const options = { ...o, preHooks: [], tasks: [], postHooks: cleanups.map((cleanup) => cleanup.hook), notifiers, jobId: run.jobId, maxRunTime: null, journal: null };
     const indexes = [...cleanups.map((cleanup) => cleanup.index), ...(notifiers.length > 0 ? [notificationIndex] : [])];
     const silent: Emit = () => {};
-    return new JobRun(options, silent, () => false, executor, undefined, { jobId: run.jobId, journal: claimJournal(claim), recovery: { failure, indexes } }).execute();
+    return new JobRun(options, silent, () => false, executor, undefined, { jobId: run.jobId, journal: claimJournal(claim), recovery: { failure, indexes, missing } }).execute();
   }
 
   /** Adds a listener. A listener that throws (or rejects) never changes the job; it emits `listenerError`. */
@@ -303,5 +312,26 @@ function claimJournal(claim: DeadRunClaim): RunJournal {
     },
     taskStart: (index, options) => guard(() => claim.taskStart(index, options)),
     taskEnd: (index, status, options) => guard(() => claim.taskEnd(index, status, options)),
+  };
+}
+
+/** What stands for a due cleanup whose post-hook is gone: the engine fails it without running anything. */
+function placeholderHook(name: string, defaults: ResolvedDefaults): ResolvedHook {
+  return {
+    name,
+    command: '',
+    critical: false,
+    runOnJobFailure: true,
+    continueOnFailure: true,
+    timeoutMs: defaults.timeoutMs,
+    shell: defaults.shell,
+    cwd: defaults.cwd,
+    env: {},
+    keepBackground: false,
+    retries: 0,
+    retryDelayMs: 0,
+    retryDelayMaxMs: 0,
+    warningExitCodes: [],
+    cleanupFor: null,
   };
 }

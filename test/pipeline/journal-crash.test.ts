@@ -155,6 +155,24 @@ describe('kill -9 of jobhooks, then recover()', { timeout: 60_000 }, () => {
     await nothingMore(c, lines(c.log));
   });
 
+  it('a cleanup renamed in the definition since: it fails unrun, so the alert\'s details and the result say it is still undone', async () => {
+    const c = { ...config('backup'), jobId: 'dead-renamed' };
+    await crash(c);
+    const job = crashJob({ ...c, hangAt: '' });
+    const renamed = { ...job, postHooks: (job.postHooks ?? []).map((hook) => (hook.name === 'Restart Services' ? { ...hook, name: 'Start Services' } : hook)) };
+    const [result] = await new JobPipeline(renamed).recover();
+    const error = "Post-hook 'Restart Services' was due, but the config has no post-hook of that name any more: not run";
+    expect(result?.tasks.map((task) => [task.index, task.name, task.status, task.error])).toEqual([
+      [3, 'Restart Services', 'failed', error],
+      [4, 'Health Check', 'completed', null],
+      [5, 'Notification', 'completed', null],
+    ]);
+    // Neither the old hook nor the new one ran: only the cleanup that still exists.
+    expect(lines(c.log).map((line) => line.split('|')[0])).toEqual(['Database Dump', 'Stop Services', 'Health Check']);
+    expect(result?.notification?.details.map((detail) => [detail.name, detail.error])).toEqual([['Restart Services', error]]);
+    writeFileSync(c.release, '');
+  });
+
   it('during a post-hook: only the cleanup that had not ended runs', async () => {
     const c = { ...config('Health Check'), jobId: 'dead-post' };
     const { pid } = await crash(c);
