@@ -159,7 +159,7 @@ describe('kill -9 of jobhooks, then recover()', { timeout: 60_000 }, () => {
     const c = { ...config('backup'), jobId: 'dead-renamed' };
     await crash(c);
     const job = crashJob({ ...c, hangAt: '' });
-    const renamed = { ...job, postHooks: (job.postHooks ?? []).map((hook) => (hook.name === 'Restart Services' ? { ...hook, name: 'Start Services' } : hook)) };
+    const renamed = { ...job, postHooks: (job.postHooks as Exclude<typeof job.postHooks, string | undefined>).map((hook) => (hook.name === 'Restart Services' ? { ...hook, name: 'Start Services' } : hook)) };
     const [result] = await new JobPipeline(renamed).recover();
     const error = "Post-hook 'Restart Services' was due, but the config has no post-hook of that name any more: not run";
     expect(result?.tasks.map((task) => [task.index, task.name, task.status, task.error])).toEqual([
