@@ -6,7 +6,7 @@ import { printable } from '../printable.js';
 import { removeScriptDirsSync } from '../executor/script-file.js';
 import { ShellExecutor } from '../executor/shell-executor.js';
 import { ConfigError, JobHooksError, ErrorCode } from '../errors.js';
-import { JobPipeline } from '../pipeline/pipeline.js';
+import { DAMAGED_RUN_WARNING, JobPipeline } from '../pipeline/pipeline.js';
 import type { PlannedTask } from '../pipeline/plan.js';
 import { resolveRehearsal, type RehearseOptions } from '../pipeline/rehearsal.js';
 import type { JobResult, TaskResult } from '../types.js';
@@ -430,6 +430,12 @@ export async function recoverCommand(file: string, stateDir: string | undefined,
   const built = await load(file, io, { consoleStream }, { stateDir });
   if (typeof built === 'number') return built;
   let recovered: JobResult[];
+  // A damaged unfinished run cannot be recovered: said, and not "nothing to recover".
+  let damaged = false;
+  built.pipeline.on('journalWarning', ({ message }) => {
+    if (message.startsWith(DAMAGED_RUN_WARNING)) damaged = true;
+    io.stderr.write(`${message}\n`);
+  });
   try {
     recovered = await built.pipeline.recover();
   } catch (error) {
@@ -438,13 +444,13 @@ export async function recoverCommand(file: string, stateDir: string | undefined,
     io.stderr.write(refused.line);
     return refused.code;
   }
-  if (recovered.length === 0) {
+  if (recovered.length === 0 && !damaged) {
     io.stdout.write(`Nothing to recover: no run of ${file} was left unfinished by a jobhooks that died.\n`);
     return EXIT.completed;
   }
   // Said after all of them ran: only the notifier failures are left to say when a console notifier printed.
   for (const result of recovered) io.stdout.write(recoveredText(result, consolePrinted));
-  return recovered.some(cleanupFailed) ? EXIT.failed : EXIT.completed;
+  return damaged || recovered.some(cleanupFailed) ? EXIT.failed : EXIT.completed;
 }
 
 /** A cleanup the recovery ran failed (the notification is not a cleanup). */

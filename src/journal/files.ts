@@ -407,7 +407,7 @@ export function runFilesAmong(names: readonly string[], which: 'all' | 'unfinish
  * Run files of a key directory, parsed, oldest first: all, or only those of unfinished runs. The file
  * `except` (a path), if given, is left unread.
  */
-export async function readRuns(keyDir: string, which: 'all' | 'unfinished' = 'all', except?: string): Promise<ParsedRun[]> {
+export async function readRuns(keyDir: string, which: 'all' | 'unfinished' = 'all', except?: string, onUnreadable?: (file: string, text: string) => Promise<void>): Promise<ParsedRun[]> {
   const runs: ParsedRun[] = [];
   for (const name of await runFileNames(keyDir, which)) {
     const file = join(keyDir, name);
@@ -416,6 +416,7 @@ export async function readRuns(keyDir: string, which: 'all' | 'unfinished' = 'al
     if (text === null) continue;
     const parsed = parseRun(file, text);
     if (parsed !== null) runs.push(parsed);
+    else await onUnreadable?.(file, text);
   }
   return runs;
 }

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { open, stat, unlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import {
   parseRun,
@@ -90,7 +90,19 @@ export interface FindDeadRunsOptions {
    * every run about a millisecond (docs/performance.md).
    */
   readonly except?: string;
+  /**
+   * Told of an unfinished run whose file does not begin with a readable run record (a damaged file:
+   * cut short, overwritten): it cannot be recovered, so its cleanups cannot run. Its marker is left,
+   * so that every later look says it again until someone has looked (docs/journal.md).
+   */
+  readonly onDamaged?: (file: string) => void;
 }
+
+/**
+ * How long a run file without its run record may be one whose first write is under way: a run writes
+ * and flushes that record as soon as it has made the file, before its first task.
+ */
+const FIRST_WRITE_MS = 10_000;
 
 /**
  * The unfinished runs of a key directory whose owner is gone (no process with the recorded pid, or one
@@ -106,7 +118,14 @@ export interface FindDeadRunsOptions {
 export async function findDeadRuns(keyDir: string, options: FindDeadRunsOptions = {}): Promise<DeadRun[]> {
   const dead: DeadRun[] = [];
   // Only the runs with a `.running` marker: the finished ones are never read here.
-  for (const run of await readRuns(keyDir, 'unfinished', options.except)) {
+  const unreadable = async (file: string, text: string): Promise<void> => {
+    const changed = await stat(file).then((stats) => stats.mtimeMs, () => null);
+    if (changed === null || Date.now() - changed < FIRST_WRITE_MS) return;
+    // A run killed between making its file and writing its record ran nothing: nothing to recover.
+    if (text.trim() === '') await unlink(runningMarker(file)).catch(() => {});
+    else options.onDamaged?.(file);
+  };
+  for (const run of await readRuns(keyDir, 'unfinished', options.except, unreadable)) {
     // Its end was written, but its owner died before removing the marker: finished after all.
     if (run.end !== null) await unlink(runningMarker(run.file)).catch(() => {});
     else if (!isProcessAlive(run.run)) dead.push(toDeadRun(run));

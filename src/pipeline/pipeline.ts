@@ -178,7 +178,12 @@ export class JobPipeline {
    */
   async #recoverDeadRuns(keyDir: string, claimantJobId: string, executor: Executor, run?: { readonly ownRun: string; readonly signal?: AbortSignal }): Promise<JobResult[]> {
     const results: JobResult[] = [];
-    for (const dead of await findDeadRuns(keyDir, run === undefined ? {} : { except: run.ownRun })) {
+    const onDamaged = (file: string): void =>
+      this.#emit('journalWarning', {
+        jobId: claimantJobId,
+        message: `${DAMAGED_RUN_WARNING} (${file} does not begin with a run record): if its jobhooks died, its cleanup could not be run; check what it stopped, then remove ${runningMarker(file)}`,
+      });
+    for (const dead of await findDeadRuns(keyDir, run === undefined ? { onDamaged } : { except: run.ownRun, onDamaged })) {
       const claimant = { jobId: claimantJobId };
       const claim = run === undefined ? await claimDeadRun(dead, claimant) : await claimDeadRunWhenFree(dead, claimant, run.signal === undefined ? {} : { signal: run.signal });
       if (claim === null) continue;
@@ -314,6 +319,9 @@ function claimJournal(claim: DeadRunClaim): RunJournal {
     taskEnd: (index, status, options) => guard(() => claim.taskEnd(index, status, options)),
   };
 }
+
+/** How the `journalWarning` about a damaged unfinished run begins (docs/journal.md). @internal */
+export const DAMAGED_RUN_WARNING = "jobhooks: an unfinished run's journal cannot be read";
 
 /** What stands for a due cleanup whose post-hook is gone: the engine fails it without running anything. */
 function placeholderHook(name: string, defaults: ResolvedDefaults): ResolvedHook {

@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobResult } from '../../src/index.js';
 import { startServer, type TestServer } from '../notify/helpers/server.js';
@@ -217,5 +217,56 @@ describe('kill -9 then --json and --quiet', () => {
     expect(quiet.stdout).toContain("died during 'Main'.\n\nCleanup run: Restart Services, Remove Dump\n");
     // Nothing of the job itself: it completed.
     expect(quiet.stdout).not.toContain('Completed');
+  });
+});
+
+describe('kill -9, then a damaged journal', () => {
+  /** The state directory's unfinished run files (those with a `.running` marker). */
+  function unfinishedRuns(): string[] {
+    const state = join(dir.path, '.jobhooks-state');
+    return readdirSync(state, { recursive: true, encoding: 'utf8' })
+      .filter((name) => name.endsWith('.jsonl.running'))
+      .map((name) => join(state, name.slice(0, -'.running'.length)));
+  }
+
+  it('a run file cut short: recover and run say so, naming it, and recover exits 2 instead of "Nothing to recover"', async () => {
+    const file = writeConfig();
+    writeFileSync(join(dir.path, 'hang-dump'), '');
+    const { marker } = await killDuring(file, () => readPid(join(dir.path, 'dump.pid')));
+    rmSync(join(dir.path, 'hang-dump'));
+    const [runFile] = unfinishedRuns();
+    if (runFile === undefined) throw new Error('no unfinished run');
+    // Cut inside its first record, as a damaged disk or a careless hand would, a minute ago.
+    truncateSync(runFile, 100);
+    const aMinuteAgo = new Date(Date.now() - 60_000);
+    utimesSync(runFile, aMinuteAgo, aMinuteAgo);
+    const warning = `jobhooks: an unfinished run's journal cannot be read (${runFile} does not begin with a run record): if its jobhooks died, its cleanup could not be run; check what it stopped, then remove ${runFile}.running\n`;
+    try {
+      const recover = await runCli(['recover', file], { cwd: dir.path });
+      expect([recover.code, recover.stdout, recover.stderr]).toEqual([2, '', warning]);
+      const next = await runCli(['run', file], { cwd: dir.path });
+      expect(next.code).toBe(0);
+      expect(next.stderr).toContain(warning.trimEnd());
+      // Said until someone has looked: the marker is theirs to remove.
+      expect(unfinishedRuns()).toEqual([runFile]);
+    } finally {
+      for (const pid of processesWithMarker(marker)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it('an empty run file (killed between making it and writing its record): nothing ran, its marker goes without a word', async () => {
+    const file = writeConfig();
+    const first = await runCli(['run', file], { cwd: dir.path });
+    expect(first.code).toBe(0);
+    const keyDir = dirname(readdirSync(join(dir.path, '.jobhooks-state'), { recursive: true, encoding: 'utf8' }).find((name) => name.endsWith('.jsonl')) ?? '');
+    const empty = join(dir.path, '.jobhooks-state', keyDir, '2026-01-01T00-00-00.000Z-dead.jsonl');
+    writeFileSync(empty, '');
+    writeFileSync(`${empty}.running`, '');
+    const aMinuteAgo = new Date(Date.now() - 60_000);
+    utimesSync(empty, aMinuteAgo, aMinuteAgo);
+    const recover = await runCli(['recover', file], { cwd: dir.path });
+    expect([recover.code, recover.stderr]).toEqual([0, '']);
+    expect(recover.stdout).toMatch(/^Nothing to recover/);
+    expect(existsSync(`${empty}.running`)).toBe(false);
   });
 });
