@@ -265,6 +265,8 @@ export async function runCommand(
   // What has not finished yet, and the pre-hooks that started, for the second signal to say what it abandons.
   const unfinished = new Map<number, TaskResult>();
   const startedPreHooks = new Set<string>();
+  // Until when each task waits before its next attempt (taskRetry), to tell a wait from a running command.
+  const retryAt = new Map<number, number>();
   let cancelledBy: CancelSignal | undefined;
   // Whether the job began (its lock taken): before, a signal only ends the wait, said once below.
   let jobStarted = false;
@@ -284,7 +286,9 @@ export async function runCommand(
     removeScriptDirsSync();
     view.close();
     io.stderr.write(`jobhooks: received ${signal} again: killed every process of the job.\n`);
-    const abandoned = abandonedText([...unfinished.values()], pipeline.plan(), startedPreHooks);
+    const now = Date.now();
+    const waiting = new Set([...retryAt].flatMap(([index, at]) => (at > now ? [index] : [])));
+    const abandoned = abandonedText([...unfinished.values()], pipeline.plan(), startedPreHooks, waiting);
     if (abandoned !== '') io.stderr.write(`jobhooks: ${abandoned}\n`);
     signals.exit(signalExitCode(signal));
   };
@@ -299,6 +303,9 @@ export async function runCommand(
     taskStart: ({ task }) => {
       unfinished.set(task.index, task);
       if (task.phase === 'pre') startedPreHooks.add(task.name);
+    },
+    taskRetry: ({ taskIndex, delayMs }) => {
+      retryAt.set(taskIndex, Date.now() + delayMs);
     },
     taskEnd: ({ task }) => {
       unfinished.delete(task.index);
@@ -461,17 +468,17 @@ function cleanupFailed(result: JobResult): boolean {
 /**
  * `cleanup not run: Restart Services, Remove Dump (killed while running); notification not sent`:
  * what a second signal abandons — the post-hooks that run after a failure (`runOnJobFailure`, and
- * paired cleanups whose pre-hook started) and the notification, not yet finished. Empty when nothing
- * was left.
+ * paired cleanups whose pre-hook started) and the notification, not yet finished. A started cleanup
+ * in `waiting` was between two attempts: `(waiting to retry)`. Empty when nothing was left.
  */
-export function abandonedText(unfinished: readonly TaskResult[], plan: readonly PlannedTask[], startedPreHooks: ReadonlySet<string>): string {
+export function abandonedText(unfinished: readonly TaskResult[], plan: readonly PlannedTask[], startedPreHooks: ReadonlySet<string>, waiting: ReadonlySet<number> = new Set()): string {
   const pairedWithStarted = (task: TaskResult): boolean => {
     const undoes = plan[task.index]?.cleanupFor;
     return undoes !== undefined && undoes !== null && startedPreHooks.has(undoes);
   };
   const cleanup = unfinished
     .filter((task) => task.phase === 'post' && (task.runOnJobFailure || pairedWithStarted(task)))
-    .map((task) => (task.status === 'running' ? `${task.name} (killed while running)` : task.name));
+    .map((task) => (task.status !== 'running' ? task.name : waiting.has(task.index) ? `${task.name} (waiting to retry)` : `${task.name} (killed while running)`));
   const clauses: string[] = [];
   if (cleanup.length > 0) clauses.push(`cleanup not run: ${cleanup.join(', ')}`);
   if (unfinished.some((task) => task.phase === 'notification')) clauses.push('notification not sent');

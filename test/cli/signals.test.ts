@@ -131,6 +131,33 @@ describe('jobhooks run: signals', () => {
     expect(existsSync(join(dir.path, 'remove-ran'))).toBe(false);
   });
 
+  it('a second signal while a cleanup waits to retry says so, not that it was killed while running', async () => {
+    const file = dir.write(
+      'job.json',
+      JSON.stringify({
+        tasks: [{ name: 'Backup', command: 'exit 2' }],
+        postHooks: [
+          { name: 'Start App', command: 'echo $JOBHOOKS_ATTEMPT >> attempts; exit 1', runOnJobFailure: true, retries: 2, retryDelay: '20s' },
+          { name: 'Always', command: 'touch always-ran', runOnJobFailure: true },
+        ],
+      }),
+    );
+    const run = startCli(['run', file, '--no-journal'], { cwd: dir.path });
+    await waitFor(() => existsSync(join(dir.path, 'attempts')), 'the first attempt of the cleanup');
+    // Its first attempt has failed: the cleanup now waits 16–24 s for its second.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    run.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code).toBe(130);
+    expect(result.stderr.split('\n').slice(1)).toEqual([
+      'jobhooks: received SIGINT again: killed every process of the job.',
+      'jobhooks: cleanup not run: Start App (waiting to retry), Always',
+      '',
+    ]);
+  });
+
   it('a second signal lists the paired cleanups it abandoned whose pre-hook started, and not the others', async () => {
     const file = dir.write(
       'job.json',
