@@ -3,7 +3,7 @@ import { flowOutcome, formatDuration, type FlowJob } from '../format.js';
 import { labelTasks } from '../pipeline/plan.js';
 import type { JobResult, TaskResult } from '../types.js';
 import { nextProgress, progressText, type ProgressView } from './progress.js';
-import { recoveredText, subscribe, summaryText, type EventSource, type RunEnd, type RunView, type TextSink } from './view.js';
+import { recoveredText, retryLine, subscribe, summaryText, type EventSource, type RunEnd, type RunView, type TextSink } from './view.js';
 
 /** What the live view knows about the job, built from its events. */
 export interface LiveState {
@@ -174,6 +174,7 @@ export class LiveView implements RunView {
       taskOutput: on('taskOutput'),
       taskProgress: on('taskProgress'),
       taskEnd: on('taskEnd'),
+      taskRetry: (retry) => this.#print(`${retryLine(this.#state.tasks.find((task) => task.index === retry.taskIndex)?.name ?? `task ${retry.taskIndex + 1}`, retry)}\n`),
       journalWarning: ({ message }) => this.notice(message),
     });
     this.#out.write('\u001B[?25l');

@@ -5,7 +5,7 @@ import { DETAIL_OUTPUT_LINES, lastLines } from '../notify/message.js';
 import type { JobResult, TaskResult } from '../types.js';
 import { jobLevel, taskLevel, withPriority, type LogLevel } from './log-level.js';
 import { formatBytes } from './progress.js';
-import { recoveredText, subscribe, summaryText, type EventSource, type RunEnd, type RunView, type TextSink } from './view.js';
+import { recoveredText, retryLine, subscribe, summaryText, type EventSource, type RunEnd, type RunView, type TextSink } from './view.js';
 
 /** `[Database Dump] failed: Hook 'Database Dump' exited with code 1`, and the like, for one finished task. */
 export function taskEndLine(task: TaskResult): string {
@@ -168,6 +168,7 @@ export class PlainView implements RunView {
         line(`[${task.name}] started`);
       },
       taskOutput: ({ taskIndex, line: text }) => line(`[${this.#names.get(taskIndex) ?? `task ${taskIndex + 1}`}] ${text}`),
+      taskRetry: (retry) => line(retryLine(this.#names.get(retry.taskIndex) ?? `task ${retry.taskIndex + 1}`, retry), 'warning'),
       taskEnd: ({ task }) => {
         const archive = archiveLine(task);
         if (archive !== undefined) line(archive);

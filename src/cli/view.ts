@@ -1,5 +1,6 @@
 import type { EventSource } from '../events.js';
 import { formatFlow } from '../format.js';
+import { formatSeconds } from '../duration.js';
 import { buildNotification, formatDetails } from '../notify/message.js';
 import type { JobResult, NotifierDelivery } from '../types.js';
 
@@ -47,6 +48,15 @@ export interface RunView {
 }
 
 /** `⚠️ Notification failed: ntfy: connection refused`: one clause per notifier, its name said once. */
+/**
+ * `[Mount NAS] attempt 1 failed: Hook 'Mount NAS' timed out after 1s; attempt 2 in 2.7s`: a task's
+ * failed attempt and the wait before its next, which the run's output would otherwise pass over in
+ * silence (docs/cli.md).
+ */
+export function retryLine(name: string, { attempt, delayMs, error }: { readonly attempt: number; readonly delayMs: number; readonly error: string }): string {
+  return `[${name}] attempt ${attempt - 1} failed: ${error}; attempt ${attempt} in ${formatSeconds(Math.round(delayMs / 100) * 100)}`;
+}
+
 export function notificationFailureLine({ notifier, error }: NotificationFailure): string {
   return `⚠️ Notification failed: ${notifier}: ${error}`;
 }

@@ -58,6 +58,28 @@ describe('a job skipped by a pre-hook (exit 75)', () => {
   });
 });
 
+describe('a retried task', () => {
+  it('the plain view says why an attempt failed and when the next starts, between the attempts\' output', async () => {
+    dir.write(
+      'flaky.json',
+      JSON.stringify({
+        preHooks: [{ name: 'Mount NAS', command: 'echo "try $JOBHOOKS_ATTEMPT"; [ "$JOBHOOKS_ATTEMPT" = 2 ] || exit 32', retries: 1, retryDelay: '0.5s' }],
+      }),
+    );
+    const run = await runCli(['run', 'flaky.json', '--no-journal'], { cwd: dir.path });
+    expect(run.code).toBe(0);
+    const lines = untimed(run.stdout).split('\n');
+    const from = lines.indexOf('[Mount NAS] started');
+    expect(lines.slice(from, from + 5).map((line) => line.replace(/in 0\.[456]s$/, 'in 0.5s'))).toEqual([
+      '[Mount NAS] started',
+      '[Mount NAS] try 1',
+      "[Mount NAS] attempt 1 failed: Hook 'Mount NAS' exited with code 32; attempt 2 in 0.5s",
+      '[Mount NAS] --- attempt 2 of 2 ---',
+      '[Mount NAS] try 2',
+    ]);
+  });
+});
+
 describe('jobhooks plan', () => {
   it('shows the skip code, retries, warning exit codes and cleanupFor pairs (snake_case aliases read)', async () => {
     config('true');
