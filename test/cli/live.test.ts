@@ -226,4 +226,18 @@ describe('LiveView', () => {
     expect(terminal.text.endsWith('\u001B[?25h')).toBe(true);
     expect(terminal.text.match(/\u001B\[\?25h/g)).toHaveLength(1);
   });
+  it('prints why an attempt failed and when the next starts above the frame, which is drawn again under it', () => {
+    const terminal = new FakeTerminal();
+    const pipeline = new FakePipeline();
+    const view = new LiveView(terminal, new FakeTerminal(), () => T0);
+    view.attach(pipeline);
+    pipeline.emit('jobStart', { jobId: 'j', tasks: TASKS });
+    pipeline.emit('taskStart', { jobId: 'j', task: started(TASKS[0] as TaskResult, T0) });
+    const before = terminal.text.length;
+    pipeline.emit('taskRetry', { jobId: 'j', taskIndex: 0, attempt: 2, delayMs: 2_734, error: "Hook 'Database Dump' timed out after 1s" });
+    expect(terminal.text.slice(before)).toMatch(
+      /^\r\u001B\[4A\u001B\[J\[Database Dump\] attempt 1 failed: Hook 'Database Dump' timed out after 1s; attempt 2 in 2\.7s\n1\. Pre-Hook 1 \(Database Dump\)/,
+    );
+    view.close();
+  });
 });
