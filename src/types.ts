@@ -354,6 +354,11 @@ export interface Task {
   readonly retryDelayMax?: Duration | undefined;
   /** Exit codes that end the task `completed` with `warning: true` instead of failed (docs/hooks.md#warning-exit-codes). */
   readonly warningExitCodes?: readonly number[] | undefined;
+  /**
+   * What `run()` runs, for `jobhooks plan` and `pipeline.plan()` to show (redacted there): a command
+   * task's command. Never run, never parsed.
+   */
+  readonly command?: string | undefined;
   run(context: TaskContext): Promise<TaskRunResult>;
 }
 

@@ -74,6 +74,7 @@ export function formatPlan(options: ResolvedPipelineOptions, file: string): stri
         lines.push(`${number} ${planned.label} (${planned.name})`);
         lines.push(`   phase: main · type: ${planned.type} · critical: ${yesNo(planned.critical)} · timeout: ${formatSeconds(source.timeoutMs)}`);
         lines.push(...outcomeLines(planned.retry, null));
+        if (source.task.command !== undefined) lines.push(...commandLines(redact(source.task.command)));
         lines.push(...variableLines(options, planned.index, undefined));
         break;
       case 'notification':

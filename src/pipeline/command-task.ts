@@ -88,6 +88,7 @@ export function commandTask(options: CommandTaskOptions): Task {
     retryDelay,
     retryDelayMax,
     warningExitCodes,
+    command: typeof command === 'string' ? command : command.map(shownArgument).join(' '),
     async run(context) {
       const result = await context.exec(command, {
         ...(cwd === undefined ? {} : { cwd }),
@@ -106,4 +107,9 @@ export function commandTask(options: CommandTaskOptions): Task {
       };
     },
   };
+}
+
+/** An argv entry as `plan` shows it: as it is, or in double quotes when it holds a space or a quote. */
+function shownArgument(argument: string): string {
+  return /^[\w@%+=:,./-]+$/.test(argument) ? argument : JSON.stringify(argument);
 }

@@ -95,6 +95,24 @@ describe('jobhooks plan', () => {
     expect(first.some((line) => line.includes('retries') || line.includes('cleanup'))).toBe(false);
   });
 
+  it('shows a main command task\'s command as it shows a hook\'s: redacted, an argv quoted where it must be', async () => {
+    dir.write(
+      'main.json',
+      JSON.stringify({
+        secrets: ['s3cret'],
+        tasks: [
+          { type: 'backup', name: 'Sync', command: 'rsync -a /srv/ nas:/backup/ --password s3cret\necho done' },
+          { name: 'Argv', command: ['rsync', '-a', 'my dir/', 'nas:/b'] },
+        ],
+      }),
+    );
+    const run = await runCli(['plan', join(dir.path, 'main.json')], { cwd: dir.path });
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines).toContain('   command: rsync -a /srv/ nas:/backup/ --password *** (+1 more line)');
+    expect(lines).toContain('   command: rsync -a "my dir/" nas:/b');
+  });
+
   it('skipExitCode: null turns skipping off, and plan says so', async () => {
     dir.write('off.json', JSON.stringify({ skipExitCode: null, preHooks: [{ name: 'A', command: 'true' }] }));
     const run = await runCli(['plan', join(dir.path, 'off.json')], { cwd: dir.path });

@@ -41,6 +41,7 @@ describe('jobhooks plan', () => {
         '   after a failure also: BORGITORY_FAILED_TASK, BORGITORY_ERROR',
         '2. Backup Task (Sync)',
         '   phase: main · type: backup · critical: yes · timeout: 7200s',
+        '   command: rsync -a /srv /backup',
         '   variables: BORGITORY_SITE, BORGITORY_REPOSITORY_ID, BORGITORY_REPOSITORY_NAME, BORGITORY_TASK_INDEX, BORGITORY_JOB_TYPE, BORGITORY_JOB_ID, BORGITORY_JOB_STATUS, BORGITORY_ATTEMPT',
         '   after a failure also: BORGITORY_FAILED_TASK, BORGITORY_ERROR',
         '3. Prune Task (borg prune)',
