@@ -53,7 +53,8 @@ const px = (value: number): string => String(Math.round(value * 100) / 100);
  * task the failure is about.
  */
 export function runTooltip(entry: HistoryEntryWithTasks): string {
-  const parts = [localDateTime(new Date(entry.startedAt)), entry.durationMs === null ? 'no end recorded' : formatDuration(entry.durationMs), entry.status];
+  const length = entry.durationMs !== null ? formatDuration(entry.durationMs) : entry.status === 'interrupted' ? 'when it died is not known' : 'no end recorded';
+  const parts = [localDateTime(new Date(entry.startedAt)), length, entry.status];
   if (entry.rehearsal !== null) parts.push(`rehearsal (${rehearsalText(entry.rehearsal)})`);
   if (entry.status === 'interrupted' && entry.failedTask !== null) parts.push(`jobhooks (pid ${entry.pid}) died during '${entry.failedTask}'`);
   else if (entry.failedTask !== null) parts.push(`failed task: ${entry.failedTask}${entry.error === null ? '' : ` (${entry.error})`}`);
