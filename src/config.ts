@@ -3,7 +3,7 @@ import { durationProblem, type Duration } from './duration.js';
 import { DEFAULTS } from './defaults.js';
 import { describeValue } from './errors.js';
 import { repeatedJsonKey } from './json.js';
-import { capped, nonEmptyPrintedString, printedString, secret, durationMs, durationWritten, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, outcomeShape, exitCodeList, retryDelayToMs, type EnvValue } from './validation.js';
+import { capped, nonEmptyPrintedString, printedString, secret, durationMs, durationWritten, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, outcomeShape, exitCode, exitCodeList, retryDelayToMs, type EnvValue } from './validation.js';
 import type { Executor } from './executor/types.js';
 import type { Notifier, Repository, Task } from './types.js';
 
@@ -365,11 +365,7 @@ const pipelineSchema = z
     // Crash-safe runs (docs/journal.md): the journal, the lock wait, the job deadline.
     journal: z.strictObject({ dir: nonEmptyString, key: nonEmptyString, keep: z.number().int().min(1).optional() }).optional().meta({ description: 'Crash-safe runs (docs/journal.md): a journal under dir, one run of key at a time; keep: finished runs kept per key (default 100). Off when absent.' }),
     lockWait: z.union([z.literal(0), durationMs]).optional().meta({ description: 'With a journal: how long a run waits for a running owner of the key before refusing (seconds or a duration string). Default 0.' }),
-    skipExitCode: z
-      .number()
-      .int()
-      .min(1)
-      .max(255, { message: 'an exit code is 1–255' })
+    skipExitCode: exitCode()
       .nullable()
       .optional()
       .meta({ description: 'A pre-hook exiting with this code asks to skip the job (status skipped, level info); null turns it off. Default 75.' }),
@@ -387,7 +383,8 @@ const pipelineSchema = z
     const pre = options.preHooks ?? options.pre_job_hooks ?? [];
     // A pre-hook's exit with the skip code skips the job (docs/hooks.md#skip-the-job): it cannot also be a warning.
     const skipCode = options.skipExitCode === undefined ? DEFAULTS.skipExitCode : options.skipExitCode;
-    if (Array.isArray(pre) && skipCode !== null) {
+    // A skipExitCode that is itself refused (0, 300) is said at its own path, and checked against nothing.
+    if (Array.isArray(pre) && skipCode !== null && Number.isInteger(skipCode) && skipCode >= 1 && skipCode <= 255) {
       const preKey = options.preHooks === undefined ? 'pre_job_hooks' : 'preHooks';
       pre.forEach((hook: unknown, index) => {
         if (typeof hook !== 'object' || hook === null) return;

@@ -176,7 +176,7 @@ export const duration = durationInput.superRefine((value, context) => {
  * A duration that may also be 0 (borg's `--lock-wait 0`: do not wait), with its own message.
  */
 export function durationOrZero(message: string) {
-  const schema = durationInput.refine((value) => value === 0 || durationToMs(value) !== undefined, { message });
+  const schema = durationInput.refine((value) => value === 0 || durationToMs(value) !== undefined, { error: (issue) => `${message}, received ${describeValue(issue.input)}` });
   // Its JSON form takes the 0 it takes: the config file's schema must not refuse what loading accepts.
   JSON_FORMS.add(schema, { anyOf: [{ type: 'number', minimum: 0, description: 'Seconds; 0 for none.' }, DURATION_STRING_FORM] });
   return schema;
@@ -303,6 +303,19 @@ export function toConfigIssues(
         // A map's key failed its check: say why, at the key.
         for (const inner of issue.issues) add('invalid_value', path, inner.message);
         break;
+      case 'too_small':
+      case 'too_big': {
+        if (issue.origin !== 'number') {
+          add('invalid_value', path, issue.message);
+          break;
+        }
+        // What was expected, in our words where zod's are its own ("Too small: expected number to be >=1"), and what was received.
+        const received = `received ${describeValue(valueAt(input, issue.path))}`;
+        const zods = /^Too (small|big)\b/.test(issue.message);
+        const bound = issue.code === 'too_small' ? `${issue.inclusive === false ? '>' : '≥'} ${String(issue.minimum)}` : `${issue.inclusive === false ? '<' : '≤'} ${String(issue.maximum)}`;
+        add('invalid_value', path, zods ? `expected a number ${bound}, ${received}` : `${issue.message}, ${received}`);
+        break;
+      }
       default:
         add('invalid_value', path, issue.message);
     }
@@ -561,8 +574,14 @@ export function retryDelayToMs(value: Duration | undefined, fallbackMs: number):
   return value === 0 ? 0 : (durationToMs(value) ?? fallbackMs);
 }
 
-/** `warningExitCodes`: exit codes (0–255) that end a task completed with a warning. */
-export const exitCodeList = z.array(z.number().int().min(1).max(255, { message: 'an exit code is 1–255' })).readonly();
+/** An exit code a hook may end with to say something (a warning, a skip): 1–255. */
+export function exitCode(): z.ZodNumber {
+  const message = 'expected an exit code 1–255';
+  return z.number().int().min(1, { message }).max(255, { message });
+}
+
+/** `warningExitCodes`: exit codes (1–255) that end a task completed with a warning. */
+export const exitCodeList = z.array(exitCode()).readonly();
 
 /** The outcome options every hook and task takes, each described for the JSON Schema. */
 export const outcomeShape = {

@@ -157,7 +157,7 @@ describe('limits on the size of a configuration (issue 10, point 7)', () => {
   it('caps maxOutputBytes at 64 MiB (issue 10, point 10)', () => {
     expect(() => new JobPipeline({ defaults: { maxOutputBytes: 64 * 1024 * 1024 } })).not.toThrow();
     expect(pipelineIssues({ defaults: { maxOutputBytes: 1e15 } })).toEqual([
-      { path: 'defaults.maxOutputBytes', message: "must be at most 67108864 bytes (64 MiB): every task's tail is held in memory" },
+      { path: 'defaults.maxOutputBytes', message: "must be at most 67108864 bytes (64 MiB): every task's tail is held in memory, received number 1000000000000000" },
     ]);
   });
 });

@@ -97,7 +97,7 @@ describe('configuration validation (docs/hooks.md#every-option)', () => {
       [
         { path: 'defaults.timeout', message: 'expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received string "0s"' },
         { path: 'defaults.killGrace', message: 'expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received string "never"' },
-        { path: 'defaults.maxOutputBytes', message: 'must be at least 1024 bytes' },
+        { path: 'defaults.maxOutputBytes', message: 'must be at least 1024 bytes, received number 10' },
       ]],
   ];
 

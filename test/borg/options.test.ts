@@ -42,7 +42,7 @@ describe('borg task options', () => {
       { path: 'archive', message: 'an archive name must not contain "/"' },
       { path: 'compression', message: 'expected string, received number 5' },
       { path: 'critcal', message: 'unknown option "critcal" (did you mean "critical"?)' },
-      { path: 'lockWait', message: 'expected a number of seconds (0 or more) or a duration string such as "30s", "5m"' },
+      { path: 'lockWait', message: 'expected a number of seconds (0 or more) or a duration string such as "30s", "5m", received number -1' },
       { path: 'timeout', message: 'expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received string "soon"' },
       { path: 'env.BORG_PASSPHRASE', message: 'give the passphrase with the "passphrase" or "passcommand" option instead, so it is redacted everywhere' },
     ]);
@@ -70,7 +70,7 @@ describe('borg task options', () => {
     expect(issuesOf(() => borgCompact({ repository: '/r', threshold: 5.5 })).issues).toEqual([
       { path: 'threshold', message: 'expected a whole number, received number 5.5' },
     ]);
-    expect(issuesOf(() => borgCompact({ repository: '/r', threshold: 100 })).issues).toEqual([{ path: 'threshold', message: 'expected a percentage from 0 to 99' }]);
+    expect(issuesOf(() => borgCompact({ repository: '/r', threshold: 100 })).issues).toEqual([{ path: 'threshold', message: 'expected a percentage from 0 to 99, received number 100' }]);
   });
 
   it('gives each factory its type, default name and criticality; name, critical and timeout can be set', () => {

@@ -205,7 +205,7 @@ describe('borgPrune options', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       expect(printable((error as ConfigError).issues)).toEqual([
-        { path: 'keep.daily', message: 'expected a number greater than 0' },
+        { path: 'keep.daily', message: 'expected a number greater than 0, received number 0' },
         { path: 'keep.weekly', message: 'expected a whole number, received number 1.5' },
         { path: 'keep.within', message: 'expected a number and a unit: "48H", "7d", "4w", "6m", "1y" ("S" and "M" need borg 1.4)' },
       ]);

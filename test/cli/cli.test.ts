@@ -352,7 +352,7 @@ describe('invalid config: exit 64, the file and every bad path named, nothing ru
       [
         `jobhooks: invalid config ${file} (6 problems); nothing was run:`,
         '  - preHooks[0].timeout: expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received string "soon"',
-        '  - tasks[0].keep.daily: expected a number greater than 0',
+        '  - tasks[0].keep.daily: expected a number greater than 0, received number 0',
         '  - tasks[1].passphrase: environment variable BORG_PASS_UNSET is not set',
         '  - notifiers[0].url: expected an absolute http:// or https:// URL',
         '  - notifiers[1].type: expected one of "console", "webhook", "healthchecks", "ntfy", "discord", "pushover", "telegram", "prometheus", received string "slack"',

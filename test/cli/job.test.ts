@@ -110,7 +110,7 @@ describe('buildJob: a config file to a pipeline', () => {
       // Each entry is checked once, by its factory: a wrong key no longer hides the entry's other problems.
       { path: 'tasks[0].keep', message: 'give at least one rule: within, last, secondly, minutely, hourly, daily, weekly, monthly or yearly' },
       { path: 'tasks[0].keep.dayly', message: 'unknown option "dayly" (did you mean "daily"?)' },
-      { path: 'tasks[1].keep.daily', message: 'expected a number greater than 0' },
+      { path: 'tasks[1].keep.daily', message: 'expected a number greater than 0, received number 0' },
       { path: 'tasks[2].repository', message: 'must not be empty' },
       { path: 'tasks[2].paths', message: 'give at least one path to back up' },
       { path: 'tasks[3].command', message: 'is required (expected shell text or an argv array of strings)' },

@@ -64,6 +64,27 @@ describe('jobhooks run with hardened config values', () => {
     expect(lines.slice(100)).toEqual(['  - key99: unknown option "key99"', '  … and 2400 more (the first 100 are above)']);
   });
 
+  it('says what each bad number received, in its own words, and checks nothing against a skipExitCode it refused', async () => {
+    dir.write(
+      'numbers.json',
+      JSON.stringify({
+        skipExitCode: 0,
+        preHooks: [{ name: 'A', command: 'true', retries: -1, warningExitCodes: [0, 300] }],
+        postHooks: [{ name: 'B', command: 'true', retryDelay: 'soon' }],
+      }),
+    );
+    const run = await runCli(['validate', 'numbers.json'], { cwd: dir.path });
+    expect([run.code, run.stdout]).toEqual([64, '']);
+    expect(run.stderr.split('\n').slice(1)).toEqual([
+      '  - skipExitCode: expected an exit code 1–255, received number 0',
+      '  - preHooks[0].retries: expected a number ≥ 0, received number -1',
+      '  - preHooks[0].warningExitCodes[0]: expected an exit code 1–255, received number 0',
+      '  - preHooks[0].warningExitCodes[1]: expected an exit code 1–255, received number 300',
+      '  - postHooks[0].retryDelay: expected 0, seconds (a number > 0) or a duration string ("500ms", "90s", "5m", "1h"), received string "soon"',
+      '',
+    ]);
+  });
+
   it('still suggests the option meant when a key is misspelt', async () => {
     const run = await runCli(['validate', dir.write('job.json', '{"preHooks": [{"name": "a", "command": "b", "toStrng": 1, "critcal": true}]}')], { cwd: dir.path });
     expect(run.code).toBe(64);
@@ -155,7 +176,7 @@ describe('jobhooks run with hardened config values', () => {
       '  - preHooks[1].timeout: must be at least 1ms, received number 1e-300',
       '  - tasks[0].killGrace: must be at least 5s: borg needs the time to release the repository lock, or the next run finds a stale lock',
       '  - context.a=b: a context key becomes the environment variable <envPrefix><KEY>: use only letters A-Z, digits and "_"',
-      "  - defaults.maxOutputBytes: must be at most 67108864 bytes (64 MiB): every task's tail is held in memory",
+      "  - defaults.maxOutputBytes: must be at most 67108864 bytes (64 MiB): every task's tail is held in memory, received number 1000000000000000",
       '',
     ]);
     expect(existsSync(join(dir.path, 'ran'))).toBe(false);

@@ -253,9 +253,9 @@ describe('the new options are validated (docs/hooks.md)', () => {
     expect(issues).toEqual([
       { path: 'preHooks[0].cleanupFor', message: 'applies to post-hooks only: a post-hook names the pre-hook it undoes' },
       { path: 'postHooks[0].cleanupFor', message: 'names no pre-hook: "Stop Ap" (the pre-hooks are "Stop App")' },
-      { path: 'postHooks[1].retries', message: 'Too small: expected number to be >=0' },
-      { path: 'postHooks[1].warningExitCodes[0]', message: 'Too small: expected number to be >=1' },
-      { path: 'skipExitCode', message: 'an exit code is 1–255' },
+      { path: 'postHooks[1].retries', message: 'expected a number ≥ 0, received number -1' },
+      { path: 'postHooks[1].warningExitCodes[0]', message: 'expected an exit code 1–255, received number 0' },
+      { path: 'skipExitCode', message: 'expected an exit code 1–255, received number 300' },
     ]);
     expect(() => new JobPipeline({ preHooks: [{ name: 'Stop App', command: 'true' }], postHooks: [{ name: 'Start App', command: 'true', cleanupFor: 'Stop Ap' }] })).toThrow(
       'postHooks[0].cleanupFor: names no pre-hook: "Stop Ap" (the pre-hooks are "Stop App")',

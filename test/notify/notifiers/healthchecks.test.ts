@@ -184,7 +184,7 @@ describe('HealthchecksNotifier', () => {
     expect(() => new HealthchecksNotifier({ url: `https://hc-ping.com/${CHECK}/fail`, maxBodyBytes: 10 })).toThrowErrorMatchingInlineSnapshot(`
       [ConfigError: Invalid HealthchecksNotifier options (2 problems):
         - url: give the check's ping URL itself, without /start, /fail, /log or an exit status
-        - maxBodyBytes: Too small: expected number to be >=1000]
+        - maxBodyBytes: expected a number ≥ 1000, received number 10]
     `);
   });
 

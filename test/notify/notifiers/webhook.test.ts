@@ -163,7 +163,7 @@ describe('WebhookNotifier', () => {
       [ConfigError: Invalid WebhookNotifier options (6 problems):
         - url: expected an absolute http:// or https:// URL
         - headers.Bad Header: not a valid HTTP header (names are tokens; values are one line of Latin-1 text)
-        - retries: Too small: expected number to be >=0
+        - retries: expected a number ≥ 0, received number -1
         - timeout: expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received number 0
         - on[0]: Invalid option: expected one of "info"|"success"|"warning"|"error"
         - tokn: unknown option "tokn" (did you mean "token"?)]
