@@ -107,7 +107,7 @@ describe.each(SCENARIOS)('kill -9 of jobhooks run during $where', (scenario) => 
     let orphan: number | undefined;
     const { pid, marker } = await killDuring(file, async () => {
       if (scenario.hang === undefined) {
-        await waitFor(() => server.requests.length === 1, 'the notification to be on its way');
+        await waitFor(() => server.requests.length === 1, 'the notification to be on its way', 30_000);
         return;
       }
       const pid = await readPid(join(dir.path, `${scenario.hang}.pid`));
