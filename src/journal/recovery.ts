@@ -239,8 +239,12 @@ export async function claimDeadRun(run: DeadRun, claimant: Claimant): Promise<De
     taskEnd: async (index, status, options) => append({ ...taskEndRecord(index, status, options), recovery: true }),
     finish: async (status = 'interrupted') => {
       if (!held) return;
-      // The task the owner was running (not a cleanup of a recovery that died itself), if any.
-      const failed = runningTasks(ownRecords(parsed)).at(-1);
+      // The task the owner was running (not a cleanup of a recovery that died itself); between tasks,
+      // unless a task of its own had failed (history names that one), the next it would have run, as
+      // the recovery's message does.
+      const own = ownRecords(parsed);
+      const ownFailure = own.some((record) => record.type === 'taskEnd' && record.status === 'failed');
+      const failed = runningTasks(own).at(-1) ?? (ownFailure ? undefined : current.diedDuring?.index);
       await append({
         type: 'runEnd',
         at: new Date().toISOString(),

@@ -215,6 +215,35 @@ describe('findDeadRuns / claimDeadRun', () => {
     expect([after?.status, after?.failedTask]).toEqual(['interrupted', 'Restart Services']);
   });
 
+  it('a run that died before its first task: the history names the task its recovery\'s message names, the first', async () => {
+    const dir = stateDir();
+    const keyDir = await prepareKeyDirectory({ dir, key: 'k' });
+    const journal = await openJournal(keyDir, { jobId: 'dead-job', key: 'k', startedAt: '2026-11-30T02:15:00.000Z', tasks: TASKS });
+    await journal.close();
+    makeOwnerDead(journal.path);
+    const [dead] = await findDeadRuns(keyDir);
+    expect(dead?.diedDuring).toEqual(TASKS[0]);
+    const claim = await claimDeadRun(dead ?? expect.fail('no dead run'), { jobId: 'recoverer' });
+    await claim?.finish('interrupted');
+    const [entry] = await readHistory({ dir, key: 'k' });
+    expect([entry?.status, entry?.failedTask]).toEqual(['interrupted', 'Stop Services']);
+  });
+
+  it('a run that died between tasks after one failed: the history still names the failed one', async () => {
+    const dir = stateDir();
+    const keyDir = await prepareKeyDirectory({ dir, key: 'k' });
+    const journal = await openJournal(keyDir, { jobId: 'dead-job', key: 'k', startedAt: '2026-11-30T02:15:00.000Z', tasks: TASKS });
+    await journal.taskStart(1);
+    await journal.taskEnd(1, 'failed', { error: 'borg exited with code 2' });
+    await journal.close();
+    makeOwnerDead(journal.path);
+    const [dead] = await findDeadRuns(keyDir);
+    const claim = await claimDeadRun(dead ?? expect.fail('no dead run'), { jobId: 'recoverer' });
+    await claim?.finish('interrupted');
+    const [entry] = await readHistory({ dir, key: 'k' });
+    expect([entry?.failedTask, entry?.error]).toEqual(['backup', 'borg exited with code 2']);
+  });
+
   it('claims once, records the recovery in the dead run, finishes it interrupted and removes the claim', async () => {
     const dir = stateDir();
     const keyDir = await deadRun(dir);
