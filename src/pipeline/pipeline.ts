@@ -9,7 +9,7 @@ import type { Executor } from '../executor/types.js';
 import { assertPrivate, journalError, keyDirectory, prepareKeyDirectory, runningMarker } from '../journal/files.js';
 import { currentProcess, killRecordedGroup } from '../journal/liveness.js';
 import { acquireRunLock } from '../journal/lock.js';
-import { claimDeadRun, claimDeadRunWhenFree, findDeadRuns, type DeadRunClaim } from '../journal/recovery.js';
+import { claimDeadRunWhenFree, findDeadRuns, type DeadRunClaim } from '../journal/recovery.js';
 import { openJournal } from '../journal/writer.js';
 import type { JobFailure, JobResult } from '../types.js';
 import { JobRun, type Emit, type Listening, type RunJournal } from './job-run.js';
@@ -151,7 +151,8 @@ export class JobPipeline {
    * definition, matched by name) with the env of a failed job, sends the `Interrupted` notification, and
    * marks the run finished `interrupted`. Resolves with one `interrupted` {@link JobResult} per run it
    * recovered (empty when nothing was left to do); emits `jobRecovered` for each. Needs no lock: it
-   * touches only dead runs. The dead run's `recoveredBy` is this pipeline's `jobId` (else a random UUID).
+   * touches only dead runs; a recovery of one that another process has under way is waited for (it
+   * resolves once that one has ended). The dead run's `recoveredBy` is this pipeline's `jobId` (else a random UUID).
    *
    * @throws JobHooksError `ERR_JOURNAL` when the pipeline has no `journal` option or the journal cannot be written.
    * @example
@@ -185,7 +186,9 @@ export class JobPipeline {
       });
     for (const dead of await findDeadRuns(keyDir, run === undefined ? { onDamaged } : { except: run.ownRun, onDamaged })) {
       const claimant = { jobId: claimantJobId };
-      const claim = run === undefined ? await claimDeadRun(dead, claimant) : await claimDeadRunWhenFree(dead, claimant, run.signal === undefined ? {} : { signal: run.signal });
+      // A recovery another process has under way is waited for, by a run and by recover() alike: neither
+      // starts beside its cleanups, nor says there is nothing to recover while they run.
+      const claim = await claimDeadRunWhenFree(dead, claimant, run?.signal === undefined ? {} : { signal: run.signal });
       if (claim === null) continue;
       try {
         for (const task of claim.run.running) {

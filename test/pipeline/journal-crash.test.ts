@@ -242,6 +242,21 @@ describe('kill -9 of jobhooks, then recover()', { timeout: 60_000 }, () => {
     expect(lines(c.log).map((line) => line.split('|')[0])).toEqual(['Database Dump', 'Stop Services', 'Restart Services', 'Health Check']);
     writeFileSync(c.release, '');
   });
+
+  it('a recover() while another process\'s recovery runs its cleanup waits for it, rather than saying there is nothing', async () => {
+    const c = { ...config('backup'), jobId: 'dead-wait' };
+    await crash(c);
+    const first = start('recover', { ...c, hangAt: 'Restart Services' });
+    await until(() => lines(c.mark).includes('begin Restart Services'), 'the first recovery to run its cleanup');
+    let settled = false;
+    const second = new JobPipeline(crashJob({ ...c, hangAt: '' })).recover().finally(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(settled).toBe(false);
+    writeFileSync(c.release, '');
+    expect(await second).toEqual([]);
+    expect((JSON.parse(await first.output) as { recovered: number }).recovered).toBe(1);
+    expect(lines(c.log).map((line) => line.split('|')[0])).toEqual(['Database Dump', 'Stop Services', 'Restart Services', 'Health Check']);
+  });
 });
 
 describe('one run at a time, through run()', () => {
