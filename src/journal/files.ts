@@ -129,6 +129,10 @@ export function osReason(error: unknown): string {
 
 /** The ERR_JOURNAL error: the path and the operating system's reason. */
 export function journalError(action: string, path: string, error: unknown): JobHooksError {
+  // An error from a read through a file handle names no path (EISDIR on a `lock` that is a directory):
+  // it gets the one it was about, which the CLI's one line names.
+  const errno = error as NodeJS.ErrnoException | undefined;
+  if (error instanceof Error && typeof errno?.code === 'string' && errno.path === undefined) errno.path = path;
   return new JobHooksError(ErrorCode.JOURNAL, `Cannot ${action} the journal at ${path} (${osReason(error)})`, { cause: error });
 }
 
@@ -139,6 +143,8 @@ export function journalError(action: string, path: string, error: unknown): JobH
  */
 export async function prepareKeyDirectory(location: JournalLocation): Promise<string> {
   const keyDir = keyDirectory(location);
+  // A state directory others can write to is refused before anything is made in it.
+  await assertPrivate(location.dir, keyDir);
   try {
     await makeDirectories(keyDir, DIR_MODE);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { localDateTime } from '../../src/cli/history.js';
@@ -145,6 +145,28 @@ describe('an unwritable state directory', () => {
     // Without the journal the same job runs.
     expect((await runCli(['run', file, '--no-journal', '-q'], { cwd: dir.path })).code).toBe(0);
     expect(existsSync(join(dir.path, 'marker'))).toBe(true);
+  });
+
+  it('a lock that is a directory: the line names the lock, not the state directory', async () => {
+    const file = dir.write('job.yaml', ["preHooks:", "  - { name: Marker, command: 'touch marker' }"].join('\n'));
+    const stateDir = join(dir.path, 'state');
+    expect((await runCli(['run', file, '--state-dir', stateDir, '-q'], { cwd: dir.path })).code).toBe(0);
+    const keyDir = join(stateDir, readdirSync(stateDir)[0] ?? '');
+    mkdirSync(join(keyDir, 'lock'));
+    const run = await runCli(['run', file, '--state-dir', stateDir], { cwd: dir.path });
+    expect([run.code, run.stdout]).toEqual([73, '']);
+    expect(run.stderr).toBe(`jobhooks: cannot write the journal: ${keyDir}/lock: illegal operation on a directory (EISDIR)\n`);
+  });
+
+  it('a state directory others can write to is refused before anything is made in it', async () => {
+    const file = dir.write('job.yaml', ["preHooks:", "  - { name: Marker, command: 'touch marker' }"].join('\n'));
+    const open = join(dir.path, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const run = await runCli(['run', file, '--state-dir', open], { cwd: dir.path });
+    expect(run.code).toBe(73);
+    expect(run.stderr).toContain('other users can write to it (mode 0777)');
+    expect(readdirSync(open)).toEqual([]);
   });
 });
 
