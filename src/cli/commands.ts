@@ -270,10 +270,15 @@ export async function runCommand(
   let cancelledBy: CancelSignal | undefined;
   // Whether the job began (its lock taken): before, a signal only ends the wait, said once below.
   let jobStarted = false;
+  // Whether its notification, the last task, has started.
+  let notifying = false;
   const onSignal = (signal: CancelSignal): void => {
     if (cancelledBy === undefined) {
       cancelledBy = signal;
-      if (jobStarted) {
+      if (notifying) {
+        // Every task has ended: nothing is left to cancel, and the notification says how they went.
+        view.notice(`jobhooks: received ${signal}: the job's tasks have ended; its notification is being sent. Send ${signal} again to stop now.`);
+      } else if (jobStarted) {
         view.notice(
           `jobhooks: received ${signal}: cancelling the job; cleanup post-hooks and the notification still run. Send ${signal} again to kill everything now.`,
         );
@@ -303,6 +308,7 @@ export async function runCommand(
     taskStart: ({ task }) => {
       unfinished.set(task.index, task);
       if (task.phase === 'pre') startedPreHooks.add(task.name);
+      if (task.phase === 'notification') notifying = true;
     },
     taskRetry: ({ taskIndex, delayMs }) => {
       retryAt.set(taskIndex, Date.now() + delayMs);

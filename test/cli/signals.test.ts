@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startServer } from '../notify/helpers/server.js';
 import { CLI_FIXTURES, isAlive, processesWithMarker, readPid, startCli, tempDir, untimed, waitFor } from './helpers.js';
 
 // Signals sent to the built binary while a hook runs `sleep 30` (and a background child of its own).
@@ -129,6 +130,27 @@ describe('jobhooks run: signals', () => {
     await waitFor(() => !isAlive(restartPid), 'the killed cleanup hook to be gone', 5_000);
     expect(processesWithMarker(marker)).toEqual([]);
     expect(existsSync(join(dir.path, 'remove-ran'))).toBe(false);
+  });
+
+  it('a signal while the notification is being sent: says the tasks have ended, not that it cancels the job', async () => {
+    const server = await startServer();
+    server.reply('hang');
+    try {
+      const file = dir.write(
+        'job.json',
+        JSON.stringify({ tasks: [{ name: 'Backup', command: 'true' }], notifiers: [{ type: 'webhook', url: `${server.url}/hook`, timeout: '2s', retries: 0 }] }),
+      );
+      const run = startCli(['run', file, '--no-journal'], { cwd: dir.path });
+      await waitFor(() => server.requests.length === 1, 'the notification to be on its way', 30_000);
+      run.child.kill('SIGTERM');
+      const result = await run.done;
+      expect(result.stderr.split('\n')[0]).toBe("jobhooks: received SIGTERM: the job's tasks have ended; its notification is being sent. Send SIGTERM again to stop now.");
+      // The job is not cancelled: its message says how its tasks went (the hung webhook adds a warning).
+      expect(untimed(result.stdout)).toContain('✅ Backup Job Completed Successfully');
+      expect(untimed(result.stdout)).not.toContain('Cancelled');
+    } finally {
+      await server.close();
+    }
   });
 
   it('a second signal while a cleanup waits to retry says so, not that it was killed while running', async () => {
