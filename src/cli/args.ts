@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { durationProblem, type Duration } from '../duration.js';
 import { suggest } from '../suggest.js';
 import type { LogFlags } from './run-views.js';
+import { parseArgsMessage } from './parse-args.js';
 import { parseQueueCommandLine, QUEUE_COMMANDS, type QueueCommand } from './queue-args.js';
 
 /** How `run` uses the journal (docs/cli.md, "The state directory"). */
@@ -212,9 +213,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   try {
     parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
   } catch (error) {
-    // parseArgs' messages are good ("Unknown option '--jsn'"); drop its advice about '--' for positionals.
-    const message = error instanceof Error ? error.message.split('. To specify a positional')[0] ?? error.message : String(error);
-    return { kind: 'usage-error', message };
+    return { kind: 'usage-error', message: parseArgsMessage(error) };
   }
   const { values, positionals } = parsed;
   if (values.help === true) return { kind: 'help' };

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { durationProblem, durationToMs } from '../duration.js';
 import { suggest } from '../suggest.js';
+import { parseArgsMessage } from './parse-args.js';
 
 /** The commands that run jobhooks on a BullMQ queue (docs/distributed.md). */
 export const QUEUE_COMMANDS = ['worker', 'enqueue', 'schedule', 'unschedule'] as const;
@@ -75,7 +76,7 @@ export function parseQueueCommandLine(argv: readonly string[]): QueueCommand | U
   try {
     ({ values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: { ...OPTIONS, help: { type: 'boolean', short: 'h' } } }));
   } catch (error) {
-    return usage(error instanceof Error ? (error.message.split('. To specify a positional')[0] ?? error.message) : String(error));
+    return usage(parseArgsMessage(error));
   }
   const rest = positionals.slice(1);
   const redis = values.redis;

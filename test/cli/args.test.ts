@@ -28,6 +28,10 @@ describe('the command line', () => {
     expect(error(['rnu', '--help'])).toEqual({ kind: 'help' });
     expect(error(['valdiate', 'job.yaml'])).toEqual({ kind: 'usage-error', message: 'unknown command "valdiate" (did you mean "validate"?)' });
     expect(error(['run'])).toEqual({ kind: 'usage-error', message: '"run" needs a config file: jobhooks run <config>' });
+    // A value left out before the next option: one line, not parseArgs' three about an "ambiguous" argument.
+    const missing = 'needs a value, and what follows it starts with "-"';
+    expect(error(['rehearse', 'job.yaml', '--fail', '--no-journal'])).toEqual({ kind: 'usage-error', message: `Option '--fail' ${missing} (write --fail=-VALUE for a value that does)` });
+    expect(error(['enqueue', 'job.yaml', '--redis', '--queue', 'q'])).toEqual({ kind: 'usage-error', message: `Option '--redis' ${missing} (write --redis=-VALUE for a value that does)` });
     expect(error(['run', 'a.yaml', 'b.yaml'])).toEqual({ kind: 'usage-error', message: '"run" takes one config file, received also "b.yaml"' });
     expect(error(['run', 'a.yaml', '--json', '--quiet'])).toEqual({ kind: 'usage-error', message: '--json and --quiet cannot be used together' });
     expect(error(['plan', 'a.yaml', '--json'])).toEqual({ kind: 'usage-error', message: '--json applies to "run", "rehearse" and "history"' });
