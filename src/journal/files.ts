@@ -143,8 +143,9 @@ export function journalError(action: string, path: string, error: unknown): JobH
  */
 export async function prepareKeyDirectory(location: JournalLocation): Promise<string> {
   const keyDir = keyDirectory(location);
-  // A state directory others can write to is refused before anything is made in it.
-  await assertPrivate(location.dir, keyDir);
+  // A state directory others can write to is refused before anything is made in it (one that is not a
+  // directory is left to the making, whose error says why).
+  if ((await stat(location.dir).catch(() => null))?.isDirectory() === true) await assertPrivate(location.dir, keyDir);
   try {
     await makeDirectories(keyDir, DIR_MODE);
   } catch (error) {
