@@ -303,6 +303,17 @@ export function toConfigIssues(
         // A map's key failed its check: say why, at the key.
         for (const inner of issue.issues) add('invalid_value', path, inner.message);
         break;
+      case 'invalid_value': {
+        // zod's own wording for an enum or literal ("Invalid option: expected one of "a"|"b"") in ours.
+        if (!/^Invalid (option|input)\b/.test(issue.message)) {
+          add('invalid_value', path, issue.message);
+          break;
+        }
+        const choices = issue.values.map((value) => (typeof value === 'string' ? JSON.stringify(value) : String(value)));
+        const expected = choices.length === 1 ? `expected ${choices[0] ?? ''}` : `expected one of ${choices.join(', ')}`;
+        add('invalid_value', path, `${expected}, received ${describeValue(valueAt(input, issue.path))}`);
+        break;
+      }
       case 'too_small':
       case 'too_big': {
         if (issue.origin !== 'number') {

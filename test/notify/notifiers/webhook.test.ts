@@ -165,7 +165,7 @@ describe('WebhookNotifier', () => {
         - headers.Bad Header: not a valid HTTP header (names are tokens; values are one line of Latin-1 text)
         - retries: expected a number ≥ 0, received number -1
         - timeout: expected a positive number of seconds or a duration like "500ms", "90s", "5m", "1h", received number 0
-        - on[0]: Invalid option: expected one of "info"|"success"|"warning"|"error"
+        - on[0]: expected one of "info", "success", "warning", "error", received string "failure"
         - tokn: unknown option "tokn" (did you mean "token"?)]
     `);
   });
