@@ -11,7 +11,7 @@ import { closedPort } from '../notify/helpers/server.js';
 import { REDIS_TAG, redisInstalled, startRedis } from '../support/redis.js';
 import { relay } from '../support/relay.js';
 import { BACKENDS, startWorker } from '../bullmq/helpers.js';
-import { runCli, startCli, tempDir, waitFor } from './helpers.js';
+import { runCli, startCli, tempDir, waitFor, type CliRun } from './helpers.js';
 
 const JOB = { tasks: [{ name: 'Fine', command: 'true' }] };
 const redisUrl = (port: number): string => `redis://127.0.0.1:${port}`;
@@ -197,47 +197,56 @@ describe.each(BACKENDS)('a $name server that answers late, or refuses', (backend
       }
     }, 60_000);
 
-    test('enqueue --wait whose server goes away during the job: exit 75 after --server-timeout, the job still on its worker', async () => {
-      const config = dir.write('long.json', JSON.stringify({ tasks: [{ name: 'Long', command: 'sleep 60' }] }));
-      const worker = await startWorker({ connection: server.connection, queue: 'away' });
+    /**
+     * A worker on `queue`, and `enqueue --wait` of a one-task job through a relay the test can take
+     * away, once its task has started; `ended()` is the CLI's end (killed after 40 s).
+     */
+    async function waitingThroughRelay(queue: string, task: { name: string; command: string }, serverTimeout: string) {
+      const config = dir.write(`${queue}.json`, JSON.stringify({ tasks: [task] }));
+      const worker = await startWorker({ connection: server.connection, queue });
       const link = await relay(port);
+      const run = startCli(['enqueue', config, `--${kind}`, urlOf(link.port), '--queue', queue, '--job-id', `${queue}-1`, '--wait', '--server-timeout', serverTimeout], { cwd: dir.path });
+      const killer = setTimeout(() => run.child.kill('SIGKILL'), 40_000);
+      const ended = async (): Promise<CliRun> => run.done.finally(() => clearTimeout(killer));
+      const close = async (): Promise<void> => {
+        run.child.kill('SIGKILL');
+        await link.close();
+        await worker.stop();
+      };
+      await waitFor(() => run.stdout().includes(`[${task.name}] started`), 'the job to start', 20_000).catch(async (error: unknown) => {
+        await close();
+        throw error;
+      });
+      return { link, ended, close };
+    }
+
+    test('enqueue --wait whose server goes away during the job: exit 75 after --server-timeout, the job still on its worker', async () => {
+      const { link, ended: end, close } = await waitingThroughRelay('away', { name: 'Long', command: 'sleep 60' }, '2s');
       try {
-        const run = startCli(['enqueue', config, `--${kind}`, urlOf(link.port), '--queue', 'away', '--job-id', 'away-1', '--wait', '--server-timeout', '2s'], { cwd: dir.path });
-        const killer = setTimeout(() => run.child.kill('SIGKILL'), 40_000);
-        await waitFor(() => run.stdout().includes('[Long] started'), 'the job to start', 20_000);
         link.down();
         const wentAway = Date.now();
-        const ended = await run.done;
-        clearTimeout(killer);
+        const ended = await end();
         expect([ended.code, ended.signal]).toEqual([75, null]);
         expect(ended.stderr).toMatch(/jobhooks: the queue server has not answered for 2s while job away-1 ran; it may still be running on its worker\n$/);
         expect((Date.now() - wentAway) / 1000).toBeLessThan(15);
         // The job itself was never touched: still running, then cancelled here.
         expect(await cancel({ connection: server.connection, queue: 'away' }, 'away-1')).toBe('signalled');
       } finally {
-        await link.close();
-        await worker.stop();
+        await close();
       }
     }, 60_000);
 
     test('enqueue --wait whose server is away for a moment of the job: the wait goes on to the job\'s end', async () => {
-      const config = dir.write('short.json', JSON.stringify({ tasks: [{ name: 'Short', command: 'sleep 4' }] }));
-      const worker = await startWorker({ connection: server.connection, queue: 'back' });
-      const link = await relay(port);
+      const { link, ended: end, close } = await waitingThroughRelay('back', { name: 'Short', command: 'sleep 4' }, '20s');
       try {
-        const run = startCli(['enqueue', config, `--${kind}`, urlOf(link.port), '--queue', 'back', '--wait', '--server-timeout', '20s'], { cwd: dir.path });
-        const killer = setTimeout(() => run.child.kill('SIGKILL'), 40_000);
-        await waitFor(() => run.stdout().includes('[Short] started'), 'the job to start', 20_000);
         link.down();
         await new Promise((resolve) => setTimeout(resolve, 1_500));
         await link.up();
-        const ended = await run.done;
-        clearTimeout(killer);
+        const ended = await end();
         expect([ended.code, ended.signal]).toEqual([0, null]);
         expect(ended.stdout).toContain('Result: ✅ Job Completed Successfully');
       } finally {
-        await link.close();
-        await worker.stop();
+        await close();
       }
     }, 60_000);
 
