@@ -9,4 +9,3 @@ export function parseArgsMessage(error: unknown): string {
   if (ambiguous !== null) return `Option '${ambiguous[1]}' needs a value, and what follows it starts with "-" (write ${ambiguous[1]}=-VALUE for a value that does)`;
   return message.split('. To specify a positional')[0] ?? message;
 }
-
