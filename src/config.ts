@@ -3,7 +3,7 @@ import { durationProblem, type Duration } from './duration.js';
 import { DEFAULTS } from './defaults.js';
 import { describeValue } from './errors.js';
 import { repeatedJsonKey } from './json.js';
-import { capped, nonEmptyPrintedString, printedString, secret, durationMs, durationWritten, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, outcomeShape, exitCode, exitCodeList, retryDelayToMs, type EnvValue } from './validation.js';
+import { capped, nonEmptyPrintedString, printedString, secret, durationMs, durationWritten, envRecord, nameProblem, nameString, nonEmptySpawnString, parseOptions, spawnString, withoutProtoKey, outcomeShape, exitCode, exitCodeList, isExitCode, retryDelayToMs, type EnvValue } from './validation.js';
 import type { Executor } from './executor/types.js';
 import type { Notifier, Repository, Task } from './types.js';
 
@@ -384,7 +384,7 @@ const pipelineSchema = z
     // A pre-hook's exit with the skip code skips the job (docs/hooks.md#skip-the-job): it cannot also be a warning.
     const skipCode = options.skipExitCode === undefined ? DEFAULTS.skipExitCode : options.skipExitCode;
     // A skipExitCode that is itself refused (0, 300) is said at its own path, and checked against nothing.
-    if (Array.isArray(pre) && skipCode !== null && Number.isInteger(skipCode) && skipCode >= 1 && skipCode <= 255) {
+    if (Array.isArray(pre) && isExitCode(skipCode)) {
       const preKey = options.preHooks === undefined ? 'pre_job_hooks' : 'preHooks';
       pre.forEach((hook: unknown, index) => {
         if (typeof hook !== 'object' || hook === null) return;

@@ -273,6 +273,7 @@ export function toConfigIssues(
   const add = (code: ConfigIssueCode, path: readonly PropertyKey[], message: string): void => {
     located.push({ code, path, message });
   };
+  const received = (at: readonly PropertyKey[]): string => `received ${describeValue(valueAt(input, at))}`;
   for (const issue of resolveUnions(issues)) {
     const path = [...issue.path];
     switch (issue.code) {
@@ -311,7 +312,7 @@ export function toConfigIssues(
         }
         const choices = issue.values.map((value) => (typeof value === 'string' ? JSON.stringify(value) : String(value)));
         const expected = choices.length === 1 ? `expected ${choices[0] ?? ''}` : `expected one of ${choices.join(', ')}`;
-        add('invalid_value', path, `${expected}, received ${describeValue(valueAt(input, issue.path))}`);
+        add('invalid_value', path, `${expected}, ${received(issue.path)}`);
         break;
       }
       case 'too_small':
@@ -321,10 +322,9 @@ export function toConfigIssues(
           break;
         }
         // What was expected, in our words where zod's are its own ("Too small: expected number to be >=1"), and what was received.
-        const received = `received ${describeValue(valueAt(input, issue.path))}`;
         const zods = /^Too (small|big)\b/.test(issue.message);
         const bound = issue.code === 'too_small' ? `${issue.inclusive === false ? '>' : '≥'} ${String(issue.minimum)}` : `${issue.inclusive === false ? '<' : '≤'} ${String(issue.maximum)}`;
-        add('invalid_value', path, zods ? `expected a number ${bound}, ${received}` : `${issue.message}, ${received}`);
+        add('invalid_value', path, `${zods ? `expected a number ${bound}` : issue.message}, ${received(issue.path)}`);
         break;
       }
       default:
@@ -585,10 +585,18 @@ export function retryDelayToMs(value: Duration | undefined, fallbackMs: number):
   return value === 0 ? 0 : (durationToMs(value) ?? fallbackMs);
 }
 
+/** The exit codes a hook may end with to say something (a warning, a skip). */
+const EXIT_CODES = { min: 1, max: 255 } as const;
+
+/** Whether `value` is one of those exit codes: what {@link exitCode} accepts. */
+export function isExitCode(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= EXIT_CODES.min && (value as number) <= EXIT_CODES.max;
+}
+
 /** An exit code a hook may end with to say something (a warning, a skip): 1–255. */
 export function exitCode(): z.ZodNumber {
-  const message = 'expected an exit code 1–255';
-  return z.number().int().min(1, { message }).max(255, { message });
+  const message = `expected an exit code ${EXIT_CODES.min}–${EXIT_CODES.max}`;
+  return z.number().int().min(EXIT_CODES.min, { message }).max(EXIT_CODES.max, { message });
 }
 
 /** `warningExitCodes`: exit codes (1–255) that end a task completed with a warning. */

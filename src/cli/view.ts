@@ -47,7 +47,6 @@ export interface RunView {
   close(): void;
 }
 
-/** `⚠️ Notification failed: ntfy: connection refused`: one clause per notifier, its name said once. */
 /**
  * `[Mount NAS] attempt 1 failed: Hook 'Mount NAS' timed out after 1s; attempt 2 in 2.7s`: a task's
  * failed attempt and the wait before its next, which the run's output would otherwise pass over in
@@ -57,6 +56,7 @@ export function retryLine(name: string, { attempt, delayMs, error }: { readonly 
   return `[${name}] attempt ${attempt - 1} failed: ${error}; attempt ${attempt} in ${formatSeconds(Math.round(delayMs / 100) * 100)}`;
 }
 
+/** `⚠️ Notification failed: ntfy: connection refused`: one clause per notifier, its name said once. */
 export function notificationFailureLine({ notifier, error }: NotificationFailure): string {
   return `⚠️ Notification failed: ${notifier}: ${error}`;
 }
